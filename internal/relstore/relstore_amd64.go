@@ -1,0 +1,14 @@
+//go:build amd64 && !race
+
+package relstore
+
+import "sync/atomic"
+
+// Store publishes v and every write before it (release). One writer only.
+func (u *Uint64) Store(v uint64) { storeRel(&u.v, v) }
+
+// Load returns the value (acquire: a plain MOV on amd64).
+func (u *Uint64) Load() uint64 { return atomic.LoadUint64(&u.v) }
+
+//go:noescape
+func storeRel(addr *uint64, v uint64)

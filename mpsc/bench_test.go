@@ -1,0 +1,96 @@
+package mpsc
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+)
+
+// BenchmarkPush moves b.N values from `producers` goroutines to one consumer
+// goroutine that parks when the ring is empty; ns/op is per value. The
+// channel baseline has the same capacity and the consumer ranges over it.
+func BenchmarkPush(b *testing.B) {
+	const capa = 1024
+	for _, producers := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("impl=mpsc/producers=%d/cap=%d", producers, capa), func(b *testing.B) {
+			b.ReportAllocs()
+			r := New[int](capa)
+			done := make(chan struct{})
+			go func() {
+				dst := make([]int, 128)
+				for got := 0; got < b.N; {
+					n := r.TryPopBatch(dst)
+					if n == 0 {
+						_ = r.Wait(context.Background())
+					}
+					got += n
+				}
+				close(done)
+			}()
+			runProducers(b.N, producers, func(i int) {
+				for !r.TryPush(i) {
+					runtime.Gosched()
+				}
+			})
+			<-done
+		})
+		b.Run(fmt.Sprintf("impl=chan/producers=%d/cap=%d", producers, capa), func(b *testing.B) {
+			b.ReportAllocs()
+			ch := make(chan int, capa)
+			done := make(chan struct{})
+			go func() {
+				for range b.N {
+					<-ch
+				}
+				close(done)
+			}()
+			runProducers(b.N, producers, func(i int) { ch <- i })
+			<-done
+		})
+	}
+}
+
+// runProducers splits n pushes over the given number of goroutines.
+func runProducers(n, producers int, push func(int)) {
+	var wg sync.WaitGroup
+	for p := range producers {
+		share := n / producers
+		if p < n%producers {
+			share++
+		}
+		wg.Go(func() {
+			for i := range share {
+				push(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkPushFull measures a push that fails because the ring is full,
+// against a failed non-blocking channel send.
+func BenchmarkPushFull(b *testing.B) {
+	b.Run("impl=mpsc", func(b *testing.B) {
+		b.ReportAllocs()
+		r := New[int](2)
+		r.TryPush(1)
+		r.TryPush(2)
+		for b.Loop() {
+			r.TryPush(3)
+		}
+	})
+	b.Run("impl=chan", func(b *testing.B) {
+		b.ReportAllocs()
+		ch := make(chan int, 2)
+		ch <- 1
+		ch <- 2
+		for b.Loop() {
+			select {
+			case ch <- 3:
+			default:
+			}
+		}
+	})
+}

@@ -1,0 +1,24 @@
+// Package mpsc implements bounded lock-free queues for many producer
+// goroutines and one consumer goroutine.
+//
+// [Ring] holds values of any type in a power-of-two array of slots with
+// per-slot sequence numbers (Dmitry Vyukov's bounded queue): a producer claims
+// a slot with one CAS on the tail, copies its value, and publishes it with one
+// atomic store. [ByteRing] holds variable-length byte records in one byte
+// buffer (Agrona's ManyToOneRingBuffer) so the consumer can hand them to
+// writev without copying.
+//
+// The contract:
+//
+//   - TryPush and TryWrite may be called from any goroutine. They never
+//     block, never make a syscall and never allocate. When the ring is full
+//     they fail at once and the caller decides what to count (drop-newest).
+//   - TryPop, TryPopBatch, Wait and the ByteRing read/release methods are
+//     consumer only: exactly one goroutine at a time may call them.
+//   - An idle consumer parked in Wait uses no CPU; a producer pays one atomic
+//     load to learn that the consumer is awake, and wakes it only when it is
+//     parked.
+//   - A producer preempted between its claim and its publish stalls the
+//     consumer at that record (records are delivered in claim order); the
+//     window holds only the copy of the value.
+package mpsc

@@ -1,0 +1,193 @@
+package mpsc
+
+// Invariants:
+//
+//   - tail is the next position producers will claim; head is the next
+//     position the consumer will read. head <= tail, and tail-head <= cap.
+//   - slot i holds a sequence number s:
+//     s == pos        the slot is free for the producer claiming pos;
+//     s == pos+1      the record for pos is published and owned by the consumer;
+//     s == pos+cap    the consumer released it for the producer one lap later.
+//   - Slots in [head, tail) are owned by producers until their seq says
+//     published, then by the consumer; slots outside are free.
+//   - A producer writes its slot's value only between its winning CAS on tail
+//     and its publishing store of seq: nothing else runs in that window.
+//   - The consumer zeroes a slot's value before releasing it, so the ring
+//     keeps nothing alive.
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringsink/ringsink/internal/pad"
+	"github.com/ringsink/ringsink/internal/park"
+	"github.com/ringsink/ringsink/internal/relstore"
+)
+
+type slot[T any] struct {
+	seq relstore.Uint64 // written by the slot's current owner only (see Invariants)
+	val T
+}
+
+// Ring is a bounded lock-free queue for many producers and one consumer,
+// after Dmitry Vyukov's bounded MPMC queue specialised for a single consumer.
+// A push that finds the ring full fails at once (drop-newest); it never blocks.
+//
+// A successful TryPush synchronizes before the TryPop or TryPopBatch that
+// returns its value.
+//
+// Ring is safe for any number of producer goroutines and exactly one consumer
+// goroutine; methods marked "consumer only" must only be called by that one.
+type Ring[T any] struct {
+	_     pad.Line
+	tail  atomic.Uint64 // next position to claim; CAS by producers
+	_     pad.Line
+	head  relstore.Uint64 // next position to read; stored by the consumer, loaded by Len
+	_     pad.Line
+	mask  uint64
+	slots []slot[T]
+	park  park.Waiter
+}
+
+// New returns a ring holding capacity values, rounded up to a power of two
+// and to at least 2 (with one slot, "published" and "free for the next lap"
+// would be the same sequence number). It panics if capacity < 1.
+func New[T any](capacity int) *Ring[T] {
+	n := max(roundPow2(capacity, "mpsc: capacity"), 2)
+	r := &Ring[T]{mask: uint64(n - 1), slots: make([]slot[T], n)}
+	for i := range r.slots {
+		r.slots[i].seq.Store(uint64(i))
+	}
+	r.park.Init()
+	return r
+}
+
+// TryPush appends v and reports whether there was room. It never blocks and
+// never allocates. It reports false only when the ring is full: a lost race
+// against another producer is retried, not reported as full.
+func (r *Ring[T]) TryPush(v T) bool {
+	pos := r.tail.Load()
+	for {
+		s := &r.slots[pos&r.mask]
+		seq := s.seq.Load()
+		switch dif := int64(seq - pos); {
+		case dif == 0:
+			// Claim pos: publishes nothing, only reserves the slot.
+			if r.tail.CompareAndSwap(pos, pos+1) {
+				preemptWindow()
+				s.val = v
+				// Publish the value to the consumer.
+				s.seq.Store(pos + 1)
+				r.park.Notify()
+				return true
+			}
+			pos = r.tail.Load()
+		case dif < 0:
+			// The slot is a lap behind: full, unless the tail moved meanwhile.
+			now := r.tail.Load()
+			if now == pos {
+				return false
+			}
+			pos = now
+		default:
+			// Another producer claimed pos already; catch up.
+			pos = r.tail.Load()
+		}
+	}
+}
+
+// TryPop removes and returns the oldest published value. Consumer only.
+//
+// A producer that claimed a slot but has not yet published it stops the
+// consumer at that slot (FIFO), even if later slots are published.
+func (r *Ring[T]) TryPop() (T, bool) {
+	var zero T
+	head := r.head.Load()
+	s := &r.slots[head&r.mask]
+	if s.seq.Load() != head+1 {
+		return zero, false
+	}
+	v := s.val
+	s.val = zero
+	// Release the slot to the producer one lap ahead.
+	s.seq.Store(head + r.mask + 1)
+	r.head.Store(head + 1)
+	return v, true
+}
+
+// TryPopBatch moves up to len(dst) published values into dst, oldest first,
+// and returns how many it moved. Consumer only. It allocates nothing.
+func (r *Ring[T]) TryPopBatch(dst []T) int {
+	var zero T
+	head := r.head.Load()
+	n := 0
+	for n < len(dst) {
+		pos := head + uint64(n)
+		s := &r.slots[pos&r.mask]
+		if s.seq.Load() != pos+1 {
+			break
+		}
+		dst[n] = s.val
+		s.val = zero
+		// Release the slot to the producer one lap ahead.
+		s.seq.Store(pos + r.mask + 1)
+		n++
+	}
+	if n > 0 {
+		r.head.Store(head + uint64(n))
+	}
+	return n
+}
+
+// Ready reports whether the oldest value is published, so TryPop would
+// succeed. Consumer only.
+func (r *Ring[T]) Ready() bool {
+	head := r.head.Load()
+	return r.slots[head&r.mask].seq.Load() == head+1
+}
+
+// Len returns the number of claimed slots (published or in the middle of a
+// push). It is a snapshot: safe from any goroutine, exact only when quiescent.
+func (r *Ring[T]) Len() int {
+	head := r.head.Load() // loaded first, so head <= tail below
+	tail := r.tail.Load()
+	return min(int(tail-head), len(r.slots))
+}
+
+// Cap returns the ring's capacity.
+func (r *Ring[T]) Cap() int { return len(r.slots) }
+
+// Wait parks the consumer until a value is ready, Wake is called or ctx is
+// done; it returns ctx.Err() in the last case and nil otherwise (the ring may
+// still be empty after a Wake). Consumer only. Waiting costs no CPU: the
+// consumer spins briefly, yields, then blocks, and producers wake it with one
+// atomic load on their fast path.
+func (r *Ring[T]) Wait(ctx context.Context) error {
+	if r.park.Wait(r.Ready, ctx.Done(), nil) == park.Done {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// WaitChan is Wait for callers that own a stop channel and a reusable timer:
+// it returns when a value is ready, Wake is called, done is closed or timer
+// fires (either may be nil), and reports which. Consumer only; allocates nothing.
+func (r *Ring[T]) WaitChan(done <-chan struct{}, timer <-chan time.Time) park.Reason {
+	return r.park.Wait(r.Ready, done, timer)
+}
+
+// Wake wakes the consumer if it is parked in Wait. Safe from any goroutine;
+// never blocks. Use it for events that are not values (flush, close).
+func (r *Ring[T]) Wake() { r.park.Wake() }
+
+func roundPow2(capacity int, what string) int {
+	if capacity < 1 {
+		panic(what + " must be at least 1")
+	}
+	n := 1
+	for n < capacity {
+		n <<= 1
+	}
+	return n
+}

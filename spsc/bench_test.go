@@ -1,0 +1,94 @@
+package spsc
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+)
+
+// BenchmarkPushPop moves b.N values from one producer goroutine to the
+// benchmark goroutine; ns/op is per value. The channel baseline has the same
+// capacity.
+func BenchmarkPushPop(b *testing.B) {
+	const capa = 1024
+	b.Run(fmt.Sprintf("impl=spsc/cap=%d", capa), func(b *testing.B) {
+		b.ReportAllocs()
+		r := New[int](capa)
+		go func() {
+			for i := 0; i < b.N; {
+				if r.TryPush(i) {
+					i++
+				} else {
+					runtime.Gosched()
+				}
+			}
+		}()
+		for got := 0; got < b.N; {
+			if _, ok := r.TryPop(); ok {
+				got++
+			}
+		}
+	})
+	for _, batch := range []int{64} {
+		b.Run(fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
+			b.ReportAllocs()
+			r := New[int](capa)
+			go func() {
+				src := make([]int, batch)
+				for i := 0; i < b.N; {
+					n := r.TryPushBatch(src[:min(batch, b.N-i)])
+					if n == 0 {
+						runtime.Gosched()
+					}
+					i += n
+				}
+			}()
+			dst := make([]int, batch)
+			for got := 0; got < b.N; {
+				n := r.TryPopBatch(dst)
+				if n == 0 {
+					runtime.Gosched()
+				}
+				got += n
+			}
+		})
+	}
+	b.Run(fmt.Sprintf("impl=chan/cap=%d", capa), func(b *testing.B) {
+		b.ReportAllocs()
+		ch := make(chan int, capa)
+		go func() {
+			for i := range b.N {
+				ch <- i
+			}
+		}()
+		for range b.N {
+			<-ch
+		}
+	})
+}
+
+// BenchmarkPushFull measures a push that fails because the ring is full,
+// against a failed non-blocking channel send.
+func BenchmarkPushFull(b *testing.B) {
+	b.Run("impl=spsc", func(b *testing.B) {
+		b.ReportAllocs()
+		r := New[int](2)
+		r.TryPush(1)
+		r.TryPush(2)
+		for b.Loop() {
+			r.TryPush(3)
+		}
+	})
+	b.Run("impl=chan", func(b *testing.B) {
+		b.ReportAllocs()
+		ch := make(chan int, 2)
+		ch <- 1
+		ch <- 2
+		for b.Loop() {
+			select {
+			case ch <- 3:
+			default:
+			}
+		}
+	})
+}

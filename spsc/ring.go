@@ -1,0 +1,148 @@
+package spsc
+
+// Invariants:
+//
+//   - tail is written only by the producer, head only by the consumer;
+//     head <= tail <= head+cap.
+//   - Slots in [head, tail) are owned by the consumer; slots in
+//     [tail, head+cap) are owned by the producer.
+//   - headCache is the producer's private copy of head (head only grows, so a
+//     stale copy can only under-report free space); tailCache is the
+//     consumer's private copy of tail, likewise. Each side reloads the other's
+//     index only when its cache says full or empty.
+//   - The consumer zeroes popped slots, so the ring keeps nothing alive.
+
+import (
+	"github.com/ringsink/ringsink/internal/pad"
+	"github.com/ringsink/ringsink/internal/relstore"
+)
+
+// Ring is a bounded lock-free queue for one producer and one consumer
+// (rigtorp's SPSCQueue, with cached indices). A push onto a full ring fails at
+// once; nothing blocks.
+//
+// A successful TryPush or TryPushBatch synchronizes before the TryPop or
+// TryPopBatch that returns its values.
+//
+// Ring is safe for exactly one producer goroutine and exactly one consumer
+// goroutine; each method says which side may call it.
+type Ring[T any] struct {
+	_         pad.Line
+	tail      relstore.Uint64 // next position to write; release-stored by the producer
+	headCache uint64          // producer's copy of head
+	_         pad.Line
+	head      relstore.Uint64 // next position to read; release-stored by the consumer
+	tailCache uint64          // consumer's copy of tail
+	_         pad.Line
+	mask      uint64
+	buf       []T
+}
+
+// New returns a ring holding capacity values, rounded up to a power of two.
+// It panics if capacity < 1.
+func New[T any](capacity int) *Ring[T] {
+	if capacity < 1 {
+		panic("spsc: capacity must be at least 1")
+	}
+	n := 1
+	for n < capacity {
+		n <<= 1
+	}
+	return &Ring[T]{mask: uint64(n - 1), buf: make([]T, n)}
+}
+
+// free returns how many slots the producer may fill, refreshing headCache
+// only when the cached view has fewer than want.
+func (r *Ring[T]) free(tail uint64, want int) int {
+	capa := uint64(len(r.buf))
+	if f := int(capa - (tail - r.headCache)); f >= want {
+		return f
+	}
+	r.headCache = r.head.Load()
+	return int(capa - (tail - r.headCache))
+}
+
+// TryPush appends v and reports whether there was room. Producer only. It
+// never blocks and never allocates.
+func (r *Ring[T]) TryPush(v T) bool {
+	tail := r.tail.Load()
+	if r.free(tail, 1) < 1 {
+		return false
+	}
+	r.buf[tail&r.mask] = v
+	// Publish the slot to the consumer.
+	r.tail.Store(tail + 1)
+	return true
+}
+
+// TryPushBatch appends as many values from src as fit, in order, and returns
+// how many it appended. Producer only. The whole batch is published with one
+// atomic store.
+func (r *Ring[T]) TryPushBatch(src []T) int {
+	tail := r.tail.Load()
+	n := min(r.free(tail, len(src)), len(src))
+	if n <= 0 {
+		return 0
+	}
+	i := int(tail & r.mask)
+	c := copy(r.buf[i:], src[:n])
+	copy(r.buf, src[c:n])
+	// Publish the n slots to the consumer.
+	r.tail.Store(tail + uint64(n))
+	return n
+}
+
+// avail returns how many values the consumer may read, refreshing tailCache
+// only when the cached view has fewer than want.
+func (r *Ring[T]) avail(head uint64, want int) int {
+	if a := int(r.tailCache - head); a >= want {
+		return a
+	}
+	r.tailCache = r.tail.Load()
+	return int(r.tailCache - head)
+}
+
+// TryPop removes and returns the oldest value. Consumer only.
+func (r *Ring[T]) TryPop() (T, bool) {
+	var zero T
+	head := r.head.Load()
+	if r.avail(head, 1) < 1 {
+		return zero, false
+	}
+	i := head & r.mask
+	v := r.buf[i]
+	r.buf[i] = zero
+	// Release the slot to the producer.
+	r.head.Store(head + 1)
+	return v, true
+}
+
+// TryPopBatch moves up to len(dst) values into dst, oldest first, and returns
+// how many it moved. Consumer only. The slots are released with one atomic
+// store.
+func (r *Ring[T]) TryPopBatch(dst []T) int {
+	head := r.head.Load()
+	n := min(r.avail(head, len(dst)), len(dst))
+	if n <= 0 {
+		return 0
+	}
+	i := int(head & r.mask)
+	c := copy(dst[:n], r.buf[i:])
+	copy(dst[c:n], r.buf)
+	end := min(i+n, len(r.buf))
+	clear(r.buf[i:end])
+	clear(r.buf[:n-(end-i)])
+	// Release the n slots to the producer.
+	r.head.Store(head + uint64(n))
+	return n
+}
+
+// Len returns the number of values in the ring. Safe from any goroutine;
+// exact only when quiescent.
+func (r *Ring[T]) Len() int {
+	head := r.head.Load() // loaded first, so head <= tail below
+	return int(r.tail.Load() - head)
+}
+
+// Cap returns the ring's capacity.
+func (r *Ring[T]) Cap() int { return len(r.buf) }
