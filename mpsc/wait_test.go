@@ -22,21 +22,23 @@ func TestNoLostWakeup(t *testing.T) {
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		for i := range rounds {
+		for i := 0; i < rounds; {
 			if err := r.Wait(ctx); err != nil {
 				t.Errorf("consumer: round %d: %v (lost wake-up)", i, err)
+				cancel()
 				return
 			}
 			v, ok := r.TryPop()
 			if !ok {
-				i-- // woken spuriously; wait again
-				continue
+				continue // woken spuriously; wait again
 			}
 			if v != i {
 				t.Errorf("consumer: got %d; want %d", v, i)
+				cancel()
 				return
 			}
 			ack.TryPush(v)
+			i++
 		}
 	})
 	for i := range rounds {
