@@ -2,6 +2,9 @@ module github.com/ringsink/ringsink
 
 go 1.26.0
 
-require go.uber.org/goleak v1.3.0
+require (
+	github.com/loov/hrtime v1.0.3
+	go.uber.org/goleak v1.3.0
+)
 
 require github.com/stretchr/testify v1.12.1 // indirect

@@ -32,8 +32,8 @@ import (
 // we measured, a consumer that polls an empty ring without delay makes every
 // push pay a cross-core cache-line transfer (docs/design.md).
 const (
-	spins  = 10
-	yields = 2
+	spins  = 4
+	yields = 1
 )
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to

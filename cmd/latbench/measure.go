@@ -1,0 +1,194 @@
+package main
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/loov/hrtime"
+
+	"github.com/ringsink/ringsink/internal/hist"
+)
+
+// pushFunc offers one record; it reports false when the record was refused
+// (full ring, closed writer). Each producer gets its own pushFunc.
+type pushFunc func(rec []byte) bool
+
+// impl is one implementation under test in one scenario. start launches its
+// consumer and returns a pushFunc factory and a stop function that drains,
+// stops the consumer and returns how many records it delivered.
+type impl struct {
+	name     string
+	baseline bool
+	start    func(producers int) (newPush func(p int) pushFunc, stop func() uint64)
+}
+
+// clock turns per-operation timestamps into nanoseconds. It uses the TSC when
+// the CPU has an invariant one (a few ns per read) and the monotonic clock
+// otherwise; hrtime.Now on Linux reads the wall clock, so it is not used.
+type clock struct {
+	tsc       bool
+	nsPerTick float64
+	base      time.Time
+}
+
+func newClock() clock {
+	c := clock{tsc: hrtime.TSCSupported(), base: time.Now()}
+	if c.tsc {
+		const n = 1 << 30
+		c.nsPerTick = float64(hrtime.Count(n).ApproxDuration()) / n
+	}
+	return c
+}
+
+func (c clock) now() int64 {
+	if c.tsc {
+		return int64(hrtime.TSC())
+	}
+	return int64(time.Since(c.base))
+}
+
+func (c clock) ns(ticks int64) uint64 {
+	if ticks < 0 {
+		return 0
+	}
+	if c.tsc {
+		return uint64(float64(ticks) * c.nsPerTick)
+	}
+	return uint64(ticks)
+}
+
+// result is one measured row.
+type result struct {
+	Scenario  string  `json:"scenario"`
+	Impl      string  `json:"impl"`
+	Baseline  bool    `json:"baseline"`
+	Producers int     `json:"producers"`
+	Mode      string  `json:"mode"`           // "closed" or "open"
+	Rate      float64 `json:"rate,omitempty"` // offered records/s (open loop)
+	Ops       uint64  `json:"ops"`
+	Refused   uint64  `json:"refused"`   // pushes that returned false
+	Delivered uint64  `json:"delivered"` // records the consumer received
+	Seconds   float64 `json:"seconds"`
+	OpsPerSec float64 `json:"ops_per_sec"`
+	AllocsOp  float64 `json:"allocs_per_op"`
+	P50       uint64  `json:"p50_ns"`
+	P90       uint64  `json:"p90_ns"`
+	P99       uint64  `json:"p99_ns"`
+	P999      uint64  `json:"p999_ns"`
+	Max       uint64  `json:"max_ns"`
+	Mean      float64 `json:"mean_ns"`
+	// Curve holds (percentile, ns) points for the plot.
+	Curve [][2]float64 `json:"curve,omitempty"`
+	hist  *hist.Histogram
+}
+
+// load says how producers offer records: closed loop (as fast as possible)
+// or open loop at a fixed total rate, where latency counts from each
+// record's intended send time so a stall is charged to every record it
+// delayed (no coordinated omission).
+type load struct {
+	rate float64 // records/s over all producers; 0 = closed loop
+	dur  time.Duration
+	size int
+}
+
+// measure runs one implementation with the given producers and load.
+func measure(c clock, scenario string, im impl, producers int, ld load) result {
+	newPush, stop := im.start(producers)
+	hists := make([]*hist.Histogram, producers)
+	refused := make([]uint64, producers)
+	ops := make([]uint64, producers)
+	var startGate sync.WaitGroup
+	startGate.Add(1)
+	var stopFlag atomic.Bool
+	var wg sync.WaitGroup
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	for p := range producers {
+		h := hist.New()
+		hists[p] = h
+		push := newPush(p)
+		rec := make([]byte, ld.size)
+		wg.Go(func() {
+			startGate.Wait()
+			if ld.rate > 0 {
+				ops[p], refused[p] = openLoop(c, push, rec, h, ld.rate/float64(producers), &stopFlag)
+			} else {
+				ops[p], refused[p] = closedLoop(c, push, rec, h, &stopFlag)
+			}
+		})
+	}
+	t0 := time.Now()
+	startGate.Done()
+	time.Sleep(ld.dur)
+	stopFlag.Store(true)
+	wg.Wait()
+	elapsed := time.Since(t0)
+	delivered := stop()
+	runtime.ReadMemStats(&ms1)
+
+	r := result{Scenario: scenario, Impl: im.name, Baseline: im.baseline, Producers: producers,
+		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Delivered: delivered, hist: hist.New()}
+	if ld.rate > 0 {
+		r.Mode = "open"
+	}
+	for p := range producers {
+		r.hist.Merge(hists[p])
+		r.Ops += ops[p]
+		r.Refused += refused[p]
+	}
+	r.OpsPerSec = float64(r.Ops-r.Refused) / elapsed.Seconds() // accepted records/s
+	if r.Ops > 0 {
+		r.AllocsOp = float64(ms1.Mallocs-ms0.Mallocs) / float64(r.Ops)
+	}
+	h := r.hist
+	r.P50, r.P90, r.P99, r.P999, r.Max, r.Mean = h.Quantile(.5), h.Quantile(.9), h.Quantile(.99), h.Quantile(.999), h.Max(), h.Mean()
+	for _, q := range plotQuantiles {
+		r.Curve = append(r.Curve, [2]float64{q, float64(h.Quantile(q))})
+	}
+	return r
+}
+
+// checkEvery is how many pushes a closed-loop producer makes between looks
+// at the stop flag (one shared load per 64 pushes).
+const checkEvery = 64
+
+func closedLoop(c clock, push pushFunc, rec []byte, h *hist.Histogram, stop *atomic.Bool) (ops, refused uint64) {
+	for !stop.Load() {
+		for range checkEvery {
+			t0 := c.now()
+			ok := push(rec)
+			h.Record(c.ns(c.now() - t0))
+			if !ok {
+				refused++
+			}
+		}
+		ops += checkEvery
+	}
+	return ops, refused
+}
+
+func openLoop(c clock, push pushFunc, rec []byte, h *hist.Histogram, rate float64, stop *atomic.Bool) (ops, refused uint64) {
+	period := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := 0; !stop.Load(); i++ {
+		intended := start.Add(time.Duration(i) * period)
+		for wait := time.Until(intended); wait > 0; wait = time.Until(intended) {
+			if wait > 50*time.Microsecond {
+				time.Sleep(wait - 20*time.Microsecond)
+			} else {
+				runtime.Gosched()
+			}
+		}
+		ok := push(rec)
+		h.Record(uint64(max(time.Since(intended), 0)))
+		ops++
+		if !ok {
+			refused++
+		}
+	}
+	return ops, refused
+}

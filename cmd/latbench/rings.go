@@ -1,0 +1,81 @@
+package main
+
+import (
+	"runtime"
+	"sync"
+
+	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/spsc"
+)
+
+const ringCap = 1 << 14
+
+// consumer runs pop until stop is closed and pop finds nothing more, and
+// returns how many values it counted.
+func consumer(pop func() int, wait func(done <-chan struct{})) (stop func() uint64) {
+	done := make(chan struct{})
+	var n uint64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			k := pop()
+			n += uint64(k)
+			if k > 0 {
+				continue
+			}
+			select {
+			case <-done:
+				for k := pop(); k > 0; k = pop() {
+					n += uint64(k)
+				}
+				return
+			default:
+				wait(done)
+			}
+		}
+	})
+	return func() uint64 { close(done); wg.Wait(); return n }
+}
+
+func mpscImpl() impl {
+	return impl{name: "mpsc.Ring", start: func(int) (func(int) pushFunc, func() uint64) {
+		r := mpsc.New[int](ringCap)
+		dst := make([]int, 256)
+		stop := consumer(func() int { return r.TryPopBatch(dst) }, func(done <-chan struct{}) { r.WaitChan(done, nil) })
+		return func(int) pushFunc { return func([]byte) bool { return r.TryPush(1) } }, stop
+	}}
+}
+
+func spscImpl() impl {
+	return impl{name: "spsc.Ring", start: func(int) (func(int) pushFunc, func() uint64) {
+		r := spsc.New[int](ringCap)
+		dst := make([]int, 256)
+		stop := consumer(func() int { return r.TryPopBatch(dst) }, func(<-chan struct{}) { runtime.Gosched() })
+		return func(int) pushFunc { return func([]byte) bool { return r.TryPush(1) } }, stop
+	}}
+}
+
+// chanImpl is the baseline: a buffered channel of the same capacity with a
+// non-blocking send, and a consumer ranging over it.
+func chanImpl() impl {
+	return impl{name: "chan", baseline: true, start: func(int) (func(int) pushFunc, func() uint64) {
+		ch := make(chan int, ringCap)
+		var n uint64
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for range ch {
+				n++
+			}
+		})
+		push := func([]byte) bool {
+			select {
+			case ch <- 1:
+				return true
+			default:
+				return false
+			}
+		}
+		return func(int) pushFunc { return push }, func() uint64 { close(ch); wg.Wait(); return n }
+	}}
+}
+
