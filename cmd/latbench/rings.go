@@ -78,4 +78,3 @@ func chanImpl() impl {
 		return func(int) pushFunc { return push }, func() uint64 { close(ch); wg.Wait(); return n }
 	}}
 }
-
