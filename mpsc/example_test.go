@@ -48,3 +48,34 @@ func ExampleRing_TryPush() {
 	// true true false
 	// a 1
 }
+
+// The consumer reads records in place, writes them out, and releases only
+// what was written; the rest is read again next time.
+func ExampleByteRing() {
+	r := mpsc.NewByteRing(4096)
+	r.TryWrite([]byte("first"))
+	r.TryWrite([]byte("second"))
+	r.TryWrite([]byte("third"))
+
+	recs := make([][]byte, 16)
+	n := r.Peek(recs) // recs[:n] alias the ring: no copy
+	fmt.Printf("%d records, first %q\n", n, recs[0])
+
+	written := 2 // say writev took the first two records whole
+	r.Release(written)
+
+	n = r.Peek(recs)
+	fmt.Printf("%d left: %q\n", n, recs[:n])
+	// Output:
+	// 3 records, first "first"
+	// 1 left: ["third"]
+}
+
+// A record above MaxRecord is refused whatever the ring holds; compare with
+// MaxRecord to tell "too large" from "full".
+func ExampleByteRing_MaxRecord() {
+	r := mpsc.NewByteRing(64)
+	big := make([]byte, r.MaxRecord()+1)
+	fmt.Println(r.MaxRecord(), r.TryWrite(big), len(big) > r.MaxRecord())
+	// Output: 24 false true
+}

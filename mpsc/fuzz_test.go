@@ -1,6 +1,7 @@
 package mpsc
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/ringsink/ringsink/internal/model"
@@ -49,6 +50,87 @@ func FuzzRing(f *testing.F) {
 			}
 			if r.Len() != m.Len() || r.Ready() != (m.Len() > 0) {
 				t.Fatalf("op %d: Len() = %d, Ready() = %v; model Len %d", i, r.Len(), r.Ready(), m.Len())
+			}
+		}
+	})
+}
+
+// byteModel is the reference for ByteRing: a slice of records plus the byte
+// accounting (8-byte headers, 8-byte alignment, padding to the end of the
+// buffer when a record would straddle it).
+type byteModel struct {
+	capa, head, tail int
+	recs             [][]byte
+	ends             []int // byte position after each record
+}
+
+func (m *byteModel) write(p []byte) bool {
+	if len(p) > m.capa/2-hdrSize {
+		return false
+	}
+	size := (hdrSize + len(p) + 7) &^ 7
+	total := size
+	if i := m.tail % m.capa; i+size > m.capa {
+		total += m.capa - i
+	}
+	if m.tail-m.head+total > m.capa {
+		return false
+	}
+	m.tail += total
+	m.recs = append(m.recs, append([]byte(nil), p...))
+	m.ends = append(m.ends, m.tail)
+	return true
+}
+
+func (m *byteModel) release(n int) int {
+	n = min(n, len(m.recs))
+	if n > 0 {
+		m.head = m.ends[n-1]
+		m.recs, m.ends = m.recs[n:], m.ends[n:]
+	}
+	return n
+}
+
+// FuzzByteRing drives a ByteRing and the model with the same writes (sizes
+// 0..max+1), peeks and partial releases, over many wraps and padding at
+// every offset the sizes produce.
+func FuzzByteRing(f *testing.F) {
+	f.Add(uint8(0), []byte{0, 5, 0, 24, 0, 25, 1, 3, 2, 1, 0, 17, 0, 0, 2, 9})
+	f.Add(uint8(2), []byte{0, 200, 0, 120, 2, 1, 0, 255, 1, 8, 2, 8})
+	f.Fuzz(func(t *testing.T, capExp uint8, ops []byte) {
+		r := NewByteRing(64 << (capExp % 4))
+		m := &byteModel{capa: r.Cap()}
+		dst := make([][]byte, 16)
+		seq := byte(0)
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, arg := ops[i]%3, int(ops[i+1])
+			switch op {
+			case 0:
+				n := arg % (r.MaxRecord() + 2) // up to one byte too large
+				p := bytes.Repeat([]byte{seq}, n)
+				seq++
+				want := m.write(p)
+				if got := r.TryWrite(p); got != want {
+					t.Fatalf("op %d: TryWrite(%d bytes) = %v; model %v (Len %d)", i, n, got, want, r.Len())
+				}
+			case 1:
+				k := r.Peek(dst[:arg%len(dst)])
+				if want := min(arg%len(dst), len(m.recs)); k != want {
+					t.Fatalf("op %d: Peek = %d; model %d", i, k, want)
+				}
+				for j := range k {
+					if !bytes.Equal(dst[j], m.recs[j]) {
+						t.Fatalf("op %d: record %d = %q; model %q", i, j, dst[j], m.recs[j])
+					}
+				}
+			case 2:
+				want := m.release(arg % 8)
+				if got := r.Release(arg % 8); got != want {
+					t.Fatalf("op %d: Release(%d) = %d; model %d", i, arg%8, got, want)
+				}
+			}
+			if r.Len() != m.tail-m.head || r.Ready() != (len(m.recs) > 0) {
+				t.Fatalf("op %d: Len %d Ready %v; model Len %d, %d records", i, r.Len(), r.Ready(), m.tail-m.head, len(m.recs))
 			}
 		}
 	})

@@ -47,6 +47,7 @@ func scenarios() []scenario {
 	return []scenario{
 		{name: "spsc", impls: func(options) []impl { return []impl{spscImpl(), chanImpl()} }, producers: []int{1}},
 		{name: "mpsc", impls: func(options) []impl { return []impl{mpscImpl(), chanImpl()} }},
+		{name: "bytering", impls: func(o options) []impl { return []impl{byteRingImpl(), chanCopyImpl(o.size)} }},
 	}
 }
 

@@ -78,3 +78,36 @@ func chanImpl() impl {
 		return func(int) pushFunc { return push }, func() uint64 { close(ch); wg.Wait(); return n }
 	}}
 }
+
+func byteRingImpl() impl {
+	return impl{name: "mpsc.ByteRing", start: func(int) (func(int) pushFunc, func() uint64) {
+		r := mpsc.NewByteRing(1 << 22)
+		dst := make([][]byte, 256)
+		stop := consumer(func() int { return r.Release(r.Peek(dst)) }, func(done <-chan struct{}) { r.WaitChan(done, nil) })
+		return func(int) pushFunc { return r.TryWrite }, stop
+	}}
+}
+
+// chanCopyImpl is the usual Go way to queue byte records: copy each into a
+// fresh slice and send it on a buffered channel.
+func chanCopyImpl(size int) impl {
+	return impl{name: "chan []byte (copy)", baseline: true, start: func(int) (func(int) pushFunc, func() uint64) {
+		ch := make(chan []byte, (1<<22)/max(size, 1))
+		var n uint64
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for range ch {
+				n++
+			}
+		})
+		push := func(rec []byte) bool {
+			select {
+			case ch <- append([]byte(nil), rec...):
+				return true
+			default:
+				return false
+			}
+		}
+		return func(int) pushFunc { return push }, func() uint64 { close(ch); wg.Wait(); return n }
+	}}
+}

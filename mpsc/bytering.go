@@ -1,0 +1,249 @@
+package mpsc
+
+// Invariants:
+//
+//   - tail and head are byte positions that only grow; head <= tail <= head+cap.
+//     Bytes in [head, tail) belong to records; all other bytes are zero.
+//   - Every record starts at an 8-aligned position with an 8-byte header,
+//     followed by its payload, padded to a multiple of 8. The header is
+//       0          claimed but not yet published (the consumer stops here),
+//       len+1      a published record of len payload bytes,
+//       padFlag|n  a padding record of n bytes that runs to the end of the
+//                  buffer (a record never straddles the end).
+//   - A producer owns [tail, tail+size) from its winning CAS on tail until it
+//     publishes the header; then the consumer owns it. Between the claim and
+//     the publish there is only the payload copy.
+//   - The consumer zeroes a record's bytes before it moves head past them, so
+//     a claimed header reads 0 until its producer publishes it.
+//   - A record of at most cap/2 bytes (header included) fits in an empty ring
+//     wherever tail stands, so a record within MaxRecord is never refused
+//     forever.
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/ringsink/ringsink/internal/pad"
+	"github.com/ringsink/ringsink/internal/park"
+	"github.com/ringsink/ringsink/internal/relstore"
+)
+
+const (
+	hdrSize = 8
+	padFlag = 1 << 63
+	// minByteCap keeps room for a header and a few bytes of payload.
+	minByteCap = 64
+)
+
+// ByteRing is a bounded lock-free queue of variable-length byte records in
+// one byte buffer, for many producers and one consumer (after Agrona's
+// ManyToOneRingBuffer). TryWrite copies a record in with one CAS and one
+// publishing store; the consumer reads records as slices that alias the
+// buffer (Peek), writes them out, and then releases exactly the records that
+// were written (Release). Memory is bounded in bytes, not records: the ring
+// never holds more than Cap bytes of headers, payload and padding.
+//
+// A successful TryWrite synchronizes before the Peek that returns its record.
+//
+// ByteRing is safe for any number of producer goroutines and exactly one
+// consumer goroutine; methods marked "consumer only" must only be called by
+// that one.
+type ByteRing struct {
+	_    pad.Line
+	tail atomic.Uint64 // next byte position to claim; CAS by producers
+	_    pad.Line
+	head relstore.Uint64 // oldest unreleased byte position; stored by the consumer
+	_    pad.Line
+	mask uint64
+	buf  []byte // 8-aligned: backed by a []uint64
+	park park.Waiter
+}
+
+// NewByteRing returns a ring of capacity bytes, rounded up to a power of two
+// and to at least 64. It panics if capacity < 1.
+func NewByteRing(capacity int) *ByteRing {
+	n := max(roundPow2(capacity, "mpsc: byte ring capacity"), minByteCap)
+	words := make([]uint64, n/8)
+	r := &ByteRing{
+		mask: uint64(n - 1),
+		buf:  unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n),
+	}
+	r.park.Init()
+	return r
+}
+
+// Cap returns the ring's size in bytes.
+func (r *ByteRing) Cap() int { return len(r.buf) }
+
+// MaxRecord returns the largest payload TryWrite accepts: cap/2 minus the
+// 8-byte header. Larger records are refused whatever the ring holds.
+func (r *ByteRing) MaxRecord() int { return len(r.buf)/2 - hdrSize }
+
+// Len returns the bytes in use (headers, payload, padding, and records still
+// being written). Safe from any goroutine; exact only when quiescent.
+func (r *ByteRing) Len() int {
+	head := r.head.Load() // loaded first, so head <= tail below
+	return int(r.tail.Load() - head)
+}
+
+func (r *ByteRing) hdr(i uint64) *relstore.Uint64 {
+	return (*relstore.Uint64)(unsafe.Pointer(&r.buf[i]))
+}
+
+func recordSize(n int) uint64 { return uint64(hdrSize+n+7) &^ 7 }
+
+// TryWrite copies p into the ring as one record and reports whether it was
+// accepted. It never blocks and never allocates. It reports false when the
+// ring lacks room, or always when len(p) > MaxRecord (check MaxRecord to tell
+// the two apart). A lost race against another producer is retried, not
+// reported as full.
+func (r *ByteRing) TryWrite(p []byte) bool {
+	if len(p) > r.MaxRecord() {
+		return false
+	}
+	size := recordSize(len(p))
+	capa := uint64(len(r.buf))
+	tail := r.tail.Load()
+	for {
+		head := r.head.Load()
+		i := tail & r.mask
+		total := size
+		if i+size > capa {
+			total += capa - i // pad to the end, then start at 0
+		}
+		if tail-head+total > capa {
+			// Full, unless a producer or the consumer moved meanwhile.
+			now := r.tail.Load()
+			if now == tail && r.head.Load() == head {
+				return false
+			}
+			tail = now
+			continue
+		}
+		// Claim [tail, tail+total): reserves the bytes, publishes nothing.
+		if !r.tail.CompareAndSwap(tail, tail+total) {
+			tail = r.tail.Load()
+			continue
+		}
+		if total != size {
+			// Publish the padding record to the consumer.
+			r.hdr(i).Store(padFlag | (capa - i))
+			i = 0
+		}
+		preemptWindow()
+		copy(r.buf[i+hdrSize:], p)
+		// Publish the record to the consumer.
+		r.hdr(i).Store(uint64(len(p)) + 1)
+		r.park.Notify()
+		return true
+	}
+}
+
+// next returns the published record at byte position pos, skipping a padding
+// record: the payload's buffer index and length, and the position after it.
+// ok is false when the record at pos is not yet published, or pos has reached
+// head+cap (a full ring: the bytes there are the oldest record again).
+func (r *ByteRing) next(pos, head uint64) (start, n int, end uint64, ok bool) {
+	limit := head + uint64(len(r.buf))
+	if pos == limit {
+		return 0, 0, pos, false
+	}
+	h := r.hdr(pos & r.mask).Load()
+	if h&padFlag != 0 {
+		if pos += h &^ padFlag; pos == limit {
+			return 0, 0, pos, false
+		}
+		h = r.hdr(pos & r.mask).Load()
+	}
+	if h == 0 {
+		return 0, 0, pos, false
+	}
+	n = int(h - 1)
+	start = int(pos&r.mask) + hdrSize
+	return start, n, pos + recordSize(n), true
+}
+
+// Peek fills dst with up to len(dst) of the oldest published records, without
+// removing them, and returns how many it filled. Each dst[k] aliases the
+// ring's memory: it stays valid and unchanged until Release removes it, and
+// must not be written to. Calling Peek again returns the same records first.
+// Consumer only. It allocates nothing.
+func (r *ByteRing) Peek(dst [][]byte) int {
+	head := r.head.Load()
+	pos := head
+	k := 0
+	for k < len(dst) {
+		start, n, end, ok := r.next(pos, head)
+		if !ok {
+			break
+		}
+		dst[k] = r.buf[start : start+n : start+n]
+		pos = end
+		k++
+	}
+	return k
+}
+
+// Release removes the n oldest records (fewer if fewer are published) and
+// returns how many it removed, zeroing their bytes so producers can reuse
+// them. Records returned by an earlier Peek beyond the first n stay in the
+// ring, in order, and the next Peek returns them first. Consumer only.
+func (r *ByteRing) Release(n int) int {
+	head := r.head.Load()
+	pos := head
+	k := 0
+	for k < n {
+		_, _, end, ok := r.next(pos, head)
+		if !ok {
+			break
+		}
+		pos = end
+		k++
+	}
+	if pos == head {
+		return 0
+	}
+	r.zero(head, pos)
+	// Hand the zeroed bytes back to producers.
+	r.head.Store(pos)
+	return k
+}
+
+// zero clears the buffer bytes of positions [from, to), which may wrap.
+func (r *ByteRing) zero(from, to uint64) {
+	i, j := from&r.mask, to&r.mask
+	if to-from == uint64(len(r.buf)) || (j <= i && to != from) {
+		clear(r.buf[i:])
+		clear(r.buf[:j])
+		return
+	}
+	clear(r.buf[i:j])
+}
+
+// Ready reports whether the oldest record is published, so Peek would return
+// at least one record. Consumer only.
+func (r *ByteRing) Ready() bool {
+	head := r.head.Load()
+	_, _, _, ok := r.next(head, head)
+	return ok
+}
+
+// Wait parks the consumer until a record is ready, Wake is called or ctx is
+// done; it returns ctx.Err() in the last case. Consumer only. See Ring.Wait.
+func (r *ByteRing) Wait(ctx context.Context) error {
+	if r.park.Wait(r.Ready, ctx.Done(), nil) == park.Done {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// WaitChan is Wait with a stop channel and a reusable timer (either may be
+// nil); it reports why it returned. Consumer only; allocates nothing.
+func (r *ByteRing) WaitChan(done <-chan struct{}, timer <-chan time.Time) park.Reason {
+	return r.park.Wait(r.Ready, done, timer)
+}
+
+// Wake wakes the consumer if it is parked. Safe from any goroutine.
+func (r *ByteRing) Wake() { r.park.Wake() }
