@@ -12,10 +12,11 @@
 //	                                  }
 //
 // Either the consumer's ready() sees the record, or the producer's Load sees
-// parked == true and sends the token: a wake-up is never lost. The wake
-// channel has one slot and sends never block, so a producer never waits.
-// A stale token only causes one spurious return, which callers tolerate by
-// re-checking their condition.
+// parked == true and sends the token: a wake-up is never lost. Events that
+// ready() does not see (flush, close) use Wake, which always leaves a token.
+// The wake channel has one slot and sends never block, so a producer never
+// waits. A stale token only causes one spurious return, which callers
+// tolerate by re-checking their condition.
 package park
 
 import (
@@ -67,22 +68,25 @@ type Waiter struct {
 func (w *Waiter) Init() { w.wake = make(chan struct{}, 1) }
 
 // Notify is the producer's fast path: one atomic load when the consumer is
-// awake, and a wake-up only when it is parked. Call it after publishing.
+// awake, and a wake-up only when it is parked. Call it after publishing
+// something the consumer's ready() condition sees.
 func (w *Waiter) Notify() {
-	if w.parked.Load() {
-		w.Wake()
+	// The Swap makes exactly one producer send the token for each park.
+	if w.parked.Load() && w.parked.Swap(false) {
+		w.token()
 	}
 }
 
-// Wake unconditionally wakes a parked consumer (for flush requests, Close,
-// and other events that are not records). It never blocks.
-func (w *Waiter) Wake() {
-	// The Swap makes exactly one waker send the token for each park.
-	if w.parked.Swap(false) {
-		select {
-		case w.wake <- struct{}{}:
-		default: // a token is already outstanding
-		}
+// Wake wakes the consumer for an event its ready() condition does not see
+// (a flush request, Close). It always leaves a token, so a consumer that is
+// just about to park returns at once instead of missing the event. It never
+// blocks.
+func (w *Waiter) Wake() { w.token() }
+
+func (w *Waiter) token() {
+	select {
+	case w.wake <- struct{}{}:
+	default: // a token is already outstanding
 	}
 }
 
@@ -122,7 +126,7 @@ func (w *Waiter) Wait(ready func() bool, done <-chan struct{}, timer <-chan time
 	var r Reason
 	select {
 	case <-w.wake:
-		return Woken // the waker already cleared parked
+		r = Woken
 	case <-done:
 		r = Done
 	case <-timer:

@@ -1,0 +1,35 @@
+// Package sink implements a generic fire-and-forget background sink: any
+// number of goroutines push typed messages (metrics events, dead-letter
+// records, audit rows) without blocking, and one consumer goroutine batches
+// them into a Drain — by size (Config.BatchSize) or by age
+// (Config.FlushInterval), whichever comes first.
+//
+//	producers ──TryPush/Push──► mpsc.Ring ──► consumer ──► Drain.WriteBatch
+//	                                            │
+//	                   Flush barrier ───────────┘ (write, Sync, answer)
+//
+// The contract:
+//
+//   - TryPush never blocks and never allocates: one atomic load, one CAS on
+//     the ring and one publishing store. When the queue is full it returns
+//     ErrOverflow and counts a drop (Drop mode); in Block mode it always
+//     returns ErrOverflow, so the policy is explicit at the call site, and
+//     Push must be used: it parks until the consumer frees room or its
+//     context ends.
+//   - Flush returns once every message accepted before it was written (and
+//     synced, for a Syncer drain), and returns the drain's errors since the
+//     previous Flush instead of hiding them.
+//   - Close stops intake, writes what is queued, syncs and closes the drain,
+//     and waits for the consumer, bounded by its context. It is idempotent;
+//     every call after it returns ErrClosed.
+//   - The drain runs only on the consumer goroutine, never concurrently with
+//     itself. A drain that panics does not take the process down: the panic
+//     is recovered, counted (Stats.Panics), reported through Config.OnError
+//     and returned by the next Flush as ErrDrainPanic, and the consumer goes
+//     on with the next batch.
+//   - An idle sink costs nothing: the consumer parks, and the interval timer
+//     runs only while a partial batch waits.
+//   - Nothing is lost silently: Stats.Pushed == Stats.Written + Stats.Pending
+//     at any quiescent moment, and refusals are counted in Dropped and
+//     Rejected. The library never logs.
+package sink

@@ -1,0 +1,227 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// countingDrain counts written messages and records batch sizes.
+type countingDrain struct {
+	count atomic.Uint64
+	mu    sync.Mutex
+	sizes []int
+	got   []uint32
+}
+
+func (d *countingDrain) WriteBatch(_ context.Context, b []uint32) error {
+	d.count.Add(uint64(len(b)))
+	d.mu.Lock()
+	d.sizes = append(d.sizes, len(b))
+	d.got = append(d.got, b...)
+	d.mu.Unlock()
+	return nil
+}
+
+func (d *countingDrain) batchSizes() []int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.sizes)
+}
+
+// throttledDrain blocks every WriteBatch until release is closed (the seed's
+// Notify-gated drain) or the sink's context is cancelled.
+type throttledDrain struct {
+	release chan struct{}
+	count   atomic.Uint64
+}
+
+func (d *throttledDrain) WriteBatch(ctx context.Context, b []uint32) error {
+	select {
+	case <-d.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	d.count.Add(uint64(len(b)))
+	return nil
+}
+
+func fastConfig() Config {
+	return Config{QueueCapacity: 1024, BatchSize: 16, FlushInterval: 20 * time.Millisecond}
+}
+
+func closeSink[T any](t *testing.T, s *Sink[T]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, s.Close(ctx))
+}
+
+// Seed: try_push_succeeds_when_queue_has_space.
+func TestSeedTryPushSucceedsWhenQueueHasSpace(t *testing.T) {
+	d := &countingDrain{}
+	s := New[uint32](d, fastConfig())
+	defer closeSink(t, s)
+	for i := range uint32(10) {
+		require.NoError(t, s.TryPush(i), "queue has space")
+	}
+	require.NoError(t, s.Flush(context.Background()))
+	require.Equal(t, uint64(10), d.count.Load())
+}
+
+// Seed: try_push_returns_overflow_when_full. The seed ran on a
+// single-threaded runtime where the actor could not run during the pushes;
+// here the consumer runs in parallel, so BatchSize is 1: the consumer takes
+// one message, blocks in the gated WriteBatch, and the 4-slot queue fills.
+func TestSeedTryPushReturnsOverflowWhenFull(t *testing.T) {
+	d := &throttledDrain{release: make(chan struct{})}
+	s := New[uint32](d, Config{QueueCapacity: 4, BatchSize: 1, FlushInterval: time.Minute})
+	var accepted, overflowed uint64
+	for i := range uint32(20) {
+		switch err := s.TryPush(i); {
+		case err == nil:
+			accepted++
+		case errors.Is(err, ErrOverflow):
+			overflowed++
+		default:
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	require.Positive(t, overflowed, "expected at least one overflow")
+	require.Equal(t, overflowed, s.Stats().Dropped)
+	require.GreaterOrEqual(t, accepted, uint64(4), "should accept at least queue_capacity")
+	close(d.release)
+	closeSink(t, s)
+	require.Equal(t, accepted, d.count.Load(), "every accepted message is written at Close")
+}
+
+// Seed: try_push_in_block_mode_always_errors (and Push still works).
+func TestSeedTryPushInBlockModeAlwaysErrors(t *testing.T) {
+	d := &countingDrain{}
+	cfg := fastConfig()
+	cfg.Overflow = Block
+	s := New[uint32](d, cfg)
+	defer closeSink(t, s)
+	require.ErrorIs(t, s.TryPush(1), ErrOverflow)
+	require.NoError(t, s.Push(context.Background(), 1), "Push ok in Block mode")
+	require.NoError(t, s.Flush(context.Background()))
+	require.Equal(t, uint64(1), d.count.Load())
+	require.Equal(t, uint64(1), s.Stats().Rejected)
+}
+
+// Seed: flush_waits_for_pre_flush_messages.
+func TestSeedFlushWaitsForPreFlushMessages(t *testing.T) {
+	d := &countingDrain{}
+	s := New[uint32](d, fastConfig())
+	defer closeSink(t, s)
+	for i := range uint32(100) {
+		require.NoError(t, s.TryPush(i))
+	}
+	require.NoError(t, s.Flush(context.Background()))
+	require.Equal(t, uint64(100), d.count.Load())
+}
+
+// Seed: shutdown_drains_remaining_queue.
+func TestSeedShutdownDrainsRemainingQueue(t *testing.T) {
+	d := &countingDrain{}
+	s := New[uint32](d, fastConfig())
+	for i := range uint32(50) {
+		require.NoError(t, s.TryPush(i))
+	}
+	closeSink(t, s)
+	require.Equal(t, uint64(50), d.count.Load())
+}
+
+// Seed: dropped_counter_reflects_overflow_count. BatchSize 1 for the same
+// reason as in TestSeedTryPushReturnsOverflowWhenFull.
+func TestSeedDroppedCounterReflectsOverflowCount(t *testing.T) {
+	d := &throttledDrain{release: make(chan struct{})}
+	s := New[uint32](d, Config{QueueCapacity: 2, BatchSize: 1, FlushInterval: time.Minute})
+	var refused uint64
+	for i := range uint32(100) {
+		if s.TryPush(i) != nil {
+			refused++
+		}
+	}
+	st := s.Stats()
+	require.GreaterOrEqual(t, st.Dropped, uint64(90), "dropped=%d", st.Dropped)
+	require.Equal(t, refused, st.Dropped)
+	require.Equal(t, uint64(100), st.Pushed+st.Dropped)
+	close(d.release)
+	closeSink(t, s)
+}
+
+// Seed: try_push_stays_fast_under_load.
+func TestSeedTryPushStaysFastUnderLoad(t *testing.T) {
+	d := &throttledDrain{release: make(chan struct{})}
+	s := New[uint32](d, Config{QueueCapacity: 100_000, BatchSize: 256, FlushInterval: time.Minute})
+	start := time.Now()
+	for i := range uint32(10_000) {
+		require.NoError(t, s.TryPush(i), "queue has space")
+	}
+	avg := time.Since(start) / 10_000
+	require.Less(t, avg, 50*time.Microsecond, "try_push average %v under load with a gated drain", avg)
+	close(d.release)
+	closeSink(t, s)
+}
+
+// Seed: many_concurrent_producers_dont_block_each_other.
+func TestSeedManyConcurrentProducersDontBlockEachOther(t *testing.T) {
+	d := &countingDrain{}
+	s := New[uint32](d, Config{QueueCapacity: 100_000, BatchSize: 1024, FlushInterval: 5 * time.Millisecond})
+	defer closeSink(t, s)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range uint32(1000) {
+				if err := s.TryPush(i); err != nil {
+					t.Errorf("TryPush: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	require.NoError(t, s.Flush(context.Background()))
+	require.Equal(t, uint64(8000), d.count.Load())
+}
+
+// Seed: flush_completes_quickly_when_queue_is_already_empty.
+func TestSeedFlushCompletesQuicklyWhenQueueIsEmpty(t *testing.T) {
+	s := New[uint32](&countingDrain{}, fastConfig())
+	defer closeSink(t, s)
+	start := time.Now()
+	require.NoError(t, s.Flush(context.Background()))
+	require.Less(t, time.Since(start), 50*time.Millisecond)
+}
+
+// slowDrain sleeps 50 ms per batch.
+type slowDrain struct{ count atomic.Uint64 }
+
+func (d *slowDrain) WriteBatch(_ context.Context, b []uint32) error {
+	time.Sleep(50 * time.Millisecond)
+	d.count.Add(uint64(len(b)))
+	return nil
+}
+
+// Seed: slow_drain_doesnt_block_consumer (the producer).
+func TestSeedSlowDrainDoesntBlockProducer(t *testing.T) {
+	s := New[uint32](&slowDrain{}, Config{QueueCapacity: 10_000, BatchSize: 16, FlushInterval: 5 * time.Millisecond})
+	defer closeSink(t, s)
+	var worst time.Duration
+	for i := range uint32(200) {
+		t0 := time.Now()
+		require.NoError(t, s.TryPush(i))
+		worst = max(worst, time.Since(t0))
+	}
+	require.Less(t, worst, 5*time.Millisecond, "slow drain leaked back to the producer")
+}
