@@ -2,8 +2,12 @@ package mpsc
 
 // Invariants:
 //
-//   - tail and head are byte positions that only grow; head <= tail <= head+cap.
-//     Bytes in [head, tail) belong to records; all other bytes are zero.
+//   - tail and head each pack two uint32 counters that only grow (wrapping
+//     modulo 2^32; all arithmetic on them is modular): the low half is a byte
+//     position, the high half a record count. One CAS on tail claims the bytes
+//     and counts the record; one store of head releases bytes and records.
+//     0 <= tail.pos-head.pos <= cap, and cap <= 2^30 keeps that unambiguous.
+//   - Bytes in [head.pos, tail.pos) belong to records; all other bytes are zero.
 //   - Every record starts at an 8-aligned position with an 8-byte header,
 //     followed by its payload, padded to a multiple of 8. The header is
 //       0          claimed but not yet published (the consumer stops here),
@@ -35,7 +39,11 @@ const (
 	padFlag = 1 << 63
 	// minByteCap keeps room for a header and a few bytes of payload.
 	minByteCap = 64
+	maxByteCap = 1 << 30
 )
+
+func pack(records, pos uint32) uint64       { return uint64(records)<<32 | uint64(pos) }
+func unpack(v uint64) (records, pos uint32) { return uint32(v >> 32), uint32(v) }
 
 // ByteRing is a bounded lock-free queue of variable-length byte records in
 // one byte buffer, for many producers and one consumer (after Agrona's
@@ -52,22 +60,25 @@ const (
 // that one.
 type ByteRing struct {
 	_    pad.Line
-	tail atomic.Uint64 // next byte position to claim; CAS by producers
+	tail atomic.Uint64 // records<<32 | next byte position to claim; CAS by producers
 	_    pad.Line
-	head relstore.Uint64 // oldest unreleased byte position; stored by the consumer
+	head relstore.Uint64 // records<<32 | oldest unreleased byte position; stored by the consumer
 	_    pad.Line
-	mask uint64
+	mask uint32
 	buf  []byte // 8-aligned: backed by a []uint64
 	park park.Waiter
 }
 
 // NewByteRing returns a ring of capacity bytes, rounded up to a power of two
-// and to at least 64. It panics if capacity < 1.
+// and to at least 64. It panics if capacity < 1 or capacity > 1 GiB.
 func NewByteRing(capacity int) *ByteRing {
+	if capacity > maxByteCap {
+		panic("mpsc: byte ring capacity above 1 GiB")
+	}
 	n := max(roundPow2(capacity, "mpsc: byte ring capacity"), minByteCap)
 	words := make([]uint64, n/8)
 	r := &ByteRing{
-		mask: uint64(n - 1),
+		mask: uint32(n - 1),
 		buf:  unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n),
 	}
 	r.park.Init()
@@ -84,15 +95,40 @@ func (r *ByteRing) MaxRecord() int { return len(r.buf)/2 - hdrSize }
 // Len returns the bytes in use (headers, payload, padding, and records still
 // being written). Safe from any goroutine; exact only when quiescent.
 func (r *ByteRing) Len() int {
-	head := r.head.Load() // loaded first, so head <= tail below
-	return int(r.tail.Load() - head)
+	_, head := unpack(r.head.Load()) // loaded first, so head <= tail below
+	_, tail := unpack(r.tail.Load())
+	return int(tail - head)
 }
 
-func (r *ByteRing) hdr(i uint64) *relstore.Uint64 {
+// Pending returns the number of records written and not yet released
+// (including records still being copied in). Safe from any goroutine; exact
+// only when quiescent.
+func (r *ByteRing) Pending() int {
+	head, _ := unpack(r.head.Load())
+	tail, _ := unpack(r.tail.Load())
+	return int(tail - head)
+}
+
+// Written returns how many records TryWrite has accepted, modulo 2^32: a
+// counter for barriers ("everything written before now"), compared with
+// Released by subtraction. Safe from any goroutine.
+func (r *ByteRing) Written() uint32 {
+	n, _ := unpack(r.tail.Load())
+	return n
+}
+
+// Released returns how many records Release has removed, modulo 2^32. Safe
+// from any goroutine.
+func (r *ByteRing) Released() uint32 {
+	n, _ := unpack(r.head.Load())
+	return n
+}
+
+func (r *ByteRing) hdr(i uint32) *relstore.Uint64 {
 	return (*relstore.Uint64)(unsafe.Pointer(&r.buf[i]))
 }
 
-func recordSize(n int) uint64 { return uint64(hdrSize+n+7) &^ 7 }
+func recordSize(n int) uint32 { return uint32(hdrSize+n+7) &^ 7 }
 
 // TryWrite copies p into the ring as one record and reports whether it was
 // accepted. It never blocks and never allocates. It reports false when the
@@ -104,16 +140,18 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 		return false
 	}
 	size := recordSize(len(p))
-	capa := uint64(len(r.buf))
+	capa := uint32(len(r.buf))
 	tail := r.tail.Load()
-	for {
+	for fails := 0; ; {
 		head := r.head.Load()
-		i := tail & r.mask
+		records, pos := unpack(tail)
+		_, headPos := unpack(head)
+		i := pos & r.mask
 		total := size
 		if i+size > capa {
 			total += capa - i // pad to the end, then start at 0
 		}
-		if tail-head+total > capa {
+		if pos-headPos+total > capa {
 			// Full, unless a producer or the consumer moved meanwhile.
 			now := r.tail.Load()
 			if now == tail && r.head.Load() == head {
@@ -122,14 +160,17 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			tail = now
 			continue
 		}
-		// Claim [tail, tail+total): reserves the bytes, publishes nothing.
-		if !r.tail.CompareAndSwap(tail, tail+total) {
+		// Claim [pos, pos+total) and count the record: reserves the bytes,
+		// publishes nothing.
+		if !r.tail.CompareAndSwap(tail, pack(records+1, pos+total)) {
+			park.Backoff(fails) // see Ring.TryPush
+			fails++
 			tail = r.tail.Load()
 			continue
 		}
 		if total != size {
 			// Publish the padding record to the consumer.
-			r.hdr(i).Store(padFlag | (capa - i))
+			r.hdr(i).Store(padFlag | uint64(capa-i))
 			i = 0
 		}
 		preemptWindow()
@@ -145,14 +186,14 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 // record: the payload's buffer index and length, and the position after it.
 // ok is false when the record at pos is not yet published, or pos has reached
 // head+cap (a full ring: the bytes there are the oldest record again).
-func (r *ByteRing) next(pos, head uint64) (start, n int, end uint64, ok bool) {
-	limit := head + uint64(len(r.buf))
+func (r *ByteRing) next(pos, head uint32) (start, n int, end uint32, ok bool) {
+	limit := head + uint32(len(r.buf))
 	if pos == limit {
 		return 0, 0, pos, false
 	}
 	h := r.hdr(pos & r.mask).Load()
 	if h&padFlag != 0 {
-		if pos += h &^ padFlag; pos == limit {
+		if pos += uint32(h &^ padFlag); pos == limit {
 			return 0, 0, pos, false
 		}
 		h = r.hdr(pos & r.mask).Load()
@@ -171,7 +212,7 @@ func (r *ByteRing) next(pos, head uint64) (start, n int, end uint64, ok bool) {
 // must not be written to. Calling Peek again returns the same records first.
 // Consumer only. It allocates nothing.
 func (r *ByteRing) Peek(dst [][]byte) int {
-	head := r.head.Load()
+	_, head := unpack(r.head.Load())
 	pos := head
 	k := 0
 	for k < len(dst) {
@@ -191,7 +232,7 @@ func (r *ByteRing) Peek(dst [][]byte) int {
 // them. Records returned by an earlier Peek beyond the first n stay in the
 // ring, in order, and the next Peek returns them first. Consumer only.
 func (r *ByteRing) Release(n int) int {
-	head := r.head.Load()
+	records, head := unpack(r.head.Load())
 	pos := head
 	k := 0
 	for k < n {
@@ -206,15 +247,15 @@ func (r *ByteRing) Release(n int) int {
 		return 0
 	}
 	r.zero(head, pos)
-	// Hand the zeroed bytes back to producers.
-	r.head.Store(pos)
+	// Hand the zeroed bytes back to producers and count the records.
+	r.head.Store(pack(records+uint32(k), pos))
 	return k
 }
 
 // zero clears the buffer bytes of positions [from, to), which may wrap.
-func (r *ByteRing) zero(from, to uint64) {
+func (r *ByteRing) zero(from, to uint32) {
 	i, j := from&r.mask, to&r.mask
-	if to-from == uint64(len(r.buf)) || (j <= i && to != from) {
+	if to-from == uint32(len(r.buf)) || (j <= i && to != from) {
 		clear(r.buf[i:])
 		clear(r.buf[:j])
 		return
@@ -225,7 +266,7 @@ func (r *ByteRing) zero(from, to uint64) {
 // Ready reports whether the oldest record is published, so Peek would return
 // at least one record. Consumer only.
 func (r *ByteRing) Ready() bool {
-	head := r.head.Load()
+	_, head := unpack(r.head.Load())
 	_, _, _, ok := r.next(head, head)
 	return ok
 }

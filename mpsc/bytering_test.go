@@ -211,3 +211,33 @@ func decodeRec(rec []byte) (p, i int, err error) {
 	}
 	return p, i, nil
 }
+
+// TestByteRingCountersWrap starts the packed position and record counters
+// just below 2^32 so they wrap during the test.
+func TestByteRingCountersWrap(t *testing.T) {
+	r := NewByteRing(256)
+	start := pack(^uint32(0)-2, ^uint32(0)-63) // 3 records and 64 bytes before the wrap
+	r.tail.Store(start)
+	r.head.Store(start)
+	before := r.Written()
+	dst := make([][]byte, 8)
+	for i := range 1000 {
+		p := bytes.Repeat([]byte{byte(i)}, i%40)
+		if !r.TryWrite(p) || !r.TryWrite(p) {
+			t.Fatalf("round %d: write refused in an empty ring", i)
+		}
+		if r.Pending() != 2 {
+			t.Fatalf("round %d: Pending %d; want 2", i, r.Pending())
+		}
+		if n := r.Peek(dst); n != 2 || !bytes.Equal(dst[1], p) {
+			t.Fatalf("round %d: Peek %d records", i, n)
+		}
+		r.Release(2)
+	}
+	if got := r.Written() - before; got != 2000 {
+		t.Fatalf("Written advanced by %d; want 2000", got)
+	}
+	if r.Released() != r.Written() || r.Len() != 0 {
+		t.Fatalf("Released %d, Written %d, Len %d", r.Released(), r.Written(), r.Len())
+	}
+}

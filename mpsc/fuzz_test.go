@@ -129,7 +129,7 @@ func FuzzByteRing(f *testing.F) {
 					t.Fatalf("op %d: Release(%d) = %d; model %d", i, arg%8, got, want)
 				}
 			}
-			if r.Len() != m.tail-m.head || r.Ready() != (len(m.recs) > 0) {
+			if r.Len() != m.tail-m.head || r.Ready() != (len(m.recs) > 0) || r.Pending() != len(m.recs) {
 				t.Fatalf("op %d: Len %d Ready %v; model Len %d, %d records", i, r.Len(), r.Ready(), m.tail-m.head, len(m.recs))
 			}
 		}
