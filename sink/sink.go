@@ -114,11 +114,10 @@ type Sink[T any] struct {
 	syncErrs, panics  atomic.Uint64
 
 	mu       sync.Mutex
-	flushes  []flushReq    // guarded by mu; waiting Flush calls
-	finished bool          // guarded by mu; the consumer answered its last Flush
-	space    chan struct{} // guarded by mu; closed when the consumer frees room
-	spaceWts atomic.Int32  // Push calls waiting for room
-	hasFlush atomic.Bool   // len(flushes) > 0, for the consumer's fast check
+	flushes  []flushReq  // guarded by mu; waiting Flush calls
+	finished bool        // guarded by mu; the consumer answered its last Flush
+	hasFlush atomic.Bool // len(flushes) > 0, for the consumer's fast check
+	room     park.Room   // Push calls waiting for space
 
 	stop     chan struct{} // closed by the first Close
 	abort    context.CancelFunc
@@ -149,7 +148,6 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 		ring:  mpsc.New[T](cfg.QueueCapacity),
 		drain: d,
 		cfg:   cfg,
-		space: make(chan struct{}),
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 		ctx:   ctx,
@@ -190,24 +188,16 @@ func (s *Sink[T]) Push(ctx context.Context, v T) error {
 		if s.ring.TryPush(v) {
 			return nil
 		}
-		s.mu.Lock()
-		ch := s.space
-		s.spaceWts.Add(1)
-		s.mu.Unlock()
+		ch := s.room.Register()
 		// Retry after registering: room freed before the registration was
 		// seen by the consumer would otherwise go unnoticed.
 		if !s.closed.Load() && s.ring.TryPush(v) {
-			s.spaceWts.Add(-1)
+			s.room.Unregister()
 			return nil
 		}
-		select {
-		case <-ch:
-		case <-s.stop:
-		case <-ctx.Done():
-			s.spaceWts.Add(-1)
-			return ctx.Err()
+		if err := s.room.Wait(ctx, ch, s.stop); err != nil {
+			return err
 		}
-		s.spaceWts.Add(-1)
 	}
 }
 
@@ -326,11 +316,8 @@ func (c *consumer[T]) fill() {
 	b := c.batch
 	n := c.s.ring.TryPopBatch(b[len(b):cap(b)])
 	c.batch = b[:len(b)+n]
-	if n > 0 && c.s.spaceWts.Load() > 0 {
-		c.s.mu.Lock()
-		close(c.s.space)
-		c.s.space = make(chan struct{})
-		c.s.mu.Unlock()
+	if n > 0 {
+		c.s.room.Freed()
 	}
 }
 

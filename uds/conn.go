@@ -1,0 +1,226 @@
+package uds
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Framing says how records are delimited on the stream. It is applied with
+// extra iovecs, never by copying payloads.
+type Framing uint8
+
+const (
+	// Raw sends records as they are: they carry their own framing (DLT,
+	// RFC 6587 octet counting, ...). The default.
+	Raw Framing = iota
+	// Newline appends '\n' to every record (syslog-ng and rsyslog
+	// unix-stream sources, Vector's newline_delimited).
+	Newline
+	// LengthPrefix puts a 4-byte big-endian length before every record
+	// (Vector's length_delimited).
+	LengthPrefix
+)
+
+func (f Framing) String() string {
+	switch f {
+	case Raw:
+		return "raw"
+	case Newline:
+		return "newline"
+	case LengthPrefix:
+		return "length-prefix"
+	}
+	return fmt.Sprintf("Framing(%d)", uint8(f))
+}
+
+// overhead returns the framing bytes added to a record.
+func (f Framing) overhead() int {
+	switch f {
+	case Newline:
+		return 1
+	case LengthPrefix:
+		return 4
+	}
+	return 0
+}
+
+// maxIov is the kernel's IOV_MAX: the most iovecs one writev takes.
+const maxIov = 1024
+
+var newline = []byte{'\n'}
+
+// Conn is one connection to a Unix stream socket. WriteRecords sends a batch
+// of records with writev (at most 1024 iovecs per call, through the runtime
+// poller so the write deadline applies) and reports how many records were
+// written completely.
+//
+// Conn is not safe for concurrent use: the uds Writer's consumer goroutine
+// owns it.
+type Conn struct {
+	uc      *net.UnixConn
+	rc      syscall.RawConn
+	framing Framing
+	timeout time.Duration
+
+	iov   []unix.Iovec     // reused iovec array, maxIov entries
+	prefs [maxIov / 2][4]byte // length prefixes for one writev
+
+	// State of the WriteRecords call in progress, read by writeFn.
+	recs    [][]byte
+	done    int // records written completely
+	off     int // bytes of recs[done]'s frame already written
+	err     error
+	writevs uint64 // writev system calls made, over the Conn's life
+	bytes   uint64 // bytes written, over the Conn's life
+	writeFn func(fd uintptr) bool
+}
+
+// Dial connects to the Unix stream socket at path within ctx. sndbuf, when
+// positive, sets SO_SNDBUF; timeout, when positive, is the write deadline of
+// every WriteRecords call.
+func Dial(ctx context.Context, path string, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {
+	var d net.Dialer
+	nc, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, err
+	}
+	uc := nc.(*net.UnixConn)
+	return newConn(uc, framing, timeout, sndbuf)
+}
+
+func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {
+	if sndbuf > 0 {
+		if err := uc.SetWriteBuffer(sndbuf); err != nil {
+			uc.Close()
+			return nil, fmt.Errorf("uds: set SO_SNDBUF: %w", err)
+		}
+	}
+	rc, err := uc.SyscallConn()
+	if err != nil {
+		uc.Close()
+		return nil, err
+	}
+	c := &Conn{uc: uc, rc: rc, framing: framing, timeout: timeout, iov: make([]unix.Iovec, maxIov)}
+	c.writeFn = c.write // one method value for the Conn's life: no allocation per call
+	return c, nil
+}
+
+// WriteRecords writes recs in order and returns how many were written
+// completely. On error, recs[n] may have been written in part: the stream is
+// then torn and the connection must be closed, never continued (the
+// receiver would splice the rest of another record onto the torn one).
+// It allocates nothing.
+func (c *Conn) WriteRecords(recs [][]byte) (int, error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	if c.timeout > 0 {
+		if err := c.uc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
+			return 0, err
+		}
+	}
+	c.recs, c.done, c.off, c.err = recs, 0, 0, nil
+	err := c.rc.Write(c.writeFn)
+	n := c.done
+	if err == nil {
+		err = c.err
+	}
+	c.recs = nil
+	return n, err
+}
+
+// write is the RawConn callback: it issues writev calls until every record
+// is written (true), the socket would block (false: the poller waits for
+// room or the deadline), or an error occurs (true, with c.err set).
+func (c *Conn) write(fd uintptr) bool {
+	for c.done < len(c.recs) {
+		n := c.fill()
+		if n == 0 { // only empty raw records left
+			c.advance(0)
+			continue
+		}
+		w, _, errno := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(n))
+		switch errno {
+		case 0:
+			c.writevs++
+			c.bytes += uint64(w)
+			c.advance(int(w))
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			c.writevs++
+			c.err = errno
+			return true
+		}
+	}
+	return true
+}
+
+// fill builds iovecs for the unwritten part of recs, starting off bytes into
+// recs[done]'s frame, and returns how many it built.
+func (c *Conn) fill() int {
+	n := 0
+	add := func(b []byte) {
+		if len(b) > 0 {
+			c.iov[n].Base = &b[0]
+			c.iov[n].SetLen(len(b))
+			n++
+		}
+	}
+	perRec := 1
+	if c.framing != Raw {
+		perRec = 2
+	}
+	skip := c.off
+	for k := c.done; k < len(c.recs) && n+perRec <= maxIov; k++ {
+		rec := c.recs[k]
+		var pre, post []byte
+		switch c.framing {
+		case LengthPrefix:
+			p := &c.prefs[(k-c.done)%len(c.prefs)]
+			binary.BigEndian.PutUint32(p[:], uint32(len(rec)))
+			pre = p[:]
+		case Newline:
+			post = newline
+		}
+		for _, part := range [3][]byte{pre, rec, post} {
+			if skip >= len(part) {
+				skip -= len(part)
+				continue
+			}
+			add(part[skip:])
+			skip = 0
+		}
+	}
+	return n
+}
+
+// advance records w more bytes written, completing records.
+func (c *Conn) advance(w int) {
+	extra := c.framing.overhead()
+	for c.done < len(c.recs) {
+		left := len(c.recs[c.done]) + extra - c.off
+		if w < left {
+			c.off += w
+			return
+		}
+		w -= left
+		c.done++
+		c.off = 0
+	}
+}
+
+// Writevs returns how many writev system calls the Conn has made.
+func (c *Conn) Writevs() uint64 { return c.writevs }
+
+// Close closes the connection.
+func (c *Conn) Close() error { return c.uc.Close() }
+

@@ -1,0 +1,287 @@
+package uds
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// consumer is the state of the Writer's single consumer goroutine.
+//
+// Order on the wire, per connection: the drop notice (if any drops since the
+// last one), then the offline ring oldest first, then live records from the
+// byte ring. Live records are released from the ring only after the kernel
+// took them whole; while disconnected they are copied into the offline ring
+// (drop-oldest), so the ring keeps accepting.
+type consumer struct {
+	w       *Writer
+	conn    *Conn
+	batch   [][]byte // live records, aliasing the byte ring
+	obatch  [][]byte // offline records
+	free    [][]byte // recycled offline buffers
+	backoff time.Duration
+	retry   time.Time // next dial attempt while disconnected
+	timer   *time.Timer
+	noticed Drops // drop counts already reported by a notice
+	closing time.Time
+}
+
+func (w *Writer) run() {
+	c := &consumer{
+		w:       w,
+		batch:   make([][]byte, maxIov),
+		obatch:  make([][]byte, maxIov),
+		backoff: w.cfg.ReconnectMin,
+		timer:   time.NewTimer(time.Hour),
+	}
+	c.timer.Stop()
+	defer close(w.done)
+	for {
+		if w.closed.Load() {
+			c.shutdown()
+			return
+		}
+		if c.conn == nil && !time.Now().Before(c.retry) {
+			c.connect(context.Background())
+		}
+		progressed := false
+		if c.conn != nil {
+			progressed = c.send()
+		} else {
+			progressed = c.spill()
+		}
+		if w.hasFlush.Load() || progressed {
+			c.answerFlushes(false)
+		}
+		if progressed {
+			continue
+		}
+		var timerC <-chan time.Time
+		if c.conn == nil {
+			c.timer.Reset(time.Until(c.retry))
+			timerC = c.timer.C
+		}
+		w.ring.WaitChan(w.stop, timerC)
+		c.timer.Stop()
+	}
+}
+
+// connect dials once and on failure schedules the next attempt with
+// exponential backoff and jitter (uniform in [backoff/2, backoff]).
+func (c *consumer) connect(ctx context.Context) {
+	w := c.w
+	ctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout)
+	defer cancel()
+	uc, err := w.cfg.Dial(ctx, w.cfg.Path)
+	if err == nil {
+		c.conn, err = newConn(uc, w.cfg.Framing, w.cfg.WriteTimeout, w.cfg.SendBuffer)
+	}
+	if err != nil {
+		w.dialErrs.Add(1)
+		c.fail(fmt.Errorf("uds: dial %s: %w", w.cfg.Path, err))
+		return
+	}
+	w.connects.Add(1)
+	w.connected.Store(true)
+	c.backoff = w.cfg.ReconnectMin
+}
+
+// fail records err and schedules the next dial.
+func (c *consumer) fail(err error) {
+	c.w.lastErr.Store(&err)
+	jitter := time.Duration(rand.Int64N(int64(c.backoff)/2 + 1))
+	c.retry = time.Now().Add(c.backoff/2 + jitter)
+	c.backoff = min(c.backoff*2, c.w.cfg.ReconnectMax)
+}
+
+// disconnect closes a connection whose write failed. Whatever was not
+// written whole stays queued (offline ring or byte ring), in order.
+func (c *consumer) disconnect(err error) {
+	c.conn.Close()
+	c.conn = nil
+	c.w.connected.Store(false)
+	c.w.writeErrs.Add(1)
+	c.backoff = c.w.cfg.ReconnectMin // the daemon was there a moment ago
+	c.fail(fmt.Errorf("uds: write %s: %w", c.w.cfg.Path, err))
+}
+
+// writeRecords sends recs on the connection and accounts for it.
+func (c *consumer) writeRecords(recs [][]byte) (int, error) {
+	before, bytesBefore := c.conn.writevs, c.conn.bytes
+	n, err := c.conn.WriteRecords(recs)
+	c.w.writevs.Add(c.conn.writevs - before)
+	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
+	return n, err
+}
+
+// send makes one step of progress on a live connection: the drop notice,
+// else a batch of the offline ring, else a batch of live records. It reports
+// whether anything was sent or failed.
+func (c *consumer) send() bool {
+	w := c.w
+	if w.cfg.DropNotice != nil {
+		if d := c.drops(); d != (Drops{}) {
+			if _, err := c.writeRecords([][]byte{w.cfg.DropNotice(d)}); err != nil {
+				c.disconnect(err)
+				return true
+			}
+			w.notices.Add(1)
+			c.noticed = c.totals()
+		}
+	}
+	if w.off.Len() > 0 {
+		n := w.off.Peek(c.obatch)
+		k, err := c.writeRecords(c.obatch[:n])
+		for range k {
+			v, _ := w.off.Pop()
+			c.recycle(v)
+		}
+		clear(c.obatch[:n])
+		w.written.Add(uint64(k))
+		w.buffered.Store(uint64(w.off.Len()))
+		if err != nil {
+			c.disconnect(err)
+		}
+		return true
+	}
+	n := w.ring.Peek(c.batch)
+	if n == 0 {
+		return false
+	}
+	k, err := c.writeRecords(c.batch[:n])
+	c.release(k)
+	w.written.Add(uint64(k))
+	if err != nil {
+		c.disconnect(err)
+	}
+	return true
+}
+
+// release removes k sent or spilled records from the byte ring.
+func (c *consumer) release(k int) {
+	if k > 0 {
+		c.w.ring.Release(k)
+		c.w.sent.Add(uint64(k))
+		c.w.room.Freed()
+	}
+}
+
+// spill moves live records into the offline ring while disconnected,
+// evicting the oldest when it is full. Buffers are recycled, so a steady
+// outage allocates nothing once the ring has filled.
+func (c *consumer) spill() bool {
+	w := c.w
+	n := w.ring.Peek(c.batch)
+	for _, rec := range c.batch[:n] {
+		buf := append(c.buffer(len(rec)), rec...)
+		if ev, did := w.off.Push(buf); did {
+			w.evicted.Add(1)
+			c.recycle(ev)
+		}
+	}
+	clear(c.batch[:n])
+	c.release(n)
+	w.buffered.Store(uint64(w.off.Len()))
+	return n > 0
+}
+
+func (c *consumer) buffer(n int) []byte {
+	for i := len(c.free) - 1; i >= 0; i-- {
+		if b := c.free[i]; cap(b) >= n {
+			c.free[i] = c.free[len(c.free)-1]
+			c.free = c.free[:len(c.free)-1]
+			return b[:0]
+		}
+	}
+	return make([]byte, 0, max(n, 256))
+}
+
+func (c *consumer) recycle(b []byte) {
+	if cap(b) > 0 && len(c.free) < c.w.off.Cap() {
+		c.free = append(c.free, b[:0])
+	}
+}
+
+// totals are the drop counts since Open.
+func (c *consumer) totals() Drops {
+	w := c.w
+	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Evicted: w.evicted.Load()}
+}
+
+// drops are the drop counts since the last notice.
+func (c *consumer) drops() Drops {
+	t := c.totals()
+	return Drops{Full: t.Full - c.noticed.Full, TooLarge: t.TooLarge - c.noticed.TooLarge, Evicted: t.Evicted - c.noticed.Evicted}
+}
+
+// answerFlushes replies nil to every Flush whose records have all reached
+// the kernel; when finishing (the consumer is exiting) it replies ErrClosed
+// to the others and refuses later ones.
+func (c *consumer) answerFlushes(finishing bool) {
+	w := c.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	released, offline := w.ring.Released(), w.off.Len()
+	keep := w.flushes[:0]
+	for _, r := range w.flushes {
+		switch {
+		case int32(released-r.target) >= 0 && offline == 0:
+			r.reply <- nil
+		case finishing:
+			r.reply <- ErrClosed
+		default:
+			keep = append(keep, r)
+		}
+	}
+	clear(w.flushes[len(keep):])
+	w.flushes = keep
+	w.hasFlush.Store(len(keep) > 0)
+	w.finished = finishing
+}
+
+// shutdown sends what it can within CloseTimeout, then moves what is left in
+// the byte ring into the offline ring, closes the socket and answers Flush
+// calls.
+func (c *consumer) shutdown() {
+	w := c.w
+	deadline := time.Now().Add(w.cfg.CloseTimeout)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	for time.Now().Before(deadline) && (w.off.Len() > 0 || w.ring.Pending() > 0) {
+		if c.conn == nil {
+			if wait := time.Until(c.retry); wait > 0 {
+				// Wait for the next dial, but not past the deadline.
+				c.timer.Reset(min(wait, time.Until(deadline)))
+				<-c.timer.C
+				continue
+			}
+			c.connect(ctx)
+			continue
+		}
+		// Never wait longer than the deadline for one write.
+		c.conn.timeout = min(w.cfg.WriteTimeout, max(time.Until(deadline), time.Millisecond))
+		if !c.send() && w.ring.Pending() > 0 {
+			time.Sleep(10 * time.Microsecond) // a producer is between claim and publish
+		}
+	}
+	for c.spill() {
+	}
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+		w.connected.Store(false)
+	}
+	left := w.off.Len()
+	if left > 0 {
+		w.closeErr = fmt.Errorf("uds: close: %d records not sent, left in the offline ring: %w", left, c.lastErrOr())
+	}
+	c.answerFlushes(true)
+}
+
+func (c *consumer) lastErrOr() error {
+	if err := c.w.LastError(); err != nil {
+		return err
+	}
+	return context.DeadlineExceeded
+}

@@ -1,0 +1,70 @@
+package uds_test
+
+import (
+	"bufio"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/ringsink/ringsink/uds"
+)
+
+// A log/slog JSON handler writing through the non-blocking Writer to a
+// daemon listening on a Unix socket (here a stand-in reading lines).
+func Example_slog() {
+	dir, _ := os.MkdirTemp("", "uds-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "log.sock")
+	ln, _ := net.Listen("unix", path)
+	defer ln.Close()
+	lines := make(chan string)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(lines)
+			return
+		}
+		sc := bufio.NewScanner(c)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+
+	// slog's JSON handler ends every record with '\n', so Raw framing already
+	// gives the daemon newline-delimited records.
+	w, err := uds.Open(uds.Config{Path: path, Framing: uds.Raw})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	logger := slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{} // stable output for the example
+			}
+			return a
+		},
+	}))
+	logger.Info("payment accepted", "order", 42)
+	_ = w.Close() // drains what was written, then closes the socket
+
+	for l := range lines {
+		fmt.Println(l)
+	}
+	// Output: {"level":"INFO","msg":"payment accepted","order":42}
+}
+
+// Open never fails because the daemon is absent: records wait in the
+// offline ring and LastError says why they are not going out.
+func ExampleOpen() {
+	w, err := uds.Open(uds.Config{Path: "/nonexistent/dir/log.sock", CloseTimeout: 1})
+	fmt.Println(err)
+	w.Write([]byte("kept for later"))
+	fmt.Println(w.Close() != nil, w.Stats().Buffered)
+	// Output:
+	// <nil>
+	// true 1
+}

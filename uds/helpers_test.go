@@ -1,0 +1,165 @@
+package uds
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// sockPath returns a short socket path in a fresh temp dir (sun_path is
+// limited to 107 bytes, and t.TempDir paths can be longer).
+func sockPath(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "uds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "s.sock")
+}
+
+// daemon is a real net.UnixListener standing in for the log daemon: it
+// accepts connections one at a time and keeps the bytes each one delivered.
+type daemon struct {
+	t    *testing.T
+	ln   *net.UnixListener
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	conn []*bytes.Buffer // bytes received, per connection
+	open map[*net.UnixConn]bool
+}
+
+func startDaemon(t *testing.T, path string) *daemon {
+	t.Helper()
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &daemon{t: t, ln: ln, open: map[*net.UnixConn]bool{}}
+	d.wg.Go(func() {
+		for {
+			c, err := ln.AcceptUnix()
+			if err != nil {
+				return
+			}
+			buf := &bytes.Buffer{}
+			d.mu.Lock()
+			d.conn = append(d.conn, buf)
+			d.open[c] = true
+			d.mu.Unlock()
+			d.wg.Go(func() {
+				b := make([]byte, 64<<10)
+				for {
+					n, err := c.Read(b)
+					d.mu.Lock()
+					buf.Write(b[:n])
+					d.mu.Unlock()
+					if err != nil {
+						break
+					}
+				}
+				c.Close()
+				d.mu.Lock()
+				delete(d.open, c)
+				d.mu.Unlock()
+			})
+		}
+	})
+	t.Cleanup(d.stop)
+	return d
+}
+
+// stop closes the listener (removing the socket file) and every connection,
+// abruptly: bytes still in kernel buffers are lost, as when a daemon dies.
+func (d *daemon) stop() {
+	d.ln.Close()
+	d.mu.Lock()
+	for c := range d.open {
+		c.Close()
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+}
+
+// wait accepts what is still in the listen backlog, then waits until every
+// connection has reached EOF (the writer closed its side): a graceful stop
+// that loses nothing. Call it after the writer is closed.
+func (d *daemon) wait() {
+	d.ln.SetDeadline(time.Now().Add(100 * time.Millisecond)) // ends the accept loop
+	d.wg.Wait()
+	d.ln.Close()
+}
+
+// data returns the bytes received on each connection so far.
+func (d *daemon) data() [][]byte {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([][]byte, len(d.conn))
+	for i, b := range d.conn {
+		out[i] = bytes.Clone(b.Bytes())
+	}
+	return out
+}
+
+// frames splits a length-prefixed stream into its complete frames; a torn
+// frame at the end (the connection died mid-record) is reported separately.
+func frames(stream []byte) (recs [][]byte, torn int) {
+	for len(stream) >= 4 {
+		n := int(binary.BigEndian.Uint32(stream))
+		if len(stream) < 4+n {
+			break
+		}
+		recs = append(recs, stream[4:4+n])
+		stream = stream[4+n:]
+	}
+	return recs, len(stream)
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func mustOpen(t *testing.T, cfg Config) *Writer {
+	t.Helper()
+	w, err := Open(cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return w
+}
+
+// checkConservation asserts the Stats invariant at a quiescent moment.
+func checkConservation(t *testing.T, st Stats) {
+	t.Helper()
+	if st.Accepted+st.Preloaded != st.Written+st.Evicted+st.Buffered+st.Pending {
+		t.Fatalf("accepted %d + preloaded %d != written %d + evicted %d + buffered %d + pending %d",
+			st.Accepted, st.Preloaded, st.Written, st.Evicted, st.Buffered, st.Pending)
+	}
+}
+
+
+type (
+	netUnixListener = net.UnixListener
+	netUnixConn     = net.UnixConn
+)
+
+func netListenUnix(path string) (*net.UnixListener, error) {
+	return net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+}

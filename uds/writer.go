@@ -1,0 +1,359 @@
+package uds
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringsink/ringsink/internal/park"
+	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/offline"
+)
+
+// Sentinel errors.
+var (
+	// ErrClosed is returned by Write, WriteContext and Flush after Close.
+	ErrClosed = errors.New("uds: writer closed")
+	// ErrTooLarge is returned by Write for a record above MaxRecord.
+	ErrTooLarge = errors.New("uds: record too large")
+	// ErrFull is returned by Write when the ring is full and
+	// Config.ErrorOnDrop is set (otherwise the drop is only counted).
+	ErrFull = errors.New("uds: ring full, record dropped")
+)
+
+// sunPathMax is the longest socket path the kernel takes (sun_path is 108
+// bytes including the terminating NUL).
+const sunPathMax = 107
+
+// Drops are drop counts since the last drop notice.
+type Drops struct {
+	Full     uint64 // Write found the ring full
+	TooLarge uint64 // Write got a record above MaxRecord
+	Evicted  uint64 // the offline ring evicted its oldest record
+}
+
+// Config configures a Writer. Zero fields take their defaults.
+type Config struct {
+	// Path is the daemon's Unix stream socket. Required.
+	Path string
+	// Framing delimits records on the stream; defaults to Raw.
+	Framing Framing
+	// RingBytes is the size of the ring producers write into; defaults to
+	// 1 MiB. Memory is bounded in bytes: records take their length plus 8
+	// bytes rounded up to 8, and MaxRecord is RingBytes/2 - 8.
+	RingBytes int
+	// Offline holds records while the daemon is away, and is sent first, in
+	// order, when it returns. Defaults to a new ring of 4096 records. The
+	// caller may fill it before Open and read it after Close (what could not
+	// be sent stays in it); between the two the Writer owns it.
+	Offline *offline.Ring[[]byte]
+	// DialTimeout bounds each connection attempt; defaults to 1 s.
+	DialTimeout time.Duration
+	// WriteTimeout bounds each writev batch, so a daemon that stops reading
+	// cannot stall the consumer forever; defaults to 5 s. On expiry the
+	// connection is closed and re-dialled; the unsent records stay queued.
+	WriteTimeout time.Duration
+	// ReconnectMin and ReconnectMax bound the exponential backoff (with
+	// jitter) between connection attempts; default 50 ms and 2 s.
+	ReconnectMin, ReconnectMax time.Duration
+	// CloseTimeout bounds how long Close tries to send what is queued;
+	// defaults to 5 s.
+	CloseTimeout time.Duration
+	// SendBuffer, when positive, sets the socket's SO_SNDBUF.
+	SendBuffer int
+	// ErrorOnDrop makes Write return ErrFull when the ring is full. By
+	// default a drop is only counted (Stats.DroppedFull, and the drop notice):
+	// loggers treat a Write error as something to report, often by writing
+	// to stderr under a lock, which is a syscall on the hot path exactly when
+	// the pipeline is overloaded.
+	ErrorOnDrop bool
+	// DropNotice, if set, turns the drop counts since the last notice into a
+	// record that is sent before anything else (before the offline backlog)
+	// whenever the counts are non-zero and the daemon is connected, as libdlt
+	// reports lost messages downstream. It runs on the consumer goroutine.
+	DropNotice func(Drops) []byte
+	// Dial, if set, replaces net.Dialer for connecting to Path (tests,
+	// abstract sockets, custom setup). The Writer applies SendBuffer and the
+	// write deadline to the connection it returns.
+	Dial func(ctx context.Context, path string) (*net.UnixConn, error)
+}
+
+func (cfg *Config) setDefaults() error {
+	switch {
+	case cfg.Path == "":
+		return errors.New("uds: Config.Path is empty")
+	case len(cfg.Path) > sunPathMax:
+		return fmt.Errorf("uds: socket path %q is %d bytes; the kernel takes at most %d", cfg.Path, len(cfg.Path), sunPathMax)
+	case cfg.Framing > LengthPrefix:
+		return fmt.Errorf("uds: unknown %v", cfg.Framing)
+	case cfg.RingBytes < 0 || cfg.RingBytes > 1<<30:
+		return fmt.Errorf("uds: RingBytes %d out of range [64, 1 GiB]", cfg.RingBytes)
+	case cfg.DialTimeout < 0 || cfg.WriteTimeout < 0 || cfg.CloseTimeout < 0 || cfg.ReconnectMin < 0 || cfg.ReconnectMax < 0:
+		return errors.New("uds: negative timeout in Config")
+	case cfg.SendBuffer < 0:
+		return fmt.Errorf("uds: negative SendBuffer %d", cfg.SendBuffer)
+	}
+	if fi, err := os.Stat(cfg.Path); err == nil && fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("uds: %s exists and is not a socket (%v)", cfg.Path, fi.Mode().Type())
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d == 0 {
+			*d = v
+		}
+	}
+	def(&cfg.DialTimeout, time.Second)
+	def(&cfg.WriteTimeout, 5*time.Second)
+	def(&cfg.ReconnectMin, 50*time.Millisecond)
+	def(&cfg.ReconnectMax, 2*time.Second)
+	def(&cfg.CloseTimeout, 5*time.Second)
+	cfg.ReconnectMax = max(cfg.ReconnectMax, cfg.ReconnectMin)
+	if cfg.RingBytes == 0 {
+		cfg.RingBytes = 1 << 20
+	}
+	if cfg.Offline == nil {
+		cfg.Offline = offline.New[[]byte](4096)
+	}
+	if cfg.Dial == nil {
+		cfg.Dial = func(ctx context.Context, path string) (*net.UnixConn, error) {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "unix", path)
+			if err != nil {
+				return nil, err
+			}
+			return c.(*net.UnixConn), nil
+		}
+	}
+	return nil
+}
+
+// Stats are the Writer's counters, cheap to read from any goroutine. At any
+// quiescent moment
+//
+//	Accepted + Preloaded == Written + Evicted + Buffered + Pending
+//
+// and every Write that did not return an error was Accepted or counted in
+// DroppedFull.
+type Stats struct {
+	Accepted        uint64 // records accepted by Write and WriteContext
+	Preloaded       uint64 // records already in Config.Offline at Open
+	Written         uint64 // records handed to the kernel whole
+	WrittenBytes    uint64 // bytes handed to the kernel, framing included
+	Writevs         uint64 // writev system calls
+	DroppedFull     uint64 // Write found the ring full
+	DroppedTooLarge uint64 // Write got a record above MaxRecord
+	DroppedClosed   uint64 // Write after Close
+	Evicted         uint64 // records evicted from the offline ring (since Open)
+	Buffered        uint64 // records in the offline ring
+	Pending         uint64 // records in the ring, not yet sent or buffered
+	Notices         uint64 // drop-notice records sent
+	Connects        uint64 // successful connections
+	DialErrors      uint64 // failed connection attempts
+	WriteErrors     uint64 // writes that failed (the connection was then closed)
+	Connected       bool
+}
+
+// Writer is a non-blocking io.Writer that delivers records to a daemon on a
+// Unix stream socket. Write copies the record into a lock-free byte ring and
+// returns; one consumer goroutine sends records with writev, keeps them in an
+// offline ring while the daemon is away, reconnects with backoff, and sends
+// the backlog first, in order, when it returns.
+//
+// Records from one goroutine reach the socket in the order it wrote them.
+// A record is never continued on a new connection: after a write fails in
+// the middle of a record, that record is sent whole on the next one (the
+// daemon may then see a torn copy at the end of the old stream).
+//
+// Writer is safe for concurrent use by any number of goroutines.
+type Writer struct {
+	cfg  Config
+	ring *mpsc.ByteRing
+	off  *offline.Ring[[]byte]
+
+	closed atomic.Bool
+	stop   chan struct{} // closed by the first Close
+	done   chan struct{} // closed when the consumer has exited
+	room   park.Room     // WriteContext calls waiting for space
+
+	mu       sync.Mutex
+	flushes  []flushReq // guarded by mu
+	finished bool       // guarded by mu; the consumer answered its last Flush
+	hasFlush atomic.Bool
+	closeErr error // set by the consumer before done is closed
+
+	// Producer-side counters (touched only when a record is refused).
+	droppedFull, droppedLarge, droppedClosed atomic.Uint64
+	// Consumer-side counters.
+	written, writtenBytes, writevs      atomic.Uint64
+	evicted, buffered, notices          atomic.Uint64
+	connects, dialErrs, writeErrs, sent atomic.Uint64
+	connected                           atomic.Bool
+	lastErr                             atomic.Pointer[error]
+	preloaded                           uint64
+	dropBase                            uint64 // Offline.Dropped() at Open
+}
+
+type flushReq struct {
+	target uint32 // ring.Written() when Flush was called
+	reply  chan error
+}
+
+// Open validates cfg and starts the Writer's consumer goroutine. It does not
+// wait for the daemon: if the socket is absent, records are buffered and the
+// Writer keeps trying to connect. It fails only on a bad Config: an empty
+// path, a path longer than the kernel's limit, a path that exists and is not
+// a socket, or out-of-range sizes.
+func Open(cfg Config) (*Writer, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	w := &Writer{
+		cfg:  cfg,
+		ring: mpsc.NewByteRing(cfg.RingBytes),
+		off:  cfg.Offline,
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	w.preloaded = uint64(w.off.Len())
+	w.dropBase = w.off.Dropped()
+	w.buffered.Store(w.preloaded)
+	go w.run()
+	return w, nil
+}
+
+// MaxRecord returns the largest record Write accepts.
+func (w *Writer) MaxRecord() int { return w.ring.MaxRecord() }
+
+// Write copies p into the ring as one record and returns len(p). It never
+// blocks, makes no syscall, takes no lock and allocates nothing. When the
+// ring is full the record is dropped and counted (and, with
+// Config.ErrorOnDrop, Write returns 0, ErrFull). It returns ErrTooLarge for a
+// record above MaxRecord and ErrClosed after Close; both are counted.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.closed.Load() {
+		w.droppedClosed.Add(1)
+		return 0, ErrClosed
+	}
+	if len(p) > w.ring.MaxRecord() {
+		w.droppedLarge.Add(1)
+		return 0, fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.ring.MaxRecord())
+	}
+	if !w.ring.TryWrite(p) {
+		w.droppedFull.Add(1)
+		if w.cfg.ErrorOnDrop {
+			return 0, ErrFull
+		}
+	}
+	return len(p), nil
+}
+
+// WriteContext is Write for callers that prefer backpressure to loss: when
+// the ring is full it parks until the consumer frees room (no spinning), ctx
+// is done, or the Writer is closed.
+func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
+	for {
+		if w.closed.Load() {
+			w.droppedClosed.Add(1)
+			return 0, ErrClosed
+		}
+		if len(p) > w.ring.MaxRecord() {
+			w.droppedLarge.Add(1)
+			return 0, fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.ring.MaxRecord())
+		}
+		if w.ring.TryWrite(p) {
+			return len(p), nil
+		}
+		ch := w.room.Register()
+		if !w.closed.Load() && w.ring.TryWrite(p) {
+			w.room.Unregister()
+			return len(p), nil
+		}
+		if err := w.room.Wait(ctx, ch, w.stop); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Flush waits until every record accepted before the call has been handed
+// to the kernel. While the daemon is away it keeps waiting (records are in
+// the offline ring); when ctx ends first it returns an error that wraps
+// ctx.Err() and says how many records are still buffered. A Flush with
+// nothing to send returns at once. After Close it returns ErrClosed.
+func (w *Writer) Flush(ctx context.Context) error {
+	if w.closed.Load() {
+		return ErrClosed
+	}
+	req := flushReq{target: w.ring.Written(), reply: make(chan error, 1)}
+	w.mu.Lock()
+	if w.finished {
+		w.mu.Unlock()
+		return ErrClosed
+	}
+	w.flushes = append(w.flushes, req)
+	w.hasFlush.Store(true)
+	w.mu.Unlock()
+	w.ring.Wake()
+	select {
+	case err := <-req.reply:
+		return err
+	case <-ctx.Done():
+		st := w.Stats()
+		return fmt.Errorf("uds: flush: %d records still buffered (%d in the ring, %d offline): %w",
+			st.Pending+st.Buffered, st.Pending, st.Buffered, ctx.Err())
+	}
+}
+
+// Close stops intake (later writes get ErrClosed), tries for up to
+// Config.CloseTimeout to send what is queued, closes the socket and waits for
+// the consumer goroutine. Whatever could not be sent is left in the offline
+// ring (Config.Offline), oldest first, and Close says how many. Close is
+// idempotent: later calls wait for the same shutdown and return its result.
+func (w *Writer) Close() error {
+	if !w.closed.Swap(true) {
+		close(w.stop)
+		w.ring.Wake()
+	}
+	<-w.done
+	return w.closeErr
+}
+
+// LastError returns the most recent dial or write error (nil if none): why
+// the Writer is not connected, for example "connect: permission denied".
+func (w *Writer) LastError() error {
+	if p := w.lastErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// Stats returns the Writer's counters. Safe from any goroutine.
+func (w *Writer) Stats() Stats {
+	sent := w.sent.Load() // records that left the ring; before Written(), so no underflow
+	accepted := uint64(w.ring.Written())
+	st := Stats{
+		Preloaded:       w.preloaded,
+		Written:         w.written.Load(),
+		WrittenBytes:    w.writtenBytes.Load(),
+		Writevs:         w.writevs.Load(),
+		DroppedFull:     w.droppedFull.Load(),
+		DroppedTooLarge: w.droppedLarge.Load(),
+		DroppedClosed:   w.droppedClosed.Load(),
+		Evicted:         w.evicted.Load(),
+		Buffered:        w.buffered.Load(),
+		Notices:         w.notices.Load(),
+		Connects:        w.connects.Load(),
+		DialErrors:      w.dialErrs.Load(),
+		WriteErrors:     w.writeErrs.Load(),
+		Connected:       w.connected.Load(),
+	}
+	// The ring counts records modulo 2^32; sent is exact, and fewer than
+	// 2^32 records are ever pending, so the difference is exact.
+	st.Pending = uint64(uint32(accepted) - uint32(sent))
+	st.Accepted = sent + st.Pending
+	return st
+}
