@@ -69,7 +69,7 @@ type Conn struct {
 	framing Framing
 	timeout time.Duration
 
-	iov   []unix.Iovec     // reused iovec array, maxIov entries
+	iov   []unix.Iovec        // reused iovec array, maxIov entries
 	prefs [maxIov / 2][4]byte // length prefixes for one writev
 
 	// State of the WriteRecords call in progress, read by writeFn.
@@ -223,4 +223,3 @@ func (c *Conn) Writevs() uint64 { return c.writevs }
 
 // Close closes the connection.
 func (c *Conn) Close() error { return c.uc.Close() }
-

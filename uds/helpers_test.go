@@ -154,7 +154,6 @@ func checkConservation(t *testing.T, st Stats) {
 	}
 }
 
-
 type (
 	netUnixListener = net.UnixListener
 	netUnixConn     = net.UnixConn

@@ -582,4 +582,3 @@ func TestConsumerSteadyStateAllocatesNothing(t *testing.T) {
 		})
 	}
 }
-
