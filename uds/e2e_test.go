@@ -1,0 +1,318 @@
+package uds
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ringsink/ringsink/offline"
+)
+
+// These tests run real daemons from Debian: syslog-ng (syslog-ng-core) and
+// netcat-openbsd. .ci/run installs them; with CI=true a missing binary is a
+// failure, elsewhere a skip.
+func needBinary(t *testing.T, name, pkg string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s not found (Debian package %s): .ci/run should have installed it", name, pkg)
+		}
+		t.Skipf("%s not found: apt-get install %s", name, pkg)
+	}
+	return p
+}
+
+// syslogNG runs syslog-ng in the foreground in dir with a unix-stream
+// source at dir/log.sock and a file destination dir/out.log, one line per
+// message.
+type syslogNG struct {
+	t    *testing.T
+	bin  string
+	dir  string
+	cmd  *exec.Cmd
+	exit chan error
+}
+
+const syslogConf = `@version: 3.38
+options { stats_freq(0); flush_lines(0); log_fifo_size(200); };
+source s_app { unix-stream("%[1]s/log.sock" flags(no-parse) max-connections(16) log_iw_size(100) log_msg_size(65536)); };
+destination d_file { file("%[1]s/out.log" template("${MSG}\n")); };
+log { source(s_app); destination(d_file); };
+`
+
+func startSyslogNG(t *testing.T, dir string) *syslogNG {
+	t.Helper()
+	s := &syslogNG{t: t, bin: needBinary(t, "syslog-ng", "syslog-ng-core"), dir: dir}
+	if err := os.WriteFile(filepath.Join(dir, "sng.conf"), fmt.Appendf(nil, syslogConf, dir), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	t.Cleanup(func() { s.stop(syscall.SIGKILL) })
+	return s
+}
+
+func (s *syslogNG) start() {
+	s.t.Helper()
+	os.Remove(filepath.Join(s.dir, "log.sock")) // a SIGKILLed daemon leaves it behind
+	s.cmd = exec.Command(s.bin, "-F", "--no-caps", "-f", filepath.Join(s.dir, "sng.conf"),
+		"--persist-file", filepath.Join(s.dir, "persist"), "--pidfile", filepath.Join(s.dir, "pid"),
+		"--control", filepath.Join(s.dir, "ctl"))
+	var stderr bytes.Buffer
+	s.cmd.Stdout, s.cmd.Stderr = &stderr, &stderr
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("start syslog-ng: %v", err)
+	}
+	s.exit = make(chan error, 1)
+	go func(c *exec.Cmd) { s.exit <- c.Wait() }(s.cmd)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fi, err := os.Stat(filepath.Join(s.dir, "log.sock")); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			return
+		}
+		select {
+		case err := <-s.exit:
+			s.t.Fatalf("syslog-ng exited at start: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("syslog-ng did not create its socket\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func (s *syslogNG) stop(sig syscall.Signal) {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exit:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.exit
+	}
+	s.cmd = nil
+}
+
+// TestSyslogNGRestarts: four producers write sequence-numbered records
+// while syslog-ng is restarted six times, alternately with SIGTERM and
+// SIGKILL. Checks: per-producer order, no duplicates except a torn copy
+// (shorter than the record) followed by the whole record, and every
+// accepted record received, evicted (counted), or lost inside the kernel's
+// socket buffer or syslog-ng's own queues at a stop, with that last number
+// bounded and asserted.
+func TestSyslogNGRestarts(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sng := startSyslogNG(t, dir)
+	const producers, recSize, sndbuf = 4, 64, 32 << 10
+	w := mustOpen(t, Config{Path: filepath.Join(dir, "log.sock"), Framing: Newline, SendBuffer: sndbuf,
+		ErrorOnDrop: true, Offline: offline.New[[]byte](1 << 14),
+		ReconnectMin: 5 * time.Millisecond, ReconnectMax: 50 * time.Millisecond, CloseTimeout: 10 * time.Second})
+	type prodLog struct{ accepted, dropped []int }
+	logs := make([]prodLog, producers)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			buf := make([]byte, recSize)
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := w.Write(seqRec(buf, p, i, recSize))
+				switch {
+				case err == nil:
+					logs[p].accepted = append(logs[p].accepted, i)
+				case errors.Is(err, ErrFull):
+					logs[p].dropped = append(logs[p].dropped, i)
+				default:
+					t.Errorf("Write: %v", err)
+					return
+				}
+				if i%32 == 0 {
+					time.Sleep(time.Millisecond) // ~30k records/s per producer
+				}
+			}
+		})
+	}
+	const restarts = 6
+	for r := range restarts {
+		time.Sleep(150 * time.Millisecond)
+		sig := syscall.SIGTERM
+		if r%2 == 1 {
+			sig = syscall.SIGKILL
+		}
+		sng.stop(sig)
+		time.Sleep(50 * time.Millisecond) // an outage: records go offline
+		before := w.Stats().Connects
+		sng.start()
+		waitFor(t, "the writer to reconnect", 20*time.Second, func() bool { return w.Stats().Connects > before })
+	}
+	time.Sleep(100 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.Flush(ctx); err != nil {
+		t.Fatalf("Flush: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	sng.stop(syscall.SIGTERM) // flushes the destination file
+
+	out, err := os.ReadFile(filepath.Join(dir, "out.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := w.Stats()
+	checkConservation(t, st)
+	// Parse: whole records are recSize bytes; a torn copy is shorter and
+	// must be followed later by the same record whole.
+	last := make([]int, producers)
+	for p := range last {
+		last[p] = -1
+	}
+	received, torn := map[[2]int]bool{}, 0
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		var p, i int
+		if _, err := fmt.Sscanf(line, "%d:%d:", &p, &i); err != nil || p < 0 || p >= producers {
+			if len(line) < recSize {
+				torn++ // torn before the sequence number was complete
+				continue
+			}
+			t.Fatalf("unparseable line %q", line)
+		}
+		if len(line) < recSize {
+			torn++
+			continue
+		}
+		if i <= last[p] {
+			t.Fatalf("producer %d: record %d after %d: duplicate or out of order", p, i, last[p])
+		}
+		last[p] = i
+		received[[2]int{p, i}] = true
+	}
+	var accepted, dropped uint64
+	for p := range producers {
+		accepted += uint64(len(logs[p].accepted))
+		dropped += uint64(len(logs[p].dropped))
+		for _, i := range logs[p].dropped {
+			if received[[2]int{p, i}] {
+				t.Fatalf("producer %d: record %d was refused with ErrFull but arrived", p, i)
+			}
+		}
+	}
+	if accepted != st.Accepted || dropped != st.DroppedFull {
+		t.Fatalf("producers saw %d accepted, %d dropped; Stats says %d, %d", accepted, dropped, st.Accepted, st.DroppedFull)
+	}
+	missing := accepted - uint64(len(received))
+	if missing < st.Evicted {
+		t.Fatalf("%d accepted records missing but %d were evicted", missing, st.Evicted)
+	}
+	lost := missing - st.Evicted // written to the kernel, never in the file
+	// Per stop: our socket's send buffer (the kernel doubles SO_SNDBUF), plus
+	// syslog-ng's input window and output queue, in records.
+	perStop := uint64(2*sndbuf/(recSize+1) + 100 + 200)
+	if lost > restarts*perStop {
+		t.Fatalf("%d written records lost at daemon stops; bound %d", lost, restarts*perStop)
+	}
+	if torn > restarts {
+		t.Fatalf("%d torn records for %d restarts", torn, restarts)
+	}
+	t.Logf("accepted %d, received %d, dropped(full) %d, evicted %d, lost at stops %d (bound %d), torn %d, connects %d, writevs %d",
+		accepted, len(received), dropped, st.Evicted, lost, restarts*perStop, torn, st.Connects, st.Writevs)
+}
+
+// netcat runs `nc.openbsd -dlkU path` writing everything it receives to a
+// file: a byte-exact peer.
+func startNetcat(t *testing.T, path, out string) func() []byte {
+	t.Helper()
+	bin := needBinary(t, "nc.openbsd", "netcat-openbsd")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "-dlkU", path)
+	cmd.Stdout = f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "nc to listen", 10*time.Second, func() bool {
+		fi, err := os.Stat(path)
+		return err == nil && fi.Mode()&os.ModeSocket != 0
+	})
+	return func() []byte {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+		f.Close()
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}
+
+// TestNetcatByteExact sends random binary records with raw and
+// length-prefixed framing to netcat and compares the stream byte for byte.
+func TestNetcatByteExact(t *testing.T) {
+	for _, framing := range []Framing{Raw, LengthPrefix} {
+		t.Run(framing.String(), func(t *testing.T) {
+			dir, err := os.MkdirTemp("", "nc")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(dir)
+			path := filepath.Join(dir, "s.sock")
+			stop := startNetcat(t, path, filepath.Join(dir, "out"))
+			w := mustOpen(t, Config{Path: path, Framing: framing})
+			var want bytes.Buffer
+			for i := range 3000 {
+				rec := make([]byte, i%700)
+				rand.Read(rec)
+				if framing == LengthPrefix {
+					want.Write([]byte{byte(len(rec) >> 24), byte(len(rec) >> 16), byte(len(rec) >> 8), byte(len(rec))})
+				}
+				want.Write(rec)
+				if _, err := w.WriteContext(context.Background(), rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+			// nc writes what it read before it exits on SIGTERM; give it the
+			// time to read the last bytes.
+			waitFor(t, "nc to receive everything", 10*time.Second, func() bool {
+				fi, err := os.Stat(filepath.Join(dir, "out"))
+				return err == nil && fi.Size() >= int64(want.Len())
+			})
+			got := stop()
+			if !bytes.Equal(got, want.Bytes()) {
+				t.Fatalf("nc received %d bytes; want %d, byte-exact", len(got), want.Len())
+			}
+			if st := w.Stats(); st.Written != 3000 || st.WrittenBytes != uint64(want.Len()) {
+				t.Fatalf("Stats: written %d records, %d bytes; want 3000, %d", st.Written, st.WrittenBytes, want.Len())
+			}
+		})
+	}
+}
