@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ringsink/ringsink/internal/baseline"
 )
 
 type nopDrain struct{}
@@ -26,50 +28,6 @@ func (d *gatedDrain) WriteBatch(ctx context.Context, _ []int) error {
 	return nil
 }
 
-// chanSink is the same sink built the usual way: a buffered channel and a
-// select with default in TryPush, one consumer batching into the drain.
-type chanSink struct {
-	ch   chan int
-	wg   sync.WaitGroup
-	drop uint64
-}
-
-func newChanSink(d Drain[int], capa, batch int) *chanSink {
-	s := &chanSink{ch: make(chan int, capa)}
-	s.wg.Go(func() {
-		buf := make([]int, 0, batch)
-		for v := range s.ch {
-			buf = append(buf, v)
-			for len(buf) < batch {
-				select {
-				case v, ok := <-s.ch:
-					if !ok {
-						break
-					}
-					buf = append(buf, v)
-					continue
-				default:
-				}
-				break
-			}
-			_ = d.WriteBatch(context.Background(), buf)
-			buf = buf[:0]
-		}
-	})
-	return s
-}
-
-func (s *chanSink) TryPush(v int) error {
-	select {
-	case s.ch <- v:
-		return nil
-	default:
-		return ErrOverflow
-	}
-}
-
-func (s *chanSink) close() { close(s.ch); s.wg.Wait() }
-
 type pusher interface{ TryPush(int) error }
 
 // BenchmarkTryPush pushes from 1, 4 and 8 goroutines into a sink whose drain
@@ -83,18 +41,23 @@ func BenchmarkTryPush(b *testing.B) {
 		b.Run(fmt.Sprintf("impl=sink/drain=gated/producers=%d", producers), func(b *testing.B) {
 			d := &gatedDrain{}
 			s := New[int](d, Config{QueueCapacity: capa, BatchSize: batch, FlushInterval: time.Hour})
-			benchGated(b, d, s, producers, capa-2*batch, func() { _ = s.Flush(context.Background()) })
+			benchGated(b, d, s, producers, capa-2*batch, func(int) { _ = s.Flush(context.Background()) })
 			_ = s.Close(context.Background())
 		})
 		b.Run(fmt.Sprintf("impl=chan/drain=gated/producers=%d", producers), func(b *testing.B) {
 			d := &gatedDrain{}
-			s := newChanSink(d, capa, batch)
-			benchGated(b, d, s, producers, capa-2*batch, func() {
-				for len(s.ch) > 0 {
+			var written atomic.Uint64
+			s := baseline.NewChanSink(capa, batch, func(ctx context.Context, v []int) error {
+				err := d.WriteBatch(ctx, v)
+				written.Add(uint64(len(v)))
+				return err
+			})
+			benchGated(b, d, s, producers, capa-2*batch, func(pushed int) {
+				for written.Load() < uint64(pushed) { // every push succeeded: the queue had room
 					runtime.Gosched()
 				}
 			})
-			s.close()
+			s.Close()
 		})
 		b.Run(fmt.Sprintf("impl=sink/drain=live/producers=%d", producers), func(b *testing.B) {
 			s := New[int](nopDrain{}, Config{QueueCapacity: capa, BatchSize: batch, FlushInterval: time.Hour})
@@ -102,17 +65,17 @@ func BenchmarkTryPush(b *testing.B) {
 			_ = s.Close(context.Background())
 		})
 		b.Run(fmt.Sprintf("impl=chan/drain=live/producers=%d", producers), func(b *testing.B) {
-			s := newChanSink(nopDrain{}, capa, batch)
+			s := baseline.NewChanSink(capa, batch, nopDrain{}.WriteBatch)
 			benchLive(b, s, producers)
-			s.close()
+			s.Close()
 		})
 	}
 }
 
 // benchGated pushes b.N values in rounds of at most `round`: each round
 // closes the drain's gate only after the timed pushes, then empties the
-// queue with the timer stopped.
-func benchGated(b *testing.B, d *gatedDrain, s pusher, producers, round int, empty func()) {
+// queue with the timer stopped (empty gets the number pushed so far).
+func benchGated(b *testing.B, d *gatedDrain, s pusher, producers, round int, empty func(pushed int)) {
 	b.ReportAllocs()
 	var refused atomic.Uint64
 	for done := 0; done < b.N; {
@@ -125,8 +88,8 @@ func benchGated(b *testing.B, d *gatedDrain, s pusher, producers, round int, emp
 			}
 		})
 		close(gate)
-		empty()
 		done += n
+		empty(done)
 	}
 	b.ReportMetric(float64(refused.Load())/float64(b.N), "refused/op")
 }

@@ -4,87 +4,27 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/loov/hrtime"
 
+	"github.com/ringsink/ringsink/internal/baseline"
 	"github.com/ringsink/ringsink/internal/hist"
 )
 
-// benchReader accepts connections on path and reads everything, as fast as
-// it can or (slow) 4 KiB at a time with a 100 µs pause.
+// benchReader starts the embedded daemon, slow or fast.
 func benchReader(b *testing.B, slow bool) (path string, received func() uint64, stop func()) {
-	dir, err := os.MkdirTemp("", "udsb")
+	mode := baseline.Fast
+	if slow {
+		mode = baseline.Slow
+	}
+	r, err := baseline.StartReader(mode, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	path = filepath.Join(dir, "s.sock")
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var mu sync.Mutex
-	var n uint64
-	var conns []net.Conn
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() {
-				buf := make([]byte, 256<<10)
-				if slow {
-					buf = buf[:4<<10]
-				}
-				for {
-					k, err := c.Read(buf)
-					mu.Lock()
-					n += uint64(k)
-					mu.Unlock()
-					if err != nil {
-						return
-					}
-					if slow {
-						time.Sleep(100 * time.Microsecond)
-					}
-				}
-			})
-		}
-	})
-	received = func() uint64 { mu.Lock(); defer mu.Unlock(); return n }
-	stop = func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-		os.RemoveAll(dir)
-	}
-	return path, received, stop
-}
-
-// lockedWriter is what a user would otherwise write: a mutex around a
-// direct write to the socket.
-type lockedWriter struct {
-	mu sync.Mutex
-	c  net.Conn
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.c.Write(p)
+	return r.Path, r.Bytes, r.Close
 }
 
 // timedParallel runs b.N calls of f over `producers` goroutines, timing each
@@ -155,7 +95,7 @@ func BenchmarkWrite(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer c.Close()
-				lw := &lockedWriter{c: c}
+				lw := baseline.NewLockedWriter(c)
 				timedParallel(b, producers, func() error { _, err := lw.Write(rec); return err })
 				b.ReportMetric(0, "drops/op")
 			})
