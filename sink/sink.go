@@ -158,7 +158,8 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 }
 
 // TryPush queues v without blocking and without allocating. It returns
-// ErrOverflow when the queue is full (counted in Stats.Dropped) and always in
+// ErrOverflow when the queue is full (counted in Stats.Dropped, after
+// yielding the processor once so the consumer can catch up) and always in
 // Block mode (counted in Stats.Rejected), and ErrClosed after Close. A push
 // that races Close may be accepted and then find the consumer gone; it is
 // then counted in Stats.Pending, never lost silently.
@@ -172,6 +173,9 @@ func (s *Sink[T]) TryPush(v T) error {
 	}
 	if !s.ring.TryPush(v) {
 		s.dropped.Add(1)
+		// The consumer is behind: yield so that, with more busy goroutines
+		// than cores, it gets a processor (docs/design.md, "Overload").
+		runtime.Gosched()
 		return ErrOverflow
 	}
 	return nil

@@ -146,7 +146,13 @@ func (c *Conn) write(fd uintptr) bool {
 			c.advance(0)
 			continue
 		}
-		w, _, errno := unix.Syscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(n))
+		// RawSyscall: the socket is non-blocking (the runtime poller set
+		// O_NONBLOCK), so writev never blocks here; a full socket returns
+		// EAGAIN and we wait in the poller. A plain Syscall would hand the
+		// processor away for the call and, with producers busy on every core,
+		// the consumer would wait a scheduler quantum to get it back after
+		// each writev (docs/design.md, "Overload").
+		w, _, errno := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(n))
 		switch errno {
 		case 0:
 			c.writevs++

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -232,7 +233,8 @@ func (w *Writer) MaxRecord() int { return w.ring.MaxRecord() }
 // Write copies p into the ring as one record and returns len(p). It never
 // blocks, makes no syscall, takes no lock and allocates nothing. When the
 // ring is full the record is dropped and counted (and, with
-// Config.ErrorOnDrop, Write returns 0, ErrFull). It returns ErrTooLarge for a
+// Config.ErrorOnDrop, Write returns 0, ErrFull), and Write yields the
+// processor once so the consumer can catch up. It returns ErrTooLarge for a
 // record above MaxRecord and ErrClosed after Close; both are counted.
 func (w *Writer) Write(p []byte) (int, error) {
 	if w.closed.Load() {
@@ -245,6 +247,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 	}
 	if !w.ring.TryWrite(p) {
 		w.droppedFull.Add(1)
+		// The consumer is behind. If it is runnable but has no processor
+		// (more busy goroutines than cores), only a yield lets it run: without
+		// this, producers spinning on a full ring starve it for a whole
+		// scheduler quantum per wake-up (docs/design.md, "Overload").
+		runtime.Gosched()
 		if w.cfg.ErrorOnDrop {
 			return 0, ErrFull
 		}

@@ -23,6 +23,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/ringsink/ringsink/internal/baseline"
 )
 
 type options struct {
@@ -35,12 +37,16 @@ type options struct {
 	svg       string
 }
 
-// scenario is a named group of implementations measured side by side.
+// scenario is a named group of implementations measured side by side; the
+// first implementation is ringsink's, the last the baseline.
 type scenario struct {
 	name  string
 	impls func(o options) []impl
 	// producers overrides -producers (spsc has exactly one producer).
 	producers []int
+	// open adds open-loop rows at the -open rates. The rings are closed loop
+	// only: their saturation is far above what a paced producer can offer.
+	open bool
 }
 
 func scenarios() []scenario {
@@ -48,6 +54,11 @@ func scenarios() []scenario {
 		{name: "spsc", impls: func(options) []impl { return []impl{spscImpl(), chanImpl()} }, producers: []int{1}},
 		{name: "mpsc", impls: func(options) []impl { return []impl{mpscImpl(), chanImpl()} }},
 		{name: "bytering", impls: func(o options) []impl { return []impl{byteRingImpl(), chanCopyImpl(o.size)} }},
+		{name: "sink", impls: func(options) []impl { return []impl{sinkImpl(), chanSinkImpl()} }, open: true},
+		{name: "writer-fast", impls: func(options) []impl { return []impl{writerImpl(baseline.Fast), lockedImpl(baseline.Fast)} }, open: true},
+		{name: "writer-slow", impls: func(options) []impl { return []impl{writerImpl(baseline.Slow), lockedImpl(baseline.Slow)} }},
+		{name: "writer-flaky", impls: func(options) []impl { return []impl{writerImpl(baseline.Flaky), lockedImpl(baseline.Flaky)} }},
+		{name: "e2e", impls: func(options) []impl { return []impl{e2eWriterImpl(), e2eWritevImpl()} }, open: true},
 	}
 }
 
@@ -68,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	scen := fs.String("scenarios", strings.Join(names, ","), "comma-separated scenarios to run")
 	prod := fs.String("producers", "1,4,16", "comma-separated producer goroutine counts")
 	size := fs.Int("size", 128, "record size in bytes")
-	dur := fs.Duration("dur", time.Second, "measuring time per row")
+	dur := fs.Duration("dur", 400*time.Millisecond, "measuring time per row")
 	open := fs.String("open", "0.1,0.5,0.9", "open-loop rates as fractions of the closed-loop saturation of the first implementation (empty: closed loop only)")
 	procs := fs.Int("gomaxprocs", 0, "GOMAXPROCS (0: leave as is)")
 	jsonOut := fs.Bool("json", false, "print JSON instead of a table")
@@ -142,16 +153,19 @@ func runScenario(c clock, s scenario, o options, progress io.Writer) ([]result, 
 			fmt.Fprintf(progress, "\r\033[K%s: %s, %d producers, closed loop", s.name, im.name, p)
 			r := measure(c, s.name, im, p, load{dur: o.dur, size: o.size})
 			if i == 0 {
-				saturation = r.OpsPerSec
+				saturation = r.Delivered
 			}
 			out = append(out, r)
 		}
 		for _, f := range o.open {
+			if !s.open {
+				break
+			}
 			for _, im := range impls {
 				// One producer paces itself with a monotonic clock read per
 				// record; above ~1M records/s per producer it measures its own
-				// pacing, not the implementation, so the offered rate is capped.
-				rate := min(f*saturation, float64(p)*maxPacedRate)
+				// pacing, not the implementation, so the base rate is capped.
+				rate := f * min(saturation, float64(p)*maxPacedRate)
 				fmt.Fprintf(progress, "\r\033[K%s: %s, %d producers, open loop at %.0f/s", s.name, im.name, p, rate)
 				out = append(out, measure(c, s.name, im, p, load{dur: o.dur, size: o.size, rate: rate}))
 			}
@@ -189,24 +203,25 @@ func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
 // throughput also as a ratio against the baseline row of the same group.
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\timpl\tprod\tload\tp50\tp90\tp99\tp99.9\tmax\trecords/s\tvs base\tp99.9 vs base\trefused\tallocs/op\t")
+	fmt.Fprintln(tw, "scenario\timpl\tprod\tload\tp50\tp90\tp99\tp99.9\tmax\taccepted/s\tdelivered/s\tvs base\tp99.9 vs base\trefused\tallocs/op\t")
 	for _, r := range rs {
 		b := baselineOf(rs, r)
 		ratio, lat := "", ""
 		if b != nil && !r.Baseline {
-			ratio = fmt.Sprintf("%.2fx", r.OpsPerSec/b.OpsPerSec)
+			ratio = fmt.Sprintf("%.2fx", r.Delivered/b.Delivered)
 			lat = fmt.Sprintf("%.2fx", float64(b.P999)/float64(max(r.P999, 1)))
 		}
 		ld := "closed"
 		if r.Mode == "open" {
 			ld = fmt.Sprintf("open %s/s", si(r.Rate))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.2f\t\n", r.Scenario, r.Impl, r.Producers, ld,
-			ns(r.P50), ns(r.P90), ns(r.P99), ns(r.P999), ns(r.Max), si(r.OpsPerSec), ratio, lat, r.Refused, r.AllocsOp)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%.2f\t\n", r.Scenario, r.Impl, r.Producers, ld,
+			ns(r.P50), ns(r.P90), ns(r.P99), ns(r.P999), ns(r.Max), si(r.OpsPerSec), si(r.Delivered), ratio, lat, r.Refused, r.AllocsOp)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "vs base: throughput ratio to the baseline row of the same group (higher is better);")
-	fmt.Fprintln(w, "p99.9 vs base: baseline p99.9 / this p99.9 (higher is better). Latencies are per push, open loop from the intended send time.")
+	fmt.Fprintln(w, "accepted/s: pushes that succeeded; delivered/s: records the consumer (writer scenarios: the daemon) received.")
+	fmt.Fprintln(w, "vs base: delivered/s over the baseline's in the same group; p99.9 vs base: baseline p99.9 / this p99.9 (higher is better).")
+	fmt.Fprintln(w, "Latency is per push (closed loop: from the call; open loop: from the intended send time); e2e: from Write to the daemon's read.")
 }
 
 func baselineOf(rs []result, r result) *result {

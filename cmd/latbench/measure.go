@@ -22,6 +22,9 @@ type impl struct {
 	name     string
 	baseline bool
 	start    func(producers int) (newPush func(p int) pushFunc, stop func() uint64)
+	// latency, if set, replaces the per-push histogram after stop: the
+	// end-to-end scenarios measure at the daemon, not at the producer.
+	latency func() *hist.Histogram
 }
 
 // clock turns per-operation timestamps into nanoseconds. It uses the TSC when
@@ -69,9 +72,10 @@ type result struct {
 	Rate      float64 `json:"rate,omitempty"` // offered records/s (open loop)
 	Ops       uint64  `json:"ops"`
 	Refused   uint64  `json:"refused"`   // pushes that returned false
-	Delivered uint64  `json:"delivered"` // records the consumer received
+	Received  uint64  `json:"delivered"` // records the consumer (or daemon) received
 	Seconds   float64 `json:"seconds"`
-	OpsPerSec float64 `json:"ops_per_sec"`
+	OpsPerSec float64 `json:"accepted_per_sec"`  // pushes that returned true, per second
+	Delivered float64 `json:"delivered_per_sec"` // records the consumer (or daemon) got, per second
 	AllocsOp  float64 `json:"allocs_per_op"`
 	P50       uint64  `json:"p50_ns"`
 	P90       uint64  `json:"p90_ns"`
@@ -111,7 +115,7 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 		h := hist.New()
 		hists[p] = h
 		push := newPush(p)
-		rec := make([]byte, ld.size)
+		rec := make([]byte, max(ld.size, 8))
 		wg.Go(func() {
 			startGate.Wait()
 			if ld.rate > 0 {
@@ -131,7 +135,7 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 	runtime.ReadMemStats(&ms1)
 
 	r := result{Scenario: scenario, Impl: im.name, Baseline: im.baseline, Producers: producers,
-		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Delivered: delivered, hist: hist.New()}
+		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Received: delivered, hist: hist.New()}
 	if ld.rate > 0 {
 		r.Mode = "open"
 	}
@@ -140,7 +144,11 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 		r.Ops += ops[p]
 		r.Refused += refused[p]
 	}
-	r.OpsPerSec = float64(r.Ops-r.Refused) / elapsed.Seconds() // accepted records/s
+	if im.latency != nil {
+		r.hist = im.latency()
+	}
+	r.OpsPerSec = float64(r.Ops-r.Refused) / elapsed.Seconds()
+	r.Delivered = float64(delivered) / elapsed.Seconds()
 	if r.Ops > 0 {
 		r.AllocsOp = float64(ms1.Mallocs-ms0.Mallocs) / float64(r.Ops)
 	}
