@@ -63,6 +63,13 @@ func scenarios() []scenario {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-daemon" {
+		if err := runDaemon(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "latbench -daemon:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "latbench:", err)
 		os.Exit(1)

@@ -15,7 +15,7 @@ import (
 // writerImpl measures uds.Writer.Write against the embedded daemon.
 func writerImpl(mode baseline.ReaderMode) impl {
 	return impl{name: "uds.Writer", start: func(int) (func(int) pushFunc, func() uint64) {
-		r := must(baseline.StartReader(mode, nil))
+		r := startDaemonProc(mode, false)
 		// ErrorOnDrop, so a dropped record counts as refused, not accepted.
 		w := must(uds.Open(uds.Config{Path: r.Path, ErrorOnDrop: true, ReconnectMin: time.Millisecond,
 			ReconnectMax: 20 * time.Millisecond, CloseTimeout: 200 * time.Millisecond}))
@@ -23,7 +23,7 @@ func writerImpl(mode baseline.ReaderMode) impl {
 		push := func(rec []byte) bool { _, err := w.Write(rec); return err == nil }
 		return func(int) pushFunc { return push }, func() uint64 {
 			w.Close()
-			r.Close()
+			r.stop()
 			return w.Stats().Written
 		}
 	}}
@@ -33,7 +33,7 @@ func writerImpl(mode baseline.ReaderMode) impl {
 // the daemon went away (so the flaky reader costs it reconnects too).
 func lockedImpl(mode baseline.ReaderMode) impl {
 	return impl{name: "locked conn", baseline: true, start: func(int) (func(int) pushFunc, func() uint64) {
-		r := must(baseline.StartReader(mode, nil))
+		r := startDaemonProc(mode, false)
 		var mu sync.Mutex
 		var c net.Conn
 		var written uint64
@@ -61,7 +61,7 @@ func lockedImpl(mode baseline.ReaderMode) impl {
 				c.Close()
 			}
 			mu.Unlock()
-			r.Close()
+			r.stop()
 			return written
 		}
 	}}
@@ -80,64 +80,20 @@ func must[T any](v T, err error) T {
 	return v
 }
 
-// e2eCollector parses length-prefixed records whose first 8 bytes are the
-// send time (ns on the process's monotonic clock) and records the latency
-// from enqueue to read by the daemon.
-type e2eCollector struct {
-	base time.Time
-	mu   sync.Mutex
-	h    *hist.Histogram
-	n    uint64
-	part []byte
-}
-
-func (e *e2eCollector) onData(b []byte) {
-	now := uint64(time.Since(e.base))
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.part = append(e.part, b...)
-	p := e.part
-	for len(p) >= 4 {
-		n := int(binary.BigEndian.Uint32(p))
-		if len(p) < 4+n {
-			break
-		}
-		if n >= 8 {
-			sent := binary.LittleEndian.Uint64(p[4:])
-			e.h.Record(now - min(sent, now))
-			e.n++
-		}
-		p = p[4+n:]
-	}
-	e.part = append(e.part[:0], p...)
-}
-
-func (e *e2eCollector) hist() *hist.Histogram {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.h
-}
-
-// stamp writes the send time into rec's first 8 bytes.
-func stamp(base time.Time, rec []byte) {
-	binary.LittleEndian.PutUint64(rec, uint64(time.Since(base)))
-}
-
 // e2eWriterImpl: uds.Writer with length-prefixed framing; latency is from
 // Write to the daemon's read.
 func e2eWriterImpl() impl {
-	col := &e2eCollector{base: time.Now()}
-	return impl{name: "uds.Writer", latency: col.hist, start: func(int) (func(int) pushFunc, func() uint64) {
-		col.h, col.n, col.part = hist.New(), 0, nil
-		r := must(baseline.StartReader(baseline.Fast, col.onData))
+	var lat *hist.Histogram
+	return impl{name: "uds.Writer", latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
+		r := startDaemonProc(baseline.Fast, true)
 		w := must(uds.Open(uds.Config{Path: r.Path, Framing: uds.LengthPrefix, ErrorOnDrop: true, CloseTimeout: time.Second}))
 		waitConnected(w)
-		push := func(rec []byte) bool { stamp(col.base, rec); _, err := w.Write(rec); return err == nil }
+		push := func(rec []byte) bool { stamp(rec); _, err := w.Write(rec); return err == nil }
 		return func(int) pushFunc { return push }, func() uint64 {
 			w.Close()
-			time.Sleep(20 * time.Millisecond)
-			r.Close()
-			return col.n
+			rep := r.stop()
+			lat = rep.Latency
+			return rep.Records
 		}
 	}}
 }
@@ -146,10 +102,9 @@ func e2eWriterImpl() impl {
 // buffered channel; one goroutine writes whatever is queued (up to 64
 // records, the batch size the issue names) with one writev.
 func e2eWritevImpl() impl {
-	col := &e2eCollector{base: time.Now()}
-	return impl{name: "chan + writev loop", baseline: true, latency: col.hist, start: func(int) (func(int) pushFunc, func() uint64) {
-		col.h, col.n, col.part = hist.New(), 0, nil
-		r := must(baseline.StartReader(baseline.Fast, col.onData))
+	var lat *hist.Histogram
+	return impl{name: "chan + writev loop", baseline: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
+		r := startDaemonProc(baseline.Fast, true)
 		c := must(net.Dial("unix", r.Path))
 		ch := make(chan []byte, 1<<14)
 		var wg sync.WaitGroup
@@ -177,7 +132,7 @@ func e2eWritevImpl() impl {
 			}
 		})
 		push := func(rec []byte) bool {
-			stamp(col.base, rec)
+			stamp(rec)
 			select {
 			case ch <- append([]byte(nil), rec...):
 				return true
@@ -189,9 +144,9 @@ func e2eWritevImpl() impl {
 			close(ch)
 			wg.Wait()
 			c.Close()
-			time.Sleep(20 * time.Millisecond)
-			r.Close()
-			return col.n
+			rep := r.stop()
+			lat = rep.Latency
+			return rep.Records
 		}
 	}}
 }

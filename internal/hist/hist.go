@@ -8,6 +8,8 @@
 package hist
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"math/bits"
 )
@@ -101,4 +103,40 @@ func (h *Histogram) Quantile(q float64) uint64 {
 		}
 	}
 	return h.max
+}
+
+// snapshot is the JSON form: non-zero buckets only.
+type snapshot struct {
+	Buckets map[int]uint64 `json:"buckets"`
+	N       uint64         `json:"n"`
+	Sum     float64        `json:"sum"`
+	Min     uint64         `json:"min"`
+	Max     uint64         `json:"max"`
+}
+
+// MarshalJSON encodes the histogram (for latbench's daemon process).
+func (h *Histogram) MarshalJSON() ([]byte, error) {
+	s := snapshot{Buckets: map[int]uint64{}, N: h.n, Sum: h.sum, Min: h.min, Max: h.max}
+	for i, c := range h.counts {
+		if c != 0 {
+			s.Buckets[i] = c
+		}
+	}
+	return json.Marshal(s)
+}
+
+// UnmarshalJSON decodes what MarshalJSON encoded.
+func (h *Histogram) UnmarshalJSON(b []byte) error {
+	var s snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*h = Histogram{n: s.N, sum: s.Sum, min: s.Min, max: s.Max}
+	for i, c := range s.Buckets {
+		if i < 0 || i >= buckets {
+			return fmt.Errorf("hist: bucket %d out of range", i)
+		}
+		h.counts[i] = c
+	}
+	return nil
 }

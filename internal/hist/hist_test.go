@@ -54,3 +54,26 @@ func TestEmpty(t *testing.T) {
 		t.Fatal("empty histogram reports samples")
 	}
 }
+
+func TestJSONRoundTrip(t *testing.T) {
+	h := New()
+	for v := range uint64(5000) {
+		h.Record(v * v)
+	}
+	b, err := h.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g Histogram
+	if err := g.UnmarshalJSON(b); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []float64{0, .5, .99, .999, 1} {
+		if g.Quantile(q) != h.Quantile(q) {
+			t.Fatalf("Quantile(%v) = %d after round trip; want %d", q, g.Quantile(q), h.Quantile(q))
+		}
+	}
+	if g.Count() != h.Count() || g.Mean() != h.Mean() {
+		t.Fatal("count or mean changed in the round trip")
+	}
+}
