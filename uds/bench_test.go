@@ -4,14 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/loov/hrtime"
-
 	"github.com/ringsink/ringsink/internal/baseline"
-	"github.com/ringsink/ringsink/internal/hist"
 )
 
 // benchReader starts the embedded daemon, slow or fast.
@@ -25,40 +21,6 @@ func benchReader(b *testing.B, slow bool) (path string, received func() uint64, 
 		b.Fatal(err)
 	}
 	return r.Path, r.Bytes, r.Close
-}
-
-// timedParallel runs b.N calls of f over `producers` goroutines, timing each
-// call with the TSC, and reports p50/p99/p99.9/max in ns as metrics.
-func timedParallel(b *testing.B, producers int, f func() error) {
-	nsPerTick := float64(hrtime.Count(1<<20).ApproxDuration()) / (1 << 20)
-	hs := make([]*hist.Histogram, producers)
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for p := range producers {
-		h := hist.New()
-		hs[p] = h
-		n := b.N / producers
-		if p < b.N%producers {
-			n++
-		}
-		wg.Go(func() {
-			for range n {
-				t0 := hrtime.TSC()
-				_ = f()
-				h.Record(uint64(float64(hrtime.TSC()-t0) * nsPerTick))
-			}
-		})
-	}
-	wg.Wait()
-	b.StopTimer()
-	all := hist.New()
-	for _, h := range hs {
-		all.Merge(h)
-	}
-	b.ReportMetric(float64(all.Quantile(.5)), "p50-ns")
-	b.ReportMetric(float64(all.Quantile(.99)), "p99-ns")
-	b.ReportMetric(float64(all.Quantile(.999)), "p99.9-ns")
-	b.ReportMetric(float64(all.Max()), "max-ns")
 }
 
 // BenchmarkWrite: per-Write latency of 128-byte records from 1, 4 and 16
@@ -80,7 +42,7 @@ func BenchmarkWrite(b *testing.B) {
 					b.Fatal(err)
 				}
 				waitConnected(b, w)
-				timedParallel(b, producers, func() error { _, err := w.Write(rec); return err })
+				baseline.TimedParallel(b, producers, func() { w.Write(rec) })
 				st := w.Stats()
 				b.ReportMetric(float64(st.DroppedFull)/float64(b.N), "drops/op")
 				w.Close()
@@ -96,7 +58,7 @@ func BenchmarkWrite(b *testing.B) {
 				}
 				defer c.Close()
 				lw := baseline.NewLockedWriter(c)
-				timedParallel(b, producers, func() error { _, err := lw.Write(rec); return err })
+				baseline.TimedParallel(b, producers, func() { lw.Write(rec) })
 				b.ReportMetric(0, "drops/op")
 			})
 		}

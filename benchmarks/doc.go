@@ -1,0 +1,20 @@
+// Package benchmarks compares ringsink with the libraries and idioms it
+// replaces, in their own module so their dependencies never enter
+// ringsink's go.mod:
+//
+//   - queues: mpsc.Ring against a buffered channel, go-diodes' ManyToOne
+//     (the ring under zerolog's diode writer) and Workiva's
+//     queue.RingBuffer;
+//   - socket writers: uds.Writer against zap's BufferedWriteSyncer,
+//     zerolog's diode.Writer and a mutex-guarded socket write, all writing
+//     to the same embedded Unix-socket reader;
+//   - loggers: slog, zap and zerolog writing through uds.Writer against
+//     their usual writers.
+//
+// Run them with
+//
+//	cd benchmarks && go test -run '^$' -bench . -count 5 | tee new.txt && benchstat new.txt
+//
+// TestEquivalence checks that every compared implementation delivers the
+// same records, so a comparison never measures a broken peer.
+package benchmarks
