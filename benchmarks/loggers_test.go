@@ -32,7 +32,9 @@ func BenchmarkLogger(b *testing.B) {
 	loggers := []logger{
 		{"slog", "locked-conn", func(w io.Writer) func() {
 			l := slog.New(slog.NewJSONHandler(w, nil))
-			return func() { l.LogAttrs(context.Background(), slog.LevelInfo, "payment", slog.Int("order", 42), slog.String("user", "ann")) }
+			return func() {
+				l.LogAttrs(context.Background(), slog.LevelInfo, "payment", slog.Int("order", 42), slog.String("user", "ann"))
+			}
 		}},
 		{"zap", "zap-buffered", func(w io.Writer) func() {
 			l := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(w), zap.InfoLevel))
