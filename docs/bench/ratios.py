@@ -1,0 +1,48 @@
+#!/usr/bin/env python3
+"""Median of each `go test -bench` result (as benchstat reports it) and its
+ratio against the baseline row with the same parameters, as Markdown.
+
+usage: ratios.py FILE BASELINE_IMPL[,BASELINE_IMPL...] [METRIC ...]
+  e.g. ratios.py root.txt chan,chan-copy,locked-conn p99-ns p99.9-ns
+Rows are grouped by benchmark and parameters with the impl=... (and
+batch=...) parts removed; ratio = baseline ns/op / this ns/op (higher is
+better).
+"""
+import re, statistics, sys
+from collections import OrderedDict
+
+def parse(path):
+    rows = OrderedDict()
+    pkg = ""
+    for line in open(path):
+        if line.startswith("pkg: "):
+            pkg = line.split()[1].rsplit("/", 1)[-1]
+        if not line.startswith("Benchmark"):
+            continue
+        f = line.split()
+        name = pkg + "." + re.sub(r"-\d+$", "", f[0][len("Benchmark"):])
+        vals = {f[i + 1]: float(f[i]) for i in range(2, len(f) - 1, 2)}
+        rows.setdefault(name, []).append(vals)
+    return rows
+
+def main():
+    path, bases = sys.argv[1], sys.argv[2].split(",")
+    metrics = sys.argv[3:]
+    rows = parse(path)
+    med = {n: {k: statistics.median(v[k] for v in runs if k in v) for k in runs[0]} for n, runs in rows.items()}
+    def group(n):
+        return re.sub(r"/(impl|batch)=[^/]+", "", n)
+    print("| benchmark | ns/op | vs baseline | " + "".join(k + " | " for k in metrics) + "allocs/op |")
+    print("|---|---:|---:|" + "---:|" * len(metrics) + "---:|")
+    for n, m in med.items():
+        impl = re.search(r"impl=([^/]+)", n)
+        if not impl:
+            continue
+        b = next((bn for bn in med if group(bn) == group(n) and any(re.search(r"impl=" + re.escape(x) + r"(/|$)", bn) for x in bases)), None)
+        ratio = ""
+        if b and b != n:
+            ratio = "%.2fx" % (med[b]["ns/op"] / m["ns/op"])
+        cells = [("%.3g" % m[k]) if k in m else "" for k in metrics]
+        print("| %s | %.1f | %s | %s%.0f |" % (n, m["ns/op"], ratio, "".join(c + " | " for c in cells), m.get("allocs/op", 0)))
+
+main()
