@@ -169,14 +169,7 @@ func TestSyslogNGRestarts(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	close(stop)
 	wg.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := w.Flush(ctx); err != nil {
-		t.Fatalf("Flush: %v", err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	flushAndClose(t, w)
 	sng.stop(syscall.SIGTERM) // flushes the destination file
 
 	out, err := os.ReadFile(filepath.Join(dir, "out.log"))

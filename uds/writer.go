@@ -240,13 +240,8 @@ func (w *Writer) MaxRecord() int { return w.ring.MaxRecord() }
 // processor once so the consumer can catch up. It returns ErrTooLarge for a
 // record above MaxRecord and ErrClosed after Close; both are counted.
 func (w *Writer) Write(p []byte) (int, error) {
-	if w.closed.Load() {
-		w.droppedClosed.Add(1)
-		return 0, ErrClosed
-	}
-	if len(p) > w.ring.MaxRecord() {
-		w.droppedLarge.Add(1)
-		return 0, fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.ring.MaxRecord())
+	if err := w.admit(p); err != nil {
+		return 0, err
 	}
 	if !w.ring.TryWrite(p) {
 		// The consumer is behind. If it is runnable but has no processor
@@ -264,18 +259,27 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// admit refuses, and counts, a write after Close or a record above
+// MaxRecord.
+func (w *Writer) admit(p []byte) error {
+	if w.closed.Load() {
+		w.droppedClosed.Add(1)
+		return ErrClosed
+	}
+	if len(p) > w.ring.MaxRecord() {
+		w.droppedLarge.Add(1)
+		return fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.ring.MaxRecord())
+	}
+	return nil
+}
+
 // WriteContext is Write for callers that prefer backpressure to loss: when
 // the ring is full it parks until the consumer frees room (no spinning), ctx
 // is done, or the Writer is closed.
 func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
 	for {
-		if w.closed.Load() {
-			w.droppedClosed.Add(1)
-			return 0, ErrClosed
-		}
-		if len(p) > w.ring.MaxRecord() {
-			w.droppedLarge.Add(1)
-			return 0, fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.ring.MaxRecord())
+		if err := w.admit(p); err != nil {
+			return 0, err
 		}
 		if w.ring.TryWrite(p) {
 			return len(p), nil

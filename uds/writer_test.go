@@ -79,14 +79,7 @@ func TestDaemonAbsentThenAppears(t *testing.T) {
 		t.Fatalf("LastError = %v; want a dial error saying the socket does not exist", err)
 	}
 	d := startDaemon(t, path)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Flush(ctx); err != nil {
-		t.Fatalf("Flush: %v", err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	flushAndClose(t, w)
 	d.wait()
 	recs, torn := frames(bytes.Join(d.data(), nil))
 	if len(recs) != 100 || torn != 0 {
@@ -150,14 +143,7 @@ func TestDaemonRestartedManyTimes(t *testing.T) {
 	final := start()
 	close(stop)
 	wg.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := w.Flush(ctx); err != nil {
-		t.Fatalf("Flush: %v", err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
+	flushAndClose(t, w)
 	final.wait()
 
 	st := w.Stats()
