@@ -21,4 +21,9 @@
 //   - A producer preempted between its claim and its publish stalls the
 //     consumer at that record (records are delivered in claim order); the
 //     window holds only the copy of the value.
+//   - A failed push stays a ~2 ns check and never yields. A caller that
+//     retries on full, or keeps pushing while the ring is full, should call
+//     runtime.Gosched now and then: with more busy goroutines than cores the
+//     consumer may be runnable without a processor, and only a yield lets it
+//     drain the ring (sink and uds do this on every 8th drop).
 package mpsc
