@@ -15,16 +15,16 @@ import (
 // took them whole; while disconnected they are copied into the offline ring
 // (drop-oldest), so the ring keeps accepting.
 type consumer struct {
-	w       *Writer
-	conn    *Conn
-	batch   [][]byte // live records, aliasing the byte ring
-	obatch  [][]byte // offline records
-	free    [][]byte // recycled offline buffers
-	backoff time.Duration
-	retry   time.Time // next dial attempt while disconnected
-	timer   *time.Timer
-	noticed Drops // drop counts already reported by a notice
-	closing time.Time
+	w        *Writer
+	conn     *Conn
+	batch    [][]byte // live records, aliasing the byte ring
+	obatch   [][]byte // offline records
+	free     [][]byte // recycled offline buffers
+	backoff  time.Duration
+	retry    time.Time // next dial attempt while disconnected
+	timer    *time.Timer
+	noticed  Drops // drop counts already reported by a notice
+	offBytes int   // payload bytes held in the offline ring
 }
 
 func (w *Writer) run() {
@@ -37,6 +37,11 @@ func (w *Writer) run() {
 	}
 	c.timer.Stop()
 	defer close(w.done)
+	held := make([][]byte, w.off.Len()) // records the caller preloaded
+	for _, rec := range held[:w.off.Peek(held)] {
+		c.offBytes += len(rec)
+	}
+	c.trimOffline()
 	for {
 		if w.closed.Load() {
 			c.shutdown()
@@ -135,6 +140,7 @@ func (c *consumer) send() bool {
 		k, err := c.writeRecords(c.obatch[:n])
 		for range k {
 			v, _ := w.off.Pop()
+			c.offBytes -= len(v)
 			c.recycle(v)
 		}
 		clear(c.obatch[:n])
@@ -175,15 +181,34 @@ func (c *consumer) spill() bool {
 	n := w.ring.Peek(c.batch)
 	for _, rec := range c.batch[:n] {
 		buf := append(c.buffer(len(rec)), rec...)
+		c.offBytes += len(buf)
 		if ev, did := w.off.Push(buf); did {
-			w.evicted.Add(1)
-			c.recycle(ev)
+			c.evict(ev)
 		}
+		c.trimOffline()
 	}
 	clear(c.batch[:n])
 	c.release(n)
 	w.buffered.Store(uint64(w.off.Len()))
 	return n > 0
+}
+
+// trimOffline evicts the oldest offline records while the ring holds more
+// than Config.OfflineBytes (always keeping the newest record).
+func (c *consumer) trimOffline() {
+	limit := c.w.cfg.OfflineBytes
+	for limit > 0 && c.offBytes > limit && c.w.off.Len() > 1 {
+		v, _ := c.w.off.Pop()
+		c.evict(v)
+	}
+	c.w.buffered.Store(uint64(c.w.off.Len()))
+}
+
+// evict accounts for an offline record that was dropped to make room.
+func (c *consumer) evict(v []byte) {
+	c.offBytes -= len(v)
+	c.w.evicted.Add(1)
+	c.recycle(v)
 }
 
 func (c *consumer) buffer(n int) []byte {

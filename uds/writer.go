@@ -57,6 +57,12 @@ type Config struct {
 	// caller may fill it before Open and read it after Close (what could not
 	// be sent stays in it); between the two the Writer owns it.
 	Offline *offline.Ring[[]byte]
+	// OfflineBytes bounds the payload bytes held in the offline ring: when a
+	// spilled record would exceed it, the oldest records are evicted (and
+	// counted) until it fits, so a ring of 4096 large records cannot
+	// silently hold gigabytes. Defaults to 16 MiB; negative means no byte
+	// bound (the ring's record capacity still applies).
+	OfflineBytes int
 	// DialTimeout bounds each connection attempt; defaults to 1 s.
 	DialTimeout time.Duration
 	// WriteTimeout bounds each writev batch, so a daemon that stops reading
@@ -122,6 +128,9 @@ func (cfg *Config) setDefaults() error {
 	}
 	if cfg.Offline == nil {
 		cfg.Offline = offline.New[[]byte](4096)
+	}
+	if cfg.OfflineBytes == 0 {
+		cfg.OfflineBytes = 16 << 20
 	}
 	if cfg.Dial == nil {
 		cfg.Dial = func(ctx context.Context, path string) (*net.UnixConn, error) {

@@ -568,3 +568,32 @@ func TestConsumerSteadyStateAllocatesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestOfflineBoundedInBytes: during an outage the offline ring holds at
+// most OfflineBytes of payload; the oldest records are evicted (and
+// counted) first, the newest kept in order.
+func TestOfflineBoundedInBytes(t *testing.T) {
+	ring := offline.New[[]byte](100) // room for 100 records, but only 1000 bytes
+	w := mustOpen(t, Config{Path: sockPath(t), Offline: ring, OfflineBytes: 1000, CloseTimeout: time.Millisecond})
+	for i := range 20 {
+		if _, err := w.Write(bytes.Repeat([]byte{byte('a' + i)}, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "the outage to spill and trim", 5*time.Second, func() bool {
+		st := w.Stats()
+		return st.Pending == 0 && st.Buffered == 10
+	})
+	w.Close()
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.Evicted != 10 {
+		t.Fatalf("Evicted = %d; want 10", st.Evicted)
+	}
+	got := ring.Drain(nil)
+	for k, rec := range got {
+		if want := byte('a' + 10 + k); len(rec) != 100 || rec[0] != want {
+			t.Fatalf("offline record %d starts with %q; want the 10 newest in order", k, rec[0])
+		}
+	}
+}
