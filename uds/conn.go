@@ -86,13 +86,21 @@ type Conn struct {
 // positive, sets SO_SNDBUF; timeout, when positive, is the write deadline of
 // every WriteRecords call.
 func Dial(ctx context.Context, path string, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "unix", path)
+	uc, err := dialUnix(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	uc := nc.(*net.UnixConn)
 	return newConn(uc, framing, timeout, sndbuf)
+}
+
+// dialUnix connects to a Unix stream socket: the default Config.Dial.
+func dialUnix(ctx context.Context, path string) (*net.UnixConn, error) {
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "unix", path)
+	if err != nil {
+		return nil, err
+	}
+	return c.(*net.UnixConn), nil
 }
 
 func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {

@@ -2,11 +2,14 @@ package uds_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ringsink/ringsink/uds"
 )
@@ -67,4 +70,30 @@ func ExampleOpen() {
 	// Output:
 	// <nil>
 	// true 1
+}
+
+// Conn is one connection: WriteRecords says how many records went out
+// whole, so a caller can keep exactly the unsent suffix.
+func ExampleConn() {
+	dir, _ := os.MkdirTemp("", "uds-conn")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "d.sock")
+	ln, _ := net.Listen("unix", path)
+	defer ln.Close()
+	got := make(chan string)
+	go func() {
+		c, _ := ln.Accept()
+		b, _ := io.ReadAll(c)
+		got <- string(b)
+	}()
+
+	c, err := uds.Dial(context.Background(), path, uds.LengthPrefix, time.Second, 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	n, err := c.WriteRecords([][]byte{[]byte("one"), []byte("two")})
+	c.Close()
+	fmt.Println(n, err, len(<-got)) // two 4-byte prefixes + 6 payload bytes
+	// Output: 2 <nil> 14
 }

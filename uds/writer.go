@@ -133,14 +133,7 @@ func (cfg *Config) setDefaults() error {
 		cfg.OfflineBytes = 16 << 20
 	}
 	if cfg.Dial == nil {
-		cfg.Dial = func(ctx context.Context, path string) (*net.UnixConn, error) {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, "unix", path)
-			if err != nil {
-				return nil, err
-			}
-			return c.(*net.UnixConn), nil
-		}
+		cfg.Dial = dialUnix
 	}
 	return nil
 }
