@@ -22,18 +22,7 @@ func TestConnWriteRecordsFramings(t *testing.T) {
 	} {
 		t.Run(tc.framing.String(), func(t *testing.T) {
 			path := sockPath(t)
-			ln := listen(t, path)
-			got := make(chan []byte, 1)
-			go func() {
-				c, err := ln.Accept()
-				if err != nil {
-					got <- nil
-					return
-				}
-				b, _ := io.ReadAll(c)
-				c.Close()
-				got <- b
-			}()
+			got := readOne(listen(t, path))
 			c, err := Dial(context.Background(), path, tc.framing, time.Second, 0)
 			if err != nil {
 				t.Fatal(err)

@@ -3,6 +3,7 @@ package uds
 import (
 	"bytes"
 	"context"
+	"io"
 	"encoding/binary"
 	"net"
 	"os"
@@ -175,4 +176,21 @@ func flushAndClose(t *testing.T, w *Writer) {
 	if err := w.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+}
+
+// readOne accepts one connection on ln and delivers everything read from it
+// until EOF (nil if the accept failed).
+func readOne(ln *net.UnixListener) <-chan []byte {
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- nil
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		got <- b
+	}()
+	return got
 }

@@ -17,22 +17,7 @@ import (
 // returns in under 5 ms; the listener reads back "hello"; Close is clean.
 func TestSeedWriteNeverBlocks(t *testing.T) {
 	path := sockPath(t)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	got := make(chan []byte, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			got <- nil
-			return
-		}
-		defer c.Close()
-		b, _ := io.ReadAll(c)
-		got <- b
-	}()
+	got := readOne(listen(t, path))
 	w := mustOpen(t, Config{Path: path, Offline: offline.New[[]byte](64)})
 	t0 := time.Now()
 	if _, err := w.Write([]byte("hello")); err != nil {
