@@ -3,8 +3,8 @@ package uds
 import (
 	"bytes"
 	"context"
-	"io"
 	"encoding/binary"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
