@@ -3,7 +3,6 @@ package benchmarks
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	diodes "code.cloudfoundry.org/go-diodes"
 	"github.com/Workiva/go-datastructures/queue"
 
+	"github.com/ringsink/ringsink/internal/baseline"
 	"github.com/ringsink/ringsink/mpsc"
 )
 
@@ -118,32 +118,27 @@ func BenchmarkQueue(b *testing.B) {
 					dst := make([]*int, 256)
 					n := 0
 					for {
-						k := ops.pop(dst)
-						n += k
-						if k == 0 {
-							if !producing.Load() && ops.pop(dst[:1]) == 0 {
+						if k := ops.pop(dst); k > 0 {
+							n += k
+							continue
+						}
+						if !producing.Load() {
+							// Producers are done: one last look, counted.
+							k := ops.pop(dst)
+							if n += k; k == 0 {
 								break
 							}
-							runtime.Gosched()
+							continue
 						}
+						runtime.Gosched()
 					}
 					got <- n
 				}()
-				var wg sync.WaitGroup
-				for p := range producers {
-					n := b.N / producers
-					if p < b.N%producers {
-						n++
+				baseline.Run(nil, b.N, producers, func(_, i int) {
+					for !ops.push(&vals[i%len(vals)]) {
+						runtime.Gosched()
 					}
-					wg.Go(func() {
-						for i := range n {
-							for !ops.push(&vals[i%len(vals)]) {
-								runtime.Gosched()
-							}
-						}
-					})
-				}
-				wg.Wait()
+				})
 				producing.Store(false)
 				b.ReportMetric(float64(b.N-<-got)/float64(b.N), "lost/op")
 			})

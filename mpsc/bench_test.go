@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
 	"testing"
+
+	"github.com/ringsink/ringsink/internal/baseline"
 )
 
 // BenchmarkPush moves b.N values from `producers` goroutines to one consumer
@@ -29,7 +30,7 @@ func BenchmarkPush(b *testing.B) {
 				}
 				close(done)
 			}()
-			runProducers(b.N, producers, func(i int) {
+			baseline.Run(nil, b.N, producers, func(_, i int) {
 				for !r.TryPush(i) {
 					runtime.Gosched()
 				}
@@ -46,27 +47,10 @@ func BenchmarkPush(b *testing.B) {
 				}
 				close(done)
 			}()
-			runProducers(b.N, producers, func(i int) { ch <- i })
+			baseline.Run(nil, b.N, producers, func(_, i int) { ch <- i })
 			<-done
 		})
 	}
-}
-
-// runProducers splits n pushes over the given number of goroutines.
-func runProducers(n, producers int, push func(int)) {
-	var wg sync.WaitGroup
-	for p := range producers {
-		share := n / producers
-		if p < n%producers {
-			share++
-		}
-		wg.Go(func() {
-			for i := range share {
-				push(i)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // BenchmarkPushFull measures a push that fails because the ring is full,
@@ -120,7 +104,7 @@ func BenchmarkByteRingWrite(b *testing.B) {
 					close(done)
 				}()
 				rec := make([]byte, size)
-				runProducers(b.N, producers, func(int) {
+				baseline.Run(nil, b.N, producers, func(_, _ int) {
 					for !r.TryWrite(rec) {
 						runtime.Gosched()
 					}
@@ -139,7 +123,7 @@ func BenchmarkByteRingWrite(b *testing.B) {
 					close(done)
 				}()
 				rec := make([]byte, size)
-				runProducers(b.N, producers, func(int) {
+				baseline.Run(nil, b.N, producers, func(_, _ int) {
 					ch <- append([]byte(nil), rec...)
 				})
 				<-done

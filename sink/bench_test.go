@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -82,7 +81,7 @@ func benchGated(b *testing.B, d *gatedDrain, s pusher, producers, round int, emp
 		n := min(b.N-done, round)
 		gate := make(chan struct{})
 		d.gate.Store(&gate)
-		runProducers(b, n, producers, func() {
+		baseline.Run(b, n, producers, func(_, _ int) {
 			if s.TryPush(1) != nil {
 				refused.Add(1)
 			}
@@ -97,36 +96,10 @@ func benchGated(b *testing.B, d *gatedDrain, s pusher, producers, round int, emp
 func benchLive(b *testing.B, s pusher, producers int) {
 	b.ReportAllocs()
 	var refused atomic.Uint64
-	runProducers(b, b.N, producers, func() {
+	baseline.Run(b, b.N, producers, func(_, _ int) {
 		if s.TryPush(1) != nil {
 			refused.Add(1)
 		}
 	})
 	b.ReportMetric(float64(refused.Load())/float64(b.N), "refused/op")
-}
-
-// runProducers times n calls of f split over exactly `producers` goroutines,
-// which are started before the timer.
-func runProducers(b *testing.B, n, producers int, f func()) {
-	var ready, wg sync.WaitGroup
-	start := make(chan struct{})
-	ready.Add(producers)
-	for p := range producers {
-		k := n / producers
-		if p < n%producers {
-			k++
-		}
-		wg.Go(func() {
-			ready.Done()
-			<-start
-			for range k {
-				f()
-			}
-		})
-	}
-	ready.Wait()
-	b.StartTimer()
-	close(start)
-	wg.Wait()
-	b.StopTimer()
 }

@@ -9,37 +9,55 @@ import (
 	"github.com/ringsink/ringsink/internal/hist"
 )
 
+// Run calls f(p, i) for i in [0, share) on each producer goroutine p, the
+// shares of the `producers` goroutines summing to n, and waits for them.
+// With a non-nil b the goroutines are started first and released together
+// by b.StartTimer; b.StopTimer runs when the last one finishes, so only the
+// calls are timed.
+func Run(b *testing.B, n, producers int, f func(p, i int)) {
+	var ready, wg sync.WaitGroup
+	start := make(chan struct{})
+	ready.Add(producers)
+	for p := range producers {
+		share := n / producers
+		if p < n%producers {
+			share++
+		}
+		wg.Go(func() {
+			ready.Done()
+			<-start
+			for i := range share {
+				f(p, i)
+			}
+		})
+	}
+	ready.Wait()
+	if b != nil {
+		b.StartTimer()
+	}
+	close(start)
+	wg.Wait()
+	if b != nil {
+		b.StopTimer()
+	}
+}
+
 // TimedParallel runs b.N calls of f over exactly `producers` goroutines,
 // timing each call with the TSC, and reports p50/p99/p99.9/max in ns as
 // benchmark metrics next to ns/op.
 func TimedParallel(b *testing.B, producers int, f func()) {
 	nsPerTick := float64(hrtime.Count(1<<20).ApproxDuration()) / (1 << 20)
 	hs := make([]*hist.Histogram, producers)
-	var ready, wg sync.WaitGroup
-	start := make(chan struct{})
-	ready.Add(producers)
-	for p := range producers {
-		h := hist.New()
-		hs[p] = h
-		n := b.N / producers
-		if p < b.N%producers {
-			n++
-		}
-		wg.Go(func() {
-			ready.Done()
-			<-start
-			for range n {
-				t0 := hrtime.TSC()
-				f()
-				h.Record(uint64(float64(hrtime.TSC()-t0) * nsPerTick))
-			}
-		})
+	for p := range hs {
+		hs[p] = hist.New()
 	}
-	ready.Wait()
-	b.ResetTimer()
-	close(start)
-	wg.Wait()
 	b.StopTimer()
+	b.ResetTimer()
+	Run(b, b.N, producers, func(p, _ int) {
+		t0 := hrtime.TSC()
+		f()
+		hs[p].Record(uint64(float64(hrtime.TSC()-t0) * nsPerTick))
+	})
 	all := hist.New()
 	for _, h := range hs {
 		all.Merge(h)
