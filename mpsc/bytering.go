@@ -274,7 +274,7 @@ func (r *ByteRing) Ready() bool {
 // Wait parks the consumer until a record is ready, Wake is called or ctx is
 // done; it returns ctx.Err() in the last case. Consumer only. See Ring.Wait.
 func (r *ByteRing) Wait(ctx context.Context) error {
-	if r.park.Wait(r.Ready, ctx.Done(), nil) == park.Done {
+	if r.park.Wait(r.Ready, r.idle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil
@@ -283,8 +283,13 @@ func (r *ByteRing) Wait(ctx context.Context) error {
 // WaitChan is Wait with a stop channel and a reusable timer (either may be
 // nil); it reports why it returned. Consumer only; allocates nothing.
 func (r *ByteRing) WaitChan(done <-chan struct{}, timer <-chan time.Time) park.Reason {
-	return r.park.Wait(r.Ready, done, timer)
+	return r.park.Wait(r.Ready, r.idle, done, timer)
 }
+
+// idle reports whether no record is claimed beyond head (the claim CAS
+// counts records in tail's high half): the consumer may then park without a
+// bound. Consumer only. See Ring.idle.
+func (r *ByteRing) idle() bool { return r.Pending() == 0 }
 
 // Wake wakes the consumer if it is parked. Safe from any goroutine.
 func (r *ByteRing) Wake() { r.park.Wake() }

@@ -173,7 +173,7 @@ func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() }
 // consumer spins briefly, yields, then blocks, and producers wake it with one
 // atomic load on their fast path.
 func (r *Ring[T]) Wait(ctx context.Context) error {
-	if r.park.Wait(r.Ready, ctx.Done(), nil) == park.Done {
+	if r.park.Wait(r.Ready, r.idle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil
@@ -183,8 +183,13 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 // it returns when a value is ready, Wake is called, done is closed or timer
 // fires (either may be nil), and reports which. Consumer only; allocates nothing.
 func (r *Ring[T]) WaitChan(done <-chan struct{}, timer <-chan time.Time) park.Reason {
-	return r.park.Wait(r.Ready, done, timer)
+	return r.park.Wait(r.Ready, r.idle, done, timer)
 }
+
+// idle reports whether no slot is claimed beyond head: the consumer may
+// then park without a bound (internal/park explains why the load of tail,
+// not the slot's sequence, decides). Consumer only.
+func (r *Ring[T]) idle() bool { return r.tail.Load() == r.head.Load() }
 
 // Wake wakes the consumer if it is parked in Wait. Safe from any goroutine;
 // never blocks. Use it for events that are not values (flush, close).

@@ -1,22 +1,47 @@
 // Package park implements the consumer wait strategy shared by the rings:
 // spin briefly, yield, then park on a one-slot channel until a producer
-// wakes it (an eventcount).
+// wakes it (an eventcount), and Room, where producers that chose to wait
+// for space park until the consumer frees some.
 //
-// Protocol (all atomics are sequentially consistent in Go):
+// # Why a parked consumer never sleeps through a publish
 //
-//	consumer                          producer
-//	--------                          --------
-//	parked.Store(true)                publish record (atomic store)
-//	if ready() { unpark; return }     if parked.Load() {          <- one load when awake
-//	<-wake                                if parked.Swap(false) { wake <- token }
-//	                                  }
+// The producer publishes with a release store (internal/relstore: a plain
+// MOV on amd64) and then loads parked; the consumer stores parked and then
+// re-checks the ring. That is a store→load pattern on both sides (Dekker),
+// and a release store gives no store→load order: the producer's load of
+// parked may complete while its publish still sits in its store buffer. So
+// the outcome "producer saw the consumer awake, consumer saw the ring
+// empty" is possible (measured: docs/design.md, "No lost wake-ups"), and
+// the consumer must not rely on the publish to decide that it may block.
 //
-// Either the consumer's ready() sees the record, or the producer's Load sees
-// parked == true and sends the token: a wake-up is never lost. Events that
-// ready() does not see (flush, close) use Wake, which always leaves a token.
-// The wake channel has one slot and sends never block, so a producer never
-// waits. A stale token only causes one spurious return, which callers
-// tolerate by re-checking their condition.
+// It relies on the claim instead. Every push claims its slot with a CAS on
+// the ring's tail before it publishes, and a CAS is sequentially consistent
+// (on amd64 a LOCK CMPXCHG: a full fence). The consumer announces the park
+// with a sequentially consistent store, then asks idle(): "is nothing
+// claimed beyond what I have read?" (one load of tail). In the single total
+// order of the sequentially consistent operations, either
+//
+//   - the producer's CAS comes first: idle() sees the claim, and the
+//     consumer does not block without bound; it waits for the publish with
+//     a short timer, re-checking (a claimed slot is published after one
+//     copy, unless its producer is descheduled), or
+//
+//   - the consumer's load of tail comes first: then parked.Store(true)
+//     precedes the CAS, which precedes the producer's load of parked, so
+//     the producer sees parked and sends the token.
+//
+//     consumer                               producer
+//     --------                               --------
+//     parked.Store(true)      (SC)           CAS tail pos → pos+1   (SC: claim)
+//     if ready()  → return                   copy value
+//     if idle()   → block on token           publish seq/header     (release)
+//     else        → block on token or timer  if parked.Load() → Swap, send token
+//
+// The producer's fast path is unchanged: no fence and no extra atomic.
+// Events that ready() does not see (flush, close) use Wake, which always
+// leaves a token. The wake channel has one slot and sends never block, so a
+// producer never waits. A stale token only causes one spurious return,
+// which callers tolerate by re-checking their condition.
 package park
 
 import (
@@ -35,6 +60,13 @@ import (
 const (
 	spins  = 4
 	yields = 1
+)
+
+// While a slot is claimed but not yet published, the consumer re-checks on
+// a timer that starts at claimWaitMin and doubles up to claimWaitMax.
+const (
+	claimWaitMin = 20 * time.Microsecond
+	claimWaitMax = time.Millisecond
 )
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to
@@ -62,19 +94,34 @@ type Waiter struct {
 	parked atomic.Bool // true while the consumer is (about to be) blocked on wake; read by every producer
 	_      pad.Line
 	wake   chan struct{} // one slot: at most one outstanding token
+	claim  *time.Timer   // consumer only: re-checks while a claimed slot is unpublished
+
+	claimWaits    atomic.Uint64 // parks that found a claimed, unpublished slot
+	claimTimeouts atomic.Uint64 // of those, waits that ended on the timer
 }
 
 // Init prepares w for use.
-func (w *Waiter) Init() { w.wake = make(chan struct{}, 1) }
+func (w *Waiter) Init() {
+	w.wake = make(chan struct{}, 1)
+	w.claim = time.NewTimer(time.Hour)
+	w.claim.Stop()
+}
 
 // Notify is the producer's fast path: one atomic load when the consumer is
 // awake, and a wake-up only when it is parked. Call it after publishing
-// something the consumer's ready() condition sees.
-func (w *Waiter) Notify() {
+// something the consumer's ready() condition sees, and only after a claim
+// that idle() sees (see the package doc for why).
+func (w *Waiter) Notify() { w.notify() }
+
+// notify is Notify, reporting whether it found the consumer parked (for the
+// litmus tests).
+func (w *Waiter) notify() bool {
 	// The Swap makes exactly one producer send the token for each park.
 	if w.parked.Load() && w.parked.Swap(false) {
 		w.token()
+		return true
 	}
+	return false
 }
 
 // Wake wakes the consumer for an event its ready() condition does not see
@@ -98,12 +145,40 @@ const (
 	Woken                 // Wake or Notify was called (the condition may still be false)
 	Done                  // the done channel was closed
 	Timeout               // the timer channel fired
+
+	claimFired Reason = 255 // internal: the claim re-check timer fired
 )
 
+// verdict is what the consumer may do after announcing the park.
+type verdict uint8
+
+const (
+	vReady   verdict = iota // ready() holds: do not block
+	vBlock                  // nothing is claimed: block until a token
+	vClaimed                // a slot is claimed, not yet published: block with a bound
+)
+
+// announce stores parked, then re-checks ready() and idle(), in that
+// order; the consumer's half of the protocol in the package doc. It leaves
+// parked set unless the verdict is vReady.
+func (w *Waiter) announce(ready, idle func() bool) verdict {
+	w.parked.Store(true) // sequentially consistent: ordered before idle()'s load of tail
+	if ready() {
+		w.parked.Store(false)
+		return vReady
+	}
+	if idle() {
+		return vBlock
+	}
+	return vClaimed
+}
+
 // Wait blocks the consumer until ready() reports true, a producer wakes it,
-// done is closed or timer fires. done and timer may be nil. Wait allocates
-// nothing.
-func (w *Waiter) Wait(ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
+// done is closed or timer fires. done and timer may be nil. idle() must
+// report whether no push is claimed beyond what the consumer has read (one
+// sequentially consistent load of the claim index); Wait blocks without a
+// bound only when it holds. Wait allocates nothing.
+func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
 	for i := range spins {
 		if ready() {
 			return Ready
@@ -116,13 +191,31 @@ func (w *Waiter) Wait(ready func() bool, done <-chan struct{}, timer <-chan time
 			return Ready
 		}
 	}
-	// Announce the park, then re-check: a producer that published before the
-	// Store is seen by ready(); one that publishes after it sees parked.
-	w.parked.Store(true)
-	if ready() {
-		w.parked.Store(false)
-		return Ready
+	for d := claimWaitMin; ; d = min(2*d, claimWaitMax) {
+		switch w.announce(ready, idle) {
+		case vReady:
+			return Ready
+		case vBlock:
+			return w.block(done, timer, nil)
+		}
+		// A producer is between its claim and its publish. Its Notify may
+		// miss parked (see the package doc), so wait for it with a bound.
+		w.claimWaits.Add(1)
+		w.claim.Reset(d)
+		r := w.block(done, timer, w.claim.C)
+		w.claim.Stop()
+		if r != claimFired {
+			return r
+		}
+		w.claimTimeouts.Add(1)
+		if ready() {
+			return Ready
+		}
 	}
+}
+
+// block waits for a token, done, timer or claim, then clears parked.
+func (w *Waiter) block(done <-chan struct{}, timer, claim <-chan time.Time) Reason {
 	var r Reason
 	select {
 	case <-w.wake:
@@ -131,6 +224,8 @@ func (w *Waiter) Wait(ready func() bool, done <-chan struct{}, timer <-chan time
 		r = Done
 	case <-timer:
 		r = Timeout
+	case <-claim:
+		r = claimFired
 	}
 	w.parked.Store(false)
 	return r
@@ -139,3 +234,12 @@ func (w *Waiter) Wait(ready func() bool, done <-chan struct{}, timer <-chan time
 // IsParked reports whether the consumer has announced that it is parking.
 // For tests and diagnostics.
 func (w *Waiter) IsParked() bool { return w.parked.Load() }
+
+// ClaimWaits returns how many times the consumer, about to park, found a
+// claimed but unpublished slot and waited for it with a bound instead, and
+// how many of those waits ended on their timer. Diagnostics: a timeout is
+// the designed path for a producer descheduled between claim and publish,
+// not a missed wake-up.
+func (w *Waiter) ClaimWaits() (waits, timeouts uint64) {
+	return w.claimWaits.Load(), w.claimTimeouts.Load()
+}

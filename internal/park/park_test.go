@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// idle reports nothing claimed: Wait may block without a bound.
+func idle() bool { return true }
+
 func newWaiter() *Waiter {
 	w := &Waiter{}
 	w.Init()
@@ -16,15 +19,15 @@ func newWaiter() *Waiter {
 
 func TestWaitReasons(t *testing.T) {
 	w := newWaiter()
-	if r := w.Wait(func() bool { return true }, nil, nil); r != Ready {
+	if r := w.Wait(func() bool { return true }, idle, nil, nil); r != Ready {
 		t.Fatalf("Wait with a ready condition = %v; want Ready", r)
 	}
 	done := make(chan struct{})
 	close(done)
-	if r := w.Wait(func() bool { return false }, done, nil); r != Done {
+	if r := w.Wait(func() bool { return false }, idle, done, nil); r != Done {
 		t.Fatalf("Wait with done closed = %v; want Done", r)
 	}
-	if r := w.Wait(func() bool { return false }, nil, time.After(time.Millisecond)); r != Timeout {
+	if r := w.Wait(func() bool { return false }, idle, nil, time.After(time.Millisecond)); r != Timeout {
 		t.Fatalf("Wait with a timer = %v; want Timeout", r)
 	}
 	if w.IsParked() {
@@ -38,7 +41,7 @@ func TestWakeBeforeParkIsNotLost(t *testing.T) {
 	w := newWaiter()
 	w.Wake()
 	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(func() bool { return false }, nil, nil) }()
+	go func() { got <- w.Wait(func() bool { return false }, idle, nil, nil) }()
 	select {
 	case r := <-got:
 		if r != Woken {
@@ -54,7 +57,7 @@ func TestNotifyWakesParkedConsumerOnly(t *testing.T) {
 	w.Notify() // nobody parked: no token
 	var ready atomic.Bool
 	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(ready.Load, nil, nil) }()
+	go func() { got <- w.Wait(ready.Load, idle, nil, nil) }()
 	for !w.IsParked() {
 		time.Sleep(time.Millisecond)
 	}
@@ -94,5 +97,52 @@ func TestRoom(t *testing.T) {
 	}
 	if n := r.waiters.Load(); n != 0 {
 		t.Fatalf("%d waiters left registered", n)
+	}
+}
+
+// TestWaitClaimedSlot: with a slot claimed but unpublished (idle false),
+// Wait must not block without a bound: the producer's Notify may have
+// missed parked, so Wait re-checks on its own timer and returns once the
+// record is ready, with no Notify at all.
+func TestWaitClaimedSlot(t *testing.T) {
+	w := newWaiter()
+	var ready atomic.Bool
+	notIdle := func() bool { return false }
+	go func() {
+		time.Sleep(5 * time.Millisecond)
+		ready.Store(true) // published, and no Notify
+	}()
+	got := make(chan Reason, 1)
+	go func() { got <- w.Wait(ready.Load, notIdle, nil, nil) }()
+	select {
+	case r := <-got:
+		if r != Ready {
+			t.Fatalf("Wait = %v; want Ready", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Wait blocked without a bound while a slot was claimed")
+	}
+	waits, timeouts := w.ClaimWaits()
+	if waits == 0 || timeouts == 0 {
+		t.Fatalf("ClaimWaits() = %d, %d; want both > 0", waits, timeouts)
+	}
+	if w.IsParked() {
+		t.Fatal("parked flag left set")
+	}
+
+	// The caller's done and timer still end a claimed wait, and the
+	// claim timer is not mistaken for the caller's.
+	done := make(chan struct{})
+	close(done)
+	never := func() bool { return false }
+	if r := w.Wait(never, notIdle, done, nil); r != Done {
+		t.Fatalf("claimed Wait with done closed = %v; want Done", r)
+	}
+	if r := w.Wait(never, notIdle, nil, time.After(5*time.Millisecond)); r != Timeout {
+		t.Fatalf("claimed Wait with a timer = %v; want Timeout", r)
+	}
+	w.Wake()
+	if r := w.Wait(never, notIdle, nil, nil); r != Woken {
+		t.Fatalf("claimed Wait after Wake = %v; want Woken", r)
 	}
 }

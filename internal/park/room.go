@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ringsink/ringsink/internal/relstore"
 )
 
 // Room lets producers that chose to wait for space (a blocking push) park
@@ -19,6 +21,19 @@ import (
 //	}
 //
 // Consumer: call Freed after every release.
+//
+// This is the park protocol run the other way, and the same store→load
+// pattern: the producer increments waiters (a locked RMW: a full fence)
+// and then loads the ring's indices in its retry; the consumer releases
+// slots with release stores (plain MOVs on amd64) and then loads waiters.
+// Without a fence between the consumer's release and its load of waiters,
+// the load can complete while the release is still in the store buffer: the
+// consumer sees no waiter and the producer's retry still sees a full ring,
+// and the producer sleeps with free room (measured: docs/design.md). Freed
+// therefore begins with relstore.Fence, paid by the consumer once per
+// release batch, never by a producer: after it, either the consumer's load
+// sees the producer's increment, or the increment (and the retry after it)
+// comes later and the retry sees the released slots.
 type Room struct {
 	waiters atomic.Int32
 	mu      sync.Mutex
@@ -55,9 +70,10 @@ func (r *Room) Wait(ctx context.Context, ch, stop <-chan struct{}) error {
 	}
 }
 
-// Freed wakes every registered producer. Consumer side; one atomic load when
-// nobody waits.
+// Freed wakes every registered producer. Consumer side, after releasing
+// slots; one fence and one atomic load when nobody waits.
 func (r *Room) Freed() {
+	relstore.Fence() // the release before the load of waiters (see Room)
 	if r.waiters.Load() == 0 {
 		return
 	}

@@ -12,3 +12,9 @@ func (u *Uint64) Load() uint64 { return atomic.LoadUint64(&u.v) }
 
 //go:noescape
 func storeRel(addr *uint64, v uint64)
+
+// Fence orders every earlier store (including release stores) before every
+// later load: a full barrier. A release store alone gives no store→load
+// order, so a goroutine that release-stores and then loads what another
+// goroutine stores must fence in between (park.Room.Freed).
+func Fence()

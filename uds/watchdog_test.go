@@ -1,0 +1,100 @@
+package uds
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ringsink/ringsink/internal/watchdog"
+)
+
+// TestWatchdog hunts lost wake-ups through the whole Writer on a real Unix
+// socket: a 4 KiB ring, a reader that parses every length-prefixed record
+// and checks per-producer order, and producers in every watchdog.Mode
+// (Write, and WriteContext for park.Room). Progress is what the reader got.
+func TestWatchdog(t *testing.T) {
+	for _, producers := range []int{1, 2, 3, 8} {
+		for _, mode := range watchdog.Modes {
+			t.Run(fmt.Sprintf("producers=%d/%v", producers, mode), func(t *testing.T) {
+				path := sockPath(t)
+				ln, err := netListenUnix(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ln.Close()
+				order := watchdog.NewOrder(producers)
+				var got atomic.Uint64
+				readerDone := make(chan error, 1)
+				go func() {
+					c, err := ln.Accept()
+					if err != nil {
+						readerDone <- err
+						return
+					}
+					defer c.Close()
+					var hdr [4]byte
+					rec := make([]byte, 256)
+					for {
+						if _, err := io.ReadFull(c, hdr[:]); err != nil {
+							readerDone <- nil // the Writer closed the connection
+							return
+						}
+						n := binary.BigEndian.Uint32(hdr[:])
+						if n < 10 || n > uint32(len(rec)) {
+							readerDone <- fmt.Errorf("frame of %d bytes", n)
+							return
+						}
+						if _, err := io.ReadFull(c, rec[:n]); err != nil {
+							readerDone <- err
+							return
+						}
+						order.See(int(binary.LittleEndian.Uint16(rec)), binary.LittleEndian.Uint64(rec[2:]))
+						got.Add(1)
+					}
+				}()
+				w := mustOpen(t, Config{Path: path, Framing: LengthPrefix, RingBytes: 4096, ErrorOnDrop: true})
+				bufs := make([][]byte, producers)
+				for p := range bufs {
+					bufs[p] = make([]byte, 128)
+				}
+				watchdog.Stress{
+					Producers: producers, Mode: mode, Order: order,
+					Push: func(ctx context.Context, p int, seq uint64) bool {
+						b := bufs[p][:10+int(seq%100)]
+						binary.LittleEndian.PutUint16(b, uint16(p))
+						binary.LittleEndian.PutUint64(b[2:], seq)
+						if mode == watchdog.Blocking {
+							_, err := w.WriteContext(ctx, b)
+							return err == nil
+						}
+						_, err := w.Write(b) // ErrorOnDrop: ErrFull when dropped
+						return err == nil
+					},
+					// Credit: push again as soon as the consumer released the
+					// last record (the reader acknowledges much later).
+					Taken:    func() bool { return w.Stats().Pending == 0 },
+					Consumed: got.Load,
+					Pending:  func() bool { st := w.Stats(); return st.Pending+st.Buffered > 0 },
+					Wake:     w.ring.Wake,
+					Diag: func() string {
+						st := w.Stats()
+						return fmt.Sprintf("pending %d, buffered %d, written %d, connected %v",
+							st.Pending, st.Buffered, st.Written, st.Connected)
+					},
+				}.Run(t)
+				if err := w.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if err := <-readerDone; err != nil {
+					t.Fatal(err)
+				}
+				if st := w.Stats(); st.Written != got.Load() || st.Evicted != 0 {
+					t.Fatalf("written %d, evicted %d; the reader got %d", st.Written, st.Evicted, got.Load())
+				}
+			})
+		}
+	}
+}
