@@ -31,6 +31,7 @@ import (
 
 	"github.com/ringsink/ringsink/internal/pad"
 	"github.com/ringsink/ringsink/internal/park"
+	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
 )
 
@@ -75,7 +76,7 @@ func NewByteRing(capacity int) *ByteRing {
 	if capacity > maxByteCap {
 		panic("mpsc: byte ring capacity above 1 GiB")
 	}
-	n := max(roundPow2(capacity, "mpsc: byte ring capacity"), minByteCap)
+	n := max(pow2.Round(capacity, "mpsc: byte ring capacity"), minByteCap)
 	words := make([]uint64, n/8)
 	r := &ByteRing{
 		mask: uint32(n - 1),

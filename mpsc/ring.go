@@ -22,6 +22,7 @@ import (
 
 	"github.com/ringsink/ringsink/internal/pad"
 	"github.com/ringsink/ringsink/internal/park"
+	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
 )
 
@@ -52,9 +53,10 @@ type Ring[T any] struct {
 
 // New returns a ring holding capacity values, rounded up to a power of two
 // and to at least 2 (with one slot, "published" and "free for the next lap"
-// would be the same sequence number). It panics if capacity < 1.
+// would be the same sequence number). It panics if capacity < 1 or above
+// 2^62 (2^30 on 32-bit platforms).
 func New[T any](capacity int) *Ring[T] {
-	n := max(roundPow2(capacity, "mpsc: capacity"), 2)
+	n := max(pow2.Round(capacity, "mpsc: capacity"), 2)
 	r := &Ring[T]{mask: uint64(n - 1), slots: make([]slot[T], n)}
 	for i := range r.slots {
 		r.slots[i].seq.Store(uint64(i))
@@ -194,14 +196,3 @@ func (r *Ring[T]) idle() bool { return r.tail.Load() == r.head.Load() }
 // Wake wakes the consumer if it is parked in Wait. Safe from any goroutine;
 // never blocks. Use it for events that are not values (flush, close).
 func (r *Ring[T]) Wake() { r.park.Wake() }
-
-func roundPow2(capacity int, what string) int {
-	if capacity < 1 {
-		panic(what + " must be at least 1")
-	}
-	n := 1
-	for n < capacity {
-		n <<= 1
-	}
-	return n
-}

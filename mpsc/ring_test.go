@@ -3,6 +3,7 @@ package mpsc
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"testing"
@@ -15,12 +16,17 @@ func TestNewRoundsCapacity(t *testing.T) {
 			t.Errorf("New(%d).Cap() = %d; want %d", tc.in, got, tc.want)
 		}
 	}
-	defer func() {
-		if recover() == nil {
-			t.Error("New(0) did not panic")
-		}
-	}()
-	New[int](0)
+	// Above 2^62 the rounding loop used to overflow to 0 and spin forever.
+	for _, c := range []int{0, -1, 1<<62 + 1, math.MaxInt} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("New(%d) did not panic", c)
+				}
+			}()
+			New[int](c)
+		}()
+	}
 }
 
 func TestBoundaries(t *testing.T) {

@@ -14,6 +14,7 @@ package spsc
 
 import (
 	"github.com/ringsink/ringsink/internal/pad"
+	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
 )
 
@@ -39,15 +40,9 @@ type Ring[T any] struct {
 }
 
 // New returns a ring holding capacity values, rounded up to a power of two.
-// It panics if capacity < 1.
+// It panics if capacity < 1 or above 2^62 (2^30 on 32-bit platforms).
 func New[T any](capacity int) *Ring[T] {
-	if capacity < 1 {
-		panic("spsc: capacity must be at least 1")
-	}
-	n := 1
-	for n < capacity {
-		n <<= 1
-	}
+	n := pow2.Round(capacity, "spsc: capacity")
 	return &Ring[T]{mask: uint64(n - 1), buf: make([]T, n)}
 }
 

@@ -2,6 +2,7 @@ package spsc
 
 import (
 	"fmt"
+	"math"
 	"runtime"
 	"testing"
 )
@@ -15,7 +16,8 @@ func TestNewRoundsCapacity(t *testing.T) {
 }
 
 func TestNewPanicsOnBadCapacity(t *testing.T) {
-	for _, c := range []int{0, -1} {
+	// Above 2^62 the rounding loop used to overflow to 0 and spin forever.
+	for _, c := range []int{0, -1, 1<<62 + 1, math.MaxInt} {
 		func() {
 			defer func() {
 				if recover() == nil {
@@ -147,16 +149,20 @@ func TestStress(t *testing.T) {
 			go func() {
 				batch := make([]uint64, 7)
 				for next := uint64(0); next < total; {
+					pushed := 0
 					if next%3 == 0 {
 						n := min(len(batch), int(total-next))
 						for i := range n {
 							batch[i] = next + uint64(i)
 						}
-						next += uint64(r.TryPushBatch(batch[:n]))
+						pushed = r.TryPushBatch(batch[:n])
 					} else if r.TryPush(next) {
-						next++
+						pushed = 1
 					}
-					if next%1024 == 0 {
+					next += uint64(pushed)
+					if pushed == 0 {
+						// Full: yield, so the consumer runs even at
+						// GOMAXPROCS=1.
 						runtime.Gosched()
 					}
 				}
