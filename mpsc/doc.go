@@ -17,7 +17,11 @@
 //     consumer only: exactly one goroutine at a time may call them.
 //   - An idle consumer parked in Wait uses no CPU; a producer pays one atomic
 //     load to learn that the consumer is awake, and wakes it only when it is
-//     parked.
+//     parked. A push that returned true before or during a Wait always ends
+//     that Wait: the consumer blocks without a bound only after it has seen
+//     that nothing is claimed, and a claim is a sequentially consistent CAS
+//     (docs/design.md, "No lost wake-ups"). While a record is claimed but
+//     not yet published, Wait re-checks on a short timer instead.
 //   - A producer preempted between its claim and its publish stalls the
 //     consumer at that record (records are delivered in claim order); the
 //     window holds only the copy of the value.
