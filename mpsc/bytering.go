@@ -22,6 +22,11 @@ package mpsc
 //   - A record of at most cap/2 bytes (header included) fits in an empty ring
 //     wherever tail stands, so a record within MaxRecord is never refused
 //     forever.
+//   - Close flips bit 31 of tail.pos (posClosed), so tail.pos-head.pos, which
+//     is at most cap <= 2^30 while open, has bit 31 set from then on: the
+//     ring looks more than full to every producer, and no claim succeeds.
+//     Len masks the bit off. The record counts are untouched, so Pending is
+//     exact after Close too.
 
 import (
 	"context"
@@ -41,6 +46,7 @@ const (
 	// minByteCap keeps room for a header and a few bytes of payload.
 	minByteCap = 64
 	maxByteCap = 1 << 30
+	posClosed  = 1 << 31 // in tail.pos-head.pos: the ring is closed
 )
 
 func pack(records, pos uint32) uint64       { return uint64(records)<<32 | uint64(pos) }
@@ -98,7 +104,34 @@ func (r *ByteRing) MaxRecord() int { return len(r.buf)/2 - hdrSize }
 func (r *ByteRing) Len() int {
 	_, head := unpack(r.head.Load()) // loaded first, so head <= tail below
 	_, tail := unpack(r.tail.Load())
-	return int(tail - head)
+	return int((tail - head) &^ posClosed)
+}
+
+// Close stops intake: every TryWrite that has not claimed its bytes yet
+// fails, now and later, and Closed reports true. Records already claimed
+// stay in the ring for the consumer, so once Close has returned, the
+// consumer has everything that will ever be written when Pending reports 0.
+// Safe from any goroutine; idempotent.
+func (r *ByteRing) Close() {
+	for {
+		_, head := unpack(r.head.Load()) // first: head never passes the tail loaded after it
+		t := r.tail.Load()
+		records, pos := unpack(t)
+		if (pos-head)&posClosed != 0 {
+			return // already closed
+		}
+		// Publishes the end of intake to every producer's next load of tail.
+		if r.tail.CompareAndSwap(t, pack(records, pos^posClosed)) {
+			return
+		}
+	}
+}
+
+// Closed reports whether Close has been called. Safe from any goroutine.
+func (r *ByteRing) Closed() bool {
+	_, head := unpack(r.head.Load()) // first: head never passes the real tail
+	_, tail := unpack(r.tail.Load())
+	return (tail-head)&posClosed != 0
 }
 
 // Pending returns the number of records written and not yet released
@@ -133,9 +166,9 @@ func recordSize(n int) uint32 { return uint32(hdrSize+n+7) &^ 7 }
 
 // TryWrite copies p into the ring as one record and reports whether it was
 // accepted. It never blocks and never allocates. It reports false when the
-// ring lacks room, or always when len(p) > MaxRecord (check MaxRecord to tell
-// the two apart). A lost race against another producer is retried, not
-// reported as full.
+// ring lacks room or is closed (Closed tells), or always when len(p) >
+// MaxRecord (check MaxRecord to tell). A lost race against another producer
+// is retried, not reported as full.
 func (r *ByteRing) TryWrite(p []byte) bool {
 	if len(p) > r.MaxRecord() {
 		return false
@@ -153,7 +186,8 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			total += capa - i // pad to the end, then start at 0
 		}
 		if pos-headPos+total > capa {
-			// Full, unless a producer or the consumer moved meanwhile.
+			// Full (or closed: see Invariants), unless a producer or the
+			// consumer moved meanwhile (a stale tail can even be behind head).
 			now := r.tail.Load()
 			if now == tail && r.head.Load() == head {
 				return false

@@ -7,19 +7,31 @@ import (
 	"github.com/ringsink/ringsink/internal/model"
 )
 
-// FuzzRing decodes ops into pushes, pops and batch pops on a Ring and a
-// mutex-and-slice model and checks they agree after every step.
+// FuzzRing decodes ops into pushes, pops, batch pops and Close (0xff) on a
+// Ring and a mutex-and-slice model and checks they agree after every step.
 func FuzzRing(f *testing.F) {
 	f.Add(uint8(2), []byte{0, 0, 0, 0, 0, 1, 2, 7, 0, 2, 1})
 	f.Add(uint8(0), []byte{0, 0, 1, 1, 2, 3})
+	f.Add(uint8(1), []byte{0, 0, 0xff, 0, 1, 1, 0, 1})
 	f.Fuzz(func(t *testing.T, capExp uint8, ops []byte) {
 		r := New[int](1 << (capExp % 6))
 		m := model.NewDropNewest[int](r.Cap())
-		next := 0
+		next, closed := 0, false
 		for i := 0; i < len(ops); i++ {
+			if ops[i] == 0xff {
+				r.Close()
+				closed = true
+				if !r.Closed() {
+					t.Fatalf("op %d: Closed() = false after Close", i)
+				}
+				continue
+			}
 			switch ops[i] % 3 {
 			case 0:
-				stored, _, _ := m.Push(next)
+				stored := false
+				if !closed {
+					stored, _, _ = m.Push(next)
+				}
 				if got := r.TryPush(next); got != stored {
 					t.Fatalf("op %d: TryPush(%d) = %v; model %v", i, next, got, stored)
 				}
@@ -48,8 +60,9 @@ func FuzzRing(f *testing.F) {
 					}
 				}
 			}
-			if r.Len() != m.Len() || r.Ready() != (m.Len() > 0) {
-				t.Fatalf("op %d: Len() = %d, Ready() = %v; model Len %d", i, r.Len(), r.Ready(), m.Len())
+			if r.Len() != m.Len() || r.Ready() != (m.Len() > 0) || r.Closed() != closed {
+				t.Fatalf("op %d: Len() = %d, Ready() = %v, Closed() = %v; model Len %d, closed %v",
+					i, r.Len(), r.Ready(), r.Closed(), m.Len(), closed)
 			}
 		}
 	})
@@ -97,19 +110,25 @@ func (m *byteModel) release(n int) int {
 func FuzzByteRing(f *testing.F) {
 	f.Add(uint8(0), []byte{0, 5, 0, 24, 0, 25, 1, 3, 2, 1, 0, 17, 0, 0, 2, 9})
 	f.Add(uint8(2), []byte{0, 200, 0, 120, 2, 1, 0, 255, 1, 8, 2, 8})
+	f.Add(uint8(0), []byte{0, 5, 0, 24, 0xff, 0, 0, 7, 1, 3, 2, 1, 2, 1})
 	f.Fuzz(func(t *testing.T, capExp uint8, ops []byte) {
 		r := NewByteRing(64 << (capExp % 4))
 		m := &byteModel{capa: r.Cap()}
 		dst := make([][]byte, 16)
 		seq := byte(0)
+		closed := false
 		for i := 0; i+1 < len(ops); i += 2 {
+			if ops[i] == 0xff { // Close
+				r.Close()
+				closed = true
+			}
 			op, arg := ops[i]%3, int(ops[i+1])
 			switch op {
 			case 0:
 				n := arg % (r.MaxRecord() + 2) // up to one byte too large
 				p := bytes.Repeat([]byte{seq}, n)
 				seq++
-				want := m.write(p)
+				want := !closed && m.write(p)
 				if got := r.TryWrite(p); got != want {
 					t.Fatalf("op %d: TryWrite(%d bytes) = %v; model %v (Len %d)", i, n, got, want, r.Len())
 				}
@@ -129,8 +148,9 @@ func FuzzByteRing(f *testing.F) {
 					t.Fatalf("op %d: Release(%d) = %d; model %d", i, arg%8, got, want)
 				}
 			}
-			if r.Len() != m.tail-m.head || r.Ready() != (len(m.recs) > 0) || r.Pending() != len(m.recs) {
-				t.Fatalf("op %d: Len %d Ready %v; model Len %d, %d records", i, r.Len(), r.Ready(), m.tail-m.head, len(m.recs))
+			if r.Len() != m.tail-m.head || r.Ready() != (len(m.recs) > 0) || r.Pending() != len(m.recs) || r.Closed() != closed {
+				t.Fatalf("op %d: Len %d Ready %v Closed %v; model Len %d, %d records, closed %v",
+					i, r.Len(), r.Ready(), r.Closed(), m.tail-m.head, len(m.recs), closed)
 			}
 		}
 	})

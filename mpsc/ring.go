@@ -14,6 +14,9 @@ package mpsc
 //     and its publishing store of seq: nothing else runs in that window.
 //   - The consumer zeroes a slot's value before releasing it, so the ring
 //     keeps nothing alive.
+//   - Bit 63 of tail (closedBit) is set by Close and never cleared; the other
+//     bits are the position. No claim succeeds once it is set, so after Close
+//     the claimed slots are exactly [head, tail&^closedBit).
 
 import (
 	"context"
@@ -25,6 +28,9 @@ import (
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
 )
+
+// closedBit marks a closed ring in tail; positions never reach it.
+const closedBit = 1 << 63
 
 type slot[T any] struct {
 	seq relstore.Uint64 // written by the slot's current owner only (see Invariants)
@@ -66,11 +72,15 @@ func New[T any](capacity int) *Ring[T] {
 }
 
 // TryPush appends v and reports whether there was room. It never blocks and
-// never allocates. It reports false only when the ring is full: a lost race
-// against another producer is retried, not reported as full.
+// never allocates. It reports false only when the ring is full or closed
+// (Closed tells which): a lost race against another producer is retried,
+// not reported as full.
 func (r *Ring[T]) TryPush(v T) bool {
 	pos := r.tail.Load()
 	for fails := 0; ; {
+		if pos&closedBit != 0 {
+			return false
+		}
 		s := &r.slots[pos&r.mask]
 		seq := s.seq.Load()
 		switch dif := int64(seq - pos); {
@@ -157,9 +167,24 @@ func (r *Ring[T]) Ready() bool {
 // push). It is a snapshot: safe from any goroutine, exact only when quiescent.
 func (r *Ring[T]) Len() int {
 	head := r.head.Load() // loaded first, so head <= tail below
-	tail := r.tail.Load()
+	tail := r.tail.Load() &^ closedBit
 	return min(int(tail-head), len(r.slots))
 }
+
+// Close stops intake: every TryPush that has not claimed a slot yet fails,
+// now and later, and Closed reports true. Values already claimed stay in
+// the ring for the consumer, so once Close has returned, the consumer has
+// everything that will ever be pushed when Len reports 0. Close is safe from
+// any goroutine and idempotent. It gives shutdown an exact end: a push that
+// reported true before Close returned is in the ring, and a push after it
+// reports false.
+func (r *Ring[T]) Close() {
+	// Publishes the end of intake to every producer's next load of tail.
+	r.tail.Or(closedBit)
+}
+
+// Closed reports whether Close has been called. Safe from any goroutine.
+func (r *Ring[T]) Closed() bool { return r.tail.Load()&closedBit != 0 }
 
 // Cap returns the ring's capacity.
 func (r *Ring[T]) Cap() int { return len(r.slots) }
@@ -167,7 +192,7 @@ func (r *Ring[T]) Cap() int { return len(r.slots) }
 // Pushed returns how many values TryPush has ever accepted (claimed): a
 // counter that costs the producers nothing extra. A push that returned true
 // before the call is counted. Safe from any goroutine.
-func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() }
+func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() &^ closedBit }
 
 // Wait parks the consumer until a value is ready, Wake is called or ctx is
 // done; it returns ctx.Err() in the last case and nil otherwise (the ring may
@@ -191,7 +216,7 @@ func (r *Ring[T]) WaitChan(done <-chan struct{}, timer <-chan time.Time) park.Re
 // idle reports whether no slot is claimed beyond head: the consumer may
 // then park without a bound (internal/park explains why the load of tail,
 // not the slot's sequence, decides). Consumer only.
-func (r *Ring[T]) idle() bool { return r.tail.Load() == r.head.Load() }
+func (r *Ring[T]) idle() bool { return r.tail.Load()&^closedBit == r.head.Load() }
 
 // Wake wakes the consumer if it is parked in Wait. Safe from any goroutine;
 // never blocks. Use it for events that are not values (flush, close).
