@@ -13,23 +13,30 @@
 //   - TryPush never blocks and never allocates: one atomic load, one CAS on
 //     the ring and one publishing store. When the queue is full it returns
 //     ErrOverflow and counts a drop (Drop mode); in Block mode it always
-//     returns ErrOverflow, so the policy is explicit at the call site, and
-//     Push must be used: it parks until the consumer frees room or its
-//     context ends.
+//     returns ErrWouldBlock (which wraps ErrOverflow), so the policy is
+//     explicit at the call site, and Push must be used: it parks until the
+//     consumer frees room or its context ends.
 //   - Flush returns once every message accepted before it was written (and
-//     synced, for a Syncer drain), and returns the drain's errors since the
-//     previous Flush instead of hiding them.
+//     synced, for a Syncer drain), and returns the drain's errors that no
+//     earlier Flush returned, instead of hiding them. A Flush that gives up
+//     (its context ended) leaves those errors to the next one.
 //   - Close stops intake, writes what is queued, syncs and closes the drain,
-//     and waits for the consumer, bounded by its context. It is idempotent;
-//     every call after it returns ErrClosed.
+//     and waits for the consumer, bounded by its context whatever the drain
+//     does; it returns the errors no Flush returned. A push that returned
+//     nil before Close returned is written, or counted in Close's error. It
+//     is idempotent; every call after it returns ErrClosed.
 //   - The drain runs only on the consumer goroutine, never concurrently with
 //     itself. A drain that panics does not take the process down: the panic
 //     is recovered, counted (Stats.Panics), reported through Config.OnError
 //     and returned by the next Flush as ErrDrainPanic, and the consumer goes
-//     on with the next batch.
+//     on with the next batch. A panic in OnError is recovered too.
 //   - An idle sink costs nothing: the consumer parks, and the interval timer
 //     runs only while a partial batch waits.
-//   - Nothing is lost silently: Stats.Pushed == Stats.Written + Stats.Pending
-//     at any quiescent moment, and refusals are counted in Dropped and
-//     Rejected. The library never logs.
+//   - Nothing is lost silently: Stats.Pushed == Stats.Delivered +
+//     Stats.Failed + Stats.Pending at any quiescent moment, and refusals are
+//     counted in Dropped and Rejected. The library never logs.
+//
+// Stats is a plain struct; to export it, publish a func:
+//
+//	expvar.Publish("audit_sink", expvar.Func(func() any { return s.Stats() }))
 package sink

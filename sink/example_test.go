@@ -3,6 +3,7 @@ package sink_test
 import (
 	"bufio"
 	"context"
+	"expvar"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -54,25 +55,38 @@ func Example() {
 
 	out, _ := os.ReadFile(path)
 	st := s.Stats()
-	fmt.Printf("%s%d pushed, %d written, %d pending\n", out, st.Pushed, st.Written, st.Pending)
+	fmt.Printf("%s%d pushed, %d delivered, %d pending\n", out, st.Pushed, st.Delivered, st.Pending)
 	// Output:
 	// ann login
 	// bob logout
-	// 2 pushed, 2 written, 0 pending
+	// 2 pushed, 2 delivered, 0 pending
 }
 
 // In Block mode TryPush is refused, so callers must choose Push, which waits
 // for room (bounded by its context) instead of dropping.
 func ExampleOverflow() {
-	s := sink.New[int](drainFunc(func([]int) error { return nil }), sink.Config{Overflow: sink.Block})
+	discard := sink.DrainFunc[int](func(context.Context, []int) error { return nil })
+	s := sink.New[int](discard, sink.Config{Overflow: sink.Block})
 	defer s.Close(context.Background())
 	fmt.Println(s.TryPush(1))
 	fmt.Println(s.Push(context.Background(), 1))
 	// Output:
-	// sink: queue full
+	// sink: TryPush in Block mode, use Push: sink: queue full
 	// <nil>
 }
 
-type drainFunc func([]int) error
+// Stats is a plain struct: publish it with expvar (or any metrics library)
+// through a func, so it is read only when scraped.
+func ExampleSink_Stats() {
+	discard := sink.DrainFunc[string](func(context.Context, []string) error { return nil })
+	s := sink.New[string](discard, sink.Config{})
+	defer s.Close(context.Background())
+	expvar.Publish("example_sink", expvar.Func(func() any { return s.Stats() }))
 
-func (f drainFunc) WriteBatch(_ context.Context, b []int) error { return f(b) }
+	_ = s.TryPush("a")
+	_ = s.TryPush("b")
+	_ = s.Flush(context.Background())
+	fmt.Println(expvar.Get("example_sink"))
+	// Output:
+	// {"Pushed":2,"Dropped":0,"Rejected":0,"Delivered":2,"Failed":0,"Writes":1,"WriteErrors":0,"SyncErrors":0,"Panics":0,"OnErrorPanics":0,"Pending":0}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,13 +18,28 @@ import (
 // drain's own errors.
 var (
 	// ErrOverflow is returned by TryPush when the queue is full (Drop mode;
-	// the message is counted as dropped) and always in Block mode.
+	// the message is counted as dropped).
 	ErrOverflow = errors.New("sink: queue full")
+	// ErrWouldBlock is returned by every TryPush in Block mode (counted as
+	// Rejected): the policy says "wait for room", which only Push may do.
+	// It wraps ErrOverflow, so code written for either mode that checks
+	// errors.Is(err, ErrOverflow) keeps working.
+	ErrWouldBlock = fmt.Errorf("sink: TryPush in Block mode, use Push: %w", ErrOverflow)
 	// ErrClosed is returned by every call after Close has begun.
 	ErrClosed = errors.New("sink: closed")
 	// ErrDrainPanic wraps a panic recovered from a drain method.
 	ErrDrainPanic = errors.New("sink: drain panicked")
+	// ErrCallbackPanic wraps a panic recovered from Config.OnError.
+	ErrCallbackPanic = errors.New("sink: OnError panicked")
+	// ErrStuck is returned by Close when its context ends while the drain
+	// has not returned from a call; the consumer goroutine finishes when the
+	// drain returns (Done).
+	ErrStuck = errors.New("sink: drain did not return by the deadline")
 )
+
+// keepErrs is how many drain errors are kept for the next Flush or Close;
+// further ones are counted, and the returned error says how many.
+const keepErrs = 16
 
 // Drain writes batches on the sink's consumer goroutine; its methods are
 // never called concurrently. The batch slice is reused after WriteBatch
@@ -33,6 +49,12 @@ var (
 type Drain[T any] interface {
 	WriteBatch(ctx context.Context, batch []T) error
 }
+
+// DrainFunc adapts a function to Drain.
+type DrainFunc[T any] func(ctx context.Context, batch []T) error
+
+// WriteBatch calls f(ctx, batch).
+func (f DrainFunc[T]) WriteBatch(ctx context.Context, batch []T) error { return f(ctx, batch) }
 
 // Syncer is an optional Drain interface: Sync makes what was written durable
 // (fsync, commit). The sink calls it at every Flush barrier, after the
@@ -54,7 +76,7 @@ const (
 	// Drop makes TryPush return ErrOverflow at once and count the message as
 	// dropped. The default, for hot paths.
 	Drop Overflow = iota
-	// Block refuses every TryPush with ErrOverflow (counted as Rejected),
+	// Block refuses every TryPush with ErrWouldBlock (counted as Rejected),
 	// so the policy is explicit at the call site: use Push, which waits.
 	Block
 )
@@ -72,26 +94,32 @@ type Config struct {
 	// Overflow is the TryPush policy; defaults to Drop.
 	Overflow Overflow
 	// OnError, if set, is called on the consumer goroutine with every error
-	// from the drain (write, sync, close, recovered panic). It must not block
-	// for long: the consumer waits for it.
+	// from the drain (write, sync, close, recovered panic), once each, as it
+	// happens. It must not block for long: the consumer waits for it. A
+	// panic in it is recovered and counted (Stats.OnErrorPanics).
 	OnError func(error)
 }
 
 // Stats are plain counters, cheap to read from any goroutine. At any
-// quiescent moment Pushed == Written + Pending, and every message offered to
-// TryPush or Push was either Pushed or counted in Dropped or Rejected (or
-// got ErrClosed).
+// quiescent moment
+//
+//	Pushed == Delivered + Failed + Pending
+//
+// and every message offered to TryPush or Push was either Pushed or counted
+// in Dropped or Rejected (or got ErrClosed). All counters only grow, except
+// Pending.
 type Stats struct {
-	Pushed      uint64 // messages accepted into the queue
-	Dropped     uint64 // TryPush refusals because the queue was full (Drop mode)
-	Rejected    uint64 // TryPush refusals in Block mode
-	Written     uint64 // messages handed to WriteBatch (successfully or not)
-	Failed      uint64 // of Written, messages in batches whose WriteBatch failed
-	Writes      uint64 // WriteBatch calls
-	WriteErrors uint64 // WriteBatch calls that returned an error or panicked
-	SyncErrors  uint64 // Sync calls that returned an error or panicked
-	Panics      uint64 // drain panics recovered
-	Pending     uint64 // messages queued or in the batch being built
+	Pushed        uint64 // messages accepted into the queue
+	Dropped       uint64 // TryPush refusals because the queue was full (Drop mode)
+	Rejected      uint64 // TryPush refusals in Block mode
+	Delivered     uint64 // messages in batches whose WriteBatch returned nil
+	Failed        uint64 // messages in batches whose WriteBatch failed or panicked
+	Writes        uint64 // WriteBatch calls
+	WriteErrors   uint64 // WriteBatch calls that returned an error or panicked
+	SyncErrors    uint64 // Sync calls that returned an error or panicked
+	Panics        uint64 // drain panics recovered
+	OnErrorPanics uint64 // Config.OnError panics recovered
+	Pending       uint64 // messages queued, in the batch being built, or in a WriteBatch call
 }
 
 // Sink is a fire-and-forget background sink: any number of goroutines push
@@ -109,26 +137,47 @@ type Sink[T any] struct {
 	closed atomic.Bool
 
 	dropped, rejected atomic.Uint64
-	written, failed   atomic.Uint64
+	written, failed   atomic.Uint64 // written: delivered + failed
 	writes, writeErrs atomic.Uint64
 	syncErrs, panics  atomic.Uint64
+	onErrorPanics     atomic.Uint64
 
 	mu       sync.Mutex
-	flushes  []flushReq  // guarded by mu; waiting Flush calls
+	flushes  []*flushReq // guarded by mu; waiting Flush calls
 	finished bool        // guarded by mu; the consumer answered its last Flush
 	hasFlush atomic.Bool // len(flushes) > 0, for the consumer's fast check
 	room     park.Room   // Push calls waiting for space
 
 	stop     chan struct{} // closed by the first Close
-	abort    context.CancelFunc
+	abort    context.CancelCauseFunc
 	ctx      context.Context // passed to drain calls; cancelled when Close gives up
 	done     chan struct{}   // closed when the consumer has exited
-	closeErr error           // the drain's Close error; read after done
+	closeErr error           // Close's outcome; written by the consumer before done
 }
 
+// A flushReq is answered by the consumer or abandoned by its Flush (ctx
+// ended), whichever CASes state first: an abandoned request never takes the
+// errors that the next Flush must return.
 type flushReq struct {
 	target uint64 // Pushed() when Flush was called
-	reply  chan error
+	state  atomic.Uint32
+	reply  chan error // one slot: the answer never blocks the consumer
+}
+
+const (
+	reqWaiting uint32 = iota
+	reqAnswered
+	reqAbandoned
+)
+
+// answer delivers err unless the Flush gave up; it reports whether the
+// caller will see err.
+func (r *flushReq) answer(err error) bool {
+	if !r.state.CompareAndSwap(reqWaiting, reqAnswered) {
+		return false
+	}
+	r.reply <- err
+	return true
 }
 
 // New starts the consumer goroutine and returns the sink. Call Close to stop
@@ -143,7 +192,7 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	s := &Sink[T]{
 		ring:  mpsc.New[T](cfg.QueueCapacity),
 		drain: d,
@@ -158,20 +207,24 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 }
 
 // TryPush queues v without blocking and without allocating. It returns
-// ErrOverflow when the queue is full (counted in Stats.Dropped, after
-// yielding the processor once so the consumer can catch up) and always in
+// ErrOverflow when the queue is full (counted in Stats.Dropped; every 8th
+// drop yields the processor so the consumer can catch up), ErrWouldBlock in
 // Block mode (counted in Stats.Rejected), and ErrClosed after Close. A push
-// that races Close may be accepted and then find the consumer gone; it is
-// then counted in Stats.Pending, never lost silently.
+// that races Close either returns nil and is written (or counted in Close's
+// error), or returns ErrClosed: the consumer closes the queue itself before
+// its final drain (mpsc.Ring.Close).
 func (s *Sink[T]) TryPush(v T) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
 	if s.cfg.Overflow == Block {
 		s.rejected.Add(1)
-		return ErrOverflow
+		return ErrWouldBlock
 	}
 	if !s.ring.TryPush(v) {
+		if s.ring.Closed() {
+			return ErrClosed
+		}
 		// The consumer is behind: yield now and then so that, with more busy
 		// goroutines than cores, it gets a processor (docs/design.md,
 		// "Overload"); every 8th drop yields, the others stay cheap.
@@ -194,9 +247,12 @@ func (s *Sink[T]) Push(ctx context.Context, v T) error {
 		if s.ring.TryPush(v) {
 			return nil
 		}
+		if s.ring.Closed() {
+			return ErrClosed
+		}
 		ch := s.room.Register()
 		// Retry after registering: room freed before the registration was
-		// seen by the consumer would otherwise go unnoticed.
+		// seen by the consumer would otherwise go unnoticed (park.Room).
 		if !s.closed.Load() && s.ring.TryPush(v) {
 			s.room.Unregister()
 			return nil
@@ -209,14 +265,16 @@ func (s *Sink[T]) Push(ctx context.Context, v T) error {
 
 // Flush waits until every message accepted before the call has been written
 // by the drain (and synced, if the drain is a Syncer), and returns the
-// drain's errors since the previous Flush (joined), so a failing drain is
-// not hidden. It returns ctx.Err() if ctx ends first, and ErrClosed after
-// Close. A Flush with nothing to write returns at once.
+// drain's errors since the previous Flush that returned them (joined, at
+// most 16, then a count of the rest), so a failing drain is not hidden. It
+// returns an error wrapping ctx.Err() if ctx ends first; that Flush gives up
+// its place, and its errors go to the next Flush. After Close it returns
+// ErrClosed. A Flush with nothing to write returns at once.
 func (s *Sink[T]) Flush(ctx context.Context) error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	req := flushReq{target: s.ring.Pushed(), reply: make(chan error, 1)}
+	req := &flushReq{target: s.ring.Pushed(), reply: make(chan error, 1)}
 	s.mu.Lock()
 	if s.finished {
 		s.mu.Unlock()
@@ -230,16 +288,35 @@ func (s *Sink[T]) Flush(ctx context.Context) error {
 	case err := <-req.reply:
 		return err
 	case <-ctx.Done():
-		return ctx.Err()
 	}
+	if !req.state.CompareAndSwap(reqWaiting, reqAbandoned) {
+		return <-req.reply // answered as ctx ended: the answer carries the errors
+	}
+	// Withdraw the request, so abandoned ones do not pile up while the drain
+	// is stuck (if the consumer took it already, it sees it abandoned).
+	s.mu.Lock()
+	if i := slices.Index(s.flushes, req); i >= 0 {
+		s.flushes = slices.Delete(s.flushes, i, i+1)
+		s.hasFlush.Store(len(s.flushes) > 0)
+	}
+	s.mu.Unlock()
+	return fmt.Errorf("sink: flush: %d messages not yet written: %w", s.Stats().Pending, ctx.Err())
 }
 
 // Close stops intake (later calls get ErrClosed), lets the consumer write
 // everything queued in final batches, syncs and closes the drain, and waits
-// for the consumer goroutine. ctx bounds the wait: when it ends first, the
-// drain's context is cancelled and Close returns an error that wraps
-// ctx.Err() and says how many messages were left. Close is idempotent; later
-// calls wait again and return the same outcome.
+// for the consumer goroutine. It returns the drain's errors that no Flush
+// returned (joined: final batches, Sync, the drain's Close).
+//
+// ctx bounds the wait, and Close returns when it ends whatever the drain
+// does: the drain's context is cancelled, no further batch is handed to the
+// drain, and the error wraps ctx.Err() and says how many messages were not
+// delivered. If the drain is still inside a call that ignores its context,
+// the error also wraps ErrStuck; the consumer goroutine exits when that call
+// returns, and Done is closed then.
+//
+// Close is idempotent: later calls wait again (bounded by their own ctx) and
+// return the same outcome once the consumer has exited.
 func (s *Sink[T]) Close(ctx context.Context) error {
 	if !s.closed.Swap(true) {
 		close(s.stop)
@@ -247,27 +324,37 @@ func (s *Sink[T]) Close(ctx context.Context) error {
 	}
 	select {
 	case <-s.done:
-		if s.closeErr != nil {
-			return fmt.Errorf("sink: close drain: %w", s.closeErr)
-		}
-		return nil
+		return s.closeErr
 	case <-ctx.Done():
-		s.abort()
-		<-s.done
-		return fmt.Errorf("sink: close: %d messages left unwritten: %w", s.Stats().Pending, ctx.Err())
 	}
+	s.abort(ctx.Err())
+	select {
+	case <-s.done: // the drain honoured its context
+		return s.closeErr
+	default:
+	}
+	st := s.Stats()
+	return fmt.Errorf("sink: close: %w; %d messages not delivered (%d not written, %d failed): %w",
+		ErrStuck, st.Pending+st.Failed, st.Pending, st.Failed, ctx.Err())
 }
+
+// Done returns a channel that is closed when the consumer goroutine has
+// exited after Close: every drain call has returned. Use it after a Close
+// that returned ErrStuck.
+func (s *Sink[T]) Done() <-chan struct{} { return s.done }
 
 // Stats returns the sink's counters. Safe from any goroutine.
 func (s *Sink[T]) Stats() Stats {
+	failed := s.failed.Load()   // before written: failed <= written below
 	written := s.written.Load() // before Pushed, so Pending never underflows
 	pushed := s.ring.Pushed()
 	return Stats{
 		Pushed: pushed, Dropped: s.dropped.Load(), Rejected: s.rejected.Load(),
-		Written: written, Failed: s.failed.Load(),
+		Delivered: written - min(failed, written), Failed: failed,
 		Writes: s.writes.Load(), WriteErrors: s.writeErrs.Load(),
 		SyncErrors: s.syncErrs.Load(), Panics: s.panics.Load(),
-		Pending: pushed - written,
+		OnErrorPanics: s.onErrorPanics.Load(),
+		Pending:       pushed - written,
 	}
 }
 
@@ -275,7 +362,8 @@ func (s *Sink[T]) Stats() Stats {
 type consumer[T any] struct {
 	s     *Sink[T]
 	batch []T
-	errs  []error // drain errors since the last completed Flush
+	errs  []error // drain errors no Flush has returned yet (at most keepErrs)
+	more  int     // errors beyond keepErrs, counted only
 	dirty bool    // written since the last Sync
 	timer *time.Timer
 	armed bool
@@ -286,6 +374,10 @@ func (s *Sink[T]) run() {
 	c := &consumer[T]{s: s, batch: make([]T, 0, s.cfg.BatchSize), timer: time.NewTimer(time.Hour)}
 	c.timer.Stop()
 	for {
+		if s.closed.Load() {
+			c.shutdown()
+			return
+		}
 		c.fill()
 		if len(c.batch) == cap(c.batch) {
 			c.write()
@@ -293,10 +385,7 @@ func (s *Sink[T]) run() {
 		}
 		if s.hasFlush.Load() {
 			c.serveFlushes()
-		}
-		if s.closed.Load() {
-			c.shutdown()
-			return
+			continue // Close may have begun meanwhile
 		}
 		if len(c.batch) > 0 && !c.armed {
 			c.timer.Reset(s.cfg.FlushInterval)
@@ -327,13 +416,14 @@ func (c *consumer[T]) fill() {
 	}
 }
 
-// write hands the batch to the drain.
+// write hands the batch to the drain, unless Close has given up: then
+// nothing more goes to the drain, and the batch stays counted as Pending.
 func (c *consumer[T]) write() {
 	if c.armed {
 		c.timer.Stop()
 		c.armed = false
 	}
-	if len(c.batch) == 0 {
+	if len(c.batch) == 0 || c.s.ctx.Err() != nil {
 		return
 	}
 	s := c.s
@@ -356,7 +446,7 @@ func (c *consumer[T]) write() {
 }
 
 // serveFlushes writes until every pending Flush target is reached, syncs, and
-// answers them with the errors collected since the last Flush.
+// answers them with the errors collected since the last answered Flush.
 func (c *consumer[T]) serveFlushes() {
 	s := c.s
 	s.mu.Lock()
@@ -368,7 +458,7 @@ func (c *consumer[T]) serveFlushes() {
 	for _, r := range reqs {
 		target = max(target, r.target)
 	}
-	for s.written.Load()+uint64(len(c.batch)) < target {
+	for s.ctx.Err() == nil && s.written.Load()+uint64(len(c.batch)) < target {
 		// A push counted in target may still be publishing: wait for it.
 		if !s.ring.Ready() && s.ring.WaitChan(s.ctx.Done(), nil) == park.Done {
 			break
@@ -380,11 +470,32 @@ func (c *consumer[T]) serveFlushes() {
 	}
 	c.write()
 	c.sync()
-	err := errors.Join(c.errs...)
-	c.errs = c.errs[:0]
+	c.answer(reqs)
+}
+
+// answer replies to reqs with the pending errors, and forgets them only if
+// some Flush will actually see them.
+func (c *consumer[T]) answer(reqs []*flushReq) {
+	err := c.takeErrs()
+	seen := false
 	for _, r := range reqs {
-		r.reply <- err
+		seen = r.answer(err) || seen
 	}
+	if !seen && err != nil {
+		c.errs = append(c.errs[:0], err) // nobody saw it: keep it for the next one
+	}
+}
+
+// takeErrs returns the pending errors joined (with a count of those beyond
+// keepErrs) and clears them.
+func (c *consumer[T]) takeErrs() error {
+	errs := c.errs
+	if c.more > 0 {
+		errs = append(errs, fmt.Errorf("sink: %d more drain errors not shown (see Stats)", c.more))
+	}
+	err := errors.Join(errs...)
+	c.errs, c.more = c.errs[:0], 0
+	return err
 }
 
 func (c *consumer[T]) sync() {
@@ -399,10 +510,14 @@ func (c *consumer[T]) sync() {
 	}
 }
 
-// shutdown writes everything still queued, syncs, answers waiting Flush
-// calls, and closes the drain. It stops early only when Close gives up.
+// shutdown closes the queue, writes everything in it, syncs, answers
+// waiting Flush calls, closes the drain and sets Close's outcome. It stops
+// handing batches to the drain as soon as Close gives up (s.ctx cancelled).
 func (c *consumer[T]) shutdown() {
 	s := c.s
+	// From here no push can be accepted, so an empty ring is the end: every
+	// push that returned nil is in it (mpsc.Ring.Close).
+	s.ring.Close()
 	for s.ctx.Err() == nil && (s.ring.Len() > 0 || len(c.batch) > 0) {
 		c.fill()
 		if len(c.batch) == cap(c.batch) || !s.ring.Ready() {
@@ -412,27 +527,35 @@ func (c *consumer[T]) shutdown() {
 			runtime.Gosched() // a producer is between its claim and its publish
 		}
 	}
-	c.write()
-	c.sync()
+	if s.ctx.Err() == nil {
+		c.write()
+		c.sync()
+	}
 	// Flush calls that raced Close: their messages are written unless Close
 	// gave up.
-	err := errors.Join(c.errs...)
-	if s.ctx.Err() != nil {
-		err = ErrClosed
-	}
 	s.mu.Lock()
-	s.finished = true
-	for _, r := range s.flushes {
-		r.reply <- err
-	}
-	s.flushes = nil
+	reqs := s.flushes
+	s.flushes, s.finished = nil, true
 	s.mu.Unlock()
+	if s.ctx.Err() != nil {
+		for _, r := range reqs {
+			r.answer(ErrClosed)
+		}
+	} else {
+		c.answer(reqs)
+	}
 	if cl, ok := s.drain.(Closer); ok {
 		if err := c.call(func() error { return cl.Close(s.ctx) }); err != nil {
-			s.closeErr = err
 			c.report(fmt.Errorf("sink: close drain: %w", err))
 		}
 	}
+	err := c.takeErrs()
+	if s.ctx.Err() != nil {
+		st := s.Stats()
+		err = errors.Join(err, fmt.Errorf("sink: close: gave up; %d messages not delivered (%d not written, %d failed): %w",
+			st.Pending+st.Failed, st.Pending, st.Failed, context.Cause(s.ctx)))
+	}
+	s.closeErr = err
 }
 
 // call runs a drain method, turning a panic into an error.
@@ -446,12 +569,31 @@ func (c *consumer[T]) call(f func() error) (err error) {
 	return f()
 }
 
+// report records a drain error for the next Flush or Close and hands it to
+// OnError.
 func (c *consumer[T]) report(err error) {
-	const keep = 16 // errors kept for the next Flush; the rest are counted
-	if len(c.errs) < keep {
+	if len(c.errs) < keepErrs {
 		c.errs = append(c.errs, err)
+	} else {
+		c.more++
 	}
 	if c.s.cfg.OnError != nil {
-		c.s.cfg.OnError(err)
+		c.onError(err)
 	}
+}
+
+// onError calls Config.OnError, turning a panic into a counted error.
+func (c *consumer[T]) onError(err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.onErrorPanics.Add(1)
+			perr := fmt.Errorf("%w: %v (while reporting: %v)", ErrCallbackPanic, v, err)
+			if len(c.errs) < keepErrs {
+				c.errs = append(c.errs, perr)
+			} else {
+				c.more++
+			}
+		}
+	}()
+	c.s.cfg.OnError(err)
 }

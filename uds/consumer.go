@@ -270,6 +270,9 @@ func (c *consumer) answerFlushes(finishing bool) {
 // calls.
 func (c *consumer) shutdown() {
 	w := c.w
+	// From here no Write is accepted, so Pending reaching 0 is the end: every
+	// Write that returned nil is in the ring (mpsc.ByteRing.Close).
+	w.ring.Close()
 	deadline := time.Now().Add(w.cfg.CloseTimeout)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
@@ -297,8 +300,12 @@ func (c *consumer) shutdown() {
 		c.conn = nil
 		w.connected.Store(false)
 	}
-	left := w.off.Len()
-	if left > 0 {
+	left, stuck := w.off.Len(), w.ring.Pending()
+	switch {
+	case stuck > 0: // a producer claimed a record and did not publish it in time
+		w.closeErr = fmt.Errorf("uds: close: %d records not sent (%d left in the offline ring, %d never finished by their Write): %w",
+			left+stuck, left, stuck, c.lastErrOr())
+	case left > 0:
 		w.closeErr = fmt.Errorf("uds: close: %d records not sent, left in the offline ring: %w", left, c.lastErrOr())
 	}
 	c.answerFlushes(true)

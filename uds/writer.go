@@ -240,12 +240,19 @@ func (w *Writer) MaxRecord() int { return w.ring.MaxRecord() }
 // ring is full the record is dropped and counted (and, with
 // Config.ErrorOnDrop, Write returns 0, ErrFull), and Write yields the
 // processor once so the consumer can catch up. It returns ErrTooLarge for a
-// record above MaxRecord and ErrClosed after Close; both are counted.
+// record above MaxRecord and ErrClosed after Close; both are counted. A
+// Write that races Close either returns nil and is sent (or left in the
+// offline ring and counted in Close's error) or returns ErrClosed: the
+// consumer closes the ring before its final drain.
 func (w *Writer) Write(p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
 	}
 	if !w.ring.TryWrite(p) {
+		if w.ring.Closed() { // Close began after admit: not accepted
+			w.droppedClosed.Add(1)
+			return 0, ErrClosed
+		}
 		// The consumer is behind. If it is runnable but has no processor
 		// (more busy goroutines than cores), only a yield lets it run: without
 		// one, producers spinning on a full ring starve it for a whole
@@ -285,6 +292,10 @@ func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
 		}
 		if w.ring.TryWrite(p) {
 			return len(p), nil
+		}
+		if w.ring.Closed() {
+			w.droppedClosed.Add(1)
+			return 0, ErrClosed
 		}
 		ch := w.room.Register()
 		if !w.closed.Load() && w.ring.TryWrite(p) {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -445,18 +446,24 @@ func TestDropNoticeGoesFirst(t *testing.T) {
 
 // TestWriteRacesClose: producers (more than CPUs) write while the writer is
 // closed under them. Each Write returns nil or ErrClosed; afterwards the
-// counters add up and the daemon got every written record once, in order.
+// counters add up, every Write that returned nil was sent (Close closes the
+// ring before its final drain, so none is left behind), and the daemon got
+// every written record once, in order.
 func TestWriteRacesClose(t *testing.T) {
-	for round := range 10 {
+	for round := range 30 {
 		path := sockPath(t)
 		d := startDaemon(t, path)
 		w := mustOpen(t, Config{Path: path, Framing: LengthPrefix, RingBytes: 1 << 14, ErrorOnDrop: true})
 		var wg sync.WaitGroup
+		var accepted atomic.Uint64
 		for p := range 8 {
 			wg.Go(func() {
 				buf := make([]byte, 32)
 				for i := 0; ; i++ {
 					_, err := w.Write(seqRec(buf, p, i, 16))
+					if err == nil {
+						accepted.Add(1)
+					}
 					if errors.Is(err, ErrClosed) {
 						return
 					}
@@ -470,7 +477,7 @@ func TestWriteRacesClose(t *testing.T) {
 				}
 			})
 		}
-		time.Sleep(time.Duration(round) * time.Millisecond)
+		time.Sleep(time.Duration(round%10) * time.Millisecond)
 		if err := w.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
 		}
@@ -478,6 +485,9 @@ func TestWriteRacesClose(t *testing.T) {
 		d.wait()
 		st := w.Stats()
 		checkConservation(t, st)
+		if st.Accepted != accepted.Load() || st.Written != st.Accepted || st.Pending != 0 {
+			t.Fatalf("round %d: %d Writes returned nil; stats %+v", round, accepted.Load(), st)
+		}
 		recs, _ := frames(bytes.Join(d.data(), nil))
 		if uint64(len(recs)) != st.Written {
 			t.Fatalf("daemon got %d records; Written says %d", len(recs), st.Written)
