@@ -110,16 +110,17 @@ func (r *ByteRing) Len() int {
 // Close stops intake: every TryWrite that has not claimed its bytes yet
 // fails, now and later, and Closed reports true. Records already claimed
 // stay in the ring for the consumer, so once Close has returned, the
-// consumer has everything that will ever be written when Pending reports 0.
-// Safe from any goroutine; idempotent.
+// consumer has everything that will ever be written when Pending reports 0,
+// and a consumer parked in Wait is woken. Safe from any goroutine;
+// idempotent.
 func (r *ByteRing) Close() {
+	defer r.park.Wake() // a consumer parked on an empty ring learns of it
 	for {
-		_, head := unpack(r.head.Load()) // first: head never passes the tail loaded after it
-		t := r.tail.Load()
-		records, pos := unpack(t)
-		if (pos-head)&posClosed != 0 {
-			return // already closed
+		t, closed := r.snapshot()
+		if closed {
+			return
 		}
+		records, pos := unpack(t)
 		// Publishes the end of intake to every producer's next load of tail.
 		if r.tail.CompareAndSwap(t, pack(records, pos^posClosed)) {
 			return
@@ -129,9 +130,25 @@ func (r *ByteRing) Close() {
 
 // Closed reports whether Close has been called. Safe from any goroutine.
 func (r *ByteRing) Closed() bool {
-	_, head := unpack(r.head.Load()) // first: head never passes the real tail
-	_, tail := unpack(r.tail.Load())
-	return (tail-head)&posClosed != 0
+	_, closed := r.snapshot()
+	return closed
+}
+
+// snapshot loads tail and tells whether the ring is closed. It needs head
+// from the same moment: head is loaded before and after tail and the pair is
+// retried until both agree, so a goroutine descheduled between the loads
+// cannot mistake 2^31 bytes of progress for the closed bit.
+func (r *ByteRing) snapshot() (tail uint64, closed bool) {
+	for {
+		h := r.head.Load()
+		tail = r.tail.Load()
+		if r.head.Load() != h {
+			continue
+		}
+		_, head := unpack(h)
+		_, pos := unpack(tail)
+		return tail, (pos-head)&posClosed != 0
+	}
 }
 
 // Pending returns the number of records written and not yet released

@@ -174,13 +174,14 @@ func (r *Ring[T]) Len() int {
 // Close stops intake: every TryPush that has not claimed a slot yet fails,
 // now and later, and Closed reports true. Values already claimed stay in
 // the ring for the consumer, so once Close has returned, the consumer has
-// everything that will ever be pushed when Len reports 0. Close is safe from
-// any goroutine and idempotent. It gives shutdown an exact end: a push that
+// everything that will ever be pushed when Len reports 0, and a consumer
+// parked in Wait is woken. Close is safe from any goroutine and idempotent. It gives shutdown an exact end: a push that
 // reported true before Close returned is in the ring, and a push after it
 // reports false.
 func (r *Ring[T]) Close() {
 	// Publishes the end of intake to every producer's next load of tail.
 	r.tail.Or(closedBit)
+	r.park.Wake() // a consumer parked on an empty ring learns of it
 }
 
 // Closed reports whether Close has been called. Safe from any goroutine.
@@ -194,9 +195,10 @@ func (r *Ring[T]) Cap() int { return len(r.slots) }
 // before the call is counted. Safe from any goroutine.
 func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() &^ closedBit }
 
-// Wait parks the consumer until a value is ready, Wake is called or ctx is
-// done; it returns ctx.Err() in the last case and nil otherwise (the ring may
-// still be empty after a Wake). Consumer only. Waiting costs no CPU: the
+// Wait parks the consumer until a value is ready, Wake or Close is called or
+// ctx is done; it returns ctx.Err() in the last case and nil otherwise. The
+// ring may still be empty after a nil return (a Wake, or a stale wake-up
+// token from a producer): callers re-check. Consumer only. Waiting costs no CPU: the
 // consumer spins briefly, yields, then blocks, and producers wake it with one
 // atomic load on their fast path.
 func (r *Ring[T]) Wait(ctx context.Context) error {

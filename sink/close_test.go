@@ -215,6 +215,12 @@ func TestAbandonedFlushKeepsErrors(t *testing.T) {
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Contains(t, err.Error(), "1 messages not yet written")
 	d.gate <- struct{}{} // the batch fails now, with nobody waiting
+	for s.Stats().WriteErrors == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	// Give the consumer time to answer the abandoned request, which is what
+	// used to consume the error.
+	time.Sleep(20 * time.Millisecond)
 	require.ErrorIs(t, s.Flush(context.Background()), errBackend, "the failure must reach the next Flush")
 	require.NoError(t, s.Flush(context.Background()), "and only that one")
 }

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ringsink/ringsink/internal/relstore"
 )
@@ -20,10 +21,16 @@ import (
 // without -race): the build in which the old protocols can fail.
 var releaseStores = runtime.GOARCH == "amd64" && !raceEnabled
 
-// litmusRounds: 2 million rounds take about a second per test here; the
-// race build cannot show the reordering (its stores are sequentially
-// consistent) and is slower, so it runs fewer.
-var litmusRounds = map[bool]int{false: 2_000_000, true: 50_000}[raceEnabled]
+// litmusBudget bounds each litmus test: it runs batches of rounds for at
+// least the minimum, and stops as soon as it has also seen the evidence that
+// its rounds overlapped, or at the maximum. The race build cannot show the
+// reordering (its stores are sequentially consistent) and is slower.
+var (
+	litmusMin = map[bool]time.Duration{false: time.Second, true: 200 * time.Millisecond}[raceEnabled]
+	litmusMax = map[bool]time.Duration{false: 10 * time.Second, true: time.Second}[raceEnabled]
+)
+
+const litmusBatch = 100_000
 
 // The producer sees each round start a cross-core transfer after the
 // consumer, so the consumer waits longer: random delays (loop iterations,
@@ -35,10 +42,10 @@ const (
 )
 
 // litmus runs rounds: reset (consumer goroutine, between rounds), then
-// consumer() and producer() concurrently; forbidden(c, p) tells whether the
-// outcome is the one the protocol must never produce. It returns how often
-// that outcome appeared.
-func litmus(rounds int, reset func(), consumer, producer func() int, forbidden func(c, p int) bool) (misses int) {
+// consumer(round) and producer(round) concurrently; forbidden(round, c, p)
+// tells whether the outcome is one the protocol must never produce. It
+// returns how often that outcome appeared.
+func litmus(rounds int, reset func(round int), consumer, producer func(round int) int, forbidden func(round, c, p int) bool) (misses int) {
 	if runtime.GOMAXPROCS(0) == 1 {
 		// One goroutine at a time: no overlap to test, and every round
 		// costs two context switches. Run a few for the logic alone.
@@ -54,25 +61,55 @@ func litmus(rounds int, reset func(), consumer, producer func() int, forbidden f
 				}
 			}
 			delay(rand.IntN(producerDelay))
-			pOut.Store(int64(producer()))
+			pOut.Store(int64(producer(int(i))))
 			done.Store(i)
 		}
 	}()
 	for i := int64(1); i <= int64(rounds); i++ {
-		reset()
+		reset(int(i))
 		start.Store(i)
 		delay(rand.IntN(consumerDelay))
-		c := consumer()
+		c := consumer(int(i))
 		for k := 0; done.Load() != i; k++ {
 			if k > 1000 {
 				runtime.Gosched()
 			}
 		}
-		if forbidden(c, int(pOut.Load())) {
+		if forbidden(int(i), c, int(pOut.Load())) {
 			misses++
 		}
 	}
 	return misses
+}
+
+// litmusRun repeats batches until the budget says stop: at least litmusMin,
+// then until calibrated() or litmusMax. It returns the rounds run.
+func litmusRun(batch func(), calibrated func() bool) (rounds int) {
+	begin := time.Now()
+	for {
+		batch()
+		rounds += litmusBatch
+		if runtime.GOMAXPROCS(0) == 1 {
+			return rounds
+		}
+		elapsed := time.Since(begin)
+		if elapsed >= litmusMax || elapsed >= litmusMin && calibrated() {
+			return rounds
+		}
+	}
+}
+
+// calibration reports whether a litmus test saw its control fail where it
+// can (amd64 without -race, two CPUs); without that evidence a pass says
+// nothing, so the test is skipped, saying why.
+func calibration(t *testing.T, ok bool, what string) {
+	t.Helper()
+	if ok {
+		return
+	}
+	if releaseStores && runtime.GOMAXPROCS(0) >= 2 && runtime.NumCPU() >= 2 {
+		t.Skipf("the rounds never overlapped enough to show %s; the result proves nothing", what)
+	}
 }
 
 func b2i(b bool) int {
@@ -82,105 +119,125 @@ func b2i(b bool) int {
 	return 0
 }
 
-// TestLitmusOldParkProtocol replays the protocol before the fix: the
-// consumer announces the park and re-checks only the published sequence;
-// the producer release-stores the sequence and loads parked. Both seeing
-// nothing is the lost wake-up. The test checks that the harness can see it
-// where it exists, which is what gives TestLitmusPark its teeth.
-func TestLitmusOldParkProtocol(t *testing.T) {
-	var seq relstore.Uint64
-	var parked atomic.Bool
-	misses := litmus(litmusRounds,
-		func() { seq.Store(0); parked.Store(false) },
-		func() int { parked.Store(true); return b2i(seq.Load() == 1) }, // 1: saw the record
-		func() int { seq.Store(1); return b2i(parked.Load()) },         // 1: saw parked
-		func(sawRecord, sawParked int) bool { return sawRecord == 0 && sawParked == 0 })
-	t.Logf("old park protocol: both sides missed each other in %d of %d rounds (release stores: %v)", misses, litmusRounds, releaseStores)
-	if releaseStores && runtime.GOMAXPROCS(0) >= 2 && runtime.NumCPU() >= 2 && misses == 0 {
-		t.Errorf("the old protocol never failed in %d rounds: the litmus harness cannot see store→load reordering", litmusRounds)
-	}
-}
-
 // TestLitmusPark runs the real Waiter.announce against a producer that
-// claims with a CAS, publishes with a release store and calls notify. The
+// claims with a CAS, publishes with a release store and calls notify; the
 // forbidden outcome is the consumer deciding to block without a bound while
-// the producer saw it awake.
+// the producer saw it awake. Every other round replays the protocol before
+// the fix (the consumer re-checks only the published sequence) as a
+// control: it must fail now and then in the same run, which shows that the
+// rounds overlapped the way a lost wake-up needs.
 func TestLitmusPark(t *testing.T) {
 	w := newWaiter()
 	var tail atomic.Uint64
 	var seq relstore.Uint64
+	var parked atomic.Bool // the control's flag
 	var outcomes [3]int
-	misses := litmus(litmusRounds,
-		func() {
-			select {
-			case <-w.wake: // the last round's token
-			default:
-			}
-			w.parked.Store(false)
-			tail.Store(0)
-			seq.Store(0)
-		},
-		func() int {
-			v := w.announce(func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 })
-			outcomes[v]++
-			return int(v)
-		},
-		func() int {
-			tail.CompareAndSwap(0, 1)
-			seq.Store(1)
-			return b2i(w.notify())
-		},
-		func(v, notified int) bool { return verdict(v) == vBlock && notified == 0 })
-	t.Logf("new park protocol: ready %d, block (woken) %d, claim seen %d, lost %d of %d rounds",
-		outcomes[vReady], outcomes[vBlock], outcomes[vClaimed], misses, litmusRounds)
+	var misses, controlMisses int
+	rounds := litmusRun(func() {
+		litmus(litmusBatch,
+			func(int) {
+				select {
+				case <-w.wake: // the last round's token
+				default:
+				}
+				w.parked.Store(false)
+				parked.Store(false)
+				tail.Store(0)
+				seq.Store(0)
+			},
+			func(round int) int {
+				if round%2 == 0 { // control: 1 if it saw the record
+					parked.Store(true)
+					return b2i(seq.Load() == 1)
+				}
+				v := w.announce(func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 })
+				outcomes[v]++
+				return int(v)
+			},
+			func(round int) int {
+				if round%2 == 0 { // control: 1 if it saw parked
+					seq.Store(1)
+					return b2i(parked.Load())
+				}
+				tail.CompareAndSwap(0, 1)
+				seq.Store(1)
+				return b2i(w.notify())
+			},
+			func(round, c, p int) bool {
+				if round%2 == 0 {
+					if c == 0 && p == 0 {
+						controlMisses++
+					}
+					return false
+				}
+				if verdict(c) == vBlock && p == 0 {
+					misses++
+				}
+				return false
+			})
+	}, func() bool { return controlMisses > 0 && outcomes[vClaimed] > 0 })
+	t.Logf("%d rounds, half of them control; fixed protocol: ready %d, block (woken) %d, claim seen %d, lost %d; old protocol (control): lost %d",
+		rounds, outcomes[vReady], outcomes[vBlock], outcomes[vClaimed], misses, controlMisses)
 	if misses > 0 {
-		t.Errorf("lost wake-up: the consumer would block with the producer gone in %d of %d rounds", misses, litmusRounds)
+		t.Errorf("lost wake-up: the consumer would block with the producer gone in %d rounds", misses)
 	}
-}
-
-// TestLitmusOldRoomProtocol replays park.Room before the fix: the consumer
-// release-stores and loads waiters without a fence; the producer registers
-// (a locked add) and re-checks the ring.
-func TestLitmusOldRoomProtocol(t *testing.T) {
-	var seq relstore.Uint64
-	var waiters atomic.Int32
-	misses := litmus(litmusRounds,
-		func() { seq.Store(0); waiters.Store(0) },
-		func() int { seq.Store(1); return b2i(waiters.Load() > 0) }, // 1: saw a waiter
-		func() int { waiters.Add(1); return b2i(seq.Load() == 1) },  // 1: saw the room
-		func(sawWaiter, sawRoom int) bool { return sawWaiter == 0 && sawRoom == 0 })
-	t.Logf("old room protocol: both sides missed each other in %d of %d rounds (release stores: %v)", misses, litmusRounds, releaseStores)
-	if releaseStores && runtime.GOMAXPROCS(0) >= 2 && runtime.NumCPU() >= 2 && misses == 0 {
-		t.Errorf("the old protocol never failed in %d rounds: the litmus harness cannot see store→load reordering", litmusRounds)
-	}
+	calibration(t, controlMisses > 0 && outcomes[vClaimed] > 0, "the old protocol losing a wake-up and a claim in flight")
 }
 
 // TestLitmusRoom runs the real Room: the consumer release-stores and calls
 // Freed; the producer calls Register and re-checks. The forbidden outcome is
-// a producer that saw no room and a channel that Freed did not close.
+// a producer that saw no room and a channel that Freed did not close. Every
+// other round replays Room before the fix (no fence between the release and
+// the load of waiters) as the control.
 func TestLitmusRoom(t *testing.T) {
 	var r Room
 	var seq relstore.Uint64
+	var waiters atomic.Int32 // the control's counter
 	var ch atomic.Pointer[<-chan struct{}]
-	misses := litmus(litmusRounds,
-		func() { seq.Store(0) },
-		func() int { seq.Store(1); r.Freed(); return 0 },
-		func() int {
-			c := r.Register()
-			ch.Store(&c)
-			return b2i(seq.Load() == 1)
-		},
-		func(_, sawRoom int) bool {
-			closed := false
-			select {
-			case <-*ch.Load():
-				closed = true
-			default:
-			}
-			r.Unregister()
-			return sawRoom == 0 && !closed
-		})
+	var misses, controlMisses int
+	rounds := litmusRun(func() {
+		litmus(litmusBatch,
+			func(int) { seq.Store(0); waiters.Store(0) },
+			func(round int) int {
+				seq.Store(1)
+				if round%2 == 0 {
+					return b2i(waiters.Load() > 0) // control: saw a waiter
+				}
+				r.Freed()
+				return 0
+			},
+			func(round int) int {
+				if round%2 == 0 {
+					waiters.Add(1)
+					return b2i(seq.Load() == 1) // control: saw the room
+				}
+				c := r.Register()
+				ch.Store(&c)
+				return b2i(seq.Load() == 1)
+			},
+			func(round, c, sawRoom int) bool {
+				if round%2 == 0 {
+					if c == 0 && sawRoom == 0 {
+						controlMisses++
+					}
+					return false
+				}
+				closed := false
+				select {
+				case <-*ch.Load():
+					closed = true
+				default:
+				}
+				r.Unregister()
+				if sawRoom == 0 && !closed {
+					misses++
+				}
+				return false
+			})
+	}, func() bool { return controlMisses > 0 })
+	t.Logf("%d rounds, half of them control; fixed Room: lost %d; old Room (control): lost %d", rounds, misses, controlMisses)
 	if misses > 0 {
-		t.Errorf("lost wake-up: a waiting producer saw a full ring and was never woken in %d of %d rounds", misses, litmusRounds)
+		t.Errorf("lost wake-up: a waiting producer saw a full ring and was never woken in %d rounds", misses)
 	}
+	calibration(t, controlMisses > 0, "the old Room losing a wake-up")
 }

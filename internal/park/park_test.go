@@ -109,8 +109,12 @@ func TestWaitClaimedSlot(t *testing.T) {
 	var ready atomic.Bool
 	notIdle := func() bool { return false }
 	go func() {
-		time.Sleep(5 * time.Millisecond)
-		ready.Store(true) // published, and no Notify
+		// Publish only once Wait has timed out on a claim at least once,
+		// and without Notify.
+		for _, timeouts := w.ClaimWaits(); timeouts == 0; _, timeouts = w.ClaimWaits() {
+			time.Sleep(100 * time.Microsecond)
+		}
+		ready.Store(true)
 	}()
 	got := make(chan Reason, 1)
 	go func() { got <- w.Wait(ready.Load, notIdle, nil, nil) }()

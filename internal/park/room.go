@@ -10,7 +10,8 @@ import (
 
 // Room lets producers that chose to wait for space (a blocking push) park
 // until the consumer frees some, without a channel on the non-blocking path:
-// the consumer pays one atomic load per release when nobody waits.
+// the consumer pays one fence and one atomic load per release batch when
+// nobody waits.
 //
 // Producer protocol (any number of goroutines):
 //
