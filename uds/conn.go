@@ -69,8 +69,8 @@ type Conn struct {
 	framing Framing
 	timeout time.Duration
 
-	iov   []unix.Iovec        // reused iovec array, maxIov entries
-	prefs [maxIov / 2][4]byte // length prefixes for one writev
+	iov   []unix.Iovec    // reused iovec array, maxIov entries
+	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
 
 	// State of the WriteRecords call in progress, read by writeFn.
 	recs    [][]byte
@@ -199,7 +199,10 @@ func (c *Conn) fill() int {
 		var pre, post []byte
 		switch c.framing {
 		case LengthPrefix:
-			p := &c.prefs[(k-c.done)%len(c.prefs)]
+			// k-c.done < n <= maxIov: every record before k took at least
+			// one iovec (its prefix), so each has a slot of its own until
+			// the kernel has copied this writev.
+			p := &c.prefs[k-c.done]
 			binary.BigEndian.PutUint32(p[:], uint32(len(rec)))
 			pre = p[:]
 		case Newline:
