@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -68,6 +69,7 @@ type Conn struct {
 	rc      syscall.RawConn
 	framing Framing
 	timeout time.Duration
+	limit   *atomic.Int64 // if set and non-zero: no write deadline later than this (unix ns); the Writer's Close sets it
 
 	iov   []unix.Iovec    // reused iovec array, maxIov entries
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
@@ -126,15 +128,21 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 // receiver would splice the rest of another record onto the torn one).
 // It allocates nothing.
 func (c *Conn) WriteRecords(recs [][]byte) (int, error) {
+	return c.writeFrom(recs, 0)
+}
+
+// writeFrom is WriteRecords for a stream on which the first off bytes of
+// recs[0]'s frame were written already (a write that timed out part way:
+// the connection is kept and the record continued, never restarted). After
+// an error, c.off holds the bytes of recs[n]'s frame written so far.
+func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 	if len(recs) == 0 {
 		return 0, nil
 	}
-	if c.timeout > 0 {
-		if err := c.uc.SetWriteDeadline(time.Now().Add(c.timeout)); err != nil {
-			return 0, err
-		}
+	if err := c.setDeadline(); err != nil {
+		return 0, err
 	}
-	c.recs, c.done, c.off, c.err = recs, 0, 0, nil
+	c.recs, c.done, c.off, c.err = recs, 0, off, nil
 	err := c.rc.Write(c.writeFn)
 	n := c.done
 	if err == nil {
@@ -142,6 +150,34 @@ func (c *Conn) WriteRecords(recs [][]byte) (int, error) {
 	}
 	c.recs = nil
 	return n, err
+}
+
+// setDeadline sets the write deadline to now+timeout, but never later than
+// c.limit. The limit is re-read after setting: a Close that stored it and
+// set the deadline meanwhile either is seen here or set its deadline after
+// ours, so the earlier one wins either way.
+func (c *Conn) setDeadline() error {
+	var d time.Time
+	if c.timeout > 0 {
+		d = time.Now().Add(c.timeout)
+	}
+	lim := func() (time.Time, bool) {
+		if c.limit == nil {
+			return time.Time{}, false
+		}
+		l := c.limit.Load()
+		return time.Unix(0, l), l != 0 && (d.IsZero() || l < d.UnixNano())
+	}
+	if l, ok := lim(); ok {
+		d = l
+	}
+	if err := c.uc.SetWriteDeadline(d); err != nil {
+		return err
+	}
+	if l, ok := lim(); ok {
+		return c.uc.SetWriteDeadline(l)
+	}
+	return nil
 }
 
 // write is the RawConn callback: it issues writev calls until every record

@@ -2,8 +2,11 @@ package uds
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"os"
 	"time"
 )
 
@@ -17,6 +20,9 @@ import (
 type consumer struct {
 	w        *Writer
 	conn     *Conn
+	torn     int      // bytes of the next record's frame already written on conn (a write that timed out part way)
+	notice   []byte   // a drop notice not yet written whole
+	nbatch   [][]byte // one slot, for the notice
 	batch    [][]byte // live records, aliasing the byte ring
 	obatch   [][]byte // offline records
 	free     [][]byte // recycled offline buffers
@@ -27,9 +33,10 @@ type consumer struct {
 	offBytes int   // payload bytes held in the offline ring
 }
 
-func (w *Writer) run() {
+func (w *Writer) run(first *net.UnixConn) {
 	c := &consumer{
 		w:       w,
+		nbatch:  make([][]byte, 1),
 		batch:   make([][]byte, maxIov),
 		obatch:  make([][]byte, maxIov),
 		backoff: w.cfg.ReconnectMin,
@@ -37,11 +44,15 @@ func (w *Writer) run() {
 	}
 	c.timer.Stop()
 	defer close(w.done)
+	defer offlineInUse.Delete(w.off)    // before done: a Writer opened after Close returned may take it
 	held := make([][]byte, w.off.Len()) // records the caller preloaded
 	for _, rec := range held[:w.off.Peek(held)] {
 		c.offBytes += len(rec)
 	}
 	c.trimOffline()
+	if first != nil {
+		c.attach(first)
+	}
 	for {
 		if w.closed.Load() {
 			c.shutdown()
@@ -79,17 +90,31 @@ func (c *consumer) connect(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout)
 	defer cancel()
 	uc, err := w.cfg.Dial(ctx, w.cfg.Path)
-	if err == nil {
-		c.conn, err = newConn(uc, w.cfg.Framing, w.cfg.WriteTimeout, w.cfg.SendBuffer)
-	}
 	if err != nil {
 		w.dialErrs.Add(1)
 		c.fail(fmt.Errorf("uds: dial %s: %w", w.cfg.Path, err))
 		return
 	}
+	c.attach(uc)
+}
+
+// attach makes uc the connection.
+func (c *consumer) attach(uc *net.UnixConn) {
+	w := c.w
+	conn, err := newConn(uc, w.cfg.Framing, w.cfg.WriteTimeout, w.cfg.SendBuffer)
+	if err != nil {
+		w.dialErrs.Add(1)
+		c.fail(fmt.Errorf("uds: dial %s: %w", w.cfg.Path, err))
+		return
+	}
+	c.conn = conn
+	c.conn.limit = &w.closeBy
+	w.live.Store(c.conn)
 	w.connects.Add(1)
 	w.connected.Store(true)
+	w.lastErr.Store(nil) // connected: the last dial or write error is history
 	c.backoff = w.cfg.ReconnectMin
+	c.torn = 0
 }
 
 // fail records err and schedules the next dial.
@@ -103,37 +128,80 @@ func (c *consumer) fail(err error) {
 // disconnect closes a connection whose write failed. Whatever was not
 // written whole stays queued (offline ring or byte ring), in order.
 func (c *consumer) disconnect(err error) {
-	c.conn.Close()
-	c.conn = nil
-	c.w.connected.Store(false)
+	c.hangUp()
 	c.w.writeErrs.Add(1)
 	c.backoff = c.w.cfg.ReconnectMin // the daemon was there a moment ago
 	c.fail(fmt.Errorf("uds: write %s: %w", c.w.cfg.Path, err))
 }
 
-// writeRecords sends recs on the connection and accounts for it.
+// hangUp closes the connection. A record torn on it is sent whole on the
+// next one (c.torn is reset at connect).
+func (c *consumer) hangUp() {
+	c.w.live.Store(nil)
+	c.conn.Close()
+	c.conn = nil
+	c.w.connected.Store(false)
+}
+
+// writeRecords sends recs on the connection, continuing a record torn by a
+// timed-out write, and accounts for it.
 func (c *consumer) writeRecords(recs [][]byte) (int, error) {
 	before, bytesBefore := c.conn.writevs, c.conn.bytes
-	n, err := c.conn.WriteRecords(recs)
+	n, err := c.conn.writeFrom(recs, c.torn)
 	c.w.writevs.Add(c.conn.writevs - before)
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
+	c.torn = 0
+	if err != nil && n < len(recs) {
+		c.torn = c.conn.off
+	}
 	return n, err
 }
 
+// settle handles the outcome of a write: a timeout keeps the connection
+// (the daemon is slow or paused, not gone: see Config.WriteTimeout) and
+// moves waiting records to the offline ring while it has room; any other
+// error closes the connection.
+func (c *consumer) settle(err error) {
+	switch {
+	case err == nil:
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if c.w.closed.Load() {
+			return // shutdown decides, by its deadline
+		}
+		c.w.stalls.Add(1)
+		c.w.lastErr.Store(ptr(fmt.Errorf("uds: write %s: the daemon is not reading: %w", c.w.cfg.Path, err)))
+		c.spillRoom()
+	default:
+		c.disconnect(err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // send makes one step of progress on a live connection: the drop notice,
 // else a batch of the offline ring, else a batch of live records. It reports
-// whether anything was sent or failed.
+// whether anything was sent or failed. A record torn by a timed-out write is
+// always the first of the next batch: a notice is started only at a record
+// boundary, and a torn live record moves to the offline ring only when
+// that ring is empty (spillRoom).
 func (c *consumer) send() bool {
 	w := c.w
-	if w.cfg.DropNotice != nil {
+	if c.notice == nil && c.torn == 0 && w.cfg.DropNotice != nil {
 		if d := c.drops(); d != (Drops{}) {
-			if _, err := c.writeRecords([][]byte{w.cfg.DropNotice(d)}); err != nil {
-				c.disconnect(err)
-				return true
-			}
-			w.notices.Add(1)
+			c.notice = w.cfg.DropNotice(d)
 			c.noticed = c.totals()
 		}
+	}
+	if c.notice != nil {
+		c.nbatch[0] = c.notice
+		k, err := c.writeRecords(c.nbatch)
+		c.nbatch[0] = nil
+		if k == 1 {
+			w.notices.Add(1)
+			c.notice = nil
+		}
+		c.settle(err)
+		return true
 	}
 	if w.off.Len() > 0 {
 		n := w.off.Peek(c.obatch)
@@ -146,9 +214,7 @@ func (c *consumer) send() bool {
 		clear(c.obatch[:n])
 		w.written.Add(uint64(k))
 		w.buffered.Store(uint64(w.off.Len()))
-		if err != nil {
-			c.disconnect(err)
-		}
+		c.settle(err)
 		return true
 	}
 	n := w.ring.Peek(c.batch)
@@ -158,9 +224,7 @@ func (c *consumer) send() bool {
 	k, err := c.writeRecords(c.batch[:n])
 	c.release(k)
 	w.written.Add(uint64(k))
-	if err != nil {
-		c.disconnect(err)
-	}
+	c.settle(err)
 	return true
 }
 
@@ -191,6 +255,29 @@ func (c *consumer) spill() bool {
 	c.release(n)
 	w.buffered.Store(uint64(w.off.Len()))
 	return n > 0
+}
+
+// spillRoom moves live records into the offline ring while it has room,
+// evicting nothing: what happens while the daemon is connected but not
+// reading, so producers keep writing and no record is lost to a pause. What
+// does not fit stays in the byte ring, in order.
+func (c *consumer) spillRoom() {
+	w := c.w
+	limit := w.cfg.OfflineBytes
+	n := w.ring.Peek(c.batch)
+	k := 0
+	for _, rec := range c.batch[:n] {
+		if w.off.Len() == w.off.Cap() || limit > 0 && c.offBytes+len(rec) > limit {
+			break
+		}
+		buf := append(c.buffer(len(rec)), rec...)
+		c.offBytes += len(buf)
+		w.off.Push(buf) // never evicts: checked for room above
+		k++
+	}
+	clear(c.batch[:n])
+	c.release(k)
+	w.buffered.Store(uint64(w.off.Len()))
 }
 
 // trimOffline evicts the oldest offline records while the ring holds more
@@ -273,7 +360,7 @@ func (c *consumer) shutdown() {
 	// From here no Write is accepted, so Pending reaching 0 is the end: every
 	// Write that returned nil is in the ring (mpsc.ByteRing.Close).
 	w.ring.Close()
-	deadline := time.Now().Add(w.cfg.CloseTimeout)
+	deadline := time.Unix(0, w.closeBy.Load()) // set by Close
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 	for time.Now().Before(deadline) && (w.off.Len() > 0 || w.ring.Pending() > 0) {
@@ -296,9 +383,7 @@ func (c *consumer) shutdown() {
 	for c.spill() {
 	}
 	if c.conn != nil {
-		c.conn.Close()
-		c.conn = nil
-		w.connected.Store(false)
+		c.hangUp()
 	}
 	left, stuck := w.off.Len(), w.ring.Pending()
 	switch {

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ringsink/ringsink/internal/park"
@@ -26,6 +27,9 @@ var (
 	// ErrFull is returned by Write when the ring is full and
 	// Config.ErrorOnDrop is set (otherwise the drop is only counted).
 	ErrFull = errors.New("uds: ring full, record dropped")
+	// ErrOfflineInUse is returned by Open when Config.Offline belongs to
+	// another open Writer.
+	ErrOfflineInUse = errors.New("uds: Config.Offline is in use by another open Writer")
 )
 
 // yieldEvery: a full ring yields the processor on every yieldEvery-th drop.
@@ -65,15 +69,23 @@ type Config struct {
 	OfflineBytes int
 	// DialTimeout bounds each connection attempt; defaults to 1 s.
 	DialTimeout time.Duration
-	// WriteTimeout bounds each writev batch, so a daemon that stops reading
-	// cannot stall the consumer forever; defaults to 5 s. On expiry the
-	// connection is closed and re-dialled; the unsent records stay queued.
+	// WriteTimeout bounds each wait of a writev that the daemon does not
+	// drain (a slow, stopped or paused daemon); defaults to 50 ms. On expiry
+	// the connection is kept, because a second connection would let the
+	// daemon read newer records before the ones still queued on the first
+	// (it reads both once it resumes). The consumer moves the records
+	// waiting in the byte ring into the offline ring while that has room,
+	// without evicting anything, so producers keep writing; answers Close;
+	// and resumes the same write where it stopped (Stats.Stalls counts these
+	// waits). Only an error from the socket (the daemon closed or reset the
+	// connection) closes it and re-dials.
 	WriteTimeout time.Duration
 	// ReconnectMin and ReconnectMax bound the exponential backoff (with
 	// jitter) between connection attempts; default 50 ms and 2 s.
 	ReconnectMin, ReconnectMax time.Duration
-	// CloseTimeout bounds how long Close tries to send what is queued;
-	// defaults to 5 s.
+	// CloseTimeout bounds Close: how long it tries to send what is queued,
+	// a writev blocked on a daemon that does not read included; defaults to
+	// 5 s.
 	CloseTimeout time.Duration
 	// SendBuffer, when positive, sets the socket's SO_SNDBUF.
 	SendBuffer int
@@ -103,14 +115,14 @@ func (cfg *Config) setDefaults() error {
 	case cfg.Framing > LengthPrefix:
 		return fmt.Errorf("uds: unknown %v", cfg.Framing)
 	case cfg.RingBytes < 0 || cfg.RingBytes > 1<<30:
-		return fmt.Errorf("uds: RingBytes %d out of range [64, 1 GiB]", cfg.RingBytes)
+		return fmt.Errorf("uds: RingBytes %d out of range [1, 1 GiB] (0 means the default; sizes are rounded up to a power of two, at least 64)", cfg.RingBytes)
 	case cfg.DialTimeout < 0 || cfg.WriteTimeout < 0 || cfg.CloseTimeout < 0 || cfg.ReconnectMin < 0 || cfg.ReconnectMax < 0:
 		return errors.New("uds: negative timeout in Config")
 	case cfg.SendBuffer < 0:
 		return fmt.Errorf("uds: negative SendBuffer %d", cfg.SendBuffer)
 	}
 	if fi, err := os.Stat(cfg.Path); err == nil && fi.Mode().Type() != fs.ModeSocket {
-		return fmt.Errorf("uds: %s exists and is not a socket (%v)", cfg.Path, fi.Mode().Type())
+		return fmt.Errorf("uds: %s exists and is not a socket (it is %s)", cfg.Path, fileKind(fi.Mode()))
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d == 0 {
@@ -118,7 +130,7 @@ func (cfg *Config) setDefaults() error {
 		}
 	}
 	def(&cfg.DialTimeout, time.Second)
-	def(&cfg.WriteTimeout, 5*time.Second)
+	def(&cfg.WriteTimeout, 50*time.Millisecond)
 	def(&cfg.ReconnectMin, 50*time.Millisecond)
 	def(&cfg.ReconnectMax, 2*time.Second)
 	def(&cfg.CloseTimeout, 5*time.Second)
@@ -136,6 +148,24 @@ func (cfg *Config) setDefaults() error {
 		cfg.Dial = dialUnix
 	}
 	return nil
+}
+
+// fileKind names a file type for an error message.
+func fileKind(m fs.FileMode) string {
+	switch t := m.Type(); {
+	case t == 0:
+		return "a regular file"
+	case t&fs.ModeDir != 0:
+		return "a directory"
+	case t&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case t&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case t&fs.ModeDevice != 0:
+		return "a device"
+	default:
+		return "not a socket: " + t.String()
+	}
 }
 
 // Stats are the Writer's counters, cheap to read from any goroutine. At any
@@ -161,6 +191,7 @@ type Stats struct {
 	Connects        uint64 // successful connections
 	DialErrors      uint64 // failed connection attempts
 	WriteErrors     uint64 // writes that failed (the connection was then closed)
+	Stalls          uint64 // WriteTimeout waits that expired on a daemon not reading (the connection was kept)
 	Connected       bool
 }
 
@@ -198,7 +229,10 @@ type Writer struct {
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
+	stalls                              atomic.Uint64
 	connected                           atomic.Bool
+	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
+	closeBy                             atomic.Int64         // Close's deadline (unix ns), 0 before Close
 	lastErr                             atomic.Pointer[error]
 	preloaded                           uint64
 	dropBase                            uint64 // Offline.Dropped() at Open
@@ -218,6 +252,18 @@ func Open(cfg Config) (*Writer, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
+	first, err := probe(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// One consumer owns an offline ring: two Writers pushing into one
+	// would race (it is not safe for concurrent use).
+	if _, taken := offlineInUse.LoadOrStore(cfg.Offline, struct{}{}); taken {
+		if first != nil {
+			first.Close()
+		}
+		return nil, ErrOfflineInUse
+	}
 	w := &Writer{
 		cfg:  cfg,
 		ring: mpsc.NewByteRing(cfg.RingBytes),
@@ -228,8 +274,31 @@ func Open(cfg Config) (*Writer, error) {
 	w.preloaded = uint64(w.off.Len())
 	w.dropBase = w.off.Dropped()
 	w.buffered.Store(w.preloaded)
-	go w.run()
+	go w.run(first)
 	return w, nil
+}
+
+// offlineInUse holds the offline rings of open Writers.
+var offlineInUse sync.Map
+
+// probe dials Path once if it exists, to refuse at Open what can never work:
+// a socket of another type (a datagram socket such as /dev/log or
+// journald's). A connection it makes becomes the Writer's first; any other
+// failure (no listener yet) is left to the consumer's reconnect loop.
+func probe(cfg Config) (*net.UnixConn, error) {
+	if _, err := os.Stat(cfg.Path); err != nil {
+		return nil, nil // absent: the daemon may come later
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout)
+	defer cancel()
+	uc, err := cfg.Dial(ctx, cfg.Path)
+	if errors.Is(err, syscall.EPROTOTYPE) {
+		return nil, fmt.Errorf("uds: %s is not a stream socket (a datagram socket, like /dev/log or journald's, needs SOCK_DGRAM, which Writer does not speak yet): %w", cfg.Path, err)
+	}
+	if err != nil {
+		return nil, nil
+	}
+	return uc, nil
 }
 
 // MaxRecord returns the largest record Write accepts.
@@ -238,8 +307,8 @@ func (w *Writer) MaxRecord() int { return w.ring.MaxRecord() }
 // Write copies p into the ring as one record and returns len(p). It never
 // blocks, makes no syscall, takes no lock and allocates nothing. When the
 // ring is full the record is dropped and counted (and, with
-// Config.ErrorOnDrop, Write returns 0, ErrFull), and Write yields the
-// processor once so the consumer can catch up. It returns ErrTooLarge for a
+// Config.ErrorOnDrop, Write returns 0, ErrFull), and every 8th drop yields
+// the processor so the consumer can catch up. It returns ErrTooLarge for a
 // record above MaxRecord and ErrClosed after Close; both are counted. A
 // Write that races Close either returns nil and is sent (or left in the
 // offline ring and counted in Close's error) or returns ErrClosed: the
@@ -317,6 +386,9 @@ func (w *Writer) Flush(ctx context.Context) error {
 	if w.closed.Load() {
 		return ErrClosed
 	}
+	if w.ring.Written() == w.ring.Released() && w.buffered.Load() == 0 {
+		return nil // nothing accepted is waiting: done, whatever ctx says
+	}
 	req := flushReq{target: w.ring.Written(), reply: make(chan error, 1)}
 	w.mu.Lock()
 	if w.finished {
@@ -337,6 +409,16 @@ func (w *Writer) Flush(ctx context.Context) error {
 	}
 }
 
+// Sync is Flush bounded by Config.CloseTimeout, for callers that expect
+// an fsync-like method (zap's WriteSyncer: `defer logger.Sync()`). It
+// returns nil once every record accepted before the call has reached the
+// kernel.
+func (w *Writer) Sync() error {
+	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
+	defer cancel()
+	return w.Flush(ctx)
+}
+
 // Close stops intake (later writes get ErrClosed), tries for up to
 // Config.CloseTimeout to send what is queued, closes the socket and waits for
 // the consumer goroutine. Whatever could not be sent is left in the offline
@@ -344,6 +426,13 @@ func (w *Writer) Flush(ctx context.Context) error {
 // idempotent: later calls wait for the same shutdown and return its result.
 func (w *Writer) Close() error {
 	if !w.closed.Swap(true) {
+		deadline := time.Now().Add(w.cfg.CloseTimeout)
+		w.closeBy.Store(deadline.UnixNano())
+		// A writev blocked on a daemon that does not read returns by the
+		// deadline (Conn.setDeadline never sets a later one from now on).
+		if c := w.live.Load(); c != nil {
+			c.uc.SetWriteDeadline(deadline)
+		}
 		close(w.stop)
 		w.ring.Wake()
 	}
@@ -378,6 +467,7 @@ func (w *Writer) Stats() Stats {
 		Connects:        w.connects.Load(),
 		DialErrors:      w.dialErrs.Load(),
 		WriteErrors:     w.writeErrs.Load(),
+		Stalls:          w.stalls.Load(),
 		Connected:       w.connected.Load(),
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
