@@ -21,8 +21,11 @@ const (
 	// Raw sends records as they are: they carry their own framing (DLT,
 	// RFC 6587 octet counting, ...). The default.
 	Raw Framing = iota
-	// Newline appends '\n' to every record (syslog-ng and rsyslog
-	// unix-stream sources, Vector's newline_delimited).
+	// Newline ends every record with '\n' (syslog-ng and rsyslog
+	// unix-stream sources, Vector's newline_delimited): it appends one
+	// unless the record already ends with it. A '\n' inside a record would
+	// split it into several messages, so Writer refuses such records unless
+	// Config.AllowNewlines is set.
 	Newline
 	// LengthPrefix puts a 4-byte big-endian length before every record
 	// (Vector's length_delimited).
@@ -242,7 +245,9 @@ func (c *Conn) fill() int {
 			binary.BigEndian.PutUint32(p[:], uint32(len(rec)))
 			pre = p[:]
 		case Newline:
-			post = newline
+			if !endsLine(rec) {
+				post = newline
+			}
 		}
 		for _, part := range [3][]byte{pre, rec, post} {
 			if skip >= len(part) {
@@ -256,11 +261,23 @@ func (c *Conn) fill() int {
 	return n
 }
 
+// endsLine reports whether rec carries its own line terminator: with
+// Newline framing such a record is sent as it is, so a logger's lines
+// (slog, zap and zerolog end every line with '\n') are not doubled.
+func endsLine(rec []byte) bool { return len(rec) > 0 && rec[len(rec)-1] == '\n' }
+
+// frameLen is the bytes rec takes on the wire.
+func (c *Conn) frameLen(rec []byte) int {
+	if c.framing == Newline && endsLine(rec) {
+		return len(rec)
+	}
+	return len(rec) + c.framing.overhead()
+}
+
 // advance records w more bytes written, completing records.
 func (c *Conn) advance(w int) {
-	extra := c.framing.overhead()
 	for c.done < len(c.recs) {
-		left := len(c.recs[c.done]) + extra - c.off
+		left := c.frameLen(c.recs[c.done]) - c.off
 		if w < left {
 			c.off += w
 			return

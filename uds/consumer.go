@@ -318,13 +318,14 @@ func (c *consumer) recycle(b []byte) {
 // totals are the drop counts since Open.
 func (c *consumer) totals() Drops {
 	w := c.w
-	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Evicted: w.evicted.Load()}
+	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(), Evicted: w.evicted.Load()}
 }
 
 // drops are the drop counts since the last notice.
 func (c *consumer) drops() Drops {
 	t := c.totals()
-	return Drops{Full: t.Full - c.noticed.Full, TooLarge: t.TooLarge - c.noticed.TooLarge, Evicted: t.Evicted - c.noticed.Evicted}
+	return Drops{Full: t.Full - c.noticed.Full, TooLarge: t.TooLarge - c.noticed.TooLarge,
+		Newline: t.Newline - c.noticed.Newline, Evicted: t.Evicted - c.noticed.Evicted}
 }
 
 // answerFlushes replies nil to every Flush whose records have all reached

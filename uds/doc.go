@@ -18,26 +18,43 @@
 // [Conn] is one connection: WriteRecords reports how many records were
 // written completely, so a failed write leaves exactly the unsent suffix.
 // A record torn by a failed write is sent whole on the next connection, never
-// continued.
+// continued. A daemon that stops reading (paused, slow) keeps its
+// connection: the Writer waits, moving waiting records into the offline ring
+// while it has room, so order holds and nothing is evicted needlessly.
 //
 // Nothing is lost silently: Stats counts records written, buffered, pending
 // and dropped by reason, and Accepted + Preloaded == Written + Evicted +
 // Buffered + Pending whenever the writer is quiescent. The library never
-// logs; LastError says why the daemon is unreachable.
+// logs; LastError says why the daemon is unreachable. One bound is outside
+// any counter: a record is Written once the kernel took it, so if the daemon
+// dies, what sat in the socket buffer and the daemon's input queue is lost
+// (about 1 400 records of 64 bytes per SIGKILL of syslog-ng with a 32 KiB
+// SendBuffer; a smaller SendBuffer shrinks it).
+//
+// Writer speaks SOCK_STREAM; Open refuses a datagram socket (/dev/log,
+// journald) with a clear error.
 //
 // # Pointing it at a daemon
 //
-// syslog-ng (newline framing):
+// With Newline framing, a record that already ends in '\n' (a slog, zap or
+// zerolog line) is sent as it is, and one with a '\n' inside is refused
+// (ErrNewline) unless Config.AllowNewlines is set. Set Config.MaxRecord to
+// the daemon's own limit so an oversized record is refused and counted, not
+// truncated or split downstream.
 //
-//	source s_app { unix-stream("/run/app/log.sock" flags(no-parse)); };
-//	uds.Config{Path: "/run/app/log.sock", Framing: uds.Newline}
+// syslog-ng (newline framing; records up to log_msg_size, 64 KiB by
+// default):
+//
+//	source s_app { unix-stream("/run/app/log.sock" flags(no-parse) log_msg_size(65536)); };
+//	uds.Config{Path: "/run/app/log.sock", Framing: uds.Newline, MaxRecord: 65536}
 //
 // rsyslog (newline framing; imuxsock is datagram-only, so use imptcp's
-// unix-socket listener):
+// unix-socket listener; it truncates above maxMessageSize, 8 KiB by
+// default):
 //
 //	module(load="imptcp")
 //	input(type="imptcp" path="/run/app/log.sock" unlink="on")
-//	uds.Config{Path: "/run/app/log.sock", Framing: uds.Newline}
+//	uds.Config{Path: "/run/app/log.sock", Framing: uds.Newline, MaxRecord: 8192}
 //
 // Vector (newline_delimited or length_delimited framing):
 //

@@ -97,3 +97,26 @@ func ExampleConn() {
 	fmt.Println(n, err, len(<-got)) // two 4-byte prefixes + 6 payload bytes
 	// Output: 2 <nil> 14
 }
+
+// What Close could not send stays in the offline ring; Offline hands it to
+// the caller, here to be saved in a file for the next run.
+func ExampleWriter_Offline() {
+	dir, _ := os.MkdirTemp("", "uds-offline")
+	defer os.RemoveAll(dir)
+	w, _ := uds.Open(uds.Config{Path: filepath.Join(dir, "absent.sock"), CloseTimeout: time.Millisecond})
+	w.Write([]byte("first"))
+	w.Write([]byte("second"))
+	fmt.Println(w.Close() != nil) // the daemon never came
+
+	f, _ := os.Create(filepath.Join(dir, "leftovers.log"))
+	for _, rec := range w.Offline().Drain(nil) { // oldest first
+		fmt.Fprintf(f, "%s\n", rec)
+	}
+	f.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, "leftovers.log"))
+	fmt.Print(string(b))
+	// Output:
+	// true
+	// first
+	// second
+}

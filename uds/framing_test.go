@@ -3,6 +3,7 @@ package uds
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -76,4 +77,64 @@ func writeAll(w *Writer, r []byte) error {
 	defer cancel()
 	_, err := w.WriteContext(ctx, r)
 	return err
+}
+
+// TestNewlineFramingKeepsRecordsWhole: rsyslog turned "line1\nline2" into two
+// messages. With Newline framing a record's own trailing newline ends it
+// (slog's lines are not doubled), an inner newline is refused and counted,
+// and AllowNewlines lets it through on purpose.
+func TestNewlineFramingKeepsRecordsWhole(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("AllowNewlines=%v", allow), func(t *testing.T) {
+			path := sockPath(t)
+			d := startDaemon(t, path)
+			w := mustOpen(t, Config{Path: path, Framing: Newline, AllowNewlines: allow})
+			for _, rec := range []string{"a\n", "b", "c\nd", "\n", ""} {
+				_, err := w.Write([]byte(rec))
+				if inner := rec == "c\nd"; inner && !allow {
+					if !errors.Is(err, ErrNewline) {
+						t.Fatalf("Write(%q) = %v; want ErrNewline", rec, err)
+					}
+				} else if err != nil {
+					t.Fatalf("Write(%q) = %v", rec, err)
+				}
+			}
+			flushAndClose(t, w)
+			d.wait()
+			want := "a\nb\n\n\n"
+			if allow {
+				want = "a\nb\nc\nd\n\n\n"
+			}
+			if got := string(bytes.Join(d.data(), nil)); got != want {
+				t.Fatalf("stream %q; want %q", got, want)
+			}
+			if st := w.Stats(); st.DroppedNewline != uint64(map[bool]int{false: 1, true: 0}[allow]) {
+				t.Fatalf("DroppedNewline = %d", st.DroppedNewline)
+			}
+		})
+	}
+}
+
+// TestConfigMaxRecord: a record the daemon would truncate is refused and
+// counted instead.
+func TestConfigMaxRecord(t *testing.T) {
+	w := mustOpen(t, Config{Path: sockPath(t), MaxRecord: 10, CloseTimeout: 10 * time.Millisecond})
+	defer w.Close()
+	if w.MaxRecord() != 10 {
+		t.Fatalf("MaxRecord() = %d; want 10", w.MaxRecord())
+	}
+	if _, err := w.Write(make([]byte, 11)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Write(11 bytes) = %v; want ErrTooLarge", err)
+	}
+	if _, err := w.Write(make([]byte, 10)); err != nil {
+		t.Fatalf("Write(10 bytes) = %v", err)
+	}
+	if st := w.Stats(); st.DroppedTooLarge != 1 || st.Accepted != 1 {
+		t.Fatalf("too large %d, accepted %d", st.DroppedTooLarge, st.Accepted)
+	}
+	w2 := mustOpen(t, Config{Path: sockPath(t), RingBytes: 1024, MaxRecord: 1 << 20, CloseTimeout: 10 * time.Millisecond})
+	defer w2.Close()
+	if w2.MaxRecord() != 1024/2-8 {
+		t.Fatalf("MaxRecord() = %d; want it capped at %d", w2.MaxRecord(), 1024/2-8)
+	}
 }

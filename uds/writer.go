@@ -1,6 +1,7 @@
 package uds
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,6 +28,10 @@ var (
 	// ErrFull is returned by Write when the ring is full and
 	// Config.ErrorOnDrop is set (otherwise the drop is only counted).
 	ErrFull = errors.New("uds: ring full, record dropped")
+	// ErrNewline is returned by Write, with Newline framing, for a record
+	// with a '\n' before its end: the daemon would split it into several
+	// messages (set Config.AllowNewlines to send it anyway).
+	ErrNewline = errors.New("uds: record contains a newline")
 	// ErrOfflineInUse is returned by Open when Config.Offline belongs to
 	// another open Writer.
 	ErrOfflineInUse = errors.New("uds: Config.Offline is in use by another open Writer")
@@ -43,6 +48,7 @@ const sunPathMax = 107
 type Drops struct {
 	Full     uint64 // Write found the ring full
 	TooLarge uint64 // Write got a record above MaxRecord
+	Newline  uint64 // Write got a record with an inner newline (Newline framing)
 	Evicted  uint64 // the offline ring evicted its oldest record
 }
 
@@ -52,6 +58,16 @@ type Config struct {
 	Path string
 	// Framing delimits records on the stream; defaults to Raw.
 	Framing Framing
+	// AllowNewlines lets records with an inner '\n' through with Newline
+	// framing (the daemon then sees several messages). By default Write
+	// refuses them with ErrNewline and counts them (Stats.DroppedNewline).
+	AllowNewlines bool
+	// MaxRecord, when positive, is the largest record Write accepts; larger
+	// ones are refused with ErrTooLarge and counted. Set it to what the
+	// daemon takes whole: rsyslog's imptcp truncates above its
+	// maxMessageSize (8 KiB by default), syslog-ng above log_msg_size
+	// (64 KiB by default). Defaults to, and is capped at, RingBytes/2 - 8.
+	MaxRecord int
 	// RingBytes is the size of the ring producers write into; defaults to
 	// 1 MiB. Memory is bounded in bytes: records take their length plus 8
 	// bytes rounded up to 8, and MaxRecord is RingBytes/2 - 8.
@@ -118,6 +134,8 @@ func (cfg *Config) setDefaults() error {
 		return fmt.Errorf("uds: RingBytes %d out of range [1, 1 GiB] (0 means the default; sizes are rounded up to a power of two, at least 64)", cfg.RingBytes)
 	case cfg.DialTimeout < 0 || cfg.WriteTimeout < 0 || cfg.CloseTimeout < 0 || cfg.ReconnectMin < 0 || cfg.ReconnectMax < 0:
 		return errors.New("uds: negative timeout in Config")
+	case cfg.MaxRecord < 0:
+		return fmt.Errorf("uds: negative MaxRecord %d", cfg.MaxRecord)
 	case cfg.SendBuffer < 0:
 		return fmt.Errorf("uds: negative SendBuffer %d", cfg.SendBuffer)
 	}
@@ -183,6 +201,7 @@ type Stats struct {
 	Writevs         uint64 // writev system calls
 	DroppedFull     uint64 // Write found the ring full
 	DroppedTooLarge uint64 // Write got a record above MaxRecord
+	DroppedNewline  uint64 // Write got a record with an inner newline (Newline framing)
 	DroppedClosed   uint64 // Write after Close
 	Evicted         uint64 // records evicted from the offline ring (since Open)
 	Buffered        uint64 // records in the offline ring
@@ -225,6 +244,8 @@ type Writer struct {
 
 	// Producer-side counters (touched only when a record is refused).
 	droppedFull, droppedLarge, droppedClosed atomic.Uint64
+	droppedNewline                           atomic.Uint64
+	maxRecord                                int // effective MaxRecord
 	// Consumer-side counters.
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
@@ -271,6 +292,10 @@ func Open(cfg Config) (*Writer, error) {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	w.maxRecord = w.ring.MaxRecord()
+	if cfg.MaxRecord > 0 {
+		w.maxRecord = min(cfg.MaxRecord, w.maxRecord)
+	}
 	w.preloaded = uint64(w.off.Len())
 	w.dropBase = w.off.Dropped()
 	w.buffered.Store(w.preloaded)
@@ -302,7 +327,13 @@ func probe(cfg Config) (*net.UnixConn, error) {
 }
 
 // MaxRecord returns the largest record Write accepts.
-func (w *Writer) MaxRecord() int { return w.ring.MaxRecord() }
+func (w *Writer) MaxRecord() int { return w.maxRecord }
+
+// Offline returns the offline ring: Config.Offline, or the one Open made.
+// It belongs to the Writer until Close returns; after that it holds, oldest
+// first, what could not be sent, for the caller to keep (a file, the next
+// Writer's Config.Offline).
+func (w *Writer) Offline() *offline.Ring[[]byte] { return w.off }
 
 // Write copies p into the ring as one record and returns len(p). It never
 // blocks, makes no syscall, takes no lock and allocates nothing. When the
@@ -344,9 +375,13 @@ func (w *Writer) admit(p []byte) error {
 		w.droppedClosed.Add(1)
 		return ErrClosed
 	}
-	if len(p) > w.ring.MaxRecord() {
+	if len(p) > w.maxRecord {
 		w.droppedLarge.Add(1)
-		return fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.ring.MaxRecord())
+		return fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.maxRecord)
+	}
+	if w.cfg.Framing == Newline && !w.cfg.AllowNewlines && len(p) > 1 && bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
+		w.droppedNewline.Add(1)
+		return ErrNewline
 	}
 	return nil
 }
@@ -460,6 +495,7 @@ func (w *Writer) Stats() Stats {
 		Writevs:         w.writevs.Load(),
 		DroppedFull:     w.droppedFull.Load(),
 		DroppedTooLarge: w.droppedLarge.Load(),
+		DroppedNewline:  w.droppedNewline.Load(),
 		DroppedClosed:   w.droppedClosed.Load(),
 		Evicted:         w.evicted.Load(),
 		Buffered:        w.buffered.Load(),
