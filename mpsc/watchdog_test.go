@@ -2,7 +2,6 @@ package mpsc
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync/atomic"
@@ -79,16 +78,11 @@ func TestWatchdogByteRing(t *testing.T) {
 				r := NewByteRing(4096)
 				var consumed atomic.Uint64
 				order := watchdog.NewOrder(producers)
-				bufs := make([][]byte, producers)
-				for p := range bufs {
-					bufs[p] = make([]byte, 128)
-				}
+				bufs := watchdog.Buffers(producers)
 				watchdog.Stress{
 					Producers: producers, Mode: mode, Order: order,
 					Push: func(ctx context.Context, p int, seq uint64) bool {
-						b := bufs[p][:10+int(seq%100)] // 10..109 bytes
-						binary.LittleEndian.PutUint16(b, uint16(p))
-						binary.LittleEndian.PutUint64(b[2:], seq)
+						b := watchdog.Record(bufs[p], p, seq)
 						if mode == watchdog.Blocking {
 							return pushRetry(ctx, func() bool { return r.TryWrite(b) })
 						}
@@ -99,11 +93,11 @@ func TestWatchdogByteRing(t *testing.T) {
 						for {
 							n := r.Peek(recs)
 							for _, b := range recs[:n] {
-								seq := binary.LittleEndian.Uint64(b[2:])
-								if want := 10 + int(seq%100); len(b) != want {
-									return fmt.Errorf("record seq %d has %d bytes; want %d", seq, len(b), want)
+								p, seq, err := watchdog.ParseRecord(b)
+								if err != nil {
+									return err
 								}
-								order.See(int(binary.LittleEndian.Uint16(b)), seq)
+								order.See(p, seq)
 							}
 							r.Release(n)
 							consumed.Add(uint64(n))

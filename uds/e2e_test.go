@@ -127,33 +127,15 @@ func TestSyslogNGRestarts(t *testing.T) {
 		ReconnectMin: 5 * time.Millisecond, ReconnectMax: 50 * time.Millisecond, CloseTimeout: 10 * time.Second})
 	type prodLog struct{ accepted, dropped []int }
 	logs := make([]prodLog, producers)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for p := range producers {
-		wg.Go(func() {
-			buf := make([]byte, recSize)
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_, err := w.Write(seqRec(buf, p, i, recSize))
-				switch {
-				case err == nil:
-					logs[p].accepted = append(logs[p].accepted, i)
-				case errors.Is(err, ErrFull):
-					logs[p].dropped = append(logs[p].dropped, i)
-				default:
-					t.Errorf("Write: %v", err)
-					return
-				}
-				if i%32 == 0 {
-					time.Sleep(time.Millisecond) // ~30k records/s per producer
-				}
-			}
-		})
-	}
+	// ~30k records/s per producer; a refused record is not retried.
+	stop, wg := seqProducers(t, w, producers, recSize, 32, func(p, i int, accepted bool) int {
+		if accepted {
+			logs[p].accepted = append(logs[p].accepted, i)
+		} else {
+			logs[p].dropped = append(logs[p].dropped, i)
+		}
+		return i + 1
+	})
 	const restarts = 6
 	for r := range restarts {
 		time.Sleep(150 * time.Millisecond)
@@ -168,17 +150,7 @@ func TestSyslogNGRestarts(t *testing.T) {
 		waitFor(t, "the writer to reconnect", 20*time.Second, func() bool { return w.Stats().Connects > before })
 	}
 	time.Sleep(100 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	flushAndClose(t, w)
-	sng.stop(syscall.SIGTERM) // flushes the destination file
-
-	out, err := os.ReadFile(filepath.Join(dir, "out.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := w.Stats()
-	checkConservation(t, st)
+	out, st := sng.finish(w, stop, wg)
 	// Parse: whole records are recSize bytes; a torn copy is shorter and
 	// must be followed later by the same record whole.
 	last := make([]int, producers)
@@ -234,6 +206,53 @@ func TestSyslogNGRestarts(t *testing.T) {
 	}
 	t.Logf("accepted %d, received %d, dropped(full) %d, evicted %d, lost at stops %d (bound %d), torn %d, connects %d, writevs %d",
 		accepted, len(received), dropped, st.Evicted, lost, restarts*perStop, torn, st.Connects, st.Writevs)
+}
+
+// finish stops the producers, flushes and closes w, stops syslog-ng (which
+// flushes its file) and returns what it wrote and w's checked Stats.
+func (s *syslogNG) finish(w *Writer, stop chan struct{}, wg *sync.WaitGroup) ([]byte, Stats) {
+	s.t.Helper()
+	close(stop)
+	wg.Wait()
+	flushAndClose(s.t, w)
+	s.stop(syscall.SIGTERM)
+	out, err := os.ReadFile(filepath.Join(s.dir, "out.log"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	st := w.Stats()
+	checkConservation(s.t, st)
+	return out, st
+}
+
+// seqProducers starts producers writing seqRec records until stop is
+// closed, sleeping 1 ms every `every` records. next is told whether record i
+// was accepted (false: ErrFull) and returns the number to write next.
+func seqProducers(t *testing.T, w *Writer, producers, recSize, every int, next func(p, i int, accepted bool) int) (chan struct{}, *sync.WaitGroup) {
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			buf := make([]byte, recSize)
+			for i, n := 0, 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				_, err := w.Write(seqRec(buf, p, i, recSize))
+				if err != nil && !errors.Is(err, ErrFull) {
+					t.Errorf("Write: %v", err)
+					return
+				}
+				i = next(p, i, err == nil)
+				if n%every == 0 {
+					time.Sleep(time.Millisecond)
+				}
+			}
+		})
+	}
+	return stop, &wg
 }
 
 // netcat runs `nc.openbsd -dlkU path` writing everything it receives to a
@@ -331,56 +350,22 @@ func TestSyslogNGPaused(t *testing.T) {
 		WriteTimeout: 200 * time.Millisecond}) // far shorter than the pause
 	accepted := make([]int, producers)
 	var dropped atomic.Int64
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for p := range producers {
-		wg.Go(func() {
-			buf := make([]byte, recSize)
-			for i := 0; ; {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				_, err := w.Write(seqRec(buf, p, i, recSize))
-				switch {
-				case err == nil:
-					i++
-					accepted[p] = i
-				case errors.Is(err, ErrFull):
-					dropped.Add(1) // retried with the same number: no gap
-				default:
-					t.Errorf("Write: %v", err)
-					return
-				}
-				if i%10 == 0 {
-					time.Sleep(time.Millisecond) // ~10k records/s per producer
-				}
-			}
-		})
-	}
+	// ~10k records/s per producer; a refused record is retried with the
+	// same number, so the numbers have no gaps.
+	stop, wg := seqProducers(t, w, producers, recSize, 10, func(p, i int, ok bool) int {
+		if !ok {
+			dropped.Add(1)
+			return i
+		}
+		accepted[p] = i + 1
+		return i + 1
+	})
 	time.Sleep(500 * time.Millisecond)
 	sng.cmd.Process.Signal(syscall.SIGSTOP)
 	time.Sleep(2 * time.Second)
 	sng.cmd.Process.Signal(syscall.SIGCONT)
 	time.Sleep(500 * time.Millisecond)
-	close(stop)
-	wg.Wait()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := w.Flush(ctx); err != nil {
-		t.Fatalf("Flush: %v", err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	sng.stop(syscall.SIGTERM) // flushes the destination file
-	out, err := os.ReadFile(filepath.Join(dir, "out.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := w.Stats()
-	checkConservation(t, st)
+	out, st := sng.finish(w, stop, wg)
 	next := make([]int, producers)
 	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 		var p, i int

@@ -43,7 +43,7 @@ func TestWatchdog(t *testing.T) {
 							return
 						}
 						n := binary.BigEndian.Uint32(hdr[:])
-						if n < 10 || n > uint32(len(rec)) {
+						if n > uint32(len(rec)) {
 							readerDone <- fmt.Errorf("frame of %d bytes", n)
 							return
 						}
@@ -51,21 +51,21 @@ func TestWatchdog(t *testing.T) {
 							readerDone <- err
 							return
 						}
-						order.See(int(binary.LittleEndian.Uint16(rec)), binary.LittleEndian.Uint64(rec[2:]))
+						p, seq, err := watchdog.ParseRecord(rec[:n])
+						if err != nil {
+							readerDone <- err
+							return
+						}
+						order.See(p, seq)
 						got.Add(1)
 					}
 				}()
 				w := mustOpen(t, Config{Path: path, Framing: LengthPrefix, RingBytes: 4096, ErrorOnDrop: true})
-				bufs := make([][]byte, producers)
-				for p := range bufs {
-					bufs[p] = make([]byte, 128)
-				}
+				bufs := watchdog.Buffers(producers)
 				watchdog.Stress{
 					Producers: producers, Mode: mode, Order: order,
 					Push: func(ctx context.Context, p int, seq uint64) bool {
-						b := bufs[p][:10+int(seq%100)]
-						binary.LittleEndian.PutUint16(b, uint16(p))
-						binary.LittleEndian.PutUint64(b[2:], seq)
+						b := watchdog.Record(bufs[p], p, seq)
 						if mode == watchdog.Blocking {
 							_, err := w.WriteContext(ctx, b)
 							return err == nil

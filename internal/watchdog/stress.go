@@ -2,6 +2,7 @@ package watchdog
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -235,4 +236,35 @@ func (o *Order) Err() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.err
+}
+
+// Buffers returns a Record buffer per producer.
+func Buffers(producers int) [][]byte {
+	b := make([][]byte, producers)
+	for p := range b {
+		b[p] = make([]byte, 128)
+	}
+	return b
+}
+
+// Record fills buf with producer p's record seq for the byte paths: 2 bytes
+// of producer, 8 of sequence, padded to a length that varies with seq
+// (10..109 bytes). buf must hold 109 bytes.
+func Record(buf []byte, p int, seq uint64) []byte {
+	b := buf[:10+int(seq%100)]
+	binary.LittleEndian.PutUint16(b, uint16(p))
+	binary.LittleEndian.PutUint64(b[2:], seq)
+	return b
+}
+
+// ParseRecord reverses Record, checking the length.
+func ParseRecord(b []byte) (p int, seq uint64, err error) {
+	if len(b) < 10 {
+		return 0, 0, fmt.Errorf("record of %d bytes", len(b))
+	}
+	p, seq = int(binary.LittleEndian.Uint16(b)), binary.LittleEndian.Uint64(b[2:])
+	if want := 10 + int(seq%100); len(b) != want {
+		return p, seq, fmt.Errorf("record seq %d has %d bytes; want %d", seq, len(b), want)
+	}
+	return p, seq, nil
 }
