@@ -17,4 +17,7 @@
 //
 // TestEquivalence checks that every compared implementation delivers the
 // same records, so a comparison never measures a broken peer.
+//
+// It also holds the runnable examples that need those libraries (zap and
+// zerolog logging through uds.Writer), for the same reason.
 package benchmarks
