@@ -1,13 +1,13 @@
 module github.com/ringsink/ringsink
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/loov/hrtime v1.0.3
 	go.uber.org/goleak v1.3.0
 )
 
-require golang.org/x/sys v0.49.0
+require golang.org/x/sys v0.47.0
 
 require (
 	github.com/stretchr/testify v1.12.1

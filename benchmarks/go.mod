@@ -1,6 +1,6 @@
 module github.com/ringsink/ringsink/benchmarks
 
-go 1.26.0
+go 1.25.0
 
 replace github.com/ringsink/ringsink => ../
 
@@ -17,5 +17,5 @@ require (
 	github.com/mattn/go-colorable v0.1.14 // indirect
 	github.com/mattn/go-isatty v0.0.20 // indirect
 	go.uber.org/multierr v1.10.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )

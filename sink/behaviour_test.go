@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -125,31 +124,6 @@ func TestBatchingByInterval(t *testing.T) {
 	require.Eventually(t, func() bool { return d.count.Load() == 3 }, 10*time.Second, time.Millisecond)
 	require.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond, "written before the interval expired")
 	require.Equal(t, []int{3}, d.batchSizes())
-}
-
-// TestIdleSinkUsesNoCPU: 50 idle sinks (consumers parked, no timers) must
-// not burn CPU. A polling consumer at even 1 kHz would show up here.
-func TestIdleSinkUsesNoCPU(t *testing.T) {
-	var sinks []*Sink[uint32]
-	for range 50 {
-		s := New[uint32](&countingDrain{}, Config{FlushInterval: time.Millisecond})
-		require.NoError(t, s.TryPush(1)) // one batch, then idle
-		sinks = append(sinks, s)
-	}
-	time.Sleep(50 * time.Millisecond) // let them write and park
-	before := cpuTime(t)
-	time.Sleep(500 * time.Millisecond)
-	used := cpuTime(t) - before
-	for _, s := range sinks {
-		closeSink(t, s)
-	}
-	require.Less(t, used, 100*time.Millisecond, "50 idle sinks used %v of CPU in 500ms", used)
-}
-
-func cpuTime(t *testing.T) time.Duration {
-	var ru syscall.Rusage
-	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func TestPushWaitsForRoomAndHonoursContext(t *testing.T) {

@@ -8,9 +8,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // Framing says how records are delimited on the stream. It is applied with
@@ -74,7 +71,7 @@ type Conn struct {
 	timeout time.Duration
 	limit   *atomic.Int64 // if set and non-zero: no write deadline later than this (unix ns); the Writer's Close sets it
 
-	iov   []unix.Iovec    // reused iovec array, maxIov entries
+	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
 
 	// State of the WriteRecords call in progress, read by writeFn.
@@ -120,8 +117,9 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 		uc.Close()
 		return nil, err
 	}
-	c := &Conn{uc: uc, rc: rc, framing: framing, timeout: timeout, iov: make([]unix.Iovec, maxIov)}
-	c.writeFn = c.write // one method value for the Conn's life: no allocation per call
+	c := &Conn{uc: uc, rc: rc, framing: framing, timeout: timeout}
+	c.vec.init()
+	c.writeFn = c.write // one method value for the Conn's life: no allocation per call (unix)
 	return c, nil
 }
 
@@ -146,7 +144,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		return 0, err
 	}
 	c.recs, c.done, c.off, c.err = recs, 0, off, nil
-	err := c.rc.Write(c.writeFn)
+	err := c.writeAll()
 	n := c.done
 	if err == nil {
 		err = c.err
@@ -183,48 +181,13 @@ func (c *Conn) setDeadline() error {
 	return nil
 }
 
-// write is the RawConn callback: it issues writev calls until every record
-// is written (true), the socket would block (false: the poller waits for
-// room or the deadline), or an error occurs (true, with c.err set).
-func (c *Conn) write(fd uintptr) bool {
-	for c.done < len(c.recs) {
-		n := c.fill()
-		if n == 0 { // only empty raw records left
-			c.advance(0)
-			continue
-		}
-		// RawSyscall: the socket is non-blocking (the runtime poller set
-		// O_NONBLOCK), so writev never blocks here; a full socket returns
-		// EAGAIN and we wait in the poller. A plain Syscall would hand the
-		// processor away for the call and, with producers busy on every core,
-		// the consumer would wait a scheduler quantum to get it back after
-		// each writev (docs/design.md, "Overload").
-		w, _, errno := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.iov[0])), uintptr(n))
-		switch errno {
-		case 0:
-			c.writevs++
-			c.bytes += uint64(w)
-			c.advance(int(w))
-		case unix.EINTR:
-		case unix.EAGAIN:
-			return false
-		default:
-			c.writevs++
-			c.err = errno
-			return true
-		}
-	}
-	return true
-}
-
 // fill builds iovecs for the unwritten part of recs, starting off bytes into
 // recs[done]'s frame, and returns how many it built.
 func (c *Conn) fill() int {
 	n := 0
 	add := func(b []byte) {
 		if len(b) > 0 {
-			c.iov[n].Base = &b[0]
-			c.iov[n].SetLen(len(b))
+			c.vec.set(n, b)
 			n++
 		}
 	}

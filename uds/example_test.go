@@ -3,6 +3,7 @@ package uds_test
 import (
 	"bufio"
 	"context"
+	"expvar"
 	"fmt"
 	"io"
 	"log/slog"
@@ -119,4 +120,19 @@ func ExampleWriter_Offline() {
 	// true
 	// first
 	// second
+}
+
+// Stats is a plain struct: publish it with expvar (or any metrics library)
+// through a func, so it is read only when scraped. The examples module has
+// a Prometheus collector.
+func ExampleWriter_Stats() {
+	dir, _ := os.MkdirTemp("", "uds-stats")
+	defer os.RemoveAll(dir)
+	w, _ := uds.Open(uds.Config{Path: filepath.Join(dir, "absent.sock"), CloseTimeout: time.Millisecond})
+	expvar.Publish("example_uds", expvar.Func(func() any { return w.Stats() }))
+	w.Write([]byte("waiting for the daemon"))
+	w.Close()
+	st := w.Stats()
+	fmt.Println(st.Accepted, st.Buffered, st.Connected)
+	// Output: 1 1 false
 }

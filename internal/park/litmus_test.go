@@ -19,7 +19,7 @@ import (
 
 // releaseStores reports whether relstore.Store is a plain MOV here (amd64
 // without -race): the build in which the old protocols can fail.
-var releaseStores = runtime.GOARCH == "amd64" && !raceEnabled
+var releaseStores = relstore.Release
 
 // litmusBudget bounds each litmus test: it runs batches of rounds for at
 // least the minimum, and stops as soon as it has also seen the evidence that

@@ -1,8 +1,12 @@
-//go:build amd64 && !race
+//go:build amd64 && !race && !ringsink_portable
 
 package relstore
 
 import "sync/atomic"
+
+// Release reports that Store is a plain MOV (a release store) in this build:
+// the build in which a missing store→load fence can show.
+const Release = true
 
 // Store publishes v and every write before it (release). One writer only.
 func (u *Uint64) Store(v uint64) { storeRel(&u.v, v) }

@@ -1,8 +1,13 @@
-//go:build !amd64 || race
+//go:build !amd64 || race || ringsink_portable
 
 package relstore
 
 import "sync/atomic"
+
+// Release reports that Store is a plain MOV (a release store) in this build;
+// here every Store is sequentially consistent. The ringsink_portable build
+// tag selects this file on amd64 too, so CI tests the fallback.
+const Release = false
 
 // Store publishes v and every write before it. One writer only.
 func (u *Uint64) Store(v uint64) { atomic.StoreUint64(&u.v, v) }

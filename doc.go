@@ -1,0 +1,27 @@
+// Package ringsink is the landing page of the ringsink module: non-blocking
+// record pipelines for latency-sensitive Go services. A producer on a hot
+// path hands a record over in tens of nanoseconds, with no lock, syscall or
+// allocation, and one background goroutine delivers it. This package holds
+// no code; the packages are:
+//
+//   - [github.com/ringsink/ringsink/uds]: Writer, a non-blocking io.Writer
+//     that delivers records to a local daemon over a Unix stream socket
+//     (writev batches, an offline ring while the daemon is away, reconnect,
+//     Flush, Close), and Conn, one connection with complete-record
+//     accounting.
+//   - [github.com/ringsink/ringsink/sink]: Sink, a generic background sink
+//     that batches typed records into any Drain, with flush barriers and a
+//     bounded Close.
+//   - [github.com/ringsink/ringsink/mpsc]: bounded lock-free rings for many
+//     producers and one consumer (Ring, and ByteRing for variable-length
+//     byte records read in place), with a consumer that parks for free.
+//   - [github.com/ringsink/ringsink/spsc]: a bounded lock-free ring for one
+//     producer and one consumer, with batch push and pop.
+//   - [github.com/ringsink/ringsink/offline]: a bounded FIFO that evicts its
+//     oldest entry when full.
+//
+// Linux (amd64, arm64) is the first-class platform. The module builds on
+// darwin, the BSDs and Windows; uds uses writev where the platform is Unix,
+// and a portable vectored write (net.Buffers) elsewhere. Go 1.25 and later.
+// Licensed under the Apache License 2.0.
+package ringsink

@@ -1,0 +1,39 @@
+//go:build !unix || ringsink_portable
+
+package uds
+
+import "net"
+
+// vectors is the buffer list one vectored write takes. Off Unix (Windows
+// has AF_UNIX stream sockets since Windows 10) there is no writev: the
+// portable path hands the list to net.Buffers, which writes it buffer by
+// buffer through the runtime poller, with the same accounting of complete
+// records.
+type vectors struct{ bufs, tmp net.Buffers }
+
+func (v *vectors) init()               { v.bufs = make(net.Buffers, maxIov) }
+func (v *vectors) set(i int, b []byte) { v.bufs[i] = b }
+
+// writeAll writes every record, or stops at the deadline or an error.
+func (c *Conn) writeAll() error {
+	for c.done < len(c.recs) {
+		n := c.fill()
+		if n == 0 { // only empty raw records left
+			c.advance(0)
+			continue
+		}
+		c.vec.tmp = append(c.vec.tmp[:0], c.vec.bufs[:n]...) // WriteTo consumes its list
+		w, err := c.vec.tmp.WriteTo(c.uc)
+		c.writevs++
+		c.bytes += uint64(w)
+		c.advance(int(w))
+		clear(c.vec.bufs[:n])
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write is not used off Unix.
+func (c *Conn) write(uintptr) bool { return true }

@@ -1,0 +1,53 @@
+//go:build unix && !ringsink_portable
+
+package uds
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// vectors is the iovec array one writev takes.
+type vectors struct{ iov []unix.Iovec }
+
+func (v *vectors) init()               { v.iov = make([]unix.Iovec, maxIov) }
+func (v *vectors) set(i int, b []byte) { v.iov[i].Base = &b[0]; v.iov[i].SetLen(len(b)) }
+
+// writeAll runs writev through the runtime poller until every record is
+// written, the write deadline passes, or the socket fails.
+func (c *Conn) writeAll() error { return c.rc.Write(c.writeFn) }
+
+// write is the RawConn callback: it issues writev calls until every record
+// is written (true), the socket would block (false: the poller waits for
+// room or the deadline), or an error occurs (true, with c.err set).
+func (c *Conn) write(fd uintptr) bool {
+	for c.done < len(c.recs) {
+		n := c.fill()
+		if n == 0 { // only empty raw records left
+			c.advance(0)
+			continue
+		}
+		// RawSyscall: the socket is non-blocking (the runtime poller set
+		// O_NONBLOCK), so writev never blocks here; a full socket returns
+		// EAGAIN and we wait in the poller. A plain Syscall would hand the
+		// processor away for the call and, with producers busy on every core,
+		// the consumer would wait a scheduler quantum to get it back after
+		// each writev (docs/design.md, "Overload").
+		w, _, errno := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.vec.iov[0])), uintptr(n))
+		switch errno {
+		case 0:
+			c.writevs++
+			c.bytes += uint64(w)
+			c.advance(int(w))
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			c.writevs++
+			c.err = errno
+			return true
+		}
+	}
+	return true
+}
