@@ -11,7 +11,7 @@ import (
 // reads Stats only when scraped; counters keep the Writer's monotonic
 // values and are named with _total, gauges are the current state.
 type WriterCollector struct {
-	w       *uds.Writer
+	w                                                                     *uds.Writer
 	written, writtenBytes, dropped, stalls, connects, dialErrs, writeErrs *prometheus.Desc
 	buffered, pending, connected                                          *prometheus.Desc
 }
