@@ -31,6 +31,7 @@ type consumer struct {
 	timer    *time.Timer
 	noticed  Drops // drop counts already reported by a notice
 	offBytes int   // payload bytes held in the offline ring
+	foreign  int   // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
 }
 
 func (w *Writer) run(first *net.UnixConn) {
@@ -44,7 +45,8 @@ func (w *Writer) run(first *net.UnixConn) {
 	}
 	c.timer.Stop()
 	defer close(w.done)
-	defer offlineInUse.Delete(w.off)    // before done: a Writer opened after Close returned may take it
+	defer offlineInUse.Delete(w.off) // before done: a Writer opened after Close returned may take it
+	c.foreign = w.off.Len()
 	held := make([][]byte, w.off.Len()) // records the caller preloaded
 	for _, rec := range held[:w.off.Peek(held)] {
 		c.offBytes += len(rec)
@@ -59,7 +61,7 @@ func (w *Writer) run(first *net.UnixConn) {
 			return
 		}
 		if c.conn == nil && !time.Now().Before(c.retry) {
-			c.connect(context.Background())
+			c.connect(w.dialCtx)
 		}
 		progressed := false
 		if c.conn != nil {
@@ -187,9 +189,10 @@ func ptr[T any](v T) *T { return &v }
 func (c *consumer) send() bool {
 	w := c.w
 	if c.notice == nil && c.torn == 0 && w.cfg.DropNotice != nil {
-		if d := c.drops(); d != (Drops{}) {
+		t := c.totals() // once: drops counted while DropNotice runs go in the next notice
+		if d := t.since(c.noticed); d != (Drops{}) {
 			c.notice = w.cfg.DropNotice(d)
-			c.noticed = c.totals()
+			c.noticed = t
 		}
 	}
 	if c.notice != nil {
@@ -276,8 +279,31 @@ func (c *consumer) spillRoom() {
 		k++
 	}
 	clear(c.batch[:n])
-	c.release(k)
+	// Buffered before the release: Flush's fast path reads the ring's
+	// release count, then Buffered, and must never see both unchanged.
 	w.buffered.Store(uint64(w.off.Len()))
+	c.release(k)
+}
+
+// evictBulk, at the end of shutdown, drops up front what spilling the byte
+// ring would copy into the offline ring only to evict it again: when the
+// ring holds at least the offline ring's capacity, the offline records and
+// the oldest ring records beyond that capacity are evicted (counted) without
+// a copy, so Close does not overrun its deadline by copying a large ring.
+func (c *consumer) evictBulk() {
+	w := c.w
+	extra := w.ring.Pending() - w.off.Cap()
+	if extra <= 0 {
+		return
+	}
+	for w.off.Len() > 0 {
+		v, _ := w.off.Pop()
+		c.evict(v)
+	}
+	n := w.ring.Release(extra) // only published records; the spill takes the rest
+	w.evicted.Add(uint64(n))
+	w.sent.Add(uint64(n))
+	w.buffered.Store(0)
 }
 
 // trimOffline evicts the oldest offline records while the ring holds more
@@ -309,7 +335,14 @@ func (c *consumer) buffer(n int) []byte {
 	return make([]byte, 0, max(n, 256))
 }
 
+// recycle keeps the buffer of a record that left the head of the offline
+// ring for reuse, unless the caller preloaded it (it may alias the caller's
+// memory: a slice of a file they read, say).
 func (c *consumer) recycle(b []byte) {
+	if c.foreign > 0 {
+		c.foreign--
+		return
+	}
 	if cap(b) > 0 && len(c.free) < c.w.off.Cap() {
 		c.free = append(c.free, b[:0])
 	}
@@ -321,11 +354,10 @@ func (c *consumer) totals() Drops {
 	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(), Evicted: w.evicted.Load()}
 }
 
-// drops are the drop counts since the last notice.
-func (c *consumer) drops() Drops {
-	t := c.totals()
-	return Drops{Full: t.Full - c.noticed.Full, TooLarge: t.TooLarge - c.noticed.TooLarge,
-		Newline: t.Newline - c.noticed.Newline, Evicted: t.Evicted - c.noticed.Evicted}
+// since returns the counts in t that are not in before.
+func (t Drops) since(before Drops) Drops {
+	return Drops{Full: t.Full - before.Full, TooLarge: t.TooLarge - before.TooLarge,
+		Newline: t.Newline - before.Newline, Evicted: t.Evicted - before.Evicted}
 }
 
 // answerFlushes replies nil to every Flush whose records have all reached
@@ -381,6 +413,7 @@ func (c *consumer) shutdown() {
 			time.Sleep(10 * time.Microsecond) // a producer is between claim and publish
 		}
 	}
+	c.evictBulk()
 	for c.spill() {
 	}
 	if c.conn != nil {

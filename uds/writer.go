@@ -85,8 +85,9 @@ type Config struct {
 	OfflineBytes int
 	// DialTimeout bounds each connection attempt; defaults to 1 s.
 	DialTimeout time.Duration
-	// WriteTimeout bounds each wait of a writev that the daemon does not
-	// drain (a slow, stopped or paused daemon); defaults to 50 ms. On expiry
+	// WriteTimeout bounds each vectored write of up to 1024 records that
+	// the daemon does not drain in time (a slow, stopped or paused daemon);
+	// defaults to 50 ms, at least 1 ms. On expiry
 	// the connection is kept, because a second connection would let the
 	// daemon read newer records before the ones still queued on the first
 	// (it reads both once it resumes). The consumer moves the records
@@ -134,6 +135,8 @@ func (cfg *Config) setDefaults() error {
 		return fmt.Errorf("uds: RingBytes %d out of range [1, 1 GiB] (0 means the default; sizes are rounded up to a power of two, at least 64)", cfg.RingBytes)
 	case cfg.DialTimeout < 0 || cfg.WriteTimeout < 0 || cfg.CloseTimeout < 0 || cfg.ReconnectMin < 0 || cfg.ReconnectMax < 0:
 		return errors.New("uds: negative timeout in Config")
+	case cfg.WriteTimeout > 0 && cfg.WriteTimeout < time.Millisecond:
+		return fmt.Errorf("uds: WriteTimeout %v is below 1 ms: no writev could finish in it", cfg.WriteTimeout)
 	case cfg.MaxRecord < 0:
 		return fmt.Errorf("uds: negative MaxRecord %d", cfg.MaxRecord)
 	case cfg.SendBuffer < 0:
@@ -231,10 +234,12 @@ type Writer struct {
 	ring *mpsc.ByteRing
 	off  *offline.Ring[[]byte]
 
-	closed atomic.Bool
-	stop   chan struct{} // closed by the first Close
-	done   chan struct{} // closed when the consumer has exited
-	room   park.Room     // WriteContext calls waiting for space
+	closed  atomic.Bool
+	stop    chan struct{}   // closed by the first Close
+	dialCtx context.Context // the run loop's dials; cancelled by Close
+	closing context.CancelFunc
+	done    chan struct{} // closed when the consumer has exited
+	room    park.Room     // WriteContext calls waiting for space
 
 	mu       sync.Mutex
 	flushes  []flushReq // guarded by mu
@@ -273,17 +278,15 @@ func Open(cfg Config) (*Writer, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
-	first, err := probe(cfg)
-	if err != nil {
-		return nil, err
-	}
 	// One consumer owns an offline ring: two Writers pushing into one
 	// would race (it is not safe for concurrent use).
 	if _, taken := offlineInUse.LoadOrStore(cfg.Offline, struct{}{}); taken {
-		if first != nil {
-			first.Close()
-		}
 		return nil, ErrOfflineInUse
+	}
+	first, err := probe(cfg)
+	if err != nil {
+		offlineInUse.Delete(cfg.Offline)
+		return nil, err
 	}
 	w := &Writer{
 		cfg:  cfg,
@@ -292,6 +295,7 @@ func Open(cfg Config) (*Writer, error) {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	w.dialCtx, w.closing = context.WithCancel(context.Background())
 	w.maxRecord = w.ring.MaxRecord()
 	if cfg.MaxRecord > 0 {
 		w.maxRecord = min(cfg.MaxRecord, w.maxRecord)
@@ -460,14 +464,17 @@ func (w *Writer) Sync() error {
 // ring (Config.Offline), oldest first, and Close says how many. Close is
 // idempotent: later calls wait for the same shutdown and return its result.
 func (w *Writer) Close() error {
-	if !w.closed.Swap(true) {
-		deadline := time.Now().Add(w.cfg.CloseTimeout)
-		w.closeBy.Store(deadline.UnixNano())
+	// The first Close publishes its deadline before it sets closed, so the
+	// consumer, which reads the deadline after seeing closed, always has it.
+	deadline := time.Now().Add(w.cfg.CloseTimeout)
+	if w.closeBy.CompareAndSwap(0, deadline.UnixNano()) {
 		// A writev blocked on a daemon that does not read returns by the
 		// deadline (Conn.setDeadline never sets a later one from now on).
 		if c := w.live.Load(); c != nil {
 			c.uc.SetWriteDeadline(deadline)
 		}
+		w.closed.Store(true)
+		w.closing() // a dial in progress gives up
 		close(w.stop)
 		w.ring.Wake()
 	}

@@ -11,7 +11,7 @@ import "net"
 // records.
 type vectors struct{ bufs, tmp net.Buffers }
 
-func (v *vectors) init()               { v.bufs = make(net.Buffers, maxIov) }
+func (v *vectors) init()               { v.bufs, v.tmp = make(net.Buffers, maxIov), make(net.Buffers, maxIov) }
 func (v *vectors) set(i int, b []byte) { v.bufs[i] = b }
 
 // writeAll writes every record, or stops at the deadline or an error.
@@ -22,8 +22,9 @@ func (c *Conn) writeAll() error {
 			c.advance(0)
 			continue
 		}
-		c.vec.tmp = append(c.vec.tmp[:0], c.vec.bufs[:n]...) // WriteTo consumes its list
-		w, err := c.vec.tmp.WriteTo(c.uc)
+		tmp := c.vec.tmp[:n] // WriteTo consumes its list: a copy, on a fixed array
+		copy(tmp, c.vec.bufs[:n])
+		w, err := tmp.WriteTo(c.uc)
 		c.writevs++
 		c.bytes += uint64(w)
 		c.advance(int(w))
