@@ -8,12 +8,13 @@
 // about a minute:
 //
 //	go run ./cmd/latbench
-//	go run ./cmd/latbench -scenarios rings -producers 1,4 -dur 2s -json
+//	go run ./cmd/latbench -scenarios spsc,mpsc -producers 1,4 -dur 2s -json
 //	go run ./cmd/latbench -svg docs/latency.svg
 package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -92,6 +93,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	jsonOut := fs.Bool("json", false, "print JSON instead of a table")
 	svg := fs.String("svg", "", "write a latency percentile plot to this SVG file")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // -h printed the usage: not a failure
+		}
 		return err
 	}
 	o := options{size: *size, dur: *dur, jsonOut: *jsonOut, svg: *svg}
@@ -123,7 +127,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 		runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), c.name(), o.size, o.dur)
 	var results []result
 	for _, s := range chosen {
-		rs, err := runScenario(c, s, o, stderr)
+		progress := io.Discard // the \r progress line only on a terminal
+		if f, ok := stderr.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				progress = stderr
+			}
+		}
+		rs, err := runScenario(c, s, o, progress)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
