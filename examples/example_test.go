@@ -42,6 +42,7 @@ ringsink_uds_dropped_records_total{daemon="syslog",reason="evicted"} 0
 ringsink_uds_dropped_records_total{daemon="syslog",reason="full"} 0
 ringsink_uds_dropped_records_total{daemon="syslog",reason="newline"} 0
 ringsink_uds_dropped_records_total{daemon="syslog",reason="too_large"} 1
+ringsink_uds_dropped_records_total{daemon="syslog",reason="unsendable"} 0
 # HELP ringsink_uds_buffered_records Records in the offline ring.
 # TYPE ringsink_uds_buffered_records gauge
 ringsink_uds_buffered_records{daemon="syslog"} 1
@@ -56,5 +57,5 @@ ringsink_sink_delivered_messages_total{sink="audit"} 1
 	fmt.Println(n, "metrics")
 	// Output:
 	// <nil>
-	// 23 metrics
+	// 24 metrics
 }

@@ -59,6 +59,7 @@ func (c *WriterCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.dropped, st.DroppedFull, "full")
 	counter(c.dropped, st.DroppedTooLarge, "too_large")
 	counter(c.dropped, st.DroppedNewline, "newline")
+	counter(c.dropped, st.DroppedUnsendable, "unsendable")
 	counter(c.dropped, st.DroppedClosed, "closed")
 	counter(c.dropped, st.Evicted, "evicted")
 	counter(c.stalls, st.Stalls)

@@ -3,6 +3,7 @@ package uds
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"sync/atomic"
@@ -57,10 +58,16 @@ const maxIov = 1024
 
 var newline = []byte{'\n'}
 
-// Conn is one connection to a Unix stream socket. WriteRecords sends a batch
-// of records with writev (at most 1024 iovecs per call, through the runtime
-// poller so the write deadline applies) and reports how many records were
-// written completely.
+// Conn is one connection to a Unix socket. On a stream socket WriteRecords
+// sends a batch of records with writev (at most 1024 iovecs per call,
+// through the runtime poller so the write deadline applies) and reports how
+// many records were written completely. On a message socket (SOCK_DGRAM, as
+// /dev/log and journald use, or SOCK_SEQPACKET) every record is one message,
+// sent in batches with sendmmsg on Linux; Framing does not apply, and a
+// record is never torn. A record the socket cannot carry is skipped and
+// counted (Unsendable), never retried: one it refuses as too large
+// (EMSGSIZE), or an empty one on a seqpacket socket, where a zero-length
+// message reads as the end of the stream.
 //
 // Conn is not safe for concurrent use: the uds Writer's consumer goroutine
 // owns it.
@@ -70,39 +77,59 @@ type Conn struct {
 	framing Framing
 	timeout time.Duration
 	limit   *atomic.Int64 // if set and non-zero: no write deadline later than this (unix ns); the Writer's Close sets it
+	message bool          // SOCK_DGRAM or SOCK_SEQPACKET: one record per message
+	noEmpty bool          // SOCK_SEQPACKET: an empty message would read as end of stream
+	maxMsg  int           // largest message the socket takes (from SO_SNDBUF), 0 if unknown
+	mm      mmsgs         // sendmmsg headers (Linux), allocated on the first message batch
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
 
 	// State of the WriteRecords call in progress, read by writeFn.
-	recs    [][]byte
-	done    int // records written completely
-	off     int // bytes of recs[done]'s frame already written
-	err     error
-	writevs uint64 // writev system calls made, over the Conn's life
-	bytes   uint64 // bytes written, over the Conn's life
-	writeFn func(fd uintptr) bool
+	recs       [][]byte
+	done       int // records written completely
+	off        int // bytes of recs[done]'s frame already written
+	err        error
+	writevs    uint64 // writev (or sendmmsg) system calls made, over the Conn's life
+	bytes      uint64 // bytes written, over the Conn's life
+	unsendable uint64 // records skipped because the socket refused them as too large (EMSGSIZE)
+	writeFn    func(fd uintptr) bool
 }
 
-// Dial connects to the Unix stream socket at path within ctx. sndbuf, when
-// positive, sets SO_SNDBUF; timeout, when positive, is the write deadline of
-// every WriteRecords call.
+// Dial connects to the Unix socket at path within ctx, whatever its type
+// (stream, seqpacket or datagram). sndbuf, when positive, sets SO_SNDBUF;
+// timeout, when positive, is the write deadline of every WriteRecords call.
 func Dial(ctx context.Context, path string, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {
-	uc, err := dialUnix(ctx, path)
+	uc, err := dialNetwork("")(ctx, path)
 	if err != nil {
 		return nil, err
 	}
 	return newConn(uc, framing, timeout, sndbuf)
 }
 
-// dialUnix connects to a Unix stream socket: the default Config.Dial.
-func dialUnix(ctx context.Context, path string) (*net.UnixConn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", path)
-	if err != nil {
+// dialNetwork returns the default Config.Dial for network ("unix",
+// "unixpacket", "unixgram", or "" for whichever the socket at path is: a
+// connect to a socket of another type fails with EPROTOTYPE, so the types
+// are tried in turn).
+func dialNetwork(network string) func(ctx context.Context, path string) (*net.UnixConn, error) {
+	networks := []string{"unix", "unixpacket", "unixgram"}
+	if network != "" {
+		networks = []string{network}
+	}
+	return func(ctx context.Context, path string) (*net.UnixConn, error) {
+		var d net.Dialer
+		var err error
+		for _, nw := range networks {
+			var c net.Conn
+			if c, err = d.DialContext(ctx, nw, path); err == nil {
+				return c.(*net.UnixConn), nil
+			}
+			if !errors.Is(err, syscall.EPROTOTYPE) {
+				return nil, err
+			}
+		}
 		return nil, err
 	}
-	return c.(*net.UnixConn), nil
 }
 
 func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {
@@ -118,8 +145,15 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 		return nil, err
 	}
 	c := &Conn{uc: uc, rc: rc, framing: framing, timeout: timeout}
+	if c.message, c.noEmpty, c.maxMsg, err = socketKind(rc); err != nil {
+		uc.Close()
+		return nil, err
+	}
 	c.vec.init()
 	c.writeFn = c.write // one method value for the Conn's life: no allocation per call (unix)
+	if c.message {
+		c.writeFn = c.sendmsgs
+	}
 	return c, nil
 }
 
@@ -144,7 +178,12 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		return 0, err
 	}
 	c.recs, c.done, c.off, c.err = recs, 0, off, nil
-	err := c.writeAll()
+	var err error
+	if c.message {
+		err = c.sendAll()
+	} else {
+		err = c.writeAll()
+	}
 	n := c.done
 	if err == nil {
 		err = c.err
@@ -250,6 +289,27 @@ func (c *Conn) advance(w int) {
 		c.off = 0
 	}
 }
+
+// skipEmpty moves past empty records at c.done on a seqpacket socket,
+// counting them as unsendable; the send loops call it before each batch.
+func (c *Conn) skipEmpty() {
+	for c.noEmpty && c.done < len(c.recs) && len(c.recs[c.done]) == 0 {
+		c.unsendable++
+		c.done++
+	}
+}
+
+// Message reports whether the socket is message-oriented (SOCK_DGRAM or
+// SOCK_SEQPACKET): one record per message, no framing.
+func (c *Conn) Message() bool { return c.message }
+
+// MaxMessage returns the largest record a message socket takes, from its
+// send buffer size (0 for a stream socket or when unknown).
+func (c *Conn) MaxMessage() int { return c.maxMsg }
+
+// Unsendable returns how many records WriteRecords skipped, counting them
+// as done, because the message socket cannot carry them (see Conn).
+func (c *Conn) Unsendable() uint64 { return c.unsendable }
 
 // Writevs returns how many writev system calls the Conn has made.
 func (c *Conn) Writevs() uint64 { return c.writevs }

@@ -111,6 +111,9 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	}
 	c.conn = conn
 	c.conn.limit = &w.closeBy
+	if conn.message {
+		w.msgMax.Store(int64(conn.maxMsg)) // Write refuses larger records from now on
+	}
 	w.live.Store(c.conn)
 	w.connects.Add(1)
 	w.connected.Store(true)
@@ -146,17 +149,21 @@ func (c *consumer) hangUp() {
 }
 
 // writeRecords sends recs on the connection, continuing a record torn by a
-// timed-out write, and accounts for it.
-func (c *consumer) writeRecords(recs [][]byte) (int, error) {
-	before, bytesBefore := c.conn.writevs, c.conn.bytes
-	n, err := c.conn.writeFrom(recs, c.torn)
+// timed-out write, and accounts for it. It returns how many records are
+// done with (to release or pop) and how many of those a message socket
+// refused as too large (counted as DroppedUnsendable, not Written).
+func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
+	before, bytesBefore, overBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable
+	n, err = c.conn.writeFrom(recs, c.torn)
 	c.w.writevs.Add(c.conn.writevs - before)
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
+	over = c.conn.unsendable - overBefore
+	c.w.droppedUnsendable.Add(over)
 	c.torn = 0
 	if err != nil && n < len(recs) {
 		c.torn = c.conn.off
 	}
-	return n, err
+	return n, over, err
 }
 
 // settle handles the outcome of a write: a timeout keeps the connection
@@ -197,7 +204,7 @@ func (c *consumer) send() bool {
 	}
 	if c.notice != nil {
 		c.nbatch[0] = c.notice
-		k, err := c.writeRecords(c.nbatch)
+		k, _, err := c.writeRecords(c.nbatch)
 		c.nbatch[0] = nil
 		if k == 1 {
 			w.notices.Add(1)
@@ -208,14 +215,14 @@ func (c *consumer) send() bool {
 	}
 	if w.off.Len() > 0 {
 		n := w.off.Peek(c.obatch)
-		k, err := c.writeRecords(c.obatch[:n])
+		k, over, err := c.writeRecords(c.obatch[:n])
 		for range k {
 			v, _ := w.off.Pop()
 			c.offBytes -= len(v)
 			c.recycle(v)
 		}
 		clear(c.obatch[:n])
-		w.written.Add(uint64(k))
+		w.written.Add(uint64(k) - over)
 		w.buffered.Store(uint64(w.off.Len()))
 		c.settle(err)
 		return true
@@ -224,9 +231,9 @@ func (c *consumer) send() bool {
 	if n == 0 {
 		return false
 	}
-	k, err := c.writeRecords(c.batch[:n])
+	k, over, err := c.writeRecords(c.batch[:n])
 	c.release(k)
-	w.written.Add(uint64(k))
+	w.written.Add(uint64(k) - over)
 	c.settle(err)
 	return true
 }
@@ -351,13 +358,14 @@ func (c *consumer) recycle(b []byte) {
 // totals are the drop counts since Open.
 func (c *consumer) totals() Drops {
 	w := c.w
-	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(), Evicted: w.evicted.Load()}
+	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(),
+		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load()}
 }
 
 // since returns the counts in t that are not in before.
 func (t Drops) since(before Drops) Drops {
 	return Drops{Full: t.Full - before.Full, TooLarge: t.TooLarge - before.TooLarge,
-		Newline: t.Newline - before.Newline, Evicted: t.Evicted - before.Evicted}
+		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted}
 }
 
 // answerFlushes replies nil to every Flush whose records have all reached

@@ -1,5 +1,6 @@
-// Package uds delivers records to a local daemon over a Unix stream socket
-// without ever blocking the goroutines that produce them.
+// Package uds delivers records to a local daemon over a Unix socket (stream,
+// datagram or seqpacket) without ever blocking the goroutines that produce
+// them.
 //
 //	Write ──copy──► mpsc.ByteRing ──► consumer goroutine ──writev──► daemon
 //	                                     │   ▲
@@ -31,8 +32,27 @@
 // (about 1 400 records of 64 bytes per SIGKILL of syslog-ng with a 32 KiB
 // SendBuffer; a smaller SendBuffer shrinks it).
 //
-// Writer speaks SOCK_STREAM; Open refuses a datagram socket (/dev/log,
-// journald) with a clear error.
+// # Datagram sockets
+//
+// The daemons every Linux host runs listen on datagram sockets: /dev/log
+// (rsyslog's imuxsock, syslog-ng's system() and unix-dgram() sources) and
+// journald's /run/systemd/journal/socket. The Writer finds a socket's type
+// at every connection (or takes Config.Network) and then sends one record
+// per datagram, up to 1024 per sendmmsg call, straight from the ring's
+// memory; the producers' side does not change. Framing does not apply. A
+// record is Written when the kernel accepted its datagram; none is ever
+// torn. Once connected, MaxRecord is what the socket takes in one datagram
+// (its send buffer), and Write refuses larger records; one accepted before
+// the limit was known is skipped at send time and counted
+// (Stats.DroppedUnsendable). A full receive queue (EAGAIN, ENOBUFS) waits in
+// the poller, like a stream that does not drain; a restarted daemon (a new
+// socket inode: ECONNREFUSED) is reconnected with the same backoff, offline
+// ring, drop notice, Flush and Close as a stream. On a seqpacket socket an
+// empty record cannot be sent (a zero-length message reads as the end of
+// the stream): it is skipped and counted the same way.
+//
+//	/dev/log (rsyslog imuxsock, syslog-ng system()):
+//	uds.Config{Path: "/dev/log"} // records are RFC 3164/5424 lines: "<14>app: message"
 //
 // # Pointing it at a daemon
 //

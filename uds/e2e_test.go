@@ -50,8 +50,9 @@ type syslogNG struct {
 const syslogConf = `@version: 3.38
 options { stats_freq(0); flush_lines(0); log_fifo_size(200); };
 source s_app { unix-stream("%[1]s/log.sock" flags(no-parse) max-connections(16) log_iw_size(100) log_msg_size(65536)); };
+source s_dgram { unix-dgram("%[1]s/log.dgram" flags(no-parse) log_msg_size(65536)); };
 destination d_file { file("%[1]s/out.log" template("${MSG}\n")); };
-log { source(s_app); destination(d_file); };
+log { source(s_app); source(s_dgram); destination(d_file); };
 `
 
 func startSyslogNG(t *testing.T, dir string) *syslogNG {
@@ -390,4 +391,50 @@ func TestSyslogNGPaused(t *testing.T) {
 		t.Fatalf("connects %d, evicted %d, stalls %d: want one connection, no eviction, stalls seen", st.Connects, st.Evicted, st.Stalls)
 	}
 	t.Logf("accepted %d, dropped (ring full, retried) %d, stalls %d, peak offline use bounded by %d", total, dropped.Load(), st.Stalls, 1<<17)
+}
+
+// TestSyslogNGDatagram: syslog-ng's unix-dgram source (what its system()
+// source and rsyslog's imuxsock use for /dev/log). The Writer finds the
+// socket type itself, sends one datagram per record in sendmmsg batches,
+// and every accepted record arrives once, in order, while the datagram
+// socket's receive queue overflows now and then (EAGAIN: the Writer waits).
+func TestSyslogNGDatagram(t *testing.T) {
+	dir, err := os.MkdirTemp("", "sng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sng := startSyslogNG(t, dir)
+	const producers, recSize = 2, 64
+	w := mustOpen(t, Config{Path: filepath.Join(dir, "log.dgram"), ErrorOnDrop: true, CloseTimeout: 10 * time.Second})
+	accepted := make([]int, producers)
+	stop, wg := seqProducers(t, w, producers, recSize, 10, func(p, i int, ok bool) int {
+		if !ok {
+			return i // retried: no gaps
+		}
+		accepted[p] = i + 1
+		return i + 1
+	})
+	time.Sleep(time.Second)
+	out, st := sng.finish(w, stop, wg)
+	next := make([]int, producers)
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		var p, i int
+		if _, err := fmt.Sscanf(line, "%d:%d:", &p, &i); err != nil || p < 0 || p >= producers || len(line) != recSize {
+			t.Fatalf("bad line %q", line)
+		}
+		if i != next[p] {
+			t.Fatalf("producer %d: record %d where %d was due", p, i, next[p])
+		}
+		next[p]++
+	}
+	for p := range producers {
+		if next[p] != accepted[p] {
+			t.Fatalf("producer %d: %d records arrived of %d accepted", p, next[p], accepted[p])
+		}
+	}
+	if st.Connects != 1 || st.Written != uint64(accepted[0]+accepted[1]) || batchedMessages && st.Writevs >= st.Written {
+		t.Fatalf("connects %d, written %d, system calls %d", st.Connects, st.Written, st.Writevs)
+	}
+	t.Logf("%d records in %d system calls, %d stalls", st.Written, st.Writevs, st.Stalls)
 }

@@ -46,17 +46,25 @@ const sunPathMax = 107
 
 // Drops are drop counts since the last drop notice.
 type Drops struct {
-	Full     uint64 // Write found the ring full
-	TooLarge uint64 // Write got a record above MaxRecord
-	Newline  uint64 // Write got a record with an inner newline (Newline framing)
-	Evicted  uint64 // the offline ring evicted its oldest record
+	Full       uint64 // Write found the ring full
+	TooLarge   uint64 // Write got a record above MaxRecord
+	Newline    uint64 // Write got a record with an inner newline (Newline framing)
+	Unsendable uint64 // a message socket could not carry an accepted record
+	Evicted    uint64 // the offline ring evicted its oldest record
 }
 
 // Config configures a Writer. Zero fields take their defaults.
 type Config struct {
-	// Path is the daemon's Unix stream socket. Required.
+	// Path is the daemon's Unix socket. Required. A stream socket gets
+	// records in writev batches, framed; a datagram (/dev/log, journald) or
+	// seqpacket socket gets one message per record, in sendmmsg batches.
 	Path string
-	// Framing delimits records on the stream; defaults to Raw.
+	// Network is the socket's type: "unix" (stream), "unixgram" or
+	// "unixpacket". Empty (the default) means whatever the socket at Path
+	// is, found at every connection.
+	Network string
+	// Framing delimits records on a stream socket; defaults to Raw. Message
+	// sockets need none: every record is one message.
 	Framing Framing
 	// AllowNewlines lets records with an inner '\n' through with Newline
 	// framing (the daemon then sees several messages). By default Write
@@ -129,6 +137,8 @@ func (cfg *Config) setDefaults() error {
 		return errors.New("uds: Config.Path is empty")
 	case len(cfg.Path) > sunPathMax:
 		return fmt.Errorf("uds: socket path %q is %d bytes; the kernel takes at most %d", cfg.Path, len(cfg.Path), sunPathMax)
+	case cfg.Network != "" && cfg.Network != "unix" && cfg.Network != "unixgram" && cfg.Network != "unixpacket":
+		return fmt.Errorf("uds: unknown Network %q (want \"unix\", \"unixgram\", \"unixpacket\" or empty)", cfg.Network)
 	case cfg.Framing > LengthPrefix:
 		return fmt.Errorf("uds: unknown %v", cfg.Framing)
 	case cfg.RingBytes < 0 || cfg.RingBytes > 1<<30:
@@ -166,7 +176,7 @@ func (cfg *Config) setDefaults() error {
 		cfg.OfflineBytes = 16 << 20
 	}
 	if cfg.Dial == nil {
-		cfg.Dial = dialUnix
+		cfg.Dial = dialNetwork(cfg.Network)
 	}
 	return nil
 }
@@ -192,34 +202,36 @@ func fileKind(m fs.FileMode) string {
 // Stats are the Writer's counters, cheap to read from any goroutine. At any
 // quiescent moment
 //
-//	Accepted + Preloaded == Written + Evicted + Buffered + Pending
+//	Accepted + Preloaded == Written + Evicted + DroppedUnsendable + Buffered + Pending
 //
 // and every Write that did not return an error was Accepted or counted in
 // DroppedFull.
 type Stats struct {
-	Accepted        uint64 // records accepted by Write and WriteContext
-	Preloaded       uint64 // records already in Config.Offline at Open
-	Written         uint64 // records handed to the kernel whole
-	WrittenBytes    uint64 // bytes handed to the kernel, framing included
-	Writevs         uint64 // writev system calls
-	DroppedFull     uint64 // Write found the ring full
-	DroppedTooLarge uint64 // Write got a record above MaxRecord
-	DroppedNewline  uint64 // Write got a record with an inner newline (Newline framing)
-	DroppedClosed   uint64 // Write after Close
-	Evicted         uint64 // records evicted from the offline ring (since Open)
-	Buffered        uint64 // records in the offline ring
-	Pending         uint64 // records in the ring, not yet sent or buffered
-	Notices         uint64 // drop-notice records sent
-	Connects        uint64 // successful connections
-	DialErrors      uint64 // failed connection attempts
-	WriteErrors     uint64 // writes that failed (the connection was then closed)
-	Stalls          uint64 // WriteTimeout waits that expired on a daemon not reading (the connection was kept)
-	Connected       bool
+	Accepted          uint64 // records accepted by Write and WriteContext
+	Preloaded         uint64 // records already in Config.Offline at Open
+	Written           uint64 // records handed to the kernel whole
+	WrittenBytes      uint64 // bytes handed to the kernel, framing included
+	Writevs           uint64 // writev system calls
+	DroppedFull       uint64 // Write found the ring full
+	DroppedTooLarge   uint64 // Write got a record above MaxRecord
+	DroppedNewline    uint64 // Write got a record with an inner newline (Newline framing)
+	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it: too large (EMSGSIZE, before the limit was known), or empty on a seqpacket socket
+	DroppedClosed     uint64 // Write after Close
+	Evicted           uint64 // records evicted from the offline ring (since Open)
+	Buffered          uint64 // records in the offline ring
+	Pending           uint64 // records in the ring, not yet sent or buffered
+	Notices           uint64 // drop-notice records sent
+	Connects          uint64 // successful connections
+	DialErrors        uint64 // failed connection attempts
+	WriteErrors       uint64 // writes that failed (the connection was then closed)
+	Stalls            uint64 // WriteTimeout waits that expired on a daemon not reading (the connection was kept)
+	Connected         bool
 }
 
 // Writer is a non-blocking io.Writer that delivers records to a daemon on a
-// Unix stream socket. Write copies the record into a lock-free byte ring and
-// returns; one consumer goroutine sends records with writev, keeps them in an
+// Unix socket (stream, datagram or seqpacket). Write copies the record into
+// a lock-free byte ring and returns; one consumer goroutine sends records
+// (writev on a stream, sendmmsg on a message socket), keeps them in an
 // offline ring while the daemon is away, reconnects with backoff, and sends
 // the backlog first, in order, when it returns.
 //
@@ -249,8 +261,9 @@ type Writer struct {
 
 	// Producer-side counters (touched only when a record is refused).
 	droppedFull, droppedLarge, droppedClosed atomic.Uint64
-	droppedNewline                           atomic.Uint64
-	maxRecord                                int // effective MaxRecord
+	droppedNewline, droppedUnsendable        atomic.Uint64
+	msgMax                                   atomic.Int64 // a message socket's largest record, once connected (0: none known)
+	maxRecord                                int          // effective MaxRecord
 	// Consumer-side counters.
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
@@ -311,9 +324,10 @@ func Open(cfg Config) (*Writer, error) {
 var offlineInUse sync.Map
 
 // probe dials Path once if it exists, to refuse at Open what can never work:
-// a socket of another type (a datagram socket such as /dev/log or
-// journald's). A connection it makes becomes the Writer's first; any other
-// failure (no listener yet) is left to the consumer's reconnect loop.
+// a socket of another type than Config.Network names. A connection it makes
+// becomes the Writer's first (and tells MaxRecord a message socket's
+// limit); any other failure (no listener yet) is left to the consumer's
+// reconnect loop.
 func probe(cfg Config) (*net.UnixConn, error) {
 	if _, err := os.Stat(cfg.Path); err != nil {
 		return nil, nil // absent: the daemon may come later
@@ -322,7 +336,7 @@ func probe(cfg Config) (*net.UnixConn, error) {
 	defer cancel()
 	uc, err := cfg.Dial(ctx, cfg.Path)
 	if errors.Is(err, syscall.EPROTOTYPE) {
-		return nil, fmt.Errorf("uds: %s is not a stream socket (a datagram socket, like /dev/log or journald's, needs SOCK_DGRAM, which Writer does not speak yet): %w", cfg.Path, err)
+		return nil, fmt.Errorf("uds: %s is not a socket of the type Config.Network or Config.Dial asks for: %w", cfg.Path, err)
 	}
 	if err != nil {
 		return nil, nil
@@ -330,8 +344,15 @@ func probe(cfg Config) (*net.UnixConn, error) {
 	return uc, nil
 }
 
-// MaxRecord returns the largest record Write accepts.
-func (w *Writer) MaxRecord() int { return w.maxRecord }
+// MaxRecord returns the largest record Write accepts: Config.MaxRecord or
+// the ring's limit, and, once connected to a message socket, no more than
+// the socket takes in one message.
+func (w *Writer) MaxRecord() int {
+	if m := int(w.msgMax.Load()); m > 0 {
+		return min(m, w.maxRecord)
+	}
+	return w.maxRecord
+}
 
 // Offline returns the offline ring: Config.Offline, or the one Open made.
 // It belongs to the Writer until Close returns; after that it holds, oldest
@@ -379,9 +400,9 @@ func (w *Writer) admit(p []byte) error {
 		w.droppedClosed.Add(1)
 		return ErrClosed
 	}
-	if len(p) > w.maxRecord {
+	if limit := w.MaxRecord(); len(p) > limit {
 		w.droppedLarge.Add(1)
-		return fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), w.maxRecord)
+		return fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), limit)
 	}
 	if w.cfg.Framing == Newline && !w.cfg.AllowNewlines && len(p) > 1 && bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
 		w.droppedNewline.Add(1)
@@ -496,22 +517,23 @@ func (w *Writer) Stats() Stats {
 	sent := w.sent.Load() // records that left the ring; before Written(), so no underflow
 	accepted := uint64(w.ring.Written())
 	st := Stats{
-		Preloaded:       w.preloaded,
-		Written:         w.written.Load(),
-		WrittenBytes:    w.writtenBytes.Load(),
-		Writevs:         w.writevs.Load(),
-		DroppedFull:     w.droppedFull.Load(),
-		DroppedTooLarge: w.droppedLarge.Load(),
-		DroppedNewline:  w.droppedNewline.Load(),
-		DroppedClosed:   w.droppedClosed.Load(),
-		Evicted:         w.evicted.Load(),
-		Buffered:        w.buffered.Load(),
-		Notices:         w.notices.Load(),
-		Connects:        w.connects.Load(),
-		DialErrors:      w.dialErrs.Load(),
-		WriteErrors:     w.writeErrs.Load(),
-		Stalls:          w.stalls.Load(),
-		Connected:       w.connected.Load(),
+		Preloaded:         w.preloaded,
+		Written:           w.written.Load(),
+		WrittenBytes:      w.writtenBytes.Load(),
+		Writevs:           w.writevs.Load(),
+		DroppedFull:       w.droppedFull.Load(),
+		DroppedTooLarge:   w.droppedLarge.Load(),
+		DroppedNewline:    w.droppedNewline.Load(),
+		DroppedUnsendable: w.droppedUnsendable.Load(),
+		DroppedClosed:     w.droppedClosed.Load(),
+		Evicted:           w.evicted.Load(),
+		Buffered:          w.buffered.Load(),
+		Notices:           w.notices.Load(),
+		Connects:          w.connects.Load(),
+		DialErrors:        w.dialErrs.Load(),
+		WriteErrors:       w.writeErrs.Load(),
+		Stalls:            w.stalls.Load(),
+		Connected:         w.connected.Load(),
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
 	// 2^32 records are ever pending, so the difference is exact.

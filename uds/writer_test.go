@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -445,21 +444,6 @@ func TestSharedOfflineRingRefused(t *testing.T) {
 	w1.Close()
 	w2 := mustOpen(t, Config{Path: sockPath(t), Offline: off})
 	w2.Close()
-}
-
-// TestOpenRefusesDatagramSocket: pointed at a SOCK_DGRAM socket (what
-// /dev/log and journald listen on), Open used to succeed and buffer forever.
-func TestOpenRefusesDatagramSocket(t *testing.T) {
-	path := sockPath(t)
-	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	_, err = Open(Config{Path: path})
-	if err == nil || !strings.Contains(err.Error(), "not a stream socket") {
-		t.Fatalf("Open on a datagram socket: %v; want a clear error", err)
-	}
 }
 
 // TestLastErrorClearedOnConnect: "connection refused" used to stay in

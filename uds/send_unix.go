@@ -1,0 +1,43 @@
+//go:build unix && (!linux || ringsink_portable)
+
+package uds
+
+import "golang.org/x/sys/unix"
+
+// mmsgs is unused without sendmmsg.
+type mmsgs struct{}
+
+// sendAll sends the records as messages, one write(2) each (sendmmsg is
+// Linux's), through the runtime poller: a full receive queue (EAGAIN,
+// ENOBUFS) waits there, as on Linux, instead of failing the connection.
+func (c *Conn) sendAll() error { return c.rc.Write(c.writeFn) }
+
+// sendmsgs is the RawConn callback for message sockets: one write per
+// record; a record the socket refuses as too large is skipped and counted.
+func (c *Conn) sendmsgs(fd uintptr) bool {
+	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
+		rec := c.recs[c.done]
+		_, err := unix.Write(int(fd), rec)
+		switch err {
+		case nil:
+			c.writevs++
+			c.bytes += uint64(len(rec))
+			c.done++
+		case unix.EINTR:
+		case unix.EAGAIN, unix.ENOBUFS:
+			return false
+		case unix.EMSGSIZE:
+			c.writevs++
+			c.unsendable++
+			c.done++
+		default:
+			c.writevs++
+			c.err = err
+			return true
+		}
+	}
+	return true
+}
+
+// batchedMessages: one write(2) per message here.
+const batchedMessages = false
