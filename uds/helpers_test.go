@@ -19,7 +19,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // sockPath returns a short socket path in a fresh temp dir (sun_path is
 // limited to 107 bytes, and t.TempDir paths can be longer).
-func sockPath(t *testing.T) string {
+func sockPath(t *testing.T) string { return sockPathB(t) }
+
+// sockPathB is sockPath for tests and benchmarks.
+func sockPathB(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "uds")
 	if err != nil {
