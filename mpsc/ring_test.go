@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ringsink/ringsink/internal/pow2"
 )
 
 func TestNewRoundsCapacity(t *testing.T) {
@@ -16,8 +18,9 @@ func TestNewRoundsCapacity(t *testing.T) {
 			t.Errorf("New(%d).Cap() = %d; want %d", tc.in, got, tc.want)
 		}
 	}
-	// Above 2^62 the rounding loop used to overflow to 0 and spin forever.
-	for _, c := range []int{0, -1, 1<<62 + 1, math.MaxInt} {
+	// Above pow2.Max (2^62 on 64-bit) the rounding loop used to overflow to 0
+	// and spin forever.
+	for _, c := range []int{0, -1, pow2.Max + 1, math.MaxInt} {
 		func() {
 			defer func() {
 				if recover() == nil {

@@ -92,7 +92,7 @@ type Conn struct {
 	err        error
 	writevs    uint64 // writev (or sendmmsg) system calls made, over the Conn's life
 	bytes      uint64 // bytes written, over the Conn's life
-	unsendable uint64 // records skipped because the socket refused them as too large (EMSGSIZE)
+	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), skipped
 	writeFn    func(fd uintptr) bool
 }
 

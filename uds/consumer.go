@@ -111,9 +111,7 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	}
 	c.conn = conn
 	c.conn.limit = &w.closeBy
-	if conn.message {
-		w.msgMax.Store(int64(conn.maxMsg)) // Write refuses larger records from now on
-	}
+	w.msgMax.Store(int64(conn.maxMsg)) // a message socket's limit for Write; 0 (none) on a stream
 	w.live.Store(c.conn)
 	w.connects.Add(1)
 	w.connected.Store(true)
@@ -151,14 +149,13 @@ func (c *consumer) hangUp() {
 // writeRecords sends recs on the connection, continuing a record torn by a
 // timed-out write, and accounts for it. It returns how many records are
 // done with (to release or pop) and how many of those a message socket
-// refused as too large (counted as DroppedUnsendable, not Written).
+// could not carry (the caller counts them: DroppedUnsendable, not Written).
 func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
 	before, bytesBefore, overBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable
 	n, err = c.conn.writeFrom(recs, c.torn)
 	c.w.writevs.Add(c.conn.writevs - before)
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
 	over = c.conn.unsendable - overBefore
-	c.w.droppedUnsendable.Add(over)
 	c.torn = 0
 	if err != nil && n < len(recs) {
 		c.torn = c.conn.off
@@ -204,10 +201,15 @@ func (c *consumer) send() bool {
 	}
 	if c.notice != nil {
 		c.nbatch[0] = c.notice
-		k, _, err := c.writeRecords(c.nbatch)
+		k, over, err := c.writeRecords(c.nbatch)
 		c.nbatch[0] = nil
 		if k == 1 {
-			w.notices.Add(1)
+			// A notice the socket cannot carry is let go: it is not a
+			// record anybody wrote, and counting it as a drop would only
+			// make another notice.
+			if over == 0 {
+				w.notices.Add(1)
+			}
 			c.notice = nil
 		}
 		c.settle(err)
@@ -216,6 +218,7 @@ func (c *consumer) send() bool {
 	if w.off.Len() > 0 {
 		n := w.off.Peek(c.obatch)
 		k, over, err := c.writeRecords(c.obatch[:n])
+		w.droppedUnsendable.Add(over)
 		for range k {
 			v, _ := w.off.Pop()
 			c.offBytes -= len(v)
@@ -232,6 +235,7 @@ func (c *consumer) send() bool {
 		return false
 	}
 	k, over, err := c.writeRecords(c.batch[:n])
+	w.droppedUnsendable.Add(over)
 	c.release(k)
 	w.written.Add(uint64(k) - over)
 	c.settle(err)

@@ -61,7 +61,7 @@ func startMsgDaemon(t *testing.T, network, path string, paused bool) *msgDaemon 
 			t.Fatal(err)
 		}
 		go d.read(pc)
-		d.close = func() { pc.Close(); os.Remove(path); <-d.done }
+		d.close = sync.OnceFunc(func() { pc.Close(); os.Remove(path); <-d.done })
 	default:
 		ln, err := net.ListenUnix(network, &net.UnixAddr{Name: path, Net: network})
 		if err != nil {
@@ -78,13 +78,13 @@ func startMsgDaemon(t *testing.T, network, path string, paused bool) *msgDaemon 
 			accepted <- c
 			d.read(c)
 		}()
-		d.close = func() {
+		d.close = sync.OnceFunc(func() {
 			ln.Close()
 			if c, ok := <-accepted; ok {
 				c.Close()
 			}
 			<-d.done
-		}
+		})
 	}
 	t.Cleanup(func() {
 		select {
@@ -253,5 +253,67 @@ func TestDatagramDaemonRestarts(t *testing.T) {
 	checkConservation(t, st)
 	if st.Connects < 2 {
 		t.Fatalf("connects %d; want a reconnection", st.Connects)
+	}
+}
+
+// TestDatagramNoticeTooLarge: a drop notice the socket cannot carry used to
+// be counted as an unsendable record (breaking the conservation sum), which
+// was a new drop, which made another notice: the consumer spun on notices
+// and delivered nothing. It is now let go, uncounted.
+func TestDatagramNoticeTooLarge(t *testing.T) {
+	path := sockPath(t)
+	d := startMsgDaemon(t, "unixgram", path, false)
+	notice := func(Drops) []byte { return make([]byte, 20000) } // above the 4 KiB socket's limit
+	w := mustOpen(t, Config{Path: path, SendBuffer: 4096, DropNotice: notice, MaxRecord: 100})
+	if _, err := w.Write(make([]byte, 101)); !errors.Is(err, ErrTooLarge) { // a drop: a notice is due
+		t.Fatalf("Write(101 bytes) = %v", err)
+	}
+	for i := range 10 {
+		writeAll(w, numbered(i))
+	}
+	flushAndClose(t, w)
+	waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= 10 })
+	checkMessages(t, d.got(), 10, false)
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.Notices != 0 || st.DroppedUnsendable != 0 {
+		t.Fatalf("notices %d, unsendable %d; want the oversized notice let go", st.Notices, st.DroppedUnsendable)
+	}
+}
+
+// TestDatagramLimitKnownAtOpen: Open's probe connection tells Write the
+// socket's limit at once; records above it used to be accepted until the
+// consumer had attached the connection, and then dropped at send time.
+func TestDatagramLimitKnownAtOpen(t *testing.T) {
+	path := sockPath(t)
+	startMsgDaemon(t, "unixgram", path, false)
+	w := mustOpen(t, Config{Path: path, SendBuffer: 4096})
+	defer w.Close()
+	if _, err := w.Write(make([]byte, 20000)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Write(20000 bytes) right after Open = %v; want ErrTooLarge", err)
+	}
+}
+
+// TestLimitForgottenWhenTheSocketBecomesAStream: the daemon is replaced by
+// one listening on a stream socket at the same path; the datagram limit
+// used to stay and refuse records the stream takes.
+func TestLimitForgottenWhenTheSocketBecomesAStream(t *testing.T) {
+	path := sockPath(t)
+	d := startMsgDaemon(t, "unixgram", path, false)
+	w := mustOpen(t, Config{Path: path, SendBuffer: 4096, ReconnectMin: time.Millisecond, ReconnectMax: 5 * time.Millisecond})
+	defer w.Close()
+	if w.MaxRecord() >= 20000 {
+		t.Fatalf("MaxRecord() = %d on a 4 KiB datagram socket", w.MaxRecord())
+	}
+	waitFor(t, "the first connection", 10*time.Second, func() bool { return w.Stats().Connects == 1 })
+	d.close()
+	before := w.Stats().Connects
+	startDaemon(t, path)
+	for w.Stats().Connects == before {
+		w.Write([]byte("x")) // fails on the dead datagram socket, then reconnects
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := w.Write(make([]byte, 20000)); err != nil {
+		t.Fatalf("Write(20000 bytes) on a stream socket = %v (MaxRecord %d)", err, w.MaxRecord())
 	}
 }

@@ -54,7 +54,7 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 			n++
 		}
 		// RawSyscall for the reason write gives: the socket is non-blocking.
-		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.mm.hdr[0])), uintptr(n), 0, 0, 0)
+		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.mm.hdr[0])), uintptr(n), unix.MSG_NOSIGNAL, 0, 0)
 		switch errno {
 		case 0:
 			c.writevs++

@@ -211,7 +211,7 @@ type Stats struct {
 	Preloaded         uint64 // records already in Config.Offline at Open
 	Written           uint64 // records handed to the kernel whole
 	WrittenBytes      uint64 // bytes handed to the kernel, framing included
-	Writevs           uint64 // writev system calls
+	Writevs           uint64 // writev (stream), sendmmsg or write (message socket) system calls
 	DroppedFull       uint64 // Write found the ring full
 	DroppedTooLarge   uint64 // Write got a record above MaxRecord
 	DroppedNewline    uint64 // Write got a record with an inner newline (Newline framing)
@@ -316,6 +316,17 @@ func Open(cfg Config) (*Writer, error) {
 	w.preloaded = uint64(w.off.Len())
 	w.dropBase = w.off.Dropped()
 	w.buffered.Store(w.preloaded)
+	if first != nil {
+		// Write knows a message socket's limit from the first call on.
+		if cfg.SendBuffer > 0 {
+			first.SetWriteBuffer(cfg.SendBuffer)
+		}
+		if rc, err := first.SyscallConn(); err == nil {
+			if msg, _, limit, err := socketKind(rc); err == nil && msg {
+				w.msgMax.Store(int64(limit))
+			}
+		}
+	}
 	go w.run(first)
 	return w, nil
 }

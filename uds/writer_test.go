@@ -33,7 +33,7 @@ func TestOpenValidatesConfig(t *testing.T) {
 		{"path too long", Config{Path: "/tmp/" + strings.Repeat("x", 120)}, "the kernel takes at most 107"},
 		{"not a socket", Config{Path: file}, "is not a socket"},
 		{"bad framing", Config{Path: "/tmp/x.sock", Framing: 9}, "unknown Framing(9)"},
-		{"ring too big", Config{Path: "/tmp/x.sock", RingBytes: 2 << 30}, "RingBytes"},
+		{"ring too big", Config{Path: "/tmp/x.sock", RingBytes: 1<<30 + 1}, "RingBytes"},
 		{"negative timeout", Config{Path: "/tmp/x.sock", WriteTimeout: -1}, "negative timeout"},
 		{"negative sndbuf", Config{Path: "/tmp/x.sock", SendBuffer: -1}, "negative SendBuffer"},
 	} {
