@@ -66,6 +66,18 @@ func startSyslogNG(t *testing.T, dir string) *syslogNG {
 	return s
 }
 
+// syslogNGInTempDir starts syslog-ng in a fresh temp dir (short enough for
+// sun_path), removed at the end of the test.
+func syslogNGInTempDir(t *testing.T) (*syslogNG, string) {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return startSyslogNG(t, dir), dir
+}
+
 func (s *syslogNG) start() {
 	s.t.Helper()
 	os.Remove(filepath.Join(s.dir, "log.sock")) // a SIGKILLed daemon leaves it behind
@@ -118,12 +130,7 @@ func (s *syslogNG) stop(sig syscall.Signal) {
 // socket buffer or syslog-ng's own queues at a stop, with that last number
 // bounded and asserted.
 func TestSyslogNGRestarts(t *testing.T) {
-	dir, err := os.MkdirTemp("", "sng")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sng := startSyslogNG(t, dir)
+	sng, dir := syslogNGInTempDir(t)
 	const producers, recSize, sndbuf = 4, 64, 32 << 10
 	w := mustOpen(t, Config{Path: filepath.Join(dir, "log.sock"), Framing: Newline, SendBuffer: sndbuf,
 		ErrorOnDrop: true, Offline: offline.New[[]byte](1 << 14),
@@ -226,6 +233,31 @@ func (s *syslogNG) finish(w *Writer, stop chan struct{}, wg *sync.WaitGroup) ([]
 	st := w.Stats()
 	checkConservation(s.t, st)
 	return out, st
+}
+
+// checkEveryLineOnce parses the daemon's file: every line a whole seqRec
+// record, each producer's records 0, 1, 2, ... with no gap, duplicate or
+// reordering, and exactly accepted[p] of them. It returns the total.
+func checkEveryLineOnce(t *testing.T, out []byte, recSize int, accepted []int) (total int) {
+	t.Helper()
+	next := make([]int, len(accepted))
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		var p, i int
+		if _, err := fmt.Sscanf(line, "%d:%d:", &p, &i); err != nil || p < 0 || p >= len(next) || len(line) != recSize {
+			t.Fatalf("bad line %q", line)
+		}
+		if i != next[p] {
+			t.Fatalf("producer %d: record %d where %d was due: reordered, duplicated or lost", p, i, next[p])
+		}
+		next[p]++
+	}
+	for p, n := range accepted {
+		if next[p] != n {
+			t.Fatalf("producer %d: %d records arrived of %d accepted", p, next[p], n)
+		}
+		total += n
+	}
+	return total
 }
 
 // seqProducers starts producers writing seqRec records until stop is
@@ -341,12 +373,7 @@ func TestNetcatByteExact(t *testing.T) {
 // the offline ring, which has room, so nothing is evicted, and once the
 // daemon reads again every accepted record arrives once, in order.
 func TestSyslogNGPaused(t *testing.T) {
-	dir, err := os.MkdirTemp("", "sng")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sng := startSyslogNG(t, dir)
+	sng, dir := syslogNGInTempDir(t)
 	const producers, recSize = 2, 64
 	w := mustOpen(t, Config{Path: filepath.Join(dir, "log.sock"), Framing: Newline, SendBuffer: 32 << 10,
 		ErrorOnDrop: true, Offline: offline.New[[]byte](1 << 17), CloseTimeout: 10 * time.Second,
@@ -369,24 +396,7 @@ func TestSyslogNGPaused(t *testing.T) {
 	sng.cmd.Process.Signal(syscall.SIGCONT)
 	time.Sleep(500 * time.Millisecond)
 	out, st := sng.finish(w, stop, wg)
-	next := make([]int, producers)
-	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
-		var p, i int
-		if _, err := fmt.Sscanf(line, "%d:%d:", &p, &i); err != nil || p < 0 || p >= producers || len(line) != recSize {
-			t.Fatalf("bad line %q", line)
-		}
-		if i != next[p] {
-			t.Fatalf("producer %d: record %d where %d was due: reordered, duplicated or lost", p, i, next[p])
-		}
-		next[p]++
-	}
-	total := 0
-	for p := range producers {
-		if next[p] != accepted[p] {
-			t.Fatalf("producer %d: %d records arrived of %d accepted", p, next[p], accepted[p])
-		}
-		total += accepted[p]
-	}
+	total := checkEveryLineOnce(t, out, recSize, accepted)
 	if st.Connects != 1 || st.Evicted != 0 || st.Stalls == 0 {
 		t.Fatalf("connects %d, evicted %d, stalls %d: want one connection, no eviction, stalls seen", st.Connects, st.Evicted, st.Stalls)
 	}
@@ -399,12 +409,7 @@ func TestSyslogNGPaused(t *testing.T) {
 // and every accepted record arrives once, in order, while the datagram
 // socket's receive queue overflows now and then (EAGAIN: the Writer waits).
 func TestSyslogNGDatagram(t *testing.T) {
-	dir, err := os.MkdirTemp("", "sng")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	sng := startSyslogNG(t, dir)
+	sng, dir := syslogNGInTempDir(t)
 	const producers, recSize = 2, 64
 	w := mustOpen(t, Config{Path: filepath.Join(dir, "log.dgram"), ErrorOnDrop: true, CloseTimeout: 10 * time.Second})
 	accepted := make([]int, producers)
@@ -417,22 +422,7 @@ func TestSyslogNGDatagram(t *testing.T) {
 	})
 	time.Sleep(time.Second)
 	out, st := sng.finish(w, stop, wg)
-	next := make([]int, producers)
-	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
-		var p, i int
-		if _, err := fmt.Sscanf(line, "%d:%d:", &p, &i); err != nil || p < 0 || p >= producers || len(line) != recSize {
-			t.Fatalf("bad line %q", line)
-		}
-		if i != next[p] {
-			t.Fatalf("producer %d: record %d where %d was due", p, i, next[p])
-		}
-		next[p]++
-	}
-	for p := range producers {
-		if next[p] != accepted[p] {
-			t.Fatalf("producer %d: %d records arrived of %d accepted", p, next[p], accepted[p])
-		}
-	}
+	checkEveryLineOnce(t, out, recSize, accepted)
 	if st.Connects != 1 || st.Written != uint64(accepted[0]+accepted[1]) || batchedMessages && st.Writevs >= st.Written {
 		t.Fatalf("connects %d, written %d, system calls %d", st.Connects, st.Written, st.Writevs)
 	}

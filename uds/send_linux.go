@@ -55,24 +55,12 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 		}
 		// RawSyscall for the reason write gives: the socket is non-blocking.
 		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.mm.hdr[0])), uintptr(n), unix.MSG_NOSIGNAL, 0, 0)
-		switch errno {
-		case 0:
-			c.writevs++
-			for _, rec := range c.recs[c.done : c.done+int(r)] {
-				c.bytes += uint64(len(rec))
-			}
-			c.done += int(r)
-		case unix.EINTR:
-		case unix.EAGAIN, unix.ENOBUFS:
-			return false
-		case unix.EMSGSIZE:
-			c.writevs++
-			c.unsendable++
-			c.done++
-		default:
-			c.writevs++
-			c.err = errno
-			return true
+		var err error
+		if errno != 0 {
+			err = errno
+		}
+		if done, more := c.sent(int(r), err); !more {
+			return done
 		}
 	}
 	return true

@@ -18,22 +18,8 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
 		rec := c.recs[c.done]
 		_, err := unix.Write(int(fd), rec)
-		switch err {
-		case nil:
-			c.writevs++
-			c.bytes += uint64(len(rec))
-			c.done++
-		case unix.EINTR:
-		case unix.EAGAIN, unix.ENOBUFS:
-			return false
-		case unix.EMSGSIZE:
-			c.writevs++
-			c.unsendable++
-			c.done++
-		default:
-			c.writevs++
-			c.err = err
-			return true
+		if done, more := c.sent(1, err); !more {
+			return done
 		}
 	}
 	return true

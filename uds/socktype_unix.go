@@ -33,3 +33,31 @@ func socketKind(rc syscall.RawConn) (message, noEmpty bool, maxMsg int, err erro
 	}
 	return false, false, 0, fmt.Errorf("uds: unsupported socket type %d", typ)
 }
+
+// sent accounts for one send call on a message socket that sent n messages
+// (err nil) or failed with err, and tells the RawConn callback what to do:
+// more to go on; otherwise return done (false: wait in the poller, for a
+// full receive queue; true: stop, with c.err set). A message the socket
+// refuses as too large is skipped and counted, and sending goes on.
+func (c *Conn) sent(n int, err error) (done, more bool) {
+	switch err {
+	case nil:
+		c.writevs++
+		for _, rec := range c.recs[c.done : c.done+n] {
+			c.bytes += uint64(len(rec))
+		}
+		c.done += n
+	case unix.EINTR:
+	case unix.EAGAIN, unix.ENOBUFS:
+		return false, false
+	case unix.EMSGSIZE:
+		c.writevs++
+		c.unsendable++
+		c.done++
+	default:
+		c.writevs++
+		c.err = err
+		return true, false
+	}
+	return false, true
+}
