@@ -175,9 +175,9 @@ func (r *Ring[T]) Len() int {
 // now and later, and Closed reports true. Values already claimed stay in
 // the ring for the consumer, so once Close has returned, the consumer has
 // everything that will ever be pushed when Len reports 0, and a consumer
-// parked in Wait is woken. Close is safe from any goroutine and idempotent. It gives shutdown an exact end: a push that
-// reported true before Close returned is in the ring, and a push after it
-// reports false.
+// parked in Wait is woken. Close is safe from any goroutine and idempotent.
+// It gives shutdown an exact end: a push that reported true before Close
+// returned is in the ring, and a push after it reports false.
 func (r *Ring[T]) Close() {
 	// Publishes the end of intake to every producer's next load of tail.
 	r.tail.Or(closedBit)

@@ -572,13 +572,18 @@ func (c *consumer[T]) call(f func() error) (err error) {
 // report records a drain error for the next Flush or Close and hands it to
 // OnError.
 func (c *consumer[T]) report(err error) {
+	c.keep(err)
+	if c.s.cfg.OnError != nil {
+		c.onError(err)
+	}
+}
+
+// keep holds err for the next Flush or Close, or counts it past keepErrs.
+func (c *consumer[T]) keep(err error) {
 	if len(c.errs) < keepErrs {
 		c.errs = append(c.errs, err)
 	} else {
 		c.more++
-	}
-	if c.s.cfg.OnError != nil {
-		c.onError(err)
 	}
 }
 
@@ -587,12 +592,7 @@ func (c *consumer[T]) onError(err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.s.onErrorPanics.Add(1)
-			perr := fmt.Errorf("%w: %v (while reporting: %v)", ErrCallbackPanic, v, err)
-			if len(c.errs) < keepErrs {
-				c.errs = append(c.errs, perr)
-			} else {
-				c.more++
-			}
+			c.keep(fmt.Errorf("%w: %v (while reporting: %v)", ErrCallbackPanic, v, err))
 		}
 	}()
 	c.s.cfg.OnError(err)

@@ -67,7 +67,7 @@ func (w *Writer) run(first *net.UnixConn) {
 		if c.conn != nil {
 			progressed = c.send()
 		} else {
-			progressed = c.spill()
+			progressed = c.spill(true) > 0
 		}
 		if w.hasFlush.Load() || progressed {
 			c.answerFlushes(false)
@@ -111,7 +111,7 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	}
 	c.conn = conn
 	c.conn.limit = &w.closeBy
-	w.msgMax.Store(int64(conn.maxMsg)) // a message socket's limit for Write; 0 (none) on a stream
+	w.setLimit(conn.maxMsg) // a message socket's limit for Write; none of its own on a stream
 	w.live.Store(c.conn)
 	w.connects.Add(1)
 	w.connected.Store(true)
@@ -176,7 +176,7 @@ func (c *consumer) settle(err error) {
 		}
 		c.w.stalls.Add(1)
 		c.w.lastErr.Store(ptr(fmt.Errorf("uds: write %s: the daemon is not reading: %w", c.w.cfg.Path, err)))
-		c.spillRoom()
+		c.spill(false)
 	default:
 		c.disconnect(err)
 	}
@@ -189,7 +189,7 @@ func ptr[T any](v T) *T { return &v }
 // whether anything was sent or failed. A record torn by a timed-out write is
 // always the first of the next batch: a notice is started only at a record
 // boundary, and a torn live record moves to the offline ring only when
-// that ring is empty (spillRoom).
+// that ring is empty (spill(false)).
 func (c *consumer) send() bool {
 	w := c.w
 	if c.notice == nil && c.torn == 0 && w.cfg.DropNotice != nil {
@@ -251,42 +251,31 @@ func (c *consumer) release(k int) {
 	}
 }
 
-// spill moves live records into the offline ring while disconnected,
-// evicting the oldest when it is full. Buffers are recycled, so a steady
-// outage allocates nothing once the ring has filled.
-func (c *consumer) spill() bool {
-	w := c.w
-	n := w.ring.Peek(c.batch)
-	for _, rec := range c.batch[:n] {
-		buf := append(c.buffer(len(rec)), rec...)
-		c.offBytes += len(buf)
-		if ev, did := w.off.Push(buf); did {
-			c.evict(ev)
-		}
-		c.trimOffline()
-	}
-	clear(c.batch[:n])
-	c.release(n)
-	w.buffered.Store(uint64(w.off.Len()))
-	return n > 0
-}
-
-// spillRoom moves live records into the offline ring while it has room,
-// evicting nothing: what happens while the daemon is connected but not
-// reading, so producers keep writing and no record is lost to a pause. What
-// does not fit stays in the byte ring, in order.
-func (c *consumer) spillRoom() {
+// spill moves live records into the offline ring and returns how many.
+// Disconnected (evict), it takes every record the byte ring holds, evicting
+// the oldest offline records when full, so the ring keeps accepting.
+// Connected to a daemon that is not reading (!evict), it takes them only
+// while the offline ring has room, evicting nothing: producers keep writing
+// and no record is lost to a pause; what does not fit stays in the byte
+// ring, in order. Buffers are recycled, so a steady outage allocates
+// nothing once the ring has filled.
+func (c *consumer) spill(evict bool) int {
 	w := c.w
 	limit := w.cfg.OfflineBytes
 	n := w.ring.Peek(c.batch)
 	k := 0
 	for _, rec := range c.batch[:n] {
-		if w.off.Len() == w.off.Cap() || limit > 0 && c.offBytes+len(rec) > limit {
+		if !evict && (w.off.Len() == w.off.Cap() || limit > 0 && c.offBytes+len(rec) > limit) {
 			break
 		}
 		buf := append(c.buffer(len(rec)), rec...)
 		c.offBytes += len(buf)
-		w.off.Push(buf) // never evicts: checked for room above
+		if ev, did := w.off.Push(buf); did {
+			c.evict(ev)
+		}
+		if evict {
+			c.trimOffline()
+		}
 		k++
 	}
 	clear(c.batch[:n])
@@ -294,6 +283,7 @@ func (c *consumer) spillRoom() {
 	// release count, then Buffered, and must never see both unchanged.
 	w.buffered.Store(uint64(w.off.Len()))
 	c.release(k)
+	return k
 }
 
 // evictBulk, at the end of shutdown, drops up front what spilling the byte
@@ -426,7 +416,7 @@ func (c *consumer) shutdown() {
 		}
 	}
 	c.evictBulk()
-	for c.spill() {
+	for c.spill(true) > 0 {
 	}
 	if c.conn != nil {
 		c.hangUp()

@@ -39,7 +39,7 @@ func TestCloseInterruptsADial(t *testing.T) {
 
 // preloaded offline records that share a backing array. Once the first
 // is sent its buffer is recycled with its full capacity, and the next spill
-// (here spillRoom, on a stall) writes a live record over the following
+// (here spill(false), on a stall) writes a live record over the following
 // preloaded record, which is still queued (and here torn).
 func TestPreloadedBuffersAreNotReused(t *testing.T) {
 	path := sockPath(t)

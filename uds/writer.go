@@ -262,8 +262,8 @@ type Writer struct {
 	// Producer-side counters (touched only when a record is refused).
 	droppedFull, droppedLarge, droppedClosed atomic.Uint64
 	droppedNewline, droppedUnsendable        atomic.Uint64
-	msgMax                                   atomic.Int64 // a message socket's largest record, once connected (0: none known)
-	maxRecord                                int          // effective MaxRecord
+	maxRecord                                int          // Config.MaxRecord or the ring's limit
+	limit                                    atomic.Int64 // what Write accepts: maxRecord, or less on a message socket (setLimit)
 	// Consumer-side counters.
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
@@ -313,6 +313,7 @@ func Open(cfg Config) (*Writer, error) {
 	if cfg.MaxRecord > 0 {
 		w.maxRecord = min(cfg.MaxRecord, w.maxRecord)
 	}
+	w.setLimit(0)
 	w.preloaded = uint64(w.off.Len())
 	w.dropBase = w.off.Dropped()
 	w.buffered.Store(w.preloaded)
@@ -323,7 +324,7 @@ func Open(cfg Config) (*Writer, error) {
 		}
 		if rc, err := first.SyscallConn(); err == nil {
 			if msg, _, limit, err := socketKind(rc); err == nil && msg {
-				w.msgMax.Store(int64(limit))
+				w.setLimit(limit)
 			}
 		}
 	}
@@ -359,10 +360,17 @@ func probe(cfg Config) (*net.UnixConn, error) {
 // the ring's limit, and, once connected to a message socket, no more than
 // the socket takes in one message.
 func (w *Writer) MaxRecord() int {
-	if m := int(w.msgMax.Load()); m > 0 {
-		return min(m, w.maxRecord)
+	return int(w.limit.Load())
+}
+
+// setLimit sets what Write accepts for a connection whose largest message
+// is maxMsg (0: a stream, no limit of its own).
+func (w *Writer) setLimit(maxMsg int) {
+	l := w.maxRecord
+	if maxMsg > 0 {
+		l = min(l, maxMsg)
 	}
-	return w.maxRecord
+	w.limit.Store(int64(l))
 }
 
 // Offline returns the offline ring: Config.Offline, or the one Open made.
