@@ -94,6 +94,18 @@ type Conn struct {
 	bytes      uint64 // bytes written, over the Conn's life
 	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), skipped
 	writeFn    func(fd uintptr) bool
+
+	// Format state: the batch's stamp, the arena its headers are rendered
+	// into (never grown while iovecs point into it), and the frame length
+	// of each record of the batch, from recs[base].
+	format  Format
+	maxOver int
+	stamp   []byte
+	hdrs    []byte
+	flen    [maxIov]int
+	base    int
+	filled  int
+	msg     []byte // one formatted message, where there is no sendmmsg (send_unix.go)
 }
 
 // Dial connects to the Unix socket at path within ctx, whatever its type
@@ -178,6 +190,11 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		return 0, err
 	}
 	c.recs, c.done, c.off, c.err = recs, 0, off, nil
+	if c.format != nil && off == 0 {
+		// A torn record is continued with the stamp it started with, so
+		// its header renders to the same bytes.
+		c.stamp = c.format.AppendStamp(c.stamp[:0], time.Now())
+	}
 	var err error
 	if c.message {
 		err = c.sendAll()
@@ -221,65 +238,102 @@ func (c *Conn) setDeadline() error {
 }
 
 // fill builds iovecs for the unwritten part of recs, starting off bytes into
-// recs[done]'s frame, and returns how many it built.
+// recs[done]'s frame, and returns how many it built. It records the frame
+// length of every record it covers (c.flen, from c.base) for advance.
 func (c *Conn) fill() int {
 	n := 0
-	add := func(b []byte) {
-		if len(b) > 0 {
-			c.vec.set(n, b)
-			n++
-		}
-	}
-	perRec := 1
-	if c.framing != Raw {
-		perRec = 2
-	}
+	c.startBatch()
 	skip := c.off
-	for k := c.done; k < len(c.recs) && n+perRec <= maxIov; k++ {
-		rec := c.recs[k]
-		var pre, post []byte
+	perRec := c.framing.parts() + c.formatParts()
+	for k := c.done; k < len(c.recs) && n+perRec <= maxIov && c.arenaRoom(); k++ {
+		var parts [5][]byte // prefix, header, body, trailer, newline
+		parts[1], parts[2], parts[3] = c.format3(c.recs[k])
+		size := len(parts[1]) + len(parts[2]) + len(parts[3])
 		switch c.framing {
 		case LengthPrefix:
 			// k-c.done < n <= maxIov: every record before k took at least
 			// one iovec (its prefix), so each has a slot of its own until
 			// the kernel has copied this writev.
 			p := &c.prefs[k-c.done]
-			binary.BigEndian.PutUint32(p[:], uint32(len(rec)))
-			pre = p[:]
+			binary.BigEndian.PutUint32(p[:], uint32(size))
+			parts[0] = p[:]
 		case Newline:
-			if !endsLine(rec) {
-				post = newline
+			if !endsLine(parts[1], parts[2], parts[3]) {
+				parts[4] = newline
 			}
 		}
-		for _, part := range [3][]byte{pre, rec, post} {
+		c.flen[k-c.base] = len(parts[0]) + size + len(parts[4])
+		c.filled++
+		for _, part := range parts {
 			if skip >= len(part) {
 				skip -= len(part)
 				continue
 			}
-			add(part[skip:])
+			c.vec.set(n, part[skip:])
+			n++
 			skip = 0
 		}
 	}
 	return n
 }
 
-// endsLine reports whether rec carries its own line terminator: with
-// Newline framing such a record is sent as it is, so a logger's lines
-// (slog, zap and zerolog end every line with '\n') are not doubled.
-func endsLine(rec []byte) bool { return len(rec) > 0 && rec[len(rec)-1] == '\n' }
-
-// frameLen is the bytes rec takes on the wire.
-func (c *Conn) frameLen(rec []byte) int {
-	if c.framing == Newline && endsLine(rec) {
-		return len(rec)
+// parts is the most iovecs the framing adds to a record.
+func (f Framing) parts() int {
+	if f == Raw {
+		return 1
 	}
-	return len(rec) + c.framing.overhead()
+	return 2
+}
+
+// formatParts is the most iovecs the Format adds to a record.
+func (c *Conn) formatParts() int {
+	if c.format == nil {
+		return 0
+	}
+	return 2
+}
+
+// startBatch starts a batch of records at c.done: the header arena is
+// reused and the frame lengths recorded afresh.
+func (c *Conn) startBatch() {
+	c.base, c.filled = c.done, 0
+	c.hdrs = c.hdrs[:0]
+}
+
+// arenaRoom reports whether one more header fits the arena without growing
+// it: iovecs point into it until the kernel has copied the batch.
+func (c *Conn) arenaRoom() bool {
+	return c.format == nil || cap(c.hdrs)-len(c.hdrs) >= c.maxOver
+}
+
+// format3 returns rec's header, body and trailer: rec alone without a
+// Format.
+func (c *Conn) format3(rec []byte) (hdr, body, trailer []byte) {
+	if c.format == nil {
+		return nil, rec, nil
+	}
+	start := len(c.hdrs)
+	c.hdrs, body, trailer = c.format.Frame(c.hdrs, rec, c.stamp)
+	return c.hdrs[start:], body, trailer
+}
+
+// endsLine reports whether a frame whose parts are given carries its own
+// line terminator: with Newline framing such a record is sent as it is, so
+// a logger's lines (slog, zap and zerolog end every line with '\n') are not
+// doubled.
+func endsLine(parts ...[]byte) bool {
+	for i := len(parts) - 1; i >= 0; i-- {
+		if p := parts[i]; len(p) > 0 {
+			return p[len(p)-1] == '\n'
+		}
+	}
+	return false
 }
 
 // advance records w more bytes written, completing records.
 func (c *Conn) advance(w int) {
-	for c.done < len(c.recs) {
-		left := c.frameLen(c.recs[c.done]) - c.off
+	for c.done < c.base+c.filled {
+		left := c.flen[c.done-c.base] - c.off
 		if w < left {
 			c.off += w
 			return
@@ -293,9 +347,27 @@ func (c *Conn) advance(w int) {
 // skipEmpty moves past empty records at c.done on a seqpacket socket,
 // counting them as unsendable; the send loops call it before each batch.
 func (c *Conn) skipEmpty() {
-	for c.noEmpty && c.done < len(c.recs) && len(c.recs[c.done]) == 0 {
+	for c.done < len(c.recs) && c.unsendableEmpty(c.recs[c.done]) {
 		c.unsendable++
 		c.done++
+	}
+}
+
+// unsendableEmpty reports whether rec would be an empty message on a
+// seqpacket socket (a Format gives every record a header).
+func (c *Conn) unsendableEmpty(rec []byte) bool {
+	return c.noEmpty && c.format == nil && len(rec) == 0
+}
+
+// SetFormat makes the Conn send every record inside f's header and trailer
+// (nil: records as they are). Set it before the first write.
+func (c *Conn) SetFormat(f Format) {
+	c.format, c.maxOver, c.hdrs = f, 0, nil
+	if f != nil {
+		// Room for a typical header per record of a full batch, and never
+		// less than a worst-case one.
+		c.maxOver = f.MaxOverhead()
+		c.hdrs = make([]byte, 0, maxIov*128+c.maxOver)
 	}
 }
 
@@ -316,3 +388,25 @@ func (c *Conn) Writevs() uint64 { return c.writevs }
 
 // Close closes the connection.
 func (c *Conn) Close() error { return c.uc.Close() }
+
+// Format renders, on the consumer goroutine, what a daemon expects around
+// each record: a syslog header, journald's fields. It is applied with extra
+// iovecs, never by copying records; package format has RFC 3164, RFC 5424
+// and journald. Framing, on a stream, applies to the whole formatted
+// record.
+//
+// A Format must be deterministic: a record cut short by a write timeout is
+// continued by rendering its header again, and the same record and stamp
+// must give the same bytes.
+type Format interface {
+	// AppendStamp appends the time that the records of one batch carry.
+	AppendStamp(dst []byte, now time.Time) []byte
+	// Frame appends rec's header to dst and returns it as hdr, with the
+	// part of rec to send (body, a sub-slice of rec) and the bytes to send
+	// after it (trailer: nil, or bytes that stay unchanged). stamp is what
+	// AppendStamp rendered for the batch. It must append at most
+	// MaxOverhead bytes, less len(trailer).
+	Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte)
+	// MaxOverhead is the most bytes a header and trailer add to a record.
+	MaxOverhead() int
+}

@@ -15,8 +15,8 @@ type mmsghdr struct {
 	n   uint32
 }
 
-// mmsgs is the reused sendmmsg argument: one header and one iovec per
-// record, maxIov of each.
+// mmsgs is the reused sendmmsg argument: one header per record, maxIov of
+// them, and up to three iovecs each (header, record, trailer).
 type mmsgs struct {
 	hdr []mmsghdr
 	iov []unix.Iovec
@@ -26,7 +26,7 @@ type mmsgs struct {
 // poller, until all are sent, the deadline passes or the socket fails.
 func (c *Conn) sendAll() error {
 	if c.mm.hdr == nil {
-		c.mm = mmsgs{hdr: make([]mmsghdr, maxIov), iov: make([]unix.Iovec, maxIov)}
+		c.mm = mmsgs{hdr: make([]mmsghdr, maxIov), iov: make([]unix.Iovec, 3*maxIov)}
 	}
 	return c.rc.Write(c.writeFn)
 }
@@ -37,20 +37,28 @@ func (c *Conn) sendAll() error {
 // reports it only for the first message of a call) is skipped and counted.
 func (c *Conn) sendmsgs(fd uintptr) bool {
 	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
-		n := 0
-		for k := c.done; k < len(c.recs) && n < maxIov; k++ {
-			rec := c.recs[k]
-			if len(rec) == 0 && c.noEmpty {
+		n, v := 0, 0
+		c.startBatch()
+		for k := c.done; k < len(c.recs) && n < maxIov && c.arenaRoom(); k++ {
+			if c.unsendableEmpty(c.recs[k]) {
 				break // skipped by the next skipEmpty, in order
 			}
 			h := &c.mm.hdr[n]
 			h.hdr = unix.Msghdr{}
-			if len(rec) > 0 {
-				c.mm.iov[n].Base = &rec[0]
-				c.mm.iov[n].SetLen(len(rec))
-				h.hdr.Iov = &c.mm.iov[n]
-				h.hdr.SetIovlen(1)
+			first := v
+			hdr, body, trailer := c.format3(c.recs[k])
+			for _, part := range [3][]byte{hdr, body, trailer} {
+				if len(part) > 0 {
+					c.mm.iov[v].Base = &part[0]
+					c.mm.iov[v].SetLen(len(part))
+					v++
+				}
 			}
+			if v > first {
+				h.hdr.Iov = &c.mm.iov[first]
+				h.hdr.SetIovlen(v - first)
+			}
+			c.flen[k-c.base] = len(hdr) + len(body) + len(trailer)
 			n++
 		}
 		// RawSyscall for the reason write gives: the socket is non-blocking.

@@ -7,6 +7,7 @@ import "golang.org/x/sys/unix"
 // mmsgs is unused without sendmmsg.
 type mmsgs struct{}
 
+
 // sendAll sends the records as messages, one write(2) each (sendmmsg is
 // Linux's), through the runtime poller: a full receive queue (EAGAIN,
 // ENOBUFS) waits there, as on Linux, instead of failing the connection.
@@ -16,8 +17,15 @@ func (c *Conn) sendAll() error { return c.rc.Write(c.writeFn) }
 // record; a record the socket refuses as too large is skipped and counted.
 func (c *Conn) sendmsgs(fd uintptr) bool {
 	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
-		rec := c.recs[c.done]
-		_, err := unix.Write(int(fd), rec)
+		c.startBatch()
+		hdr, body, trailer := c.format3(c.recs[c.done])
+		c.flen[0] = len(hdr) + len(body) + len(trailer)
+		msg := body
+		if c.format != nil { // one message from three parts: a copy, on this portable path
+			c.msg = append(append(append(c.msg[:0], hdr...), body...), trailer...)
+			msg = c.msg
+		}
+		_, err := unix.Write(int(fd), msg)
 		if done, more := c.sent(1, err); !more {
 			return done
 		}

@@ -43,8 +43,8 @@ func (c *Conn) sent(n int, err error) (done, more bool) {
 	switch err {
 	case nil:
 		c.writevs++
-		for _, rec := range c.recs[c.done : c.done+n] {
-			c.bytes += uint64(len(rec))
+		for _, l := range c.flen[c.done-c.base : c.done-c.base+n] {
+			c.bytes += uint64(l)
 		}
 		c.done += n
 	case unix.EINTR:

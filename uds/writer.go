@@ -66,6 +66,11 @@ type Config struct {
 	// Framing delimits records on a stream socket; defaults to Raw. Message
 	// sockets need none: every record is one message.
 	Framing Framing
+	// Format, if set, wraps every record in what the daemon expects (a
+	// syslog header, journald's fields: package format), on the consumer
+	// goroutine. Write does not change. On a message socket the largest
+	// record Write accepts shrinks by the format's largest header.
+	Format Format
 	// AllowNewlines lets records with an inner '\n' through with Newline
 	// framing (the daemon then sees several messages). By default Write
 	// refuses them with ErrNewline and counts them (Stats.DroppedNewline).
@@ -368,7 +373,11 @@ func (w *Writer) MaxRecord() int {
 func (w *Writer) setLimit(maxMsg int) {
 	l := w.maxRecord
 	if maxMsg > 0 {
-		l = min(l, maxMsg)
+		over := 0
+		if w.cfg.Format != nil {
+			over = w.cfg.Format.MaxOverhead()
+		}
+		l = max(min(l, maxMsg-over), 0)
 	}
 	w.limit.Store(int64(l))
 }

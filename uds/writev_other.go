@@ -38,3 +38,6 @@ func (c *Conn) writeAll() error {
 
 // write is not used off Unix.
 func (c *Conn) write(uintptr) bool { return true }
+
+// writevAllocFree: net.Buffers may allocate per write on this path.
+const writevAllocFree = false

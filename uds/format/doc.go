@@ -1,0 +1,33 @@
+// Package format renders the headers that syslog daemons and journald
+// expect around each record, for uds.Config.Format: RFC 3164 (what glibc's
+// syslog(3) sends to /dev/log), RFC 5424, and journald's native protocol.
+//
+// The Writer's consumer goroutine applies a format, never the producers:
+// Write still only copies the record into the ring. The consumer renders
+// each header into a buffer it reuses and sends it, the record and any
+// trailer as separate iovecs, so nothing is copied and nothing allocated.
+// Every record sent in one batch carries the time the consumer took the
+// batch, to the second (RFC 3164) or microsecond (RFC 5424): close to the
+// Write while the daemon keeps up, the time of sending for records that
+// waited in the offline ring. Journald stamps records itself on receipt.
+//
+// A record's priority comes from, in order: a leading "<PRI>" the producer
+// wrote (as in syslog(3): "<3>disk full" is severity Err, and facility 0
+// takes the format's own), which is cut from the body; Options.Level, which
+// can read a structured logger's level field (LevelField); the default the
+// format was made with. One trailing newline is cut, so slog, zap and
+// zerolog lines arrive as single messages without a stray '\n'.
+//
+// Daemon set-up for the datagram sockets these formats target:
+//
+//	# syslog-ng: /dev/log is its system() or unix-dgram() source
+//	source s_app { unix-dgram("/run/app/log.sock"); };
+//
+//	# rsyslog: imuxsock (RFC 3164 as glibc sends it; it uses its own
+//	# time and hostname unless told otherwise)
+//	module(load="imuxsock")
+//	input(type="imuxsock" Socket="/run/app/log.sock" UseSysTimeStamp="off")
+//
+//	# journald: its native socket, no set-up
+//	uds.Config{Path: "/run/systemd/journal/socket", Format: journald}
+package format

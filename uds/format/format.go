@@ -1,0 +1,381 @@
+package format
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Priority is a syslog priority: a facility or'ed with a severity, numbered
+// as in RFC 5424 and log/syslog.
+type Priority int
+
+// Severities, from RFC 5424.
+const (
+	Emerg Priority = iota
+	Alert
+	Crit
+	Err
+	Warning
+	Notice
+	Info
+	Debug
+)
+
+// Facilities, from RFC 5424. Kern is reserved for the kernel: a record or
+// default priority with facility Kern gets the format's facility instead,
+// as glibc's syslog(3) does.
+const (
+	Kern Priority = iota << 3
+	User
+	Mail
+	Daemon
+	Auth
+	Syslogd // messages of the syslog daemon itself
+	Lpr
+	News
+	Uucp
+	Cron
+	Authpriv
+	Ftp
+	_ // ntp
+	_ // log audit
+	_ // log alert
+	_ // clock
+	Local0
+	Local1
+	Local2
+	Local3
+	Local4
+	Local5
+	Local6
+	Local7
+)
+
+const (
+	severityMask = 7
+	facilityMask = 0xf8
+	maxPri       = Local7 | Debug // 191
+)
+
+// Options are the constant parts of the headers. Zero fields take their
+// defaults.
+type Options struct {
+	// Hostname: RFC 5424's HOSTNAME, RFC 3164's HOSTNAME. RFC 5424 defaults
+	// to os.Hostname; RFC 3164 leaves it out by default, as glibc does on
+	// /dev/log (the daemon fills in its own). Journald takes the host from
+	// the socket and ignores it.
+	Hostname string
+	// AppName: RFC 5424's APP-NAME, RFC 3164's TAG, journald's
+	// SYSLOG_IDENTIFIER. Defaults to the program's base name.
+	AppName string
+	// ProcID: RFC 5424's PROCID, the [pid] after RFC 3164's TAG, journald's
+	// SYSLOG_PID. Defaults to the process ID; "-" leaves it out.
+	ProcID string
+	// MsgID is RFC 5424's MSGID; defaults to "-" (none). Other formats
+	// ignore it.
+	MsgID string
+	// Fields are extra journald fields, each "KEY=value", sent with every
+	// record (KEY: A-Z, 0-9 and '_', not starting with '_' or a digit, at
+	// most 64 bytes). Other formats ignore them.
+	Fields []string
+	// Level, if set, gives the severity of a record that has no <PRI>
+	// prefix; false means "not found" and the default priority applies.
+	// LevelField reads slog's, zap's and zerolog's level fields.
+	Level func(rec []byte) (Priority, bool)
+}
+
+// Syslog renders RFC 3164 or RFC 5424 headers. Make one with RFC3164 or
+// RFC5424. It is immutable and safe for concurrent use.
+type Syslog struct {
+	rfc5424 bool
+	pri     Priority // default facility | severity
+	head    []byte   // after the timestamp: " host app[pid]: " or " host app procid msgid - "
+	level   func([]byte) (Priority, bool)
+	maxOver int
+}
+
+// RFC3164 returns the BSD syslog format glibc's syslog(3) sends to
+// /dev/log: "<PRI>Mmm dd hh:mm:ss [HOSTNAME ]TAG[PID]: MSG", with the
+// timestamp in local time to the second. pri is the default facility and
+// severity (User|Info, say) for records that carry none.
+func RFC3164(pri Priority, o Options) (*Syslog, error) {
+	if err := o.defaults(false); err != nil {
+		return nil, err
+	}
+	if err := checkPri(pri); err != nil {
+		return nil, err
+	}
+	if strings.ContainsAny(o.AppName, ":[] ") {
+		return nil, fmt.Errorf("format: AppName %q: an RFC 3164 tag has no ':', '[', ']' or space", o.AppName)
+	}
+	var head []byte
+	head = append(head, ' ')
+	if o.Hostname != "" {
+		head = append(append(head, o.Hostname...), ' ')
+	}
+	head = append(head, o.AppName...)
+	if o.ProcID != "-" {
+		head = append(append(append(head, '['), o.ProcID...), ']')
+	}
+	head = append(head, ": "...)
+	return newSyslog(false, pri, head, o.Level, len(stamp3164)), nil
+}
+
+// RFC5424 returns the syslog protocol format: "<PRI>1 TIMESTAMP HOSTNAME
+// APP-NAME PROCID MSGID - MSG", with the timestamp in UTC to the
+// microsecond and no structured data. pri is the default facility and
+// severity (User|Info, say) for records that carry none.
+func RFC5424(pri Priority, o Options) (*Syslog, error) {
+	if err := o.defaults(true); err != nil {
+		return nil, err
+	}
+	if err := checkPri(pri); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{"Hostname", o.Hostname, 255}, {"AppName", o.AppName, 48}, {"ProcID", o.ProcID, 128}, {"MsgID", o.MsgID, 32}} {
+		if err := checkToken(f.name, f.v, f.max); err != nil {
+			return nil, err
+		}
+	}
+	head := []byte(" " + o.Hostname + " " + o.AppName + " " + o.ProcID + " " + o.MsgID + " - ")
+	return newSyslog(true, pri, head, o.Level, len(stamp5424)+len("1")), nil
+}
+
+// The timestamp layouts. RFC 3164's day of month is space-padded.
+const (
+	stamp3164 = "Jan _2 15:04:05"
+	stamp5424 = "2006-01-02T15:04:05.000000Z07:00"
+)
+
+func newSyslog(rfc5424 bool, pri Priority, head []byte, level func([]byte) (Priority, bool), stampLen int) *Syslog {
+	return &Syslog{
+		rfc5424: rfc5424,
+		pri:     pri,
+		head:    head,
+		level:   level,
+		maxOver: len("<191>") + stampLen + len(head),
+	}
+}
+
+// AppendStamp renders the time one batch of headers carries.
+func (s *Syslog) AppendStamp(dst []byte, now time.Time) []byte {
+	if s.rfc5424 {
+		return now.UTC().AppendFormat(dst, stamp5424)
+	}
+	return now.AppendFormat(dst, stamp3164)
+}
+
+// Frame appends rec's header to dst. The body is rec without a leading
+// <PRI> (which sets the record's priority) and without one trailing '\n'.
+func (s *Syslog) Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte) {
+	pri, body := priority(rec, s.pri, s.level)
+	dst = append(dst, '<')
+	dst = strconv.AppendInt(dst, int64(pri), 10)
+	dst = append(dst, '>')
+	if s.rfc5424 {
+		dst = append(dst, '1', ' ')
+	}
+	dst = append(dst, stamp...)
+	return append(dst, s.head...), body, nil
+}
+
+// MaxOverhead is the longest header Frame appends.
+func (s *Syslog) MaxOverhead() int { return s.maxOver }
+
+// Journal renders journald's native protocol (systemd.journal-fields(7),
+// "Native Journal Protocol"): one datagram of fields, each "KEY=value\n",
+// with MESSAGE last in the binary-safe form ("MESSAGE\n", its length as a
+// 64-bit little-endian integer, the bytes, "\n"), so a record may hold any
+// bytes, newlines included. Make one with Journald; send it to
+// /run/systemd/journal/socket. It is immutable and safe for concurrent use.
+type Journal struct {
+	pri     Priority
+	fixed   []byte // SYSLOG_FACILITY=, SYSLOG_IDENTIFIER=, SYSLOG_PID=, Fields, "MESSAGE\n"
+	level   func([]byte) (Priority, bool)
+	maxOver int
+}
+
+// Journald returns the journald native format. pri is the default facility
+// and severity for records that carry none (PRIORITY= and
+// SYSLOG_FACILITY=). journald stamps records itself when it receives them.
+func Journald(pri Priority, o Options) (*Journal, error) {
+	if err := o.defaults(false); err != nil {
+		return nil, err
+	}
+	if err := checkPri(pri); err != nil {
+		return nil, err
+	}
+	var fixed []byte
+	field := func(k, v string) {
+		if strings.IndexByte(v, '\n') < 0 {
+			fixed = append(append(append(append(fixed, k...), '='), v...), '\n')
+			return
+		}
+		fixed = append(append(fixed, k...), '\n')
+		fixed = binary.LittleEndian.AppendUint64(fixed, uint64(len(v)))
+		fixed = append(append(fixed, v...), '\n')
+	}
+	field("SYSLOG_FACILITY", strconv.Itoa(int(facility(pri)>>3)))
+	field("SYSLOG_IDENTIFIER", o.AppName)
+	if o.ProcID != "-" {
+		field("SYSLOG_PID", o.ProcID)
+	}
+	for _, f := range o.Fields {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok {
+			return nil, fmt.Errorf("format: journald field %q is not KEY=value", f)
+		}
+		if err := checkJournalKey(k); err != nil {
+			return nil, err
+		}
+		field(k, v)
+	}
+	fixed = append(fixed, "MESSAGE\n"...)
+	return &Journal{
+		pri:     pri,
+		fixed:   fixed,
+		level:   o.Level,
+		maxOver: len("PRIORITY=7\n") + len(fixed) + 8 + len("\n"),
+	}, nil
+}
+
+var newline = []byte{'\n'}
+
+// AppendStamp adds nothing: journald stamps records on receipt.
+func (j *Journal) AppendStamp(dst []byte, _ time.Time) []byte { return dst }
+
+// Frame appends rec's fields to dst. The body is rec without a leading
+// <PRI> (which sets PRIORITY=) and without one trailing '\n'.
+func (j *Journal) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
+	pri, body := priority(rec, j.pri, j.level)
+	dst = append(dst, "PRIORITY="...)
+	dst = append(dst, byte('0'+pri&severityMask), '\n')
+	dst = append(dst, j.fixed...)
+	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(body)))
+	return dst, body, newline
+}
+
+// MaxOverhead is the most bytes Frame adds to a record.
+func (j *Journal) MaxOverhead() int { return j.maxOver }
+
+// priority returns rec's priority and body: a leading "<PRI>" (0 to 191,
+// no leading zeros) sets the priority and is cut; otherwise level, if set,
+// gives the severity; otherwise def applies. Facility Kern becomes def's
+// facility. One trailing '\n' is cut.
+func priority(rec []byte, def Priority, level func([]byte) (Priority, bool)) (Priority, []byte) {
+	pri := def
+	if p, n := parsePri(rec); n > 0 {
+		pri, rec = p, rec[n:]
+		if facility(pri) == Kern {
+			pri |= facility(def)
+		}
+	} else if level != nil {
+		if sev, ok := level(rec); ok {
+			pri = facility(def) | sev&severityMask
+		}
+	}
+	if len(rec) > 0 && rec[len(rec)-1] == '\n' {
+		rec = rec[:len(rec)-1]
+	}
+	return pri, rec
+}
+
+// parsePri parses a leading "<PRI>" and returns it and its length, or 0, 0.
+func parsePri(rec []byte) (Priority, int) {
+	if len(rec) < 3 || rec[0] != '<' {
+		return 0, 0
+	}
+	v := 0
+	for i := 1; i < len(rec) && i <= 4; i++ {
+		c := rec[i]
+		switch {
+		case c == '>' && i > 1:
+			if v > int(maxPri) {
+				return 0, 0
+			}
+			return Priority(v), i + 1
+		case c < '0' || c > '9' || (i == 2 && rec[1] == '0'):
+			return 0, 0
+		}
+		v = v*10 + int(c-'0')
+	}
+	return 0, 0
+}
+
+func facility(p Priority) Priority { return p & facilityMask }
+
+func checkPri(p Priority) error {
+	if p < 0 || p > maxPri {
+		return fmt.Errorf("format: priority %d out of range [0, %d]", p, maxPri)
+	}
+	return nil
+}
+
+// defaults fills in the defaults; hostname5424 says whether Hostname
+// defaults to os.Hostname.
+func (o *Options) defaults(hostname5424 bool) error {
+	if o.AppName == "" {
+		o.AppName = filepath.Base(os.Args[0])
+	}
+	if o.ProcID == "" {
+		o.ProcID = strconv.Itoa(os.Getpid())
+	}
+	if o.MsgID == "" {
+		o.MsgID = "-"
+	}
+	if o.Hostname == "" && hostname5424 {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "-"
+		}
+		o.Hostname = h
+	}
+	if o.AppName == "" || strings.ContainsAny(o.AppName, "\n\x00") {
+		return fmt.Errorf("format: bad AppName %q", o.AppName)
+	}
+	if strings.ContainsAny(o.Hostname, " \n\x00") {
+		return fmt.Errorf("format: Hostname %q has a space, newline or NUL", o.Hostname)
+	}
+	return nil
+}
+
+// checkToken checks an RFC 5424 header field: 1 to max printable US-ASCII
+// characters, no space.
+func checkToken(name, v string, max int) error {
+	if v == "" || len(v) > max {
+		return fmt.Errorf("format: %s %q must have 1 to %d characters", name, v, max)
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < 33 || v[i] > 126 {
+			return fmt.Errorf("format: %s %q: RFC 5424 allows only printable US-ASCII, no space", name, v)
+		}
+	}
+	return nil
+}
+
+var errJournalKey = errors.New("a journald field name has 1 to 64 of A-Z, 0-9 and '_', and starts with neither '_' nor a digit")
+
+func checkJournalKey(k string) error {
+	if k == "" || len(k) > 64 || k[0] == '_' || (k[0] >= '0' && k[0] <= '9') {
+		return fmt.Errorf("format: field %q: %w", k, errJournalKey)
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return fmt.Errorf("format: field %q: %w", k, errJournalKey)
+		}
+	}
+	switch k {
+	case "MESSAGE", "PRIORITY", "SYSLOG_FACILITY", "SYSLOG_IDENTIFIER", "SYSLOG_PID":
+		return fmt.Errorf("format: field %q is set by the format", k)
+	}
+	return nil
+}

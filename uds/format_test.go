@@ -1,0 +1,298 @@
+//go:build unix
+
+package uds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringsink/ringsink/uds/format"
+)
+
+// fixedStamp wraps a Format so that every batch carries the same stamp (or,
+// with count, a new one per batch: "T0001", "T0002", ...), which lets a
+// test compute the bytes on the wire.
+type fixedStamp struct {
+	Format
+	count bool
+	n     int
+}
+
+var stampTime = time.Date(2026, 11, 9, 7, 5, 3, 123456000, time.UTC)
+
+func (f *fixedStamp) AppendStamp(dst []byte, _ time.Time) []byte {
+	if f.count {
+		f.n++
+		return fmt.Appendf(dst, "T%04d", f.n)
+	}
+	return f.Format.AppendStamp(dst, stampTime)
+}
+
+// framed renders rec as f sends it, with stamp.
+func framed(f Format, rec, stamp []byte) []byte {
+	hdr, body, trailer := f.Frame(nil, rec, stamp)
+	return append(append(hdr, body...), trailer...)
+}
+
+func formats(t *testing.T) map[string]Format {
+	t.Helper()
+	s, err := format.RFC5424(format.User|format.Info, format.Options{Hostname: "h", AppName: "app", ProcID: "7", Level: format.LevelField})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := format.Journald(format.Local0|format.Notice, format.Options{AppName: "app", ProcID: "7", Fields: []string{"ROLE=test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]Format{"rfc5424": &fixedStamp{Format: s}, "journald": &fixedStamp{Format: j}}
+}
+
+// TestFormatOnEverySocket: the consumer frames every record with the
+// Format, on every socket type and stream framing, over batches larger than
+// one system call takes: each record arrives as the format renders it, in
+// order, byte for byte (empty records included: a header makes them
+// sendable on seqpacket), and Stats count the bytes on the wire.
+func TestFormatOnEverySocket(t *testing.T) {
+	const n = 3000
+	for fname, f := range formats(t) {
+		stamp := f.AppendStamp(nil, time.Time{})
+		var want [][]byte
+		wireBytes := 0
+		for i := range n {
+			want = append(want, framed(f, numbered(i), stamp))
+		}
+		for _, tc := range []struct {
+			network string
+			framing Framing
+		}{{"unixgram", Raw}, {"unixpacket", Raw}, {"unix", Raw}, {"unix", Newline}, {"unix", LengthPrefix}} {
+			t.Run(fname+"/"+tc.network+"/"+tc.framing.String(), func(t *testing.T) {
+				path := sockPath(t)
+				var got [][]byte
+				var d *msgDaemon
+				var stream <-chan []byte
+				if tc.network == "unix" {
+					stream = readOne(listen(t, path))
+				} else {
+					d = startMsgDaemon(t, tc.network, path, false)
+				}
+				w := mustOpen(t, Config{Path: path, Framing: tc.framing, Format: f})
+				for i := range n {
+					if err := writeAll(w, numbered(i)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				flushAndClose(t, w)
+				wireBytes = 0
+				switch {
+				case d != nil:
+					waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= n })
+					got = d.got()
+					for _, m := range got {
+						wireBytes += len(m)
+					}
+				default:
+					b := <-stream
+					wireBytes = len(b)
+					switch tc.framing {
+					case Raw:
+						if !bytes.Equal(b, bytes.Join(want, nil)) {
+							t.Fatal("raw stream differs from the formatted records")
+						}
+						got = want
+					case Newline:
+						got = bytes.SplitAfter(b, []byte{'\n'})
+						if tail := got[len(got)-1]; len(tail) == 0 {
+							got = got[:len(got)-1]
+						}
+						for i := range got {
+							got[i] = bytes.TrimSuffix(got[i], []byte{'\n'})
+						}
+						if fname == "journald" {
+							// Binary MESSAGE fields hold newlines, and every
+							// frame ends with one: no newline is added.
+							got = want
+							if !bytes.Equal(b, bytes.Join(want, nil)) {
+								t.Fatal("newline stream differs from the formatted records")
+							}
+						}
+					case LengthPrefix:
+						var torn int
+						got, torn = frames(b)
+						if torn != 0 {
+							t.Fatalf("%d bytes of a torn frame", torn)
+						}
+					}
+				}
+				if len(got) != n {
+					t.Fatalf("got %d records; want %d", len(got), n)
+				}
+				for i := range got {
+					if !bytes.Equal(got[i], want[i]) {
+						t.Fatalf("record %d = %q; want %q", i, got[i], want[i])
+					}
+				}
+				st := w.Stats()
+				checkConservation(t, st)
+				if st.Written != n || st.WrittenBytes != uint64(wireBytes) {
+					t.Fatalf("written %d (want %d), bytes %d (want %d)", st.Written, n, st.WrittenBytes, wireBytes)
+				}
+			})
+		}
+	}
+}
+
+// TestTornRecordKeepsItsStamp: a write that times out part way through a
+// record is continued later; the rest of that record must be rendered with
+// the stamp its start carried, or the daemon reads the front of one header
+// spliced to the back of another.
+func TestTornRecordKeepsItsStamp(t *testing.T) {
+	inner, err := format.RFC5424(format.User|format.Info, format.Options{Hostname: "h", AppName: "app", ProcID: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([][]byte, 300)
+	for i := range recs {
+		recs[i] = []byte(fmt.Sprintf("rec %04d %s", i, strings.Repeat("x", 997)))
+	}
+	for try := 0; try < 50; try++ {
+		path := sockPath(t)
+		ln := listen(t, path)
+		accepted := make(chan *netUnixConn, 1)
+		go func() {
+			c, err := ln.AcceptUnix()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}()
+		c, err := Dial(context.Background(), path, Newline, 20*time.Millisecond, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fixedStamp{Format: inner, count: true}
+		c.SetFormat(f)
+		peer := <-accepted
+		n, err := c.writeFrom(recs, 0)
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("write to a peer that does not read: %d, %v; want a timeout", n, err)
+		}
+		if c.off == 0 {
+			c.Close()
+			peer.Close()
+			continue // ended on a record boundary: try again for a tear
+		}
+		got := make(chan []byte, 1)
+		go func() {
+			var b bytes.Buffer
+			b.ReadFrom(peer)
+			got <- b.Bytes()
+		}()
+		if m, err := c.writeFrom(recs[n:], c.off); err != nil || m != len(recs)-n {
+			t.Fatalf("continuing: %d, %v; want %d, nil", m, err, len(recs)-n)
+		}
+		c.Close()
+		var want []byte
+		for _, r := range recs {
+			want = append(append(want, framed(f, r, []byte("T0001"))...), '\n')
+		}
+		if b := <-got; !bytes.Equal(b, want) {
+			i := 0
+			for i < min(len(b), len(want)) && b[i] == want[i] {
+				i++
+			}
+			t.Fatalf("stream differs at byte %d (record %d was torn): got %q, want %q", i, n, b[i:min(len(b), i+40)], want[i:min(len(want), i+40)])
+		}
+		peer.Close()
+		return
+	}
+	t.Fatal("50 timed-out writes all ended on a record boundary: no torn record to continue")
+}
+
+// TestFormatShrinksTheDatagramLimit: on a message socket Write refuses a
+// record that would not fit once the largest header is added, and the
+// largest record it accepts is sent whole.
+func TestFormatShrinksTheDatagramLimit(t *testing.T) {
+	path := sockPath(t)
+	d := startMsgDaemon(t, "unixgram", path, false)
+	f := formats(t)["rfc5424"]
+	plain := mustOpen(t, Config{Path: path, SendBuffer: 8192})
+	limit := plain.MaxRecord()
+	flushAndClose(t, plain)
+	w := mustOpen(t, Config{Path: path, SendBuffer: 8192, Format: f})
+	if got, want := w.MaxRecord(), limit-f.MaxOverhead(); got != want || want <= 0 {
+		t.Fatalf("MaxRecord = %d; want %d (the plain limit %d less the format's %d)", got, want, limit, f.MaxOverhead())
+	}
+	if _, err := w.Write(make([]byte, w.MaxRecord()+1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("a record one byte over the limit: %v; want ErrTooLarge", err)
+	}
+	big := bytes.Repeat([]byte{'y'}, w.MaxRecord())
+	if err := writeAll(w, big); err != nil {
+		t.Fatal(err)
+	}
+	flushAndClose(t, w)
+	waitFor(t, "the message", 5*time.Second, func() bool { return len(d.got()) == 1 })
+	if st := w.Stats(); st.Written != 1 || st.DroppedUnsendable != 0 || !bytes.Equal(d.got()[0], framed(f, big, f.AppendStamp(nil, time.Time{}))) {
+		t.Fatalf("the largest record was not sent whole: %+v", st)
+	}
+}
+
+// TestFormatAllocatesNothing: the consumer's formatted sends allocate
+// nothing once the connection is set up, on a stream and a datagram socket.
+func TestFormatAllocatesNothing(t *testing.T) {
+	f := formats(t)["rfc5424"]
+	recs := make([][]byte, 2000)
+	for i := range recs {
+		recs[i] = numbered(i)
+	}
+	for _, network := range []string{"unixgram", "unix"} {
+		path := sockPath(t)
+		if network == "unix" {
+			readOne(listen(t, path))
+		} else {
+			discardDatagrams(t, path) // a reader that allocates nothing: AllocsPerRun counts every goroutine
+		}
+		c, err := Dial(context.Background(), path, LengthPrefix, 5*time.Second, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetFormat(f)
+		if n, err := c.WriteRecords(recs); err != nil || n != len(recs) { // warm-up: sendmmsg headers
+			t.Fatal(n, err)
+		}
+		if a := testing.AllocsPerRun(20, func() {
+			if n, err := c.WriteRecords(recs[:100]); err != nil || n != 100 {
+				t.Fatal(n, err)
+			}
+		}); a != 0 && (network != "unix" || writevAllocFree) {
+			t.Errorf("%s: %v allocations per WriteRecords", network, a)
+		}
+		c.Close()
+	}
+}
+
+// discardDatagrams reads and discards datagrams at path until the test ends.
+func discardDatagrams(t *testing.T, path string) {
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b := make([]byte, 1<<16)
+		for {
+			if _, err := pc.Read(b); err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { pc.Close(); <-done })
+}
