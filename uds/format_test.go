@@ -195,6 +195,7 @@ func TestTornRecordKeepsItsStamp(t *testing.T) {
 			b.ReadFrom(peer)
 			got <- b.Bytes()
 		}()
+		c.timeout = 10 * time.Second // the peer reads now
 		if m, err := c.writeFrom(recs[n:], c.off); err != nil || m != len(recs)-n {
 			t.Fatalf("continuing: %d, %v; want %d, nil", m, err, len(recs)-n)
 		}
