@@ -7,7 +7,6 @@ import "golang.org/x/sys/unix"
 // mmsgs is unused without sendmmsg.
 type mmsgs struct{}
 
-
 // sendAll sends the records as messages, one write(2) each (sendmmsg is
 // Linux's), through the runtime poller: a full receive queue (EAGAIN,
 // ENOBUFS) waits there, as on Linux, instead of failing the connection.
