@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/syslog"
 	"net"
 	"os"
 	"strings"
@@ -296,4 +297,47 @@ func discardDatagrams(t *testing.T, path string) {
 		}
 	}()
 	t.Cleanup(func() { pc.Close(); <-done })
+}
+
+// TestRFC3164MatchesLogSyslog: the RFC 3164 format sends what the standard
+// library's log/syslog sends to a local socket, byte for byte but for the
+// timestamp's value and the trailing newline log/syslog adds (daemons cut
+// it).
+func TestRFC3164MatchesLogSyslog(t *testing.T) {
+	path := sockPath(t)
+	d := startMsgDaemon(t, "unixgram", path, false)
+	lw, err := syslog.Dial("unixgram", path, syslog.LOG_LOCAL3|syslog.LOG_WARNING, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := format.RFC3164(format.Local3|format.Warning, format.Options{AppName: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := mustOpen(t, Config{Path: path, Format: f})
+	recs := []string{"plain", "ends with newline\n", "inner\nnewline", ""}
+	for _, r := range recs {
+		if _, err := lw.Write([]byte(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lw.Close()
+	for _, r := range recs {
+		if err := writeAll(w, []byte(r)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flushAndClose(t, w)
+	waitFor(t, "every message", 5*time.Second, func() bool { return len(d.got()) == 2*len(recs) })
+	got := d.got()
+	stamp := func(m []byte) []byte { // "<28>Nov 29 19:01:06 app[..." -> "<28>STAMP app[..."
+		i := bytes.IndexByte(m, '>')
+		return append(append(bytes.Clone(m[:i+1]), "STAMP"...), m[i+1+len(time.Stamp):]...)
+	}
+	for i := range recs {
+		std, ours := stamp(got[i]), stamp(got[len(recs)+i])
+		if !bytes.Equal(bytes.TrimSuffix(std, []byte{'\n'}), ours) {
+			t.Errorf("record %q:\nlog/syslog %q\nformat     %q", recs[i], std, ours)
+		}
+	}
 }

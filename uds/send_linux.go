@@ -37,9 +37,12 @@ func (c *Conn) sendAll() error {
 // reports it only for the first message of a call) is skipped and counted.
 func (c *Conn) sendmsgs(fd uintptr) bool {
 	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
-		n, v := 0, 0
+		n, v, batch := 0, 0, maxIov
+		if c.noMmsg {
+			batch = 1
+		}
 		c.startBatch()
-		for k := c.done; k < len(c.recs) && n < maxIov && c.arenaRoom(); k++ {
+		for k := c.done; k < len(c.recs) && n < batch && c.arenaRoom(); k++ {
 			if c.unsendableEmpty(c.recs[k]) {
 				break // skipped by the next skipEmpty, in order
 			}
@@ -62,7 +65,23 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 			n++
 		}
 		// RawSyscall for the reason write gives: the socket is non-blocking.
-		r, _, errno := unix.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&c.mm.hdr[0])), uintptr(n), unix.MSG_NOSIGNAL, 0, 0)
+		var r uintptr
+		var errno unix.Errno
+		if !c.noMmsg {
+			r, _, errno = unix.RawSyscall6(sysSendmmsg, fd, uintptr(unsafe.Pointer(&c.mm.hdr[0])), uintptr(n), unix.MSG_NOSIGNAL, 0, 0)
+			// A sandbox that filters sendmmsg out (seccomp: ENOSYS or
+			// EPERM): one sendmsg per message from now on. If sendmsg is
+			// refused as well, its error is the one reported.
+			if c.noMmsg = errno == unix.ENOSYS || errno == unix.EPERM; c.noMmsg {
+				continue // rebuild the batch as one message
+			}
+		}
+		if c.noMmsg {
+			r, _, errno = unix.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&c.mm.hdr[0].hdr)), unix.MSG_NOSIGNAL)
+			if errno == 0 {
+				r = 1 // messages sent, not bytes
+			}
+		}
 		var err error
 		if errno != 0 {
 			err = errno
@@ -73,6 +92,10 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 	}
 	return true
 }
+
+// sysSendmmsg is sendmmsg's system call number; a test sets an unknown one
+// to see the fallback a sandbox without sendmmsg gets.
+var sysSendmmsg uintptr = unix.SYS_SENDMMSG
 
 // batchedMessages: message sockets get sendmmsg batches here.
 const batchedMessages = true
