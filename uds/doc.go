@@ -51,8 +51,34 @@
 // empty record cannot be sent (a zero-length message reads as the end of
 // the stream): it is skipped and counted the same way.
 //
-//	/dev/log (rsyslog imuxsock, syslog-ng system()):
-//	uds.Config{Path: "/dev/log"} // records are RFC 3164/5424 lines: "<14>app: message"
+// # Formats the daemons expect
+//
+// Config.Format wraps every record in a syslog header (RFC 3164, as
+// glibc's syslog(3) sends it, or RFC 5424) or journald's native fields
+// (package format). The consumer renders the header and sends it, the
+// record and a trailer as separate iovecs, so Write does not change and
+// nothing is copied. A record's severity comes from a leading "<PRI>" the
+// producer wrote ("<3>disk full"), from its slog, zap or zerolog level field
+// (format.LevelField), or the format's default:
+//
+//	f, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "api", Level: format.LevelField})
+//	uds.Config{Path: "/dev/log", Format: f}
+//
+//	j, _ := format.Journald(format.User|format.Info, format.Options{AppName: "api"})
+//	uds.Config{Path: "/run/systemd/journal/socket", Format: j}
+//
+// The daemon side, on a socket of the application's own:
+//
+//	# syslog-ng: RFC 3164 as is; RFC 5424 with flags(syslog-protocol)
+//	source s_app { unix-dgram("/run/app/log.sock" flags(syslog-protocol)); };
+//
+//	# rsyslog imuxsock: RFC 3164 as is (it stamps messages itself); RFC 5424
+//	# needs its regular parsers
+//	module(load="imuxsock")
+//	input(type="imuxsock" Socket="/run/app/log.sock" UseSpecialParser="off" ParseHostname="on" IgnoreTimestamp="off")
+//
+// Both set-ups are tested against the real daemons (TestSyslogNGParsesFormats,
+// TestRsyslogImuxsock).
 //
 // # Pointing it at a daemon
 //
