@@ -25,6 +25,9 @@ type impl struct {
 	// latency, if set, replaces the per-push histogram after stop: the
 	// end-to-end scenarios measure at the daemon, not at the producer.
 	latency func() *hist.Histogram
+	// perOp is how many records one push offers (a request logs several
+	// lines); 0 means 1.
+	perOp int
 }
 
 // clock turns per-operation timestamps into nanoseconds. It uses the TSC when
@@ -70,19 +73,26 @@ type result struct {
 	Producers int     `json:"producers"`
 	Mode      string  `json:"mode"`           // "closed" or "open"
 	Rate      float64 `json:"rate,omitempty"` // offered records/s (open loop)
+	Round     int     `json:"round"`
 	Ops       uint64  `json:"ops"`
+	Offered   uint64  `json:"offered"`   // records offered: ops times the records per op
 	Refused   uint64  `json:"refused"`   // pushes that returned false
 	Received  uint64  `json:"delivered"` // records the consumer (or daemon) received
+	Lost      float64 `json:"lost"`      // 1 - delivered/offered: refused, dropped or evicted
 	Seconds   float64 `json:"seconds"`
 	OpsPerSec float64 `json:"accepted_per_sec"`  // pushes that returned true, per second
 	Delivered float64 `json:"delivered_per_sec"` // records the consumer (or daemon) got, per second
 	AllocsOp  float64 `json:"allocs_per_op"`
+	// Latency of the calls that were accepted (the e2e scenario: of the
+	// records the daemon read); refused calls have their own percentiles.
 	P50       uint64  `json:"p50_ns"`
 	P90       uint64  `json:"p90_ns"`
 	P99       uint64  `json:"p99_ns"`
 	P999      uint64  `json:"p999_ns"`
 	Max       uint64  `json:"max_ns"`
 	Mean      float64 `json:"mean_ns"`
+	RefP50    uint64  `json:"refused_p50_ns"`
+	RefP999   uint64  `json:"refused_p999_ns"`
 	// Curve holds (percentile, ns) points for the plot.
 	Curve [][2]float64 `json:"curve,omitempty"`
 	hist  *hist.Histogram
@@ -102,6 +112,7 @@ type load struct {
 func measure(c clock, scenario string, im impl, producers int, ld load) result {
 	newPush, stop := im.start(producers)
 	hists := make([]*hist.Histogram, producers)
+	refHists := make([]*hist.Histogram, producers)
 	refused := make([]uint64, producers)
 	ops := make([]uint64, producers)
 	var startGate sync.WaitGroup
@@ -112,16 +123,16 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 	runtime.GC()
 	runtime.ReadMemStats(&ms0)
 	for p := range producers {
-		h := hist.New()
-		hists[p] = h
+		h, hr := hist.New(), hist.New()
+		hists[p], refHists[p] = h, hr
 		push := newPush(p)
 		rec := make([]byte, max(ld.size, 8))
 		wg.Go(func() {
 			startGate.Wait()
 			if ld.rate > 0 {
-				ops[p], refused[p] = openLoop(c, push, rec, h, ld.rate/float64(producers), &stopFlag)
+				ops[p], refused[p] = openLoop(c, push, rec, h, hr, ld.rate/float64(producers), &stopFlag)
 			} else {
-				ops[p], refused[p] = closedLoop(c, push, rec, h, &stopFlag)
+				ops[p], refused[p] = closedLoop(c, push, rec, h, hr, &stopFlag)
 			}
 		})
 	}
@@ -136,17 +147,26 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 
 	r := result{Scenario: scenario, Impl: im.name, Baseline: im.baseline, Producers: producers,
 		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Received: delivered, hist: hist.New()}
+	ref := hist.New()
 	if ld.rate > 0 {
 		r.Mode = "open"
 	}
 	for p := range producers {
 		r.hist.Merge(hists[p])
+		ref.Merge(refHists[p])
 		r.Ops += ops[p]
 		r.Refused += refused[p]
 	}
 	if im.latency != nil {
 		r.hist = im.latency()
 	}
+	if im.perOp >= 0 { // < 0: offers no records (the request scenario's "no logging")
+		r.Offered = r.Ops * uint64(max(im.perOp, 1))
+	}
+	if r.Offered > 0 {
+		r.Lost = max(0, 1-float64(delivered)/float64(r.Offered))
+	}
+	r.RefP50, r.RefP999 = ref.Quantile(.5), ref.Quantile(.999)
 	r.OpsPerSec = float64(r.Ops-r.Refused) / elapsed.Seconds()
 	r.Delivered = float64(delivered) / elapsed.Seconds()
 	if r.Ops > 0 {
@@ -164,39 +184,61 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 // at the stop flag (one shared load per 64 pushes).
 const checkEvery = 64
 
-func closedLoop(c clock, push pushFunc, rec []byte, h *hist.Histogram, stop *atomic.Bool) (ops, refused uint64) {
+// closedLoop pushes as fast as it can; accepted calls are timed into h,
+// refused ones into ref.
+func closedLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, stop *atomic.Bool) (ops, refused uint64) {
 	for !stop.Load() {
 		for range checkEvery {
 			t0 := c.now()
 			ok := push(rec)
-			h.Record(c.ns(c.now() - t0))
+			d := c.ns(c.now() - t0)
 			if !ok {
 				refused++
+				ref.Record(d)
+				continue
 			}
+			h.Record(d)
 		}
 		ops += checkEvery
 	}
 	return ops, refused
 }
 
-func openLoop(c clock, push pushFunc, rec []byte, h *hist.Histogram, rate float64, stop *atomic.Bool) (ops, refused uint64) {
+// openLoop pushes at rate, timing each call from its intended send time
+// (or from the call, for a record sent early). It never spins: it sleeps
+// until 200 µs before a record is due, then sends every record due by then,
+// so producers beyond the core count do not starve the consumer and the
+// daemon of CPU while they wait.
+func openLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, rate float64, stop *atomic.Bool) (ops, refused uint64) {
 	period := time.Duration(float64(time.Second) / rate)
+	const early = 200 * time.Microsecond
 	start := time.Now()
+	var woke time.Time
 	for i := 0; !stop.Load(); i++ {
 		intended := start.Add(time.Duration(i) * period)
-		for wait := time.Until(intended); wait > 0; wait = time.Until(intended) {
-			if wait > 50*time.Microsecond {
-				time.Sleep(wait - 20*time.Microsecond)
-			} else {
-				runtime.Gosched()
-			}
+		if wait := time.Until(intended); wait > early {
+			time.Sleep(wait - early/2)
+			woke = time.Now()
+		}
+		// Due or late: the lag is latency too (no coordinated omission),
+		// except what the sleep itself overslept (the harness's timer, not
+		// the implementation); sent early: timed from the call.
+		t0 := intended
+		if woke.After(t0) {
+			t0 = woke
+		}
+		if now := time.Now(); now.Before(t0) {
+			t0 = now
 		}
 		ok := push(rec)
-		h.Record(uint64(max(time.Since(intended), 0)))
+		d := uint64(max(time.Since(t0), 0))
 		ops++
 		if !ok {
 			refused++
+			ref.Record(d)
+			continue
 		}
+		h.Record(d)
 	}
 	return ops, refused
 }

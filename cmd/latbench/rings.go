@@ -91,7 +91,7 @@ func byteRingImpl() impl {
 // chanCopyImpl is the usual Go way to queue byte records: copy each into a
 // fresh slice and send it on a buffered channel.
 func chanCopyImpl(size int) impl {
-	return impl{name: "chan []byte (copy)", baseline: true, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "chan []byte", baseline: true, start: func(int) (func(int) pushFunc, func() uint64) {
 		ch := make(chan []byte, (1<<22)/max(size, 1))
 		var n uint64
 		var wg sync.WaitGroup

@@ -103,7 +103,7 @@ func e2eWriterImpl() impl {
 // records, the batch size the issue names) with one writev.
 func e2eWritevImpl() impl {
 	var lat *hist.Histogram
-	return impl{name: "chan + writev loop", baseline: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "chan+writev", baseline: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
 		r := startDaemonProc(baseline.Fast, true)
 		c := must(net.Dial("unix", r.Path))
 		ch := make(chan []byte, 1<<14)

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"text/tabwriter"
+)
+
+// printSummary prints one row per scenario, producer count, load and
+// implementation, medians over the rounds, in at most 100 columns. The
+// headline ratio is against the baseline of the same group and round:
+// closed loop, delivered records/s (higher is better); open loop, the
+// baseline's p99.9 over ours, only when both delivered at least 99.9% of
+// what was offered; request, the p99.9 of a request over the same request
+// without logging. The brackets give the spread over the rounds.
+func printSummary(w io.Writer, rs []result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tprod\tload\timpl\tdeliv/s\tlost\tp50\tp99.9\tvs base\t")
+	for _, g := range summarize(rs) {
+		r := g.rows[0]
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Producers, loadName(r), r.Impl,
+			si(g.med(func(r result) float64 { return r.Delivered })),
+			pct(g.med(func(r result) float64 { return r.Lost }), r.Offered),
+			ns(uint64(g.med(func(r result) float64 { return float64(r.P50) }))),
+			ns(uint64(g.med(func(r result) float64 { return float64(r.P999) }))),
+			g.ratio(rs))
+	}
+	tw.Flush()
+	fmt.Fprint(w, `deliv/s: records delivered per second (rings and sink: to the consumer; writer and request:
+  to the kernel; e2e: read by the daemon). lost: offered records not delivered (refused,
+  dropped or evicted). p50, p99.9: latency of accepted calls only; refused calls are timed
+  apart (-full). Medians over the rounds.
+vs base: closed loop: delivered/s over the baseline's; open loop: baseline p99.9 over ours,
+  at a rate both sustain, only where both delivered >= 99.9% ("unequal" otherwise); request:
+  p99.9 added to a request by logging, relative to "no logging" (+25x: 25 times its p99.9).
+  [min-max] over the interleaved rounds.
+`)
+}
+
+// group is one implementation's rows of one group, one per round.
+type group struct{ rows []result }
+
+func (g group) med(f func(result) float64) float64 {
+	var v []float64
+	for _, r := range g.rows {
+		v = append(v, f(r))
+	}
+	return median(v)
+}
+
+// ratio renders the headline ratio against the baseline, per round:
+// median [min-max].
+func (g group) ratio(all []result) string {
+	r0 := g.rows[0]
+	if r0.Baseline {
+		return "base"
+	}
+	var v []float64
+	for _, r := range g.rows {
+		b := baselineOf(all, r)
+		if b == nil {
+			return ""
+		}
+		switch {
+		case r.Scenario == "request":
+			v = append(v, float64(r.P999)/float64(max(b.P999, 1))-1)
+		case r.Mode == "open":
+			if r.Lost > 0.001 || b.Lost > 0.001 {
+				return "unequal"
+			}
+			v = append(v, float64(b.P999)/float64(max(r.P999, 1)))
+		default:
+			v = append(v, r.Delivered/max(b.Delivered, 1))
+		}
+	}
+	lo, hi := slices.Min(v), slices.Max(v)
+	if r0.Scenario == "request" {
+		return fmt.Sprintf("%s [%s,%s]", added(median(v)), added(lo), added(hi))
+	}
+	return fmt.Sprintf("%sx [%s-%s]", num(median(v)), num(lo), num(hi))
+}
+
+// summarize groups rows by scenario, producers, load and implementation,
+// in the order they were measured.
+func summarize(rs []result) []group {
+	var out []group
+	index := map[string]int{}
+	for _, r := range rs {
+		key := fmt.Sprintf("%s|%d|%s|%g|%s", r.Scenario, r.Producers, r.Mode, r.Rate, r.Impl)
+		i, ok := index[key]
+		if !ok {
+			i = len(out)
+			index[key] = i
+			out = append(out, group{})
+		}
+		out[i].rows = append(out[i].rows, r)
+	}
+	return out
+}
+
+// added prints a relative increase: +12%, or +25x from tenfold on.
+func added(v float64) string {
+	if v >= 10 {
+		return fmt.Sprintf("+%.0fx", v)
+	}
+	return fmt.Sprintf("%+.0f%%", 100*v)
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// num prints a ratio with two significant digits (three above 100).
+func num(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func loadName(r result) string {
+	if r.Mode == "open" {
+		return "open " + si(r.Rate)
+	}
+	return "closed"
+}
+
+func pct(f float64, offered uint64) string {
+	switch {
+	case offered == 0:
+		return "-"
+	case f == 0:
+		return "0%"
+	case f < 0.001:
+		return "<0.1%"
+	}
+	return fmt.Sprintf("%.1f%%", 100*f)
+}
+
+// refNs prints a refused-call percentile, or "-" when none was refused.
+func refNs(r result, v uint64) string {
+	if r.Refused == 0 {
+		return "-"
+	}
+	return ns(v)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
