@@ -46,7 +46,7 @@ type options struct {
 	size      int
 	dur       time.Duration
 	open      []float64 // open-loop rates as fractions of measured saturation
-	rounds    int // interleaved rounds of every group
+	rounds    int       // interleaved rounds of every group
 	jsonOut   bool
 	full      bool
 	svg       string

@@ -85,14 +85,14 @@ type result struct {
 	AllocsOp  float64 `json:"allocs_per_op"`
 	// Latency of the calls that were accepted (the e2e scenario: of the
 	// records the daemon read); refused calls have their own percentiles.
-	P50       uint64  `json:"p50_ns"`
-	P90       uint64  `json:"p90_ns"`
-	P99       uint64  `json:"p99_ns"`
-	P999      uint64  `json:"p999_ns"`
-	Max       uint64  `json:"max_ns"`
-	Mean      float64 `json:"mean_ns"`
-	RefP50    uint64  `json:"refused_p50_ns"`
-	RefP999   uint64  `json:"refused_p999_ns"`
+	P50     uint64  `json:"p50_ns"`
+	P90     uint64  `json:"p90_ns"`
+	P99     uint64  `json:"p99_ns"`
+	P999    uint64  `json:"p999_ns"`
+	Max     uint64  `json:"max_ns"`
+	Mean    float64 `json:"mean_ns"`
+	RefP50  uint64  `json:"refused_p50_ns"`
+	RefP999 uint64  `json:"refused_p999_ns"`
 	// Curve holds (percentile, ns) points for the plot.
 	Curve [][2]float64 `json:"curve,omitempty"`
 	hist  *hist.Histogram
