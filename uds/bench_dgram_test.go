@@ -66,7 +66,7 @@ func BenchmarkDatagram(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			baseline.TimedParallel(b, producers, func() { w.WriteContext(ctx, rec) })
+			baseline.TimedParallel(b, producers, func() bool { _, err := w.WriteContext(ctx, rec); return err == nil })
 			fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			w.Flush(fctx)
 			cancel()
@@ -87,7 +87,7 @@ func BenchmarkDatagram(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			baseline.TimedParallel(b, producers, func() { lw.Write(rec) })
+			baseline.TimedParallel(b, producers, func() bool { _, err := lw.Write(rec); return err == nil })
 			waitReceived(received, uint64(b.N))
 			lw.Close()
 			b.ReportMetric(float64(received.Load())/float64(b.N), "delivered/op")

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Framing says how records are delimited on the stream. It is applied with
@@ -246,7 +247,10 @@ func (c *Conn) fill() int {
 	c.startBatch()
 	skip := c.off
 	perRec := c.framing.parts() + c.formatParts()
-	for k := c.done; k < len(c.recs) && n+perRec <= maxIov && c.arenaRoom(); k++ {
+	// k-c.base < maxIov: an empty raw record takes no iovec, but a slot in
+	// c.flen. The first record is always taken (c.room), so a batch makes
+	// progress whatever the Format does.
+	for k := c.done; k < len(c.recs) && k-c.base < maxIov && n+perRec <= maxIov && c.room(k); k++ {
 		var parts [5][]byte // prefix, header, body, trailer, newline
 		parts[1], parts[2], parts[3] = c.format3(c.recs[k])
 		size := len(parts[1]) + len(parts[2]) + len(parts[3])
@@ -301,20 +305,32 @@ func (c *Conn) startBatch() {
 	c.hdrs = c.hdrs[:0]
 }
 
-// arenaRoom reports whether one more header fits the arena without growing
-// it: iovecs point into it until the kernel has copied the batch.
-func (c *Conn) arenaRoom() bool {
-	return c.format == nil || cap(c.hdrs)-len(c.hdrs) >= c.maxOver
+// room reports whether record k may join the batch: the batch's first
+// always may; a later one only if its header fits the arena without growing
+// it (iovecs point into it until the kernel has copied the batch).
+func (c *Conn) room(k int) bool {
+	return c.format == nil || k == c.base || cap(c.hdrs)-len(c.hdrs) >= c.maxOver
 }
 
 // format3 returns rec's header, body and trailer: rec alone without a
-// Format.
+// Format. A Format that returns its header other than as dst extended (only
+// the new bytes, or a slice of its own) has it copied into the arena, so
+// the bytes on the wire stay right and the arena keeps its place.
 func (c *Conn) format3(rec []byte) (hdr, body, trailer []byte) {
 	if c.format == nil {
 		return nil, rec, nil
 	}
 	start := len(c.hdrs)
-	c.hdrs, body, trailer = c.format.Frame(c.hdrs, rec, c.stamp)
+	h, body, trailer := c.format.Frame(c.hdrs, rec, c.stamp)
+	extended := len(h) >= start && cap(h) > 0 && (unsafe.SliceData(h) == unsafe.SliceData(c.hdrs) || cap(h) > cap(c.hdrs))
+	if extended {
+		// dst extended, as the contract says; if it appended more than
+		// MaxOverhead, append grew it: the iovecs built so far keep the old
+		// arena alive, and later batches use the larger one.
+		c.hdrs = h
+	} else {
+		c.hdrs = append(c.hdrs, h...) // overlapping bytes of the arena copy onto themselves
+	}
 	return c.hdrs[start:], body, trailer
 }
 
@@ -402,11 +418,12 @@ func (c *Conn) Close() error { return c.uc.Close() }
 type Format interface {
 	// AppendStamp appends the time that the records of one batch carry.
 	AppendStamp(dst []byte, now time.Time) []byte
-	// Frame appends rec's header to dst and returns it as hdr, with the
-	// part of rec to send (body, a sub-slice of rec) and the bytes to send
-	// after it (trailer: nil, or bytes that stay unchanged). stamp is what
-	// AppendStamp rendered for the batch. It must append at most
-	// MaxOverhead bytes, less len(trailer).
+	// Frame appends rec's header to dst and returns the extended dst as
+	// hdr (as append does: the header is hdr[len(dst):]), with the part of
+	// rec to send (body, a sub-slice of rec) and the bytes to send after it
+	// (trailer: nil, or bytes that stay unchanged). stamp is what
+	// AppendStamp rendered for the batch. It should append at most
+	// MaxOverhead bytes, less len(trailer), or the consumer allocates.
 	Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte)
 	// MaxOverhead is the most bytes a header and trailer add to a record.
 	MaxOverhead() int

@@ -317,30 +317,3 @@ func TestLimitForgottenWhenTheSocketBecomesAStream(t *testing.T) {
 		t.Fatalf("Write(20000 bytes) on a stream socket = %v (MaxRecord %d)", err, w.MaxRecord())
 	}
 }
-
-// TestSendmmsgRefused: in a sandbox that filters sendmmsg out (seccomp
-// answers ENOSYS or EPERM), the Conn falls back to one sendmsg per message:
-// every record still arrives once, in order, empty ones included.
-func TestSendmmsgRefused(t *testing.T) {
-	if !batchedMessages {
-		t.Skip("no sendmmsg on this platform")
-	}
-	old := sysSendmmsg
-	sysSendmmsg = 1 << 20 // no such system call: ENOSYS
-	defer func() { sysSendmmsg = old }()
-	path := sockPath(t)
-	d := startMsgDaemon(t, "unixgram", path, false)
-	w := mustOpen(t, Config{Path: path})
-	const n = 2000
-	for i := range n {
-		if err := writeAll(w, numbered(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	flushAndClose(t, w)
-	waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= n })
-	checkMessages(t, d.got(), n, false)
-	if st := w.Stats(); st.Written != n || st.Writevs < n {
-		t.Fatalf("written %d in %d system calls; want %d in one each", st.Written, st.Writevs, n)
-	}
-}

@@ -25,7 +25,7 @@
 //
 // Nothing is lost silently: Stats counts records written, buffered, pending
 // and dropped by reason, and Accepted + Preloaded == Written + Evicted +
-// Buffered + Pending whenever the writer is quiescent. The library never
+// DroppedUnsendable + Buffered + Pending whenever the writer is quiescent. The library never
 // logs; LastError says why the daemon is unreachable. One bound is outside
 // any counter: a record is Written once the kernel took it, so if the daemon
 // dies, what sat in the socket buffer and the daemon's input queue is lost

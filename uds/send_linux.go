@@ -42,7 +42,7 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 			batch = 1
 		}
 		c.startBatch()
-		for k := c.done; k < len(c.recs) && n < batch && c.arenaRoom(); k++ {
+		for k := c.done; k < len(c.recs) && n < batch && c.room(k); k++ {
 			if c.unsendableEmpty(c.recs[k]) {
 				break // skipped by the next skipEmpty, in order
 			}

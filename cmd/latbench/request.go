@@ -1,20 +1,9 @@
 package main
 
+import "github.com/ringsink/ringsink/internal/baseline"
+
 // linesPerRequest is how many log lines one request writes.
 const linesPerRequest = 2
-
-// requestWork is a request's own CPU work before each log line, about
-// 2.5 µs of dependent arithmetic (xorshift), so a request is about 5 µs
-// without logging.
-func requestWork(x uint64) uint64 {
-	x |= 1
-	for range 1500 {
-		x ^= x << 13
-		x ^= x >> 7
-		x ^= x << 17
-	}
-	return x
-}
 
 // requestOf turns a record writer into a request server: each push is one
 // request that works and logs linesPerRequest lines through inner's push.
@@ -29,7 +18,7 @@ func requestOf(inner impl) impl {
 			return func(rec []byte) bool {
 				ok := true
 				for range linesPerRequest {
-					state = requestWork(state)
+					state = baseline.RequestWork(state)
 					rec[0] = byte(state) // the line depends on the work: neither is optimised away
 					ok = push(rec) && ok
 				}

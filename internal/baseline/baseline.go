@@ -77,3 +77,16 @@ func (l *LockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.c.Write(p)
 }
+
+// RequestWork is a request's own CPU work before each log line in the
+// request benchmarks: about 2.5 µs of dependent arithmetic (xorshift) on
+// the machines measured here. It returns the next state.
+func RequestWork(x uint64) uint64 {
+	x |= 1
+	for range 1500 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+	}
+	return x
+}

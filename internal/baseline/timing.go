@@ -43,27 +43,41 @@ func Run(b *testing.B, n, producers int, f func(p, i int)) {
 }
 
 // TimedParallel runs b.N calls of f over exactly `producers` goroutines,
-// timing each call with the TSC, and reports p50/p99/p99.9/max in ns as
-// benchmark metrics next to ns/op.
-func TimedParallel(b *testing.B, producers int, f func()) {
+// timing each call with the TSC. f reports whether its call was accepted;
+// the accepted calls' p50/p99/p99.9/max in ns are reported as benchmark
+// metrics next to ns/op, and refused calls (drops) apart, when there were
+// any: refused/op and refused-p99.9-ns. It returns how many were refused.
+func TimedParallel(b *testing.B, producers int, f func() bool) (refused uint64) {
 	nsPerTick := float64(hrtime.Count(1<<20).ApproxDuration()) / (1 << 20)
-	hs := make([]*hist.Histogram, producers)
+	hs, refs := make([]*hist.Histogram, producers), make([]*hist.Histogram, producers)
 	for p := range hs {
-		hs[p] = hist.New()
+		hs[p], refs[p] = hist.New(), hist.New()
 	}
 	b.StopTimer()
 	b.ResetTimer()
 	Run(b, b.N, producers, func(p, _ int) {
 		t0 := hrtime.TSC()
-		f()
-		hs[p].Record(uint64(float64(hrtime.TSC()-t0) * nsPerTick))
+		ok := f()
+		d := uint64(float64(hrtime.TSC()-t0) * nsPerTick)
+		if ok {
+			hs[p].Record(d)
+		} else {
+			refs[p].Record(d)
+		}
 	})
-	all := hist.New()
-	for _, h := range hs {
-		all.Merge(h)
+	all, ref := hist.New(), hist.New()
+	for p := range hs {
+		all.Merge(hs[p])
+		ref.Merge(refs[p])
 	}
+	refused = ref.Count()
 	b.ReportMetric(float64(all.Quantile(.5)), "p50-ns")
 	b.ReportMetric(float64(all.Quantile(.99)), "p99-ns")
 	b.ReportMetric(float64(all.Quantile(.999)), "p99.9-ns")
 	b.ReportMetric(float64(all.Max()), "max-ns")
+	if refused > 0 {
+		b.ReportMetric(float64(refused)/float64(max(b.N, 1)), "refused/op")
+		b.ReportMetric(float64(ref.Quantile(.999)), "refused-p99.9-ns")
+	}
+	return refused
 }

@@ -23,10 +23,10 @@
 //	# syslog-ng: /dev/log is its system() or unix-dgram() source
 //	source s_app { unix-dgram("/run/app/log.sock"); };
 //
-//	# rsyslog: imuxsock (RFC 3164 as glibc sends it; it uses its own
-//	# time and hostname unless told otherwise)
+//	# rsyslog: imuxsock takes RFC 3164 as glibc sends it (and stamps it with
+//	# its own receive time); RFC 5424 needs its regular parsers
 //	module(load="imuxsock")
-//	input(type="imuxsock" Socket="/run/app/log.sock" UseSysTimeStamp="off")
+//	input(type="imuxsock" Socket="/run/app/log.sock" UseSpecialParser="off" ParseHostname="on" IgnoreTimestamp="off")
 //
 //	# journald: its native socket, no set-up
 //	uds.Config{Path: "/run/systemd/journal/socket", Format: journald}

@@ -27,9 +27,9 @@ const (
 	Debug
 )
 
-// Facilities, from RFC 5424. Kern is reserved for the kernel: a record or
-// default priority with facility Kern gets the format's facility instead,
-// as glibc's syslog(3) does.
+// Facilities, from RFC 5424. Kern is reserved for the kernel, as in
+// glibc's syslog(3): a default priority with facility Kern gets User, and a
+// record's <PRI> with facility Kern gets the format's facility.
 const (
 	Kern Priority = iota << 3
 	User
@@ -108,11 +108,13 @@ func RFC3164(pri Priority, o Options) (*Syslog, error) {
 	if err := o.defaults(false); err != nil {
 		return nil, err
 	}
-	if err := checkPri(pri); err != nil {
+	if err := checkPri(&pri); err != nil {
 		return nil, err
 	}
-	if strings.ContainsAny(o.AppName, ":[] ") {
-		return nil, fmt.Errorf("format: AppName %q: an RFC 3164 tag has no ':', '[', ']' or space", o.AppName)
+	for _, f := range []struct{ name, v string }{{"AppName", o.AppName}, {"ProcID", o.ProcID}, {"Hostname", o.Hostname}} {
+		if err := checkToken(f.name, f.v, 255, ":[]"); err != nil && (f.v != "" || f.name != "Hostname") {
+			return nil, err
+		}
 	}
 	var head []byte
 	head = append(head, ' ')
@@ -135,14 +137,14 @@ func RFC5424(pri Priority, o Options) (*Syslog, error) {
 	if err := o.defaults(true); err != nil {
 		return nil, err
 	}
-	if err := checkPri(pri); err != nil {
+	if err := checkPri(&pri); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct {
 		name, v string
 		max     int
 	}{{"Hostname", o.Hostname, 255}, {"AppName", o.AppName, 48}, {"ProcID", o.ProcID, 128}, {"MsgID", o.MsgID, 32}} {
-		if err := checkToken(f.name, f.v, f.max); err != nil {
+		if err := checkToken(f.name, f.v, f.max, ""); err != nil {
 			return nil, err
 		}
 	}
@@ -199,7 +201,7 @@ func (s *Syslog) MaxOverhead() int { return s.maxOver }
 // /run/systemd/journal/socket. It is immutable and safe for concurrent use.
 type Journal struct {
 	pri     Priority
-	fixed   []byte // SYSLOG_FACILITY=, SYSLOG_IDENTIFIER=, SYSLOG_PID=, Fields, "MESSAGE\n"
+	fixed   []byte // SYSLOG_IDENTIFIER=, SYSLOG_PID=, Fields, "MESSAGE\n"
 	level   func([]byte) (Priority, bool)
 	maxOver int
 }
@@ -211,7 +213,7 @@ func Journald(pri Priority, o Options) (*Journal, error) {
 	if err := o.defaults(false); err != nil {
 		return nil, err
 	}
-	if err := checkPri(pri); err != nil {
+	if err := checkPri(&pri); err != nil {
 		return nil, err
 	}
 	var fixed []byte
@@ -224,7 +226,6 @@ func Journald(pri Priority, o Options) (*Journal, error) {
 		fixed = binary.LittleEndian.AppendUint64(fixed, uint64(len(v)))
 		fixed = append(append(fixed, v...), '\n')
 	}
-	field("SYSLOG_FACILITY", strconv.Itoa(int(facility(pri)>>3)))
 	field("SYSLOG_IDENTIFIER", o.AppName)
 	if o.ProcID != "-" {
 		field("SYSLOG_PID", o.ProcID)
@@ -244,7 +245,7 @@ func Journald(pri Priority, o Options) (*Journal, error) {
 		pri:     pri,
 		fixed:   fixed,
 		level:   o.Level,
-		maxOver: len("PRIORITY=7\n") + len(fixed) + 8 + len("\n"),
+		maxOver: len("PRIORITY=7\nSYSLOG_FACILITY=23\n") + len(fixed) + 8 + len("\n"),
 	}, nil
 }
 
@@ -259,6 +260,9 @@ func (j *Journal) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
 	pri, body := priority(rec, j.pri, j.level)
 	dst = append(dst, "PRIORITY="...)
 	dst = append(dst, byte('0'+pri&severityMask), '\n')
+	dst = append(dst, "SYSLOG_FACILITY="...)
+	dst = strconv.AppendInt(dst, int64(pri>>3), 10)
+	dst = append(dst, '\n')
 	dst = append(dst, j.fixed...)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(body)))
 	return dst, body, newline
@@ -313,9 +317,14 @@ func parsePri(rec []byte) (Priority, int) {
 
 func facility(p Priority) Priority { return p & facilityMask }
 
-func checkPri(p Priority) error {
-	if p < 0 || p > maxPri {
-		return fmt.Errorf("format: priority %d out of range [0, %d]", p, maxPri)
+// checkPri checks a default priority and gives facility Kern the User
+// facility, as glibc's syslog(3) does for a process's own messages.
+func checkPri(p *Priority) error {
+	if *p < 0 || *p > maxPri {
+		return fmt.Errorf("format: priority %d out of range [0, %d]", *p, maxPri)
+	}
+	if facility(*p) == Kern {
+		*p |= User
 	}
 	return nil
 }
@@ -324,7 +333,9 @@ func checkPri(p Priority) error {
 // defaults to os.Hostname.
 func (o *Options) defaults(hostname5424 bool) error {
 	if o.AppName == "" {
-		o.AppName = filepath.Base(os.Args[0])
+		// The program's name, made a valid tag: RFC 5424 takes 48
+		// printable US-ASCII bytes, RFC 3164 no ':', '[' or ']' either.
+		o.AppName = token(filepath.Base(os.Args[0]), 48, ":[]")
 	}
 	if o.ProcID == "" {
 		o.ProcID = strconv.Itoa(os.Getpid())
@@ -334,10 +345,10 @@ func (o *Options) defaults(hostname5424 bool) error {
 	}
 	if o.Hostname == "" && hostname5424 {
 		h, err := os.Hostname()
-		if err != nil || h == "" {
-			h = "-"
+		if err != nil {
+			h = ""
 		}
-		o.Hostname = h
+		o.Hostname = token(h, 255, "")
 	}
 	if o.AppName == "" || strings.ContainsAny(o.AppName, "\n\x00") {
 		return fmt.Errorf("format: bad AppName %q", o.AppName)
@@ -348,18 +359,47 @@ func (o *Options) defaults(hostname5424 bool) error {
 	return nil
 }
 
-// checkToken checks an RFC 5424 header field: 1 to max printable US-ASCII
-// characters, no space.
-func checkToken(name, v string, max int) error {
+// checkToken checks a syslog header field: 1 to max printable US-ASCII
+// characters, no space and none of also.
+func checkToken(name, v string, max int, also string) error {
 	if v == "" || len(v) > max {
 		return fmt.Errorf("format: %s %q must have 1 to %d characters", name, v, max)
 	}
 	for i := 0; i < len(v); i++ {
-		if v[i] < 33 || v[i] > 126 {
-			return fmt.Errorf("format: %s %q: RFC 5424 allows only printable US-ASCII, no space", name, v)
+		if v[i] < 33 || v[i] > 126 || strings.IndexByte(also, v[i]) >= 0 {
+			return fmt.Errorf("format: %s %q: a syslog header field takes printable US-ASCII only, no space%s", name, v, quoteAll(also))
 		}
 	}
 	return nil
+}
+
+func quoteAll(chars string) string {
+	if chars == "" {
+		return ""
+	}
+	var b strings.Builder
+	for _, c := range chars {
+		fmt.Fprintf(&b, ", %q", c)
+	}
+	return b.String()
+}
+
+// token makes a valid default header field of s: printable US-ASCII
+// without space or any of also, '_' for anything else, at most max bytes.
+func token(s string, max int, also string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c < 33 || c > 126 || strings.IndexByte(also, c) >= 0 {
+			b[i] = '_'
+		}
+	}
+	if len(b) > max {
+		b = b[:max]
+	}
+	if len(b) == 0 {
+		return "-"
+	}
+	return string(b)
 }
 
 var errJournalKey = errors.New("a journald field name has 1 to 64 of A-Z, 0-9 and '_', and starts with neither '_' nor a digit")

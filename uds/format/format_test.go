@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -263,4 +264,44 @@ func FuzzFrame(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLevelFieldBoundaries: level= must be a key of its own (after a space
+// or tab, or first), any later occurrence counts, a JSON line's text is not
+// read as key=value, and CR or tab end the value.
+func TestLevelFieldBoundaries(t *testing.T) {
+	for _, c := range []struct {
+		rec  string
+		want Priority
+		ok   bool
+	}{
+		{"loglevel=3 level=ERROR msg=x", Err, true},
+		{`{"msg":"x level=error now"}`, 0, false},
+		{"level=ERROR\r\n", Err, true},
+		{"time=x\tlevel=WARN\tmsg=y", Warning, true},
+		{"a=b xlevel=INFO", 0, false},
+	} {
+		got, ok := LevelField([]byte(c.rec))
+		if ok != c.ok || got != c.want {
+			t.Errorf("%q: got %d, %v; want %d, %v", c.rec, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+// TestDefaultAppNameIsValid: the program's name becomes a valid tag even
+// when it is long, has spaces or non-ASCII bytes.
+func TestDefaultAppNameIsValid(t *testing.T) {
+	old := os.Args[0]
+	defer func() { os.Args[0] = old }()
+	for _, name := range []string{"/usr/bin/" + strings.Repeat("x", 80), "/opt/my app[1]:", "/bin/café"} {
+		os.Args[0] = name
+		for rfc, mk := range map[string]func() error{
+			"3164": func() error { _, err := RFC3164(User|Info, Options{}); return err },
+			"5424": func() error { _, err := RFC5424(User|Info, Options{}); return err },
+		} {
+			if err := mk(); err != nil {
+				t.Errorf("%s with program %q: %v", rfc, name, err)
+			}
+		}
+	}
 }

@@ -36,18 +36,11 @@ const levelScan = 256
 // Options.Level.
 func LevelField(rec []byte) (Priority, bool) {
 	head := rec[:min(len(rec), levelScan)]
-	var v []byte
-	if i := bytes.Index(head, []byte(`"level":"`)); i >= 0 {
-		v = head[i+len(`"level":"`):]
-		if j := bytes.IndexByte(v, '"'); j >= 0 {
-			v = v[:j]
-		}
-	} else if i := bytes.Index(head, []byte("level=")); i >= 0 && (i == 0 || head[i-1] == ' ') {
-		v = head[i+len("level="):]
-		if j := bytes.IndexAny(v, " \n"); j >= 0 {
-			v = v[:j]
-		}
-	} else {
+	v, ok := jsonLevel(head)
+	if !ok && (len(head) == 0 || head[0] != '{') { // a JSON line's text is not key=value
+		v, ok = textLevel(head)
+	}
+	if !ok {
 		return 0, false
 	}
 	name, off := v, 0
@@ -80,6 +73,43 @@ func LevelField(rec []byte) (Priority, bool) {
 		return 0, false
 	}
 	return SeverityOf(l + slog.Level(off)), true
+}
+
+// jsonLevel finds "level":"V" and returns V.
+func jsonLevel(head []byte) ([]byte, bool) {
+	const key = `"level":"`
+	i := bytes.Index(head, []byte(key))
+	if i < 0 {
+		return nil, false
+	}
+	v := head[i+len(key):]
+	j := bytes.IndexByte(v, '"')
+	if j < 0 {
+		return nil, false
+	}
+	return v[:j], true
+}
+
+// textLevel finds the first key level=V (at the start or after a space or
+// tab: loglevel= is another key) and returns V, up to a space, tab or line
+// end.
+func textLevel(head []byte) ([]byte, bool) {
+	const key = "level="
+	for off := 0; ; {
+		i := bytes.Index(head[off:], []byte(key))
+		if i < 0 {
+			return nil, false
+		}
+		i += off
+		if i == 0 || head[i-1] == ' ' || head[i-1] == '\t' {
+			v := head[i+len(key):]
+			if j := bytes.IndexAny(v, " \t\r\n"); j >= 0 {
+				v = v[:j]
+			}
+			return v, true
+		}
+		off = i + len(key)
+	}
 }
 
 // fold reports whether b is s, ignoring ASCII case.
