@@ -78,7 +78,7 @@ func scenarios() []scenario {
 		{name: "writer-flaky", impls: func(options) []impl { return []impl{writerImpl(baseline.Flaky), lockedImpl(baseline.Flaky)} }},
 		{name: "e2e", impls: func(options) []impl { return []impl{e2eWriterImpl(), e2eWritevImpl()} }, open: true},
 		{name: "request", request: true, impls: func(options) []impl {
-			return []impl{requestOf(writerImpl(baseline.Fast)), requestOf(lockedImpl(baseline.Fast)), noLogging()}
+			return []impl{requestOf(writerImpl(baseline.Fast)), requestOf(writerWaitImpl(baseline.Fast)), requestOf(lockedImpl(baseline.Fast)), noLogging()}
 		}},
 	}
 }

@@ -54,9 +54,9 @@ func TestSummaryFitsATerminal(t *testing.T) {
 		}
 	}
 	// mpsc: 2 impls x 2 producer counts; writer-fast: 2 x 2 x (closed, open);
-	// request: 3 x 2.
-	if rows != 4+8+6 {
-		t.Errorf("%d summary rows; want 18:\n%s", rows, out.String())
+	// request: 4 x 2.
+	if rows != 4+8+8 {
+		t.Errorf("%d summary rows; want 20:\n%s", rows, out.String())
 	}
 	for _, word := range []string{"deliv/s", "lost", "p99.9", "vs base", "unequal", "no logging"} {
 		if !strings.Contains(out.String(), word) {

@@ -37,8 +37,8 @@ func plotSVG(rs []result) []byte {
 		p.rows = append(p.rows, r)
 	}
 	const (
-		pw, ph   = 290, 175 // panel size
-		ml, mt   = 46, 56   // margins inside a panel: axis labels, title and a legend of three lines
+		pw, ph   = 290, 185 // panel size
+		ml, mt   = 46, 66   // margins inside a panel: axis labels, title and a legend of up to four lines
 		cols     = 4
 		maxNines = 5.0
 	)

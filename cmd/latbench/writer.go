@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"net"
@@ -13,14 +14,26 @@ import (
 )
 
 // writerImpl measures uds.Writer.Write against the embedded daemon.
-func writerImpl(mode baseline.ReaderMode) impl {
-	return impl{name: "uds.Writer", start: func(int) (func(int) pushFunc, func() uint64) {
+func writerImpl(mode baseline.ReaderMode) impl { return writerImplOf("uds.Writer", mode, false) }
+
+// writerWaitImpl is uds.Writer.WriteContext: it waits for room instead of
+// dropping, so it delivers every record, as the locked conn does.
+func writerWaitImpl(mode baseline.ReaderMode) impl {
+	return writerImplOf("uds.Writer wait", mode, true)
+}
+
+func writerImplOf(name string, mode baseline.ReaderMode, wait bool) impl {
+	return impl{name: name, start: func(int) (func(int) pushFunc, func() uint64) {
 		r := startDaemonProc(mode, false)
 		// ErrorOnDrop, so a dropped record counts as refused, not accepted.
 		w := must(uds.Open(uds.Config{Path: r.Path, ErrorOnDrop: true, ReconnectMin: time.Millisecond,
 			ReconnectMax: 20 * time.Millisecond, CloseTimeout: 200 * time.Millisecond}))
 		waitConnected(w)
 		push := func(rec []byte) bool { _, err := w.Write(rec); return err == nil }
+		if wait {
+			ctx := context.Background()
+			push = func(rec []byte) bool { _, err := w.WriteContext(ctx, rec); return err == nil }
+		}
 		return func(int) pushFunc { return push }, func() uint64 {
 			w.Close()
 			r.stop()
