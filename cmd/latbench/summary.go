@@ -15,7 +15,7 @@ import (
 // what was offered; request, the p99.9 of a request over the same request
 // without logging. The brackets give the spread over the rounds.
 func printSummary(w io.Writer, rs []result) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tprod\tload\timpl\tdeliv/s\tlost\tp50\tp99.9\tvs base\t")
 	for _, g := range summarize(rs) {
 		r := g.rows[0]
