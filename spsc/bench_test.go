@@ -29,6 +29,29 @@ func BenchmarkPushPop(b *testing.B) {
 			}
 		}
 	})
+	// The way sink and uds use a ring: single pushes, and a consumer that
+	// drains up to 256 at a time and yields when it finds nothing.
+	b.Run(fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
+		b.ReportAllocs()
+		r := New[int](capa)
+		go func() {
+			for i := 0; i < b.N; {
+				if r.TryPush(i) {
+					i++
+				} else {
+					runtime.Gosched()
+				}
+			}
+		}()
+		dst := make([]int, 256)
+		for got := 0; got < b.N; {
+			n := r.TryPopBatch(dst)
+			if n == 0 {
+				runtime.Gosched()
+			}
+			got += n
+		}
+	})
 	for _, batch := range []int{64} {
 		b.Run(fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
 			b.ReportAllocs()

@@ -10,9 +10,14 @@ package spsc
 //     stale copy can only under-report free space); tailCache is the
 //     consumer's private copy of tail, likewise. Each side reloads the other's
 //     index only when its cache says full or empty.
-//   - The consumer zeroes popped slots, so the ring keeps nothing alive.
+//   - The consumer zeroes popped slots of a T that holds pointers, so the
+//     ring keeps nothing alive. A T without pointers (ints, plain structs)
+//     is not zeroed: the write would only pull the producer's slot line
+//     over to the consumer's core and back for nothing.
 
 import (
+	"reflect"
+
 	"github.com/ringsink/ringsink/internal/pad"
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
@@ -36,6 +41,7 @@ type Ring[T any] struct {
 	tailCache uint64          // consumer's copy of tail
 	_         pad.Line
 	mask      uint64
+	clear     bool // T holds pointers: zero popped slots
 	buf       []T
 }
 
@@ -43,7 +49,7 @@ type Ring[T any] struct {
 // It panics if capacity < 1 or above 2^62 (2^30 on 32-bit platforms).
 func New[T any](capacity int) *Ring[T] {
 	n := pow2.Round(capacity, "spsc: capacity")
-	return &Ring[T]{mask: uint64(n - 1), buf: make([]T, n)}
+	return &Ring[T]{mask: uint64(n - 1), clear: hasPointers(reflect.TypeFor[T]()), buf: make([]T, n)}
 }
 
 // free returns how many slots the producer may fill, refreshing headCache
@@ -106,7 +112,9 @@ func (r *Ring[T]) TryPop() (T, bool) {
 	}
 	i := head & r.mask
 	v := r.buf[i]
-	r.buf[i] = zero
+	if r.clear {
+		r.buf[i] = zero
+	}
 	// Release the slot to the producer.
 	r.head.Store(head + 1)
 	return v, true
@@ -124,9 +132,11 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 	i := int(head & r.mask)
 	c := copy(dst[:n], r.buf[i:])
 	copy(dst[c:n], r.buf)
-	end := min(i+n, len(r.buf))
-	clear(r.buf[i:end])
-	clear(r.buf[:n-(end-i)])
+	if r.clear {
+		end := min(i+n, len(r.buf))
+		clear(r.buf[i:end])
+		clear(r.buf[:n-(end-i)])
+	}
 	// Release the n slots to the producer.
 	r.head.Store(head + uint64(n))
 	return n
@@ -141,3 +151,24 @@ func (r *Ring[T]) Len() int {
 
 // Cap returns the ring's capacity.
 func (r *Ring[T]) Cap() int { return len(r.buf) }
+
+// hasPointers reports whether a value of type t holds pointers the garbage
+// collector follows (so a popped slot must be zeroed to let them go).
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Array:
+		return t.Len() > 0 && hasPointers(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if hasPointers(t.Field(i).Type) {
+				return true
+			}
+		}
+		return false
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return false
+	}
+	return true // pointer, slice, string, map, chan, func, interface, unsafe.Pointer
+}

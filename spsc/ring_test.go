@@ -3,8 +3,10 @@ package spsc
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/ringsink/ringsink/internal/pow2"
 )
@@ -193,5 +195,45 @@ func TestStress(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestHasPointers: slots are zeroed exactly for the types the garbage
+// collector scans (a miss would keep popped values alive).
+func TestHasPointers(t *testing.T) {
+	type plain struct {
+		a int64
+		b [4]float64
+		c struct{ d uint8 }
+	}
+	type withString struct {
+		a int
+		s string
+	}
+	for _, c := range []struct {
+		typ  reflect.Type
+		want bool
+	}{
+		{reflect.TypeFor[int](), false},
+		{reflect.TypeFor[plain](), false},
+		{reflect.TypeFor[[0]*int](), false},
+		{reflect.TypeFor[[3]uintptr](), false},
+		{reflect.TypeFor[*int](), true},
+		{reflect.TypeFor[string](), true},
+		{reflect.TypeFor[[]byte](), true},
+		{reflect.TypeFor[withString](), true},
+		{reflect.TypeFor[[2]withString](), true},
+		{reflect.TypeFor[any](), true},
+		{reflect.TypeFor[map[int]int](), true},
+		{reflect.TypeFor[chan int](), true},
+		{reflect.TypeFor[func()](), true},
+		{reflect.TypeFor[unsafe.Pointer](), true},
+	} {
+		if got := hasPointers(c.typ); got != c.want {
+			t.Errorf("hasPointers(%v) = %v; want %v", c.typ, got, c.want)
+		}
+	}
+	if New[plain](4).clear || !New[withString](4).clear {
+		t.Error("New chose the wrong zeroing")
 	}
 }
