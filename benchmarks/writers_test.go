@@ -45,9 +45,7 @@ func socketWriters() []socketWriter {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			for !w.Stats().Connected {
-				time.Sleep(time.Millisecond)
-			}
+			waitConnected(tb, w)
 			return w, func() { w.Flush(context.Background()); w.Close() }, func() uint64 { return w.Stats().DroppedFull }
 		}},
 		{"ringsink-uds-wait", func(tb testing.TB, path string) (io.Writer, func(), func() uint64) {
@@ -55,9 +53,7 @@ func socketWriters() []socketWriter {
 			if err != nil {
 				tb.Fatal(err)
 			}
-			for !w.Stats().Connected {
-				time.Sleep(time.Millisecond)
-			}
+			waitConnected(tb, w)
 			return waitWriter{w}, func() { w.Flush(context.Background()); w.Close() }, func() uint64 { return w.Stats().DroppedFull }
 		}},
 		{"zap-buffered", func(tb testing.TB, path string) (io.Writer, func(), func() uint64) {
@@ -75,6 +71,16 @@ func socketWriters() []socketWriter {
 			c := dial(tb, path)
 			return baseline.NewLockedWriter(c), func() { c.Close() }, nil
 		}},
+	}
+}
+
+// waitConnected waits up to 5 s for w's first connection.
+func waitConnected(tb testing.TB, w *uds.Writer) {
+	for deadline := time.Now().Add(5 * time.Second); !w.Stats().Connected; {
+		if time.Now().After(deadline) {
+			tb.Fatalf("the writer did not connect: %v", w.LastError())
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -70,7 +70,7 @@ func BenchmarkDatagram(b *testing.B) {
 			fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			w.Flush(fctx)
 			cancel()
-			waitReceived(received, uint64(b.N))
+			waitReceived(b, received, uint64(b.N))
 			st := w.Stats()
 			w.Close()
 			b.ReportMetric(float64(received.Load())/float64(b.N), "delivered/op")
@@ -88,7 +88,7 @@ func BenchmarkDatagram(b *testing.B) {
 				b.Fatal(err)
 			}
 			baseline.TimedParallel(b, producers, func() bool { _, err := lw.Write(rec); return err == nil })
-			waitReceived(received, uint64(b.N))
+			waitReceived(b, received, uint64(b.N))
 			lw.Close()
 			b.ReportMetric(float64(received.Load())/float64(b.N), "delivered/op")
 			b.ReportMetric(0, "dropped/op")
@@ -97,8 +97,13 @@ func BenchmarkDatagram(b *testing.B) {
 	}
 }
 
-func waitReceived(received *atomic.Uint64, n uint64) {
-	for deadline := time.Now().Add(10 * time.Second); received.Load() < n && time.Now().Before(deadline); {
+// waitReceived waits for n datagrams; it fails the benchmark after 30 s
+// rather than report a partial delivered/op.
+func waitReceived(b *testing.B, received *atomic.Uint64, n uint64) {
+	for deadline := time.Now().Add(30 * time.Second); received.Load() < n; {
+		if time.Now().After(deadline) {
+			b.Fatalf("received %d of %d datagrams", received.Load(), n)
+		}
 		time.Sleep(time.Millisecond)
 	}
 }

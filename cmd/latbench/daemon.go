@@ -138,4 +138,4 @@ func (e *e2eCollector) onData(b []byte) {
 }
 
 // stamp writes the send time into rec's first 8 bytes.
-func stamp(rec []byte) { binary.LittleEndian.PutUint64(rec, uint64(time.Now().UnixNano())) }
+func stamp(rec []byte, t time.Time) { binary.LittleEndian.PutUint64(rec, uint64(t.UnixNano())) }

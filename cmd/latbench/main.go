@@ -145,8 +145,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	c := newClock()
-	fmt.Fprintf(stderr, "latbench: %s, GOMAXPROCS=%d, %d CPUs, timer=%s, record=%d B, %v per row\n",
-		runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), c.name(), o.size, o.dur)
+	settings := fmt.Sprintf("latbench %s GOMAXPROCS=%d CPUs=%d timer=%s record=%dB row=%v rounds=%d open=%s",
+		runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), c.name(), o.size, o.dur, o.rounds, *open)
+	fmt.Fprintln(stderr, settings)
 	var results []result
 	for _, s := range chosen {
 		progress := io.Discard // the \r progress line only on a terminal
@@ -169,6 +170,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
+		fmt.Fprintln(stdout, settings)
 		printSummary(stdout, results)
 		if o.full {
 			fmt.Fprintln(stdout)
@@ -193,10 +195,10 @@ func runScenario(c clock, s scenario, o options, progress io.Writer) ([]result, 
 	// rounds measures every implementation rounds times, interleaved
 	// (ours, baseline, ours, baseline, ...), so a slow spell of a shared
 	// machine hits both.
-	rounds := func(p int, ld load, what string) []result {
+	rounds := func(p int, ld load, what string, extra ...impl) []result {
 		var rs []result
 		for round := range o.rounds {
-			for _, im := range impls {
+			for _, im := range append(impls, extra...) {
 				fmt.Fprintf(progress, "\r\033[K%s: %s, %s, %s, round %d/%d", s.name, im.name, plural(p, "producer"), what, round+1, o.rounds)
 				r := measure(c, s.name, im, p, ld)
 				r.Round = round + 1
@@ -222,10 +224,18 @@ func runScenario(c clock, s scenario, o options, progress io.Writer) ([]result, 
 			// record; above ~1M records/s per producer it measures its own
 			// pacing, not the implementation, so the base rate is capped.
 			rate := f * min(saturation, float64(p)*maxPacedRate)
-			out = append(out, rounds(p, load{dur: o.dur, size: o.size, rate: rate}, fmt.Sprintf("open loop at %s/s", si(rate)))...)
+			out = append(out, rounds(p, load{dur: o.dur, size: o.size, rate: rate}, fmt.Sprintf("open loop at %s/s", si(rate)), floorImpl())...)
 		}
 	}
 	return out, nil
+}
+
+// floorImpl is a push that does nothing: in open loop, what the pacing
+// harness alone adds to latency (its sleeps overshoot by up to a timer tick).
+func floorImpl() impl {
+	return impl{name: "no-op (floor)", floor: true, perOp: -1, start: func(int) (func(int) pushFunc, func() uint64) {
+		return func(int) pushFunc { return func([]byte) bool { return true } }, func() uint64 { return 0 }
+	}}
 }
 
 // maxPacedRate is the highest open-loop rate one producer goroutine offers.

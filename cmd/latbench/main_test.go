@@ -36,29 +36,32 @@ func TestSummaryFitsATerminal(t *testing.T) {
 			t.Errorf("line of %d columns: %q", len([]rune(l)), l)
 		}
 	}
-	if !strings.Contains(lines[0], "vs base") || !strings.Contains(lines[0], "lost") {
-		t.Fatalf("header %q", lines[0])
+	if !strings.HasPrefix(lines[0], "latbench go") || !strings.Contains(lines[0], "rounds=2") {
+		t.Fatalf("settings line %q", lines[0])
+	}
+	if !strings.Contains(lines[1], "vs base") || !strings.Contains(lines[1], "lost") {
+		t.Fatalf("header %q", lines[1])
 	}
 	rows := 0
-	for _, l := range lines[1:] {
+	for _, l := range lines[2:] {
 		f := strings.Fields(l)
 		if len(f) < 8 || (f[0] != "mpsc" && f[0] != "writer-fast" && f[0] != "request") {
 			continue
 		}
 		rows++
-		if strings.Contains(l, "base") {
+		if strings.Contains(l, "base") || strings.Contains(l, "floor") {
 			continue
 		}
 		if !strings.Contains(l, "[") && !strings.Contains(l, "unequal") {
 			t.Errorf("row without a spread: %q", l)
 		}
 	}
-	// mpsc: 2 impls x 2 producer counts; writer-fast: 2 x 2 x (closed, open);
-	// request: 4 x 2.
-	if rows != 4+8+8 {
-		t.Errorf("%d summary rows; want 20:\n%s", rows, out.String())
+	// mpsc: 2 impls x 2 producer counts; writer-fast: 2 x (2 closed + 2
+	// open + the open loop's floor); request: 4 x 2.
+	if rows != 4+10+8 {
+		t.Errorf("%d summary rows; want 22:\n%s", rows, out.String())
 	}
-	for _, word := range []string{"deliv/s", "lost", "p99.9", "vs base", "unequal", "no logging"} {
+	for _, word := range []string{"prod:", "load:", "deliv/s", "lost", "p99.9", "vs base", "unequal", "no logging", "floor"} {
 		if !strings.Contains(out.String(), word) {
 			t.Errorf("the footer does not explain %q", word)
 		}

@@ -28,6 +28,13 @@ type impl struct {
 	// perOp is how many records one push offers (a request logs several
 	// lines); 0 means 1.
 	perOp int
+	// stamped: the harness writes each record's send time (Unix ns) into
+	// its first 8 bytes before the push, the intended time in open loop,
+	// for the end-to-end scenario's daemon to time it.
+	stamped bool
+	// floor: not an implementation but the harness's own cost (a push that
+	// does nothing), shown beside open-loop rows.
+	floor bool
 }
 
 // clock turns per-operation timestamps into nanoseconds. It uses the TSC when
@@ -70,6 +77,7 @@ type result struct {
 	Scenario  string  `json:"scenario"`
 	Impl      string  `json:"impl"`
 	Baseline  bool    `json:"baseline"`
+	Floor     bool    `json:"floor,omitempty"` // the pacing harness alone (no-op push)
 	Producers int     `json:"producers"`
 	Mode      string  `json:"mode"`           // "closed" or "open"
 	Rate      float64 `json:"rate,omitempty"` // offered records/s (open loop)
@@ -130,22 +138,30 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 		wg.Go(func() {
 			startGate.Wait()
 			if ld.rate > 0 {
-				ops[p], refused[p] = openLoop(c, push, rec, h, hr, ld.rate/float64(producers), &stopFlag)
+				// Exactly the records due in the window, each on schedule
+				// however late: nothing offered goes uncounted.
+				rate := ld.rate / float64(producers)
+				n := int(rate * ld.dur.Seconds())
+				ops[p], refused[p] = openLoop(push, rec, h, hr, rate, n, im.stamped)
 			} else {
-				ops[p], refused[p] = closedLoop(c, push, rec, h, hr, &stopFlag)
+				ops[p], refused[p] = closedLoop(c, push, rec, h, hr, &stopFlag, im.stamped)
 			}
 		})
 	}
 	t0 := time.Now()
 	startGate.Done()
-	time.Sleep(ld.dur)
-	stopFlag.Store(true)
+	if ld.rate == 0 {
+		time.Sleep(ld.dur)
+		stopFlag.Store(true)
+	}
 	wg.Wait()
-	elapsed := time.Since(t0)
+	runtime.ReadMemStats(&ms1) // before stop: its teardown (the daemon's report) is not the push's
 	delivered := stop()
-	runtime.ReadMemStats(&ms1)
+	// delivered/s over the time until everything accepted was delivered
+	// (stop drains what was queued at the end of the window).
+	elapsed := time.Since(t0)
 
-	r := result{Scenario: scenario, Impl: im.name, Baseline: im.baseline, Producers: producers,
+	r := result{Scenario: scenario, Impl: im.name, Baseline: im.baseline, Floor: im.floor, Producers: producers,
 		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Received: delivered, hist: hist.New()}
 	ref := hist.New()
 	if ld.rate > 0 {
@@ -186,9 +202,12 @@ const checkEvery = 64
 
 // closedLoop pushes as fast as it can; accepted calls are timed into h,
 // refused ones into ref.
-func closedLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, stop *atomic.Bool) (ops, refused uint64) {
+func closedLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, stop *atomic.Bool, stamped bool) (ops, refused uint64) {
 	for !stop.Load() {
 		for range checkEvery {
+			if stamped {
+				stamp(rec, time.Now())
+			}
 			t0 := c.now()
 			ok := push(rec)
 			d := c.ns(c.now() - t0)
@@ -204,31 +223,29 @@ func closedLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, stop
 	return ops, refused
 }
 
-// openLoop pushes at rate, timing each call from its intended send time
-// (or from the call, for a record sent early). It never spins: it sleeps
-// until 200 µs before a record is due, then sends every record due by then,
-// so producers beyond the core count do not starve the consumer and the
+// openLoop pushes n records at rate, each timed from its intended send
+// time, so a stall is charged to every record it delays (no coordinated
+// omission), lag the harness itself causes included: the no-op "floor" row
+// shows that part. A record sent early (the producer woke before it was
+// due) is timed from the call. The producer never spins: it sleeps until
+// shortly before a record is due, then sends every record due, so
+// producers beyond the core count do not starve the consumer and the
 // daemon of CPU while they wait.
-func openLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, rate float64, stop *atomic.Bool) (ops, refused uint64) {
+func openLoop(push pushFunc, rec []byte, h, ref *hist.Histogram, rate float64, n int, stamped bool) (ops, refused uint64) {
 	period := time.Duration(float64(time.Second) / rate)
-	const early = 200 * time.Microsecond
+	const early = 100 * time.Microsecond
 	start := time.Now()
-	var woke time.Time
-	for i := 0; !stop.Load(); i++ {
+	for i := range n {
 		intended := start.Add(time.Duration(i) * period)
 		if wait := time.Until(intended); wait > early {
-			time.Sleep(wait - early/2)
-			woke = time.Now()
+			time.Sleep(wait - early)
 		}
-		// Due or late: the lag is latency too (no coordinated omission),
-		// except what the sleep itself overslept (the harness's timer, not
-		// the implementation); sent early: timed from the call.
 		t0 := intended
-		if woke.After(t0) {
-			t0 = woke
-		}
-		if now := time.Now(); now.Before(t0) {
+		if now := time.Now(); now.Before(intended) {
 			t0 = now
+		}
+		if stamped {
+			stamp(rec, t0)
 		}
 		ok := push(rec)
 		d := uint64(max(time.Since(t0), 0))

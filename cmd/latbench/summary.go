@@ -27,14 +27,17 @@ func printSummary(w io.Writer, rs []result) {
 			g.ratio(rs))
 	}
 	tw.Flush()
-	fmt.Fprint(w, `deliv/s: records delivered per second (rings and sink: to the consumer; writer and request:
-  to the kernel; e2e: read by the daemon). lost: offered records not delivered (refused,
-  dropped or evicted). p50, p99.9: latency of accepted calls only; refused calls are timed
-  apart (-full). Medians over the rounds.
-vs base: closed loop: delivered/s over the baseline's; open loop: baseline p99.9 over ours,
-  at a rate both sustain, only where both delivered >= 99.9% ("unequal" otherwise); request:
-  p99.9 added to a request by logging, relative to "no logging" (+25x: 25 times its p99.9).
-  [min-max] over the interleaved rounds.
+	fmt.Fprint(w, `prod: producer goroutines. load: closed (as fast as they can) or open N (N records/s over
+  all producers, each timed from its intended send time; "no-op (floor)" is the pacing
+  harness alone). deliv/s: records delivered per second (rings, sink: to the consumer;
+  writer, request: to the kernel; e2e: read by the daemon), drain after the window included.
+lost: offered records not delivered (refused, dropped, evicted); "-": offers none.
+p50, p99.9: of accepted calls (refused ones: -full); e2e: Write to the daemon's read;
+  request: the whole request, lines dropped or not. Medians over the rounds.
+vs base: per round, then the median [min-max]: closed loop: delivered/s over the baseline's;
+  open loop: baseline p99.9 over ours, only where both delivered >= 99.9% ("unequal"
+  otherwise); request: p99.9 added by logging relative to "no logging" (+25x: 25 times),
+  only where no line was lost.
 `)
 }
 
@@ -53,8 +56,11 @@ func (g group) med(f func(result) float64) float64 {
 // median [min-max].
 func (g group) ratio(all []result) string {
 	r0 := g.rows[0]
-	if r0.Baseline {
+	switch {
+	case r0.Baseline:
 		return "base"
+	case r0.Floor:
+		return "floor"
 	}
 	var v []float64
 	for _, r := range g.rows {
@@ -64,6 +70,9 @@ func (g group) ratio(all []result) string {
 		}
 		switch {
 		case r.Scenario == "request":
+			if r.Lost > 0.001 {
+				return "unequal"
+			}
 			v = append(v, float64(r.P999)/float64(max(b.P999, 1))-1)
 		case r.Mode == "open":
 			if r.Lost > 0.001 || b.Lost > 0.001 {

@@ -97,11 +97,11 @@ func must[T any](v T, err error) T {
 // Write to the daemon's read.
 func e2eWriterImpl() impl {
 	var lat *hist.Histogram
-	return impl{name: "uds.Writer", latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "uds.Writer", stamped: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
 		r := startDaemonProc(baseline.Fast, true)
 		w := must(uds.Open(uds.Config{Path: r.Path, Framing: uds.LengthPrefix, ErrorOnDrop: true, CloseTimeout: time.Second}))
 		waitConnected(w)
-		push := func(rec []byte) bool { stamp(rec); _, err := w.Write(rec); return err == nil }
+		push := func(rec []byte) bool { _, err := w.Write(rec); return err == nil }
 		return func(int) pushFunc { return push }, func() uint64 {
 			w.Close()
 			rep := r.stop()
@@ -116,7 +116,7 @@ func e2eWriterImpl() impl {
 // records, the batch size the issue names) with one writev.
 func e2eWritevImpl() impl {
 	var lat *hist.Histogram
-	return impl{name: "chan+writev", baseline: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "chan+writev", baseline: true, stamped: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
 		r := startDaemonProc(baseline.Fast, true)
 		c := must(net.Dial("unix", r.Path))
 		ch := make(chan []byte, 1<<14)
@@ -145,7 +145,6 @@ func e2eWritevImpl() impl {
 			}
 		})
 		push := func(rec []byte) bool {
-			stamp(rec)
 			select {
 			case ch <- append([]byte(nil), rec...):
 				return true

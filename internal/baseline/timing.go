@@ -75,6 +75,7 @@ func TimedParallel(b *testing.B, producers int, f func() bool) (refused uint64) 
 	b.ReportMetric(float64(all.Quantile(.99)), "p99-ns")
 	b.ReportMetric(float64(all.Quantile(.999)), "p99.9-ns")
 	b.ReportMetric(float64(all.Max()), "max-ns")
+	b.ReportMetric(all.Mean(), "mean-ns") // with p99.9 and max: where a waiting call spends its time
 	if refused > 0 {
 		b.ReportMetric(float64(refused)/float64(max(b.N, 1)), "refused/op")
 		b.ReportMetric(float64(ref.Quantile(.999)), "refused-p99.9-ns")
