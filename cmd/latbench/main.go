@@ -233,8 +233,8 @@ func runScenario(c clock, s scenario, o options, progress io.Writer) ([]result, 
 // floorImpl is a push that does nothing: in open loop, what the pacing
 // harness alone adds to latency (its sleeps overshoot by up to a timer tick).
 func floorImpl() impl {
-	return impl{name: "no-op (floor)", floor: true, perOp: -1, start: func(int) (func(int) pushFunc, func() uint64) {
-		return func(int) pushFunc { return func([]byte) bool { return true } }, func() uint64 { return 0 }
+	return impl{name: "no-op (floor)", floor: true, perOp: -1, start: func(int) started {
+		return started{newPush: func(int) pushFunc { return func([]byte) bool { return true } }, stop: func() uint64 { return 0 }}
 	}}
 }
 

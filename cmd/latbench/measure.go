@@ -16,12 +16,11 @@ import (
 type pushFunc func(rec []byte) bool
 
 // impl is one implementation under test in one scenario. start launches its
-// consumer and returns a pushFunc factory and a stop function that drains,
-// stops the consumer and returns how many records it delivered.
+// consumer and returns it started.
 type impl struct {
 	name     string
 	baseline bool
-	start    func(producers int) (newPush func(p int) pushFunc, stop func() uint64)
+	start    func(producers int) started
 	// latency, if set, replaces the per-push histogram after stop: the
 	// end-to-end scenarios measure at the daemon, not at the producer.
 	latency func() *hist.Histogram
@@ -35,6 +34,20 @@ type impl struct {
 	// floor: not an implementation but the harness's own cost (a push that
 	// does nothing), shown beside open-loop rows.
 	floor bool
+}
+
+// started is one started implementation.
+type started struct {
+	newPush func(p int) pushFunc // one pushFunc per producer
+	// stop drains, stops the consumer and returns how many records it
+	// delivered in all.
+	stop func() uint64
+	// sofar, if set, returns how many records were delivered so far: read
+	// at the end of the window, so that records still queued then (drained
+	// by stop at the reader's pace, or not at all) do not count toward the
+	// window's delivered/s. Without it (e2e: the daemon reports only at
+	// exit) delivered/s is the total over the time until stop returned.
+	sofar func() uint64
 }
 
 // clock turns per-operation timestamps into nanoseconds. It uses the TSC when
@@ -118,7 +131,8 @@ type load struct {
 
 // measure runs one implementation with the given producers and load.
 func measure(c clock, scenario string, im impl, producers int, ld load) result {
-	newPush, stop := im.start(producers)
+	rn := im.start(producers)
+	newPush, stop := rn.newPush, rn.stop
 	hists := make([]*hist.Histogram, producers)
 	refHists := make([]*hist.Histogram, producers)
 	refused := make([]uint64, producers)
@@ -155,11 +169,19 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 		stopFlag.Store(true)
 	}
 	wg.Wait()
+	window := time.Since(t0)
+	var inWindow uint64
+	if rn.sofar != nil {
+		inWindow = rn.sofar()
+	}
 	runtime.ReadMemStats(&ms1) // before stop: its teardown (the daemon's report) is not the push's
 	delivered := stop()
-	// delivered/s over the time until everything accepted was delivered
-	// (stop drains what was queued at the end of the window).
 	elapsed := time.Since(t0)
+	if rn.sofar != nil {
+		// delivered/s of the window itself; lost still counts everything
+		// delivered by the end, drain included.
+		elapsed = window
+	}
 
 	r := result{Scenario: scenario, Impl: im.name, Baseline: im.baseline, Floor: im.floor, Producers: producers,
 		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Received: delivered, hist: hist.New()}
@@ -185,6 +207,9 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 	r.RefP50, r.RefP999 = ref.Quantile(.5), ref.Quantile(.999)
 	r.OpsPerSec = float64(r.Ops-r.Refused) / elapsed.Seconds()
 	r.Delivered = float64(delivered) / elapsed.Seconds()
+	if rn.sofar != nil {
+		r.Delivered = float64(inWindow) / elapsed.Seconds()
+	}
 	if r.Ops > 0 {
 		r.AllocsOp = float64(ms1.Mallocs-ms0.Mallocs) / float64(r.Ops)
 	}

@@ -10,9 +10,10 @@ const linesPerRequest = 2
 // Its latency is the request's, whatever happened to its lines: a request
 // is always served, and its dropped lines count as lost records.
 func requestOf(inner impl) impl {
-	return impl{name: inner.name, perOp: linesPerRequest, start: func(producers int) (func(int) pushFunc, func() uint64) {
-		newPush, stop := inner.start(producers)
-		return func(p int) pushFunc {
+	return impl{name: inner.name, perOp: linesPerRequest, start: func(producers int) started {
+		rn := inner.start(producers)
+		newPush := rn.newPush
+		rn.newPush = func(p int) pushFunc {
 			push := newPush(p)
 			state := uint64(p + 1)
 			return func(rec []byte) bool {
@@ -23,14 +24,15 @@ func requestOf(inner impl) impl {
 				}
 				return true
 			}
-		}, stop
+		}
+		return rn
 	}}
 }
 
 // noLogging is the request scenario's baseline: the same requests, no lines.
 func noLogging() impl {
-	im := requestOf(impl{start: func(int) (func(int) pushFunc, func() uint64) {
-		return func(int) pushFunc { return func([]byte) bool { return true } }, func() uint64 { return 0 }
+	im := requestOf(impl{start: func(int) started {
+		return started{newPush: func(int) pushFunc { return func([]byte) bool { return true } }, stop: func() uint64 { return 0 }}
 	}})
 	im.name, im.baseline, im.perOp = "no logging", true, -1
 	return im

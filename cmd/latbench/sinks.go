@@ -20,22 +20,22 @@ func (d *countDrain) WriteBatch(_ context.Context, b []int) error {
 }
 
 func sinkImpl() impl {
-	return impl{name: "sink.Sink", start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "sink.Sink", start: func(int) started {
 		d := &countDrain{}
 		s := sink.New[int](d, sink.Config{QueueCapacity: sinkCap, BatchSize: sinkBatch, FlushInterval: time.Millisecond})
 		push := func([]byte) bool { return s.TryPush(1) == nil }
-		return func(int) pushFunc { return push }, func() uint64 {
+		return started{newPush: func(int) pushFunc { return push }, sofar: d.n.Load, stop: func() uint64 {
 			_ = s.Close(context.Background())
 			return d.n.Load()
-		}
+		}}
 	}}
 }
 
 func chanSinkImpl() impl {
-	return impl{name: "chan sink", baseline: true, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "chan sink", baseline: true, start: func(int) started {
 		d := &countDrain{}
 		s := baseline.NewChanSink(sinkCap, sinkBatch, d.WriteBatch)
 		push := func([]byte) bool { return s.TryPush(1) == nil }
-		return func(int) pushFunc { return push }, func() uint64 { s.Close(); return d.n.Load() }
+		return started{newPush: func(int) pushFunc { return push }, sofar: d.n.Load, stop: func() uint64 { s.Close(); return d.n.Load() }}
 	}}
 }

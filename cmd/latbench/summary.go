@@ -29,9 +29,10 @@ func printSummary(w io.Writer, rs []result) {
 	tw.Flush()
 	fmt.Fprint(w, `prod: producer goroutines. load: closed (as fast as they can) or open N (N records/s over
   all producers, each timed from its intended send time; "no-op (floor)" is the pacing
-  harness alone). deliv/s: records delivered per second (rings, sink: to the consumer;
-  writer, request: to the kernel; e2e: read by the daemon), drain after the window included.
-lost: offered records not delivered (refused, dropped, evicted); "-": offers none.
+  harness alone). deliv/s: records delivered per second in the window (rings, sink: to the
+  consumer; writer, request: to the kernel; e2e: read by the daemon, until the last one).
+lost: offered records not delivered by the end, drain included (refused, dropped, evicted,
+  or left queued); "-": offers none.
 p50, p99.9: of accepted calls (refused ones: -full); e2e: Write to the daemon's read;
   request: the whole request, lines dropped or not. Medians over the rounds.
 vs base: per round, then the median [min-max]: closed loop: delivered/s over the baseline's;

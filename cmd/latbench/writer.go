@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ringsink/ringsink/internal/baseline"
@@ -23,7 +24,7 @@ func writerWaitImpl(mode baseline.ReaderMode) impl {
 }
 
 func writerImplOf(name string, mode baseline.ReaderMode, wait bool) impl {
-	return impl{name: name, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: name, start: func(int) started {
 		r := startDaemonProc(mode, false)
 		// ErrorOnDrop, so a dropped record counts as refused, not accepted.
 		w := must(uds.Open(uds.Config{Path: r.Path, ErrorOnDrop: true, ReconnectMin: time.Millisecond,
@@ -34,22 +35,22 @@ func writerImplOf(name string, mode baseline.ReaderMode, wait bool) impl {
 			ctx := context.Background()
 			push = func(rec []byte) bool { _, err := w.WriteContext(ctx, rec); return err == nil }
 		}
-		return func(int) pushFunc { return push }, func() uint64 {
+		return started{newPush: func(int) pushFunc { return push }, sofar: func() uint64 { return w.Stats().Written }, stop: func() uint64 {
 			w.Close()
 			r.stop()
 			return w.Stats().Written
-		}
+		}}
 	}}
 }
 
 // lockedImpl is a mutex-guarded direct write to the socket; it re-dials when
 // the daemon went away (so the flaky reader costs it reconnects too).
 func lockedImpl(mode baseline.ReaderMode) impl {
-	return impl{name: "locked conn", baseline: true, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "locked conn", baseline: true, start: func(int) started {
 		r := startDaemonProc(mode, false)
 		var mu sync.Mutex
 		var c net.Conn
-		var written uint64
+		var written atomic.Uint64
 		push := func(rec []byte) bool {
 			mu.Lock()
 			defer mu.Unlock()
@@ -65,18 +66,18 @@ func lockedImpl(mode baseline.ReaderMode) impl {
 				c = nil
 				return false
 			}
-			written++
+			written.Add(1)
 			return true
 		}
-		return func(int) pushFunc { return push }, func() uint64 {
+		return started{newPush: func(int) pushFunc { return push }, sofar: written.Load, stop: func() uint64 {
 			mu.Lock()
 			if c != nil {
 				c.Close()
 			}
 			mu.Unlock()
 			r.stop()
-			return written
-		}
+			return written.Load()
+		}}
 	}}
 }
 
@@ -97,17 +98,17 @@ func must[T any](v T, err error) T {
 // Write to the daemon's read.
 func e2eWriterImpl() impl {
 	var lat *hist.Histogram
-	return impl{name: "uds.Writer", stamped: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "uds.Writer", stamped: true, latency: func() *hist.Histogram { return lat }, start: func(int) started {
 		r := startDaemonProc(baseline.Fast, true)
 		w := must(uds.Open(uds.Config{Path: r.Path, Framing: uds.LengthPrefix, ErrorOnDrop: true, CloseTimeout: time.Second}))
 		waitConnected(w)
 		push := func(rec []byte) bool { _, err := w.Write(rec); return err == nil }
-		return func(int) pushFunc { return push }, func() uint64 {
+		return started{newPush: func(int) pushFunc { return push }, stop: func() uint64 {
 			w.Close()
 			rep := r.stop()
 			lat = rep.Latency
 			return rep.Records
-		}
+		}}
 	}}
 }
 
@@ -116,7 +117,7 @@ func e2eWriterImpl() impl {
 // records, the batch size the issue names) with one writev.
 func e2eWritevImpl() impl {
 	var lat *hist.Histogram
-	return impl{name: "chan+writev", baseline: true, stamped: true, latency: func() *hist.Histogram { return lat }, start: func(int) (func(int) pushFunc, func() uint64) {
+	return impl{name: "chan+writev", baseline: true, stamped: true, latency: func() *hist.Histogram { return lat }, start: func(int) started {
 		r := startDaemonProc(baseline.Fast, true)
 		c := must(net.Dial("unix", r.Path))
 		ch := make(chan []byte, 1<<14)
@@ -152,13 +153,13 @@ func e2eWritevImpl() impl {
 				return false
 			}
 		}
-		return func(int) pushFunc { return push }, func() uint64 {
+		return started{newPush: func(int) pushFunc { return push }, stop: func() uint64 {
 			close(ch)
 			wg.Wait()
 			c.Close()
 			rep := r.stop()
 			lat = rep.Latency
 			return rep.Records
-		}
+		}}
 	}}
 }
