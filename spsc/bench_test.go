@@ -14,15 +14,7 @@ func BenchmarkPushPop(b *testing.B) {
 	b.Run(fmt.Sprintf("impl=spsc/cap=%d", capa), func(b *testing.B) {
 		b.ReportAllocs()
 		r := New[int](capa)
-		go func() {
-			for i := 0; i < b.N; {
-				if r.TryPush(i) {
-					i++
-				} else {
-					runtime.Gosched()
-				}
-			}
-		}()
+		go pushAll(r, b.N)
 		for got := 0; got < b.N; {
 			if _, ok := r.TryPop(); ok {
 				got++
@@ -34,15 +26,7 @@ func BenchmarkPushPop(b *testing.B) {
 	b.Run(fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
 		b.ReportAllocs()
 		r := New[int](capa)
-		go func() {
-			for i := 0; i < b.N; {
-				if r.TryPush(i) {
-					i++
-				} else {
-					runtime.Gosched()
-				}
-			}
-		}()
+		go pushAll(r, b.N)
 		dst := make([]int, 256)
 		for got := 0; got < b.N; {
 			n := r.TryPopBatch(dst)
@@ -88,6 +72,17 @@ func BenchmarkPushPop(b *testing.B) {
 			<-ch
 		}
 	})
+}
+
+// pushAll pushes 0..n-1 one at a time, yielding when the ring is full.
+func pushAll(r *Ring[int], n int) {
+	for i := 0; i < n; {
+		if r.TryPush(i) {
+			i++
+		} else {
+			runtime.Gosched()
+		}
+	}
 }
 
 // BenchmarkPushFull measures a push that fails because the ring is full,

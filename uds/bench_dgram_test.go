@@ -16,7 +16,7 @@ import (
 )
 
 // dgramReader reads and counts datagrams on path, as /dev/log's daemon would.
-func dgramReader(b *testing.B, path string) (received *atomic.Uint64, stop func()) {
+func dgramReader(b testing.TB, path string) (received *atomic.Uint64, stop func()) {
 	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
 	if err != nil {
 		b.Fatal(err)
