@@ -114,8 +114,14 @@ func TestSyslogNGParsesFormats(t *testing.T) {
 	sng, dir := syslogNGInTempDir(t)
 	const n = 3000
 	started := time.Now()
-	for _, rfc := range []int{3164, 5424} {
+	for i, rfc := range []int{3164, 5424} {
 		sendFormatted(t, filepath.Join(dir, fmt.Sprintf("log.%d", rfc)), rfc, n)
+		// The two sources are read apart: finish one before the next, so
+		// the file's order is the send order.
+		waitFor(t, "syslog-ng to write every line", 20*time.Second, func() bool {
+			b, _ := os.ReadFile(filepath.Join(dir, "parsed.log"))
+			return bytes.Count(b, []byte{'\n'}) >= n*(i+1)
+		})
 	}
 	sng.stop(syscall.SIGTERM)
 	out, err := os.ReadFile(filepath.Join(dir, "parsed.log"))

@@ -39,6 +39,7 @@ type Room struct {
 	waiters atomic.Int32
 	mu      sync.Mutex
 	ch      chan struct{} // guarded by mu; closed and replaced by Freed
+	chans   uint64        // guarded by mu; wake-up channels made (one allocation each)
 }
 
 // Register announces a waiting producer and returns the channel that Freed
@@ -47,11 +48,20 @@ func (r *Room) Register() <-chan struct{} {
 	r.mu.Lock()
 	if r.ch == nil {
 		r.ch = make(chan struct{})
+		r.chans++
 	}
 	ch := r.ch
 	r.waiters.Add(1)
 	r.mu.Unlock()
 	return ch
+}
+
+// Chans returns how many wake-up channels Register has made: each is one
+// allocation, made when a producer waits after the last wake-up.
+func (r *Room) Chans() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.chans
 }
 
 // Unregister withdraws a Register that is not followed by Wait.
