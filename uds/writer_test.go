@@ -752,16 +752,30 @@ func TestConsumerSteadyStateAllocatesNothing(t *testing.T) {
 				waitFor(t, "the ring to empty", 10*time.Second, func() bool { return w.Stats().Pending == 0 })
 			}
 			stream(10_000) // warm up: connection, buffers, offline ring filled
-			var before, after runtime.MemStats
-			chans := w.room.Chans()
-			runtime.ReadMemStats(&before)
-			stream(50_000)
-			runtime.ReadMemStats(&after)
-			// A WriteContext that waits allocates its wake-up channel
-			// (park.Room), on the producer's side: not the consumer's.
-			waits := w.room.Chans() - chans
-			if n := after.Mallocs - before.Mallocs - min(waits, after.Mallocs-before.Mallocs); n > 100 {
-				t.Fatalf("%d allocations while streaming 50 000 records %s (besides %d wake-up channels)", n, mode, waits)
+			// Allocations are counted process-wide, so a background
+			// goroutine of an earlier test (a process reaper, a timer) can
+			// add a few; a consumer that allocates per batch would exceed
+			// the bound in every attempt, so the best of three is judged.
+			best, bestWaits := uint64(1<<63), uint64(0)
+			for range 3 {
+				var before, after runtime.MemStats
+				chans := w.room.Chans()
+				runtime.ReadMemStats(&before)
+				stream(50_000)
+				runtime.ReadMemStats(&after)
+				// A WriteContext that waits allocates its wake-up channel
+				// (park.Room), on the producer's side: not the consumer's.
+				waits := w.room.Chans() - chans
+				n := after.Mallocs - before.Mallocs
+				if n -= min(waits, n); n < best {
+					best, bestWaits = n, waits
+				}
+				if best <= 100 {
+					break
+				}
+			}
+			if best > 100 {
+				t.Fatalf("%d allocations while streaming 50 000 records %s (besides %d wake-up channels), the best of three", best, mode, bestWaits)
 			}
 		})
 	}
