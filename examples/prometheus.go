@@ -48,12 +48,7 @@ func (c *WriterCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *WriterCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.w.Stats()
-	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
-	}
-	gauge := func(d *prometheus.Desc, v uint64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
-	}
+	counter, gauge := emitters(ch)
 	counter(c.written, st.Written)
 	counter(c.writtenBytes, st.WrittenBytes)
 	counter(c.dropped, st.DroppedFull, "full")
@@ -108,9 +103,7 @@ func (c *SinkCollector[T]) Describe(ch chan<- *prometheus.Desc) {
 // Collect implements prometheus.Collector.
 func (c *SinkCollector[T]) Collect(ch chan<- prometheus.Metric) {
 	st := c.s.Stats()
-	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
-	}
+	counter, gauge := emitters(ch)
 	counter(c.pushed, st.Pushed)
 	counter(c.delivered, st.Delivered)
 	counter(c.failed, st.Failed)
@@ -119,5 +112,15 @@ func (c *SinkCollector[T]) Collect(ch chan<- prometheus.Metric) {
 	counter(c.errors, st.Panics, "panic")
 	counter(c.dropped, st.Dropped, "full")
 	counter(c.dropped, st.Rejected, "block_mode")
-	ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(st.Pending))
+	gauge(c.pending, st.Pending)
+}
+
+// emitters returns functions that send a counter or a gauge to ch.
+func emitters(ch chan<- prometheus.Metric) (counter, gauge func(d *prometheus.Desc, v uint64, labels ...string)) {
+	emit := func(t prometheus.ValueType) func(*prometheus.Desc, uint64, ...string) {
+		return func(d *prometheus.Desc, v uint64, labels ...string) {
+			ch <- prometheus.MustNewConstMetric(d, t, float64(v), labels...)
+		}
+	}
+	return emit(prometheus.CounterValue), emit(prometheus.GaugeValue)
 }

@@ -43,17 +43,6 @@ func (f Framing) String() string {
 	return fmt.Sprintf("Framing(%d)", uint8(f))
 }
 
-// overhead returns the framing bytes added to a record.
-func (f Framing) overhead() int {
-	switch f {
-	case Newline:
-		return 1
-	case LengthPrefix:
-		return 4
-	}
-	return 0
-}
-
 // maxIov is the kernel's IOV_MAX: the most iovecs one writev takes.
 const maxIov = 1024
 

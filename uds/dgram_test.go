@@ -97,6 +97,33 @@ func startMsgDaemon(t *testing.T, network, path string, paused bool) *msgDaemon 
 	return d
 }
 
+// finish flushes and closes w, waits for the numbered messages 0..n-1 on
+// d (less the empty ones when skipEmpty), checks them and the Stats
+// invariant, and returns w's Stats.
+func (d *msgDaemon) finish(t *testing.T, w *Writer, n int, skipEmpty bool) Stats {
+	t.Helper()
+	flushAndClose(t, w)
+	want := n
+	if skipEmpty {
+		want -= int(empties(n))
+	}
+	waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= want })
+	checkMessages(t, d.got(), n, skipEmpty)
+	st := w.Stats()
+	checkConservation(t, st)
+	return st
+}
+
+// writeNumbered writes the numbered records from..to-1, waiting for room.
+func writeNumbered(t *testing.T, w *Writer, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := writeAll(w, numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func numbered(i int) []byte {
 	if i%7 == 3 {
 		return []byte{} // empty messages too
@@ -146,20 +173,12 @@ func TestMessageSockets(t *testing.T) {
 			d := startMsgDaemon(t, network, path, false)
 			w := mustOpen(t, Config{Path: path, Framing: Newline}) // framing does not apply to messages
 			const n = 3000
-			for i := range n {
-				if err := writeAll(w, numbered(i)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			flushAndClose(t, w)
+			writeNumbered(t, w, 0, n)
 			var skipped uint64
 			if network == "unixpacket" {
 				skipped = empties(n)
 			}
-			waitFor(t, "every message", 10*time.Second, func() bool { return uint64(len(d.got())) >= n-skipped })
-			checkMessages(t, d.got(), n, skipped > 0)
-			st := w.Stats()
-			checkConservation(t, st)
+			st := d.finish(t, w, n, skipped > 0)
 			if st.Written != n-skipped || st.DroppedUnsendable != skipped || st.Connects != 1 {
 				t.Fatalf("written %d, unsendable %d (want %d), connects %d", st.Written, st.DroppedUnsendable, skipped, st.Connects)
 			}
@@ -191,11 +210,7 @@ func TestDatagramTooLarge(t *testing.T) {
 		t.Fatalf("Write(20000 bytes) on a connected datagram socket = %v; want ErrTooLarge", err)
 	}
 	w.Write(numbered(2))
-	flushAndClose(t, w)
-	waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= 3 })
-	checkMessages(t, d.got(), 3, false)
-	st := w.Stats()
-	checkConservation(t, st)
+	st := d.finish(t, w, 3, false)
 	if st.DroppedUnsendable != 1 || st.DroppedTooLarge != 1 || st.Written != 3 {
 		t.Fatalf("unsendable %d, too large %d, written %d; want 1, 1, 3", st.DroppedUnsendable, st.DroppedTooLarge, st.Written)
 	}
@@ -210,18 +225,10 @@ func TestDatagramReceiverFull(t *testing.T) {
 	d := startMsgDaemon(t, "unixgram", path, true)
 	w := mustOpen(t, Config{Path: path, WriteTimeout: 20 * time.Millisecond, Offline: offline.New[[]byte](10000)})
 	const n = 5000
-	for i := range n {
-		if err := writeAll(w, numbered(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeNumbered(t, w, 0, n)
 	waitFor(t, "a stall", 10*time.Second, func() bool { return w.Stats().Stalls > 0 })
 	close(d.pause)
-	flushAndClose(t, w)
-	waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= n })
-	checkMessages(t, d.got(), n, false)
-	st := w.Stats()
-	checkConservation(t, st)
+	st := d.finish(t, w, n, false)
 	if st.Connects != 1 || st.Evicted != 0 {
 		t.Fatalf("connects %d, evicted %d", st.Connects, st.Evicted)
 	}
@@ -235,14 +242,10 @@ func TestDatagramDaemonRestarts(t *testing.T) {
 	path := sockPath(t)
 	d1 := startMsgDaemon(t, "unixgram", path, false)
 	w := mustOpen(t, Config{Path: path, ReconnectMin: time.Millisecond, ReconnectMax: 5 * time.Millisecond})
-	for i := range 100 {
-		writeAll(w, numbered(i))
-	}
+	writeNumbered(t, w, 0, 100)
 	waitFor(t, "the first daemon", 10*time.Second, func() bool { return len(d1.got()) == 100 })
 	d1.close()
-	for i := 100; i < 300; i++ {
-		writeAll(w, numbered(i))
-	}
+	writeNumbered(t, w, 100, 300)
 	waitFor(t, "the send failure", 10*time.Second, func() bool { return w.Stats().WriteErrors+w.Stats().DialErrors > 0 })
 	d2 := startMsgDaemon(t, "unixgram", path, false)
 	flushAndClose(t, w)
@@ -268,14 +271,8 @@ func TestDatagramNoticeTooLarge(t *testing.T) {
 	if _, err := w.Write(make([]byte, 101)); !errors.Is(err, ErrTooLarge) { // a drop: a notice is due
 		t.Fatalf("Write(101 bytes) = %v", err)
 	}
-	for i := range 10 {
-		writeAll(w, numbered(i))
-	}
-	flushAndClose(t, w)
-	waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= 10 })
-	checkMessages(t, d.got(), 10, false)
-	st := w.Stats()
-	checkConservation(t, st)
+	writeNumbered(t, w, 0, 10)
+	st := d.finish(t, w, 10, false)
 	if st.Notices != 0 || st.DroppedUnsendable != 0 {
 		t.Fatalf("notices %d, unsendable %d; want the oversized notice let go", st.Notices, st.DroppedUnsendable)
 	}

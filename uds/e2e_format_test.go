@@ -74,7 +74,8 @@ func sendFormatted(t *testing.T, path string, rfc, n int) Stats {
 // |MSG|": every record once, in order, with the priority, program, pid,
 // msgid (RFC 5424; "-" or empty otherwise) and message the format sent,
 // and the daemon's reading of our timestamp within a minute of now.
-func checkParsed(t *testing.T, lines []string, n, rfc int, started time.Time) {
+func checkParsed(t *testing.T, lines []string, n, rfc int) {
+	now := time.Now()
 	t.Helper()
 	if len(lines) != n {
 		t.Fatalf("%d lines; want %d", len(lines), n)
@@ -100,8 +101,8 @@ func checkParsed(t *testing.T, lines []string, n, rfc int, started time.Time) {
 		if err != nil {
 			t.Fatalf("line %d: time %q: %v", i, f[4], err)
 		}
-		if d := time.Unix(sec, 0).Sub(started); d < -time.Minute || d > time.Minute {
-			t.Fatalf("line %d: the daemon read our timestamp as %v, %v from the test's start", i, time.Unix(sec, 0), d)
+		if d := time.Unix(sec, 0).Sub(now); d < -time.Minute || d > time.Minute {
+			t.Fatalf("line %d: the daemon read our timestamp as %v, %v from now", i, time.Unix(sec, 0), d)
 		}
 	}
 }
@@ -112,28 +113,46 @@ func checkParsed(t *testing.T, lines []string, n, rfc int, started time.Time) {
 // and slog level fields, program, pid, msgid, timestamp and message.
 func TestSyslogNGParsesFormats(t *testing.T) {
 	sng, dir := syslogNGInTempDir(t)
-	const n = 3000
-	started := time.Now()
+	lines := sendBothFormats(t, dir, "syslog-ng", func() { sng.stop(syscall.SIGTERM) })
+	checkBothFormats(t, lines)
+}
+
+// formatLines is how many records each format sends in the e2e tests.
+const formatLines = 3000
+
+// sendBothFormats sends formatLines records with the RFC 3164 format to
+// dir/log.3164, waits until the daemon has written them all to
+// dir/parsed.log, then does the same for RFC 5424 on dir/log.5424 (a
+// daemon may read its sockets apart: one format at a time keeps the file in
+// send order). It then stops the daemon and returns the file's lines.
+func sendBothFormats(t *testing.T, dir, daemon string, stop func()) []string {
+	t.Helper()
+	parsed := filepath.Join(dir, "parsed.log")
 	for i, rfc := range []int{3164, 5424} {
-		sendFormatted(t, filepath.Join(dir, fmt.Sprintf("log.%d", rfc)), rfc, n)
-		// The two sources are read apart: finish one before the next, so
-		// the file's order is the send order.
-		waitFor(t, "syslog-ng to write every line", 20*time.Second, func() bool {
-			b, _ := os.ReadFile(filepath.Join(dir, "parsed.log"))
-			return bytes.Count(b, []byte{'\n'}) >= n*(i+1)
+		sendFormatted(t, filepath.Join(dir, fmt.Sprintf("log.%d", rfc)), rfc, formatLines)
+		waitFor(t, daemon+" to write every line", 20*time.Second, func() bool {
+			b, _ := os.ReadFile(parsed)
+			return bytes.Count(b, []byte{'\n'}) >= formatLines*(i+1)
 		})
 	}
-	sng.stop(syscall.SIGTERM)
-	out, err := os.ReadFile(filepath.Join(dir, "parsed.log"))
+	stop()
+	out, err := os.ReadFile(parsed)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != 2*n {
-		t.Fatalf("%d lines; want %d", len(lines), 2*n)
+	if len(lines) != 2*formatLines {
+		t.Fatalf("%d lines; want %d", len(lines), 2*formatLines)
 	}
-	checkParsed(t, lines[:n], n, 3164, started)
-	checkParsed(t, lines[n:], n, 5424, started)
+	return lines
+}
+
+// checkBothFormats checks sendBothFormats' lines: the RFC 3164 ones, then
+// the RFC 5424 ones.
+func checkBothFormats(t *testing.T, lines []string) {
+	t.Helper()
+	checkParsed(t, lines[:formatLines], formatLines, 3164)
+	checkParsed(t, lines[formatLines:], formatLines, 5424)
 }
 
 // rsyslogd finds rsyslogd and its module directory: on PATH (installed
@@ -210,30 +229,10 @@ func TestRsyslogImuxsock(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	const n = 3000
-	started := time.Now()
-	for _, rfc := range []int{3164, 5424} {
-		sendFormatted(t, filepath.Join(dir, fmt.Sprintf("log.%d", rfc)), rfc, n)
-		// Both inputs feed one queue: finish one before the next, so the
-		// file's order is the send order.
-		waitFor(t, "rsyslog to write every line", 20*time.Second, func() bool {
-			b, _ := os.ReadFile(filepath.Join(dir, "parsed.log"))
-			return bytes.Count(b, []byte{'\n'}) >= n*(rfc/5000+1)
-		})
-	}
-	stop(syscall.SIGTERM)
-	out, err := os.ReadFile(filepath.Join(dir, "parsed.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != 2*n {
-		t.Fatalf("%d lines; want %d\n%s", len(lines), 2*n, output())
-	}
+	lines := sendBothFormats(t, dir, "rsyslog", func() { stop(syscall.SIGTERM) })
 	// rsyslog's %msg% keeps the space after an RFC 3164 tag's colon.
-	for i := range n {
+	for i := range formatLines {
 		lines[i] = strings.Replace(lines[i], "| ", "|", 1)
 	}
-	checkParsed(t, lines[:n], n, 3164, started)
-	checkParsed(t, lines[n:], n, 5424, started)
+	checkBothFormats(t, lines)
 }

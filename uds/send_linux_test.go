@@ -4,7 +4,6 @@ package uds
 
 import (
 	"testing"
-	"time"
 )
 
 // TestSendmmsgRefused: in a sandbox that filters sendmmsg out (seccomp
@@ -21,15 +20,8 @@ func TestSendmmsgRefused(t *testing.T) {
 	d := startMsgDaemon(t, "unixgram", path, false)
 	w := mustOpen(t, Config{Path: path})
 	const n = 2000
-	for i := range n {
-		if err := writeAll(w, numbered(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	flushAndClose(t, w)
-	waitFor(t, "every message", 10*time.Second, func() bool { return len(d.got()) >= n })
-	checkMessages(t, d.got(), n, false)
-	if st := w.Stats(); st.Written != n || st.Writevs < n {
+	writeNumbered(t, w, 0, n)
+	if st := d.finish(t, w, n, false); st.Written != n || st.Writevs < n {
 		t.Fatalf("written %d in %d system calls; want %d in one each", st.Written, st.Writevs, n)
 	}
 }

@@ -41,7 +41,6 @@ import (
 )
 
 type options struct {
-	scenarios []string
 	producers []int
 	size      int
 	dur       time.Duration
