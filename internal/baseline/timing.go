@@ -46,8 +46,8 @@ func Run(b *testing.B, n, producers int, f func(p, i int)) {
 // timing each call with the TSC. f reports whether its call was accepted;
 // the accepted calls' p50/p99/p99.9/max in ns are reported as benchmark
 // metrics next to ns/op, and refused calls (drops) apart, when there were
-// any: refused/op and refused-p99.9-ns. It returns how many were refused.
-func TimedParallel(b *testing.B, producers int, f func() bool) (refused uint64) {
+// any: refused/op and refused-p99.9-ns.
+func TimedParallel(b *testing.B, producers int, f func() bool) {
 	nsPerTick := float64(hrtime.Count(1<<20).ApproxDuration()) / (1 << 20)
 	hs, refs := make([]*hist.Histogram, producers), make([]*hist.Histogram, producers)
 	for p := range hs {
@@ -70,7 +70,7 @@ func TimedParallel(b *testing.B, producers int, f func() bool) (refused uint64) 
 		all.Merge(hs[p])
 		ref.Merge(refs[p])
 	}
-	refused = ref.Count()
+	refused := ref.Count()
 	b.ReportMetric(float64(all.Quantile(.5)), "p50-ns")
 	b.ReportMetric(float64(all.Quantile(.99)), "p99-ns")
 	b.ReportMetric(float64(all.Quantile(.999)), "p99.9-ns")
@@ -80,5 +80,4 @@ func TimedParallel(b *testing.B, producers int, f func() bool) (refused uint64) 
 		b.ReportMetric(float64(refused)/float64(max(b.N, 1)), "refused/op")
 		b.ReportMetric(float64(ref.Quantile(.999)), "refused-p99.9-ns")
 	}
-	return refused
 }
