@@ -137,13 +137,22 @@ func TestCloseDoesNotCopyALargeRingPastItsDeadline(t *testing.T) {
 		w.Write(rec)
 	}
 	st := w.Stats()
+	offDropped := w.Offline().Dropped()
 	t0 := time.Now()
 	w.Close()
 	took := time.Since(t0)
 	t.Logf("pending at Close %d; Close took %v (CloseTimeout %v); evicted %d", st.Pending, took, closeTimeout, w.Stats().Evicted)
-	// Copying 64 M records into the offline ring took 2.3 s here; evicting
-	// them in bulk about 0.5 s (zeroing 1 GiB).
-	if took > closeTimeout+time.Second {
+	// Copying 64 M records into the offline ring, which evicts all but its
+	// last Cap, took 2.3 s here; evicting them in bulk about 0.5 s (zeroing
+	// 1 GiB), a time that a loaded machine stretches past any tight bound.
+	// So the test checks the mechanism: records evicted in bulk never pass
+	// through the offline ring, whose own eviction count stays below its
+	// capacity (the copy made it about 64 M). The time bound only catches
+	// a Close that hangs.
+	if d := w.Offline().Dropped() - offDropped; d >= uint64(w.Offline().Cap()) {
+		t.Fatalf("%d records were copied through the offline ring and evicted there, one by one", d)
+	}
+	if took > closeTimeout+10*time.Second {
 		t.Fatalf("Close took %v", took)
 	}
 	checkConservation(t, w.Stats())
