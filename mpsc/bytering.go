@@ -22,6 +22,13 @@ package mpsc
 //   - A record of at most cap/2 bytes (header included) fits in an empty ring
 //     wherever tail stands, so a record within MaxRecord is never refused
 //     forever.
+//   - A durable ring (NewDurableByteRing: memory-mapped, recoverable after a
+//     crash; durable.go) has 16-byte headers: the word above, then
+//     seq<<32|check, where seq is the record's count at its claim and check
+//     is the consumer's checksum (0 until Peek or Seal computes it). Before
+//     its copy the producer stores claimFlag|len and its seq, so recovery can
+//     step over a record whose producer died mid-copy. Release stores the new
+//     head into the file before it zeroes the released bytes.
 //   - Close flips bit 31 of tail.pos (posClosed), so tail.pos-head.pos, which
 //     is at most cap <= 2^30 while open, has bit 31 set from then on: the
 //     ring looks more than full to every producer, and no claim succeeds.
@@ -41,8 +48,9 @@ import (
 )
 
 const (
-	hdrSize = 8
-	padFlag = 1 << 63
+	hdrSize   = 8
+	padFlag   = 1 << 63
+	claimFlag = 1 << 62 // durable rings: claimed, len in the low bits, not yet published
 	// minByteCap keeps room for a header and a few bytes of payload.
 	minByteCap = 64
 	maxByteCap = 1 << 30
@@ -72,8 +80,15 @@ type ByteRing struct {
 	head relstore.Uint64 // records<<32 | oldest unreleased byte position; stored by the consumer
 	_    pad.Line
 	mask uint32
-	buf  []byte // 8-aligned: backed by a []uint64
+	hlen uint32 // header bytes: hdrSize, or durHdr for a durable ring
+	buf  []byte // 8-aligned: backed by a []uint64 or a file mapping
 	park park.Waiter
+
+	// Durable rings only (durable.go).
+	durable bool
+	persist *atomic.Uint64 // the file's copy of head, stored by Release
+	sealPos uint32         // consumer only: records before this position are sealed
+	sealRec uint32         // consumer only: the record count at sealPos
 }
 
 // NewByteRing returns a ring of capacity bytes, rounded up to a power of two
@@ -86,6 +101,7 @@ func NewByteRing(capacity int) *ByteRing {
 	words := make([]uint64, n/8)
 	r := &ByteRing{
 		mask: uint32(n - 1),
+		hlen: hdrSize,
 		buf:  unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n),
 	}
 	r.park.Init()
@@ -96,8 +112,9 @@ func NewByteRing(capacity int) *ByteRing {
 func (r *ByteRing) Cap() int { return len(r.buf) }
 
 // MaxRecord returns the largest payload TryWrite accepts: cap/2 minus the
-// 8-byte header. Larger records are refused whatever the ring holds.
-func (r *ByteRing) MaxRecord() int { return len(r.buf)/2 - hdrSize }
+// header (8 bytes, 16 in a durable ring). Larger records are refused
+// whatever the ring holds.
+func (r *ByteRing) MaxRecord() int { return len(r.buf)/2 - int(r.hlen) }
 
 // Len returns the bytes in use (headers, payload, padding, and records still
 // being written). Safe from any goroutine; exact only when quiescent.
@@ -179,7 +196,9 @@ func (r *ByteRing) hdr(i uint32) *relstore.Uint64 {
 	return (*relstore.Uint64)(unsafe.Pointer(&r.buf[i]))
 }
 
-func recordSize(n int) uint32 { return uint32(hdrSize+n+7) &^ 7 }
+// recordSize is the bytes a record of n payload bytes takes: its header and
+// payload, rounded up to 8.
+func (r *ByteRing) recordSize(n int) uint32 { return (r.hlen + uint32(n) + 7) &^ 7 }
 
 // TryWrite copies p into the ring as one record and reports whether it was
 // accepted. It never blocks and never allocates. It reports false when the
@@ -190,7 +209,7 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 	if len(p) > r.MaxRecord() {
 		return false
 	}
-	size := recordSize(len(p))
+	size := r.recordSize(len(p))
 	capa := uint32(len(r.buf))
 	tail := r.tail.Load()
 	for fails := 0; ; {
@@ -226,7 +245,11 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			i = 0
 		}
 		preemptWindow()
-		copy(r.buf[i+hdrSize:], p)
+		if r.durable {
+			r.durableCopy(i, records, p)
+		} else {
+			copy(r.buf[i+hdrSize:], p)
+		}
 		// Publish the record to the consumer.
 		r.hdr(i).Store(uint64(len(p)) + 1)
 		r.park.Notify()
@@ -244,18 +267,21 @@ func (r *ByteRing) next(pos, head uint32) (start, n int, end uint32, ok bool) {
 		return 0, 0, pos, false
 	}
 	h := r.hdr(pos & r.mask).Load()
-	if h&padFlag != 0 {
+	// Producers pad only to the end of the buffer, so at most one padding
+	// record precedes a record; a recovered durable ring may have more
+	// (durable.go turns the gaps it skips into padding).
+	for h&padFlag != 0 {
 		if pos += uint32(h &^ padFlag); pos == limit {
 			return 0, 0, pos, false
 		}
 		h = r.hdr(pos & r.mask).Load()
 	}
-	if h == 0 {
+	if h == 0 || h&claimFlag != 0 {
 		return 0, 0, pos, false
 	}
 	n = int(h - 1)
-	start = int(pos&r.mask) + hdrSize
-	return start, n, pos + recordSize(n), true
+	start = int(pos&r.mask) + int(r.hlen)
+	return start, n, pos + r.recordSize(n), true
 }
 
 // Peek fills dst with up to len(dst) of the oldest published records, without
@@ -273,6 +299,9 @@ func (r *ByteRing) Peek(dst [][]byte) int {
 			break
 		}
 		dst[k] = r.buf[start : start+n : start+n]
+		if r.durable {
+			r.seal(start, n)
+		}
 		pos = end
 		k++
 	}
@@ -298,9 +327,19 @@ func (r *ByteRing) Release(n int) int {
 	if pos == head {
 		return 0
 	}
+	next := pack(records+uint32(k), pos)
+	if r.persist != nil {
+		// Into the file before the bytes are zeroed: a crash in between
+		// leaves released records after the recovered ones, where their
+		// sequence numbers mark them stale, never a hole before them.
+		r.persist.Store(next)
+	}
 	r.zero(head, pos)
 	// Hand the zeroed bytes back to producers and count the records.
-	r.head.Store(pack(records+uint32(k), pos))
+	r.head.Store(next)
+	if r.durable && int32(r.sealRec-(records+uint32(k))) < 0 {
+		r.sealPos, r.sealRec = pos, records+uint32(k)
+	}
 	return k
 }
 

@@ -1,0 +1,360 @@
+package mpsc
+
+// A durable ring lives in memory the caller maps from a file (MAP_SHARED),
+// so the records it holds outlive the process: the page cache keeps every
+// byte a producer stored, whatever kills the process. The layout:
+//
+//	[0, 4096)        file header
+//	  0  [8]byte     magic "RINGSINK"
+//	  8  uint32      layout version (1)
+//	 12  uint32      log2 of the data capacity
+//	 16  uint64      head: records<<32 | byte position, stored by Release
+//	 24  [16]byte    boot id of the last open (who may trust unsealed records)
+//	[4096, 4096+cap) data: records as in ByteRing, with 16-byte headers
+//
+//	record header    word 0: len+1 (published), claimFlag|len (claimed,
+//	                         the copy may be torn), padFlag|n (skip n bytes)
+//	                 word 1: seq<<32 | check
+//
+// seq is the record's count at its claim (the high half of tail), so
+// sequence numbers grow by one per claim in ring order. check is 0 until the
+// consumer seals the record (Peek, Seal), then sealedBit | 31 bits of
+// CRC-32C over the payload, mixed with seq and len. Producers never compute
+// a checksum: their path gains two plain stores (the claim word and seq)
+// over an in-memory ring.
+//
+// Recovery (recover) walks the data from the stored head, at most cap bytes:
+//
+//   - a published record is kept if its check verifies (sealed), or if it is
+//     unsealed and this is the boot that wrote it (the page cache, not the
+//     disk, held it, so it is exactly what the producer stored); a record
+//     whose seq is below the expected one was released before the crash
+//     (Release stores head before zeroing) and ends the walk;
+//   - a claimed record (claimFlag) is a producer that died mid-copy: it is
+//     skipped by its length, never sent;
+//   - a zero word is free space or a claim whose producer died before its
+//     claim word: skipped 8 bytes at a time. Such a claim has no payload
+//     bytes either: a killed thread's stores up to the kill point all reach
+//     memory, in program order as far as anything read afterwards can
+//     tell, and the claim word is stored before the copy;
+//   - anything else is damage: the walk resynchronizes 8 bytes at a time
+//     and trusts only a sealed record whose check verifies.
+//
+// Kept records are renumbered (seq = head.records + k) and resealed, the
+// gaps between them become padding records, and the bytes after the last
+// one are zeroed, so the ring is a valid ByteRing again and new records
+// follow with higher sequence numbers. Every step is a single aligned store
+// that leaves a state the same walk accepts, so a crash during recovery is
+// recovered by the next Open.
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math/bits"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/ringsink/ringsink/internal/park"
+	"github.com/ringsink/ringsink/internal/pow2"
+	"github.com/ringsink/ringsink/internal/testhook"
+)
+
+const (
+	// DurableHeader is the size of a durable ring's file header; the data
+	// follows it.
+	DurableHeader = 4096
+	durHdr        = 16
+	durVersion    = 1
+	sealedBit     = 1 << 31
+	offVersion    = 8
+	offLogCap     = 12
+	offHead       = 16
+	offBoot       = 24
+)
+
+var durMagic = [8]byte{'R', 'I', 'N', 'G', 'S', 'I', 'N', 'K'}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrDurableDamaged is wrapped by the errors NewDurableByteRing returns for
+// memory that is not a durable ring it can recover: a foreign or damaged
+// file header, or a size that does not match it. The memory is left as it
+// was.
+var ErrDurableDamaged = errors.New("mpsc: not a recoverable durable ring")
+
+// DurableSize returns the bytes to map for a durable ring of capacity data
+// bytes (rounded up as NewByteRing rounds them).
+func DurableSize(capacity int) int {
+	return DurableHeader + max(pow2.Round(capacity, "mpsc: durable ring capacity"), minByteCap)
+}
+
+// Recovery says what NewDurableByteRing found in a ring's memory.
+type Recovery struct {
+	Records    int  // records recovered: queued, oldest first, ahead of new ones
+	Bytes      int  // their payload bytes
+	Unfinished int  // records whose producer died mid-copy: skipped
+	Damaged    int  // damaged stretches between recovered records: skipped
+	Unverified int  // records written before a reboot and never sealed: skipped
+	Formatted  bool // the memory was blank and has been formatted
+}
+
+// NewDurableByteRing returns a ByteRing kept in mem, which the caller maps
+// from a file with MAP_SHARED and keeps mapped while the ring is in use
+// (mem must be 8-aligned, as a mapping is). mem is DurableSize(capacity)
+// bytes. Blank (all-zero) memory is formatted; otherwise the records a
+// previous ring in the same memory held and did not release are recovered
+// (see the comment at the top of durable.go) and come out of Peek first.
+//
+// boot identifies the running boot of the machine (Linux:
+// /proc/sys/kernel/random/boot_id); records the consumer had not yet
+// sealed are trusted only when it matches the boot that wrote them. A zero
+// boot trusts only sealed records.
+//
+// The ring behaves as one from NewByteRing, with 16-byte record headers.
+// The consumer seals records (Peek, Seal); Release stores the new head
+// into mem. Only one ring may use the memory at a time: the caller locks
+// the file.
+func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) {
+	var rec Recovery
+	capa := len(mem) - DurableHeader
+	switch {
+	case capa < minByteCap || capa > maxByteCap || capa&(capa-1) != 0:
+		return nil, rec, fmt.Errorf("%w: %d bytes is not %d plus a power of two in [64, 1 GiB]", ErrDurableDamaged, len(mem), DurableHeader)
+	case uintptr(unsafe.Pointer(&mem[0]))%8 != 0:
+		return nil, rec, errors.New("mpsc: durable ring memory is not 8-aligned")
+	}
+	r := &ByteRing{
+		mask:    uint32(capa - 1),
+		hlen:    durHdr,
+		buf:     mem[DurableHeader:],
+		durable: true,
+		persist: (*atomic.Uint64)(unsafe.Pointer(&mem[offHead])),
+	}
+	r.park.Init()
+	hdr := mem[:DurableHeader]
+	if [8]byte(hdr[:8]) == ([8]byte{}) {
+		if !allZero(mem) {
+			return nil, rec, fmt.Errorf("%w: no header, yet the data is not blank", ErrDurableDamaged)
+		}
+		*(*uint32)(unsafe.Pointer(&hdr[offVersion])) = durVersion
+		*(*uint32)(unsafe.Pointer(&hdr[offLogCap])) = uint32(bits.TrailingZeros(uint(capa)))
+		copy(hdr[offBoot:], boot[:])
+		copy(hdr, durMagic[:]) // last: a blank magic means not yet formatted
+		rec.Formatted = true
+		return r, rec, nil
+	}
+	if [8]byte(hdr[:8]) != durMagic {
+		return nil, rec, fmt.Errorf("%w: bad magic %q", ErrDurableDamaged, hdr[:8])
+	}
+	if v := *(*uint32)(unsafe.Pointer(&hdr[offVersion])); v != durVersion {
+		return nil, rec, fmt.Errorf("%w: layout version %d, want %d", ErrDurableDamaged, v, durVersion)
+	}
+	if lc := *(*uint32)(unsafe.Pointer(&hdr[offLogCap])); lc >= 31 || 1<<lc != capa {
+		return nil, rec, fmt.Errorf("%w: header says %d data bytes, the memory holds %d (truncated or extended)", ErrDurableDamaged, uint64(1)<<min(lc, 63), capa)
+	}
+	head := r.persist.Load()
+	if _, pos := unpack(head); pos%8 != 0 {
+		return nil, rec, fmt.Errorf("%w: head position %d is not 8-aligned", ErrDurableDamaged, pos)
+	}
+	trust := boot != [16]byte{} && bytes.Equal(hdr[offBoot:offBoot+16], boot[:])
+	r.recover(head, trust, &rec)
+	copy(hdr[offBoot:], boot[:])
+	return r, rec, nil
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// check is a sealed record's checksum of payload p with sequence number seq.
+func check(seq uint32, p []byte) uint64 {
+	c := crc32.Checksum(p, castagnoli) ^ seq*0x9E3779B1 ^ uint32(len(p))*0x85EBCA77
+	return uint64(c | sealedBit)
+}
+
+// durableCopy is TryWrite's copy into a durable ring: the claim word and the
+// sequence number first, so that recovery can step over a copy its producer
+// did not finish.
+func (r *ByteRing) durableCopy(i, seq uint32, p []byte) {
+	r.hdr(i).Store(claimFlag | uint64(len(p)))
+	r.hdr(i + 8).Store(uint64(seq) << 32)
+	dst := r.buf[i+durHdr:]
+	if testhook.MidCopy != nil {
+		half := len(p) / 2
+		copy(dst, p[:half])
+		testhook.MidCopy(seq)
+		copy(dst[half:], p[half:])
+		return
+	}
+	copy(dst, p)
+}
+
+// seal stores the checksum of the published record whose payload is at
+// buffer index start, n bytes, unless it has one. Consumer only.
+func (r *ByteRing) seal(start, n int) {
+	w := r.hdr(uint32(start) - 8)
+	if v := w.Load(); v&sealedBit == 0 {
+		w.Store(v | check(uint32(v>>32), r.buf[start:start+n]))
+	}
+}
+
+// Seal checksums every published record the consumer has not yet sealed, up
+// to the first unpublished one, and returns how many it sealed. Peek seals
+// what it returns; Seal is for a consumer that holds records without
+// sending them (a daemon away), so a reboot does not cost them. Durable
+// rings only; consumer only.
+func (r *ByteRing) Seal() int {
+	records, head := unpack(r.head.Load())
+	if int32(r.sealRec-records) < 0 {
+		r.sealPos, r.sealRec = head, records
+	}
+	k := 0
+	for {
+		start, n, end, ok := r.next(r.sealPos, head)
+		if !ok {
+			return k
+		}
+		r.seal(start, n)
+		r.sealPos, r.sealRec = end, r.sealRec+1
+		k++
+	}
+}
+
+// WaitUnsealed parks the consumer until a record Seal has not sealed is
+// published, done is closed or timer fires (either may be nil). Durable
+// rings only; consumer only; allocates nothing.
+func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) park.Reason {
+	return r.park.Wait(r.unsealedReady, r.sealedAll, done, timer)
+}
+
+func (r *ByteRing) unsealedReady() bool {
+	records, head := unpack(r.head.Load())
+	pos := r.sealPos
+	if int32(r.sealRec-records) < 0 {
+		pos = head
+	}
+	_, _, _, ok := r.next(pos, head)
+	return ok
+}
+
+// sealedAll reports whether nothing is claimed beyond the sealed records
+// (the idle condition of park.Wait for WaitUnsealed).
+func (r *ByteRing) sealedAll() bool {
+	records, _ := unpack(r.tail.Load())
+	head, _ := unpack(r.head.Load())
+	return records == max32(r.sealRec, head)
+}
+
+// max32 returns the later of two wrapping counters.
+func max32(a, b uint32) uint32 {
+	if int32(a-b) < 0 {
+		return b
+	}
+	return a
+}
+
+// Quiescent reports whether every claimed record is published: no producer
+// is between its claim and its publish, so no producer will store into the
+// ring's memory again once it is closed. Consumer only.
+func (r *ByteRing) Quiescent() bool {
+	records, head := unpack(r.head.Load())
+	tail, _ := r.snapshot()
+	claimed, _ := unpack(tail)
+	pos := head
+	for n := records; n != claimed; n++ {
+		_, _, end, ok := r.next(pos, head)
+		if !ok {
+			return false
+		}
+		pos = end
+	}
+	return true
+}
+
+// recover walks the data from head and rebuilds the ring from the records
+// it can trust (see the comment at the top of this file).
+func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
+	records, hpos := unpack(head)
+	capa := uint32(len(r.buf))
+	maxRec := uint32(r.MaxRecord())
+	end := hpos + capa
+	expect := records // the lowest sequence number a live record may have
+	kept := uint32(0)
+	last := hpos     // the end of the last kept record
+	gap := hpos      // the start of the gap before the next kept record
+	damaged := false // inside a damaged stretch: trust nothing but a verified seal
+	for pos := hpos; pos != end; {
+		i := pos & r.mask
+		w0 := r.hdr(i).Load()
+		room := min(capa-i, end-pos) // bytes before the buffer's end or the walk's
+		switch {
+		case w0 == 0:
+			pos += 8
+			continue
+		case !damaged && w0&padFlag != 0 && w0&claimFlag == 0 && w0&^padFlag >= 8 && w0&^padFlag <= uint64(room) && w0%8 == 0:
+			pos += uint32(w0 &^ padFlag)
+			continue
+		case !damaged && w0&claimFlag != 0 && w0&padFlag == 0 && w0&^claimFlag <= uint64(maxRec) && r.recordSize(int(w0&^claimFlag)) <= room:
+			rec.Unfinished++
+			pos += r.recordSize(int(w0 &^ claimFlag))
+			continue
+		case w0 != 0 && w0-1 <= uint64(maxRec) && r.recordSize(int(w0-1)) <= room:
+			n := int(w0 - 1)
+			w1 := r.hdr(i + 8).Load()
+			seq := uint32(w1 >> 32)
+			p := r.buf[i+durHdr : i+durHdr+uint32(n)]
+			sealed := w1&sealedBit != 0
+			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || !sealed && trust && !damaged && uint32(w1) == 0
+			if ok && int32(seq-expect) < 0 {
+				pos = end // released before the crash: the live records are behind us
+				continue
+			}
+			if ok {
+				if damaged {
+					rec.Damaged++
+					damaged = false
+				}
+				r.pad(gap, pos)
+				newSeq := records + kept
+				r.hdr(i + 8).Store(uint64(newSeq)<<32 | check(newSeq, p))
+				expect = seq + 1
+				kept++
+				rec.Records++
+				rec.Bytes += n
+				pos += r.recordSize(n)
+				last, gap = pos, pos
+				continue
+			}
+			if !sealed && !trust && !damaged && uint32(w1) == 0 && int32(seq-expect) >= 0 {
+				rec.Unverified++ // a record the reboot may have torn: step over it
+				pos += r.recordSize(n)
+				continue
+			}
+		}
+		damaged = true
+		pos += 8
+	}
+	r.zero(last, end) // free space, and whatever followed the last kept record
+	r.head.Store(head)
+	r.tail.Store(pack(records+kept, last))
+	r.sealPos, r.sealRec = last, records+kept
+}
+
+// pad turns the gap [from, to) between kept records into padding records,
+// split at the buffer's end (a record never straddles it).
+func (r *ByteRing) pad(from, to uint32) {
+	for from != to {
+		i := from & r.mask
+		n := min(uint32(len(r.buf))-i, to-from)
+		r.hdr(i).Store(padFlag | uint64(n))
+		from += n
+	}
+}
