@@ -29,9 +29,11 @@ type consumer struct {
 	backoff  time.Duration
 	retry    time.Time // next dial attempt while disconnected
 	timer    *time.Timer
-	noticed  Drops // drop counts already reported by a notice
-	offBytes int   // payload bytes held in the offline ring
-	foreign  int   // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
+	noticed  Drops     // drop counts already reported by a notice
+	synced   [2]uint32 // with SpillSync: the ring's written and released counts at the last msync
+	syncAt   time.Time // with SpillSync: when the last msync was
+	offBytes int       // payload bytes held in the offline ring
+	foreign  int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
 }
 
 func (w *Writer) run(first *net.UnixConn) {
@@ -72,15 +74,28 @@ func (w *Writer) run(first *net.UnixConn) {
 		if w.hasFlush.Load() || progressed {
 			c.answerFlushes(false)
 		}
+		if w.spill != nil {
+			c.sync(false)
+		}
 		if progressed {
 			continue
 		}
 		var timerC <-chan time.Time
-		if c.conn == nil {
-			c.timer.Reset(time.Until(c.retry))
+		wake := c.syncDue()
+		if c.conn == nil && (wake.IsZero() || c.retry.Before(wake)) {
+			wake = c.retry
+		}
+		if !wake.IsZero() {
+			c.timer.Reset(time.Until(wake))
 			timerC = c.timer.C
 		}
-		w.ring.WaitChan(w.stop, timerC)
+		if w.spill != nil && c.conn == nil {
+			// The ring is the backlog: wait for a record to seal, not for
+			// any record (there are some, waiting for the daemon).
+			w.ring.WaitUnsealed(w.stop, timerC)
+		} else {
+			w.ring.WaitChan(w.stop, timerC)
+		}
 		c.timer.Stop()
 	}
 }
@@ -262,6 +277,9 @@ func (c *consumer) release(k int) {
 // nothing once the ring has filled.
 func (c *consumer) spill(evict bool) int {
 	w := c.w
+	if w.spill != nil {
+		return c.hold(evict)
+	}
 	limit := w.cfg.OfflineBytes
 	n := w.ring.Peek(c.batch)
 	k := 0
@@ -285,6 +303,54 @@ func (c *consumer) spill(evict bool) int {
 	w.buffered.Store(uint64(w.off.Len()))
 	c.release(k)
 	return k
+}
+
+// hold is spill with a spill directory, where the ring is the backlog: it
+// checksums the records the daemon is not taking (so a reboot does not cost
+// them) and, disconnected (evict), evicts the oldest while the ring is more
+// than three quarters full, so producers keep finding room. It returns
+// how many it evicted.
+func (c *consumer) hold(evict bool) int {
+	w := c.w
+	w.ring.Seal()
+	k := 0
+	for evict && w.ring.Len() > w.ring.Cap()/4*3 && w.ring.Release(1) == 1 {
+		k++
+	}
+	if k > 0 {
+		w.evicted.Add(uint64(k))
+		w.sent.Add(uint64(k))
+		w.room.Freed()
+	}
+	c.sync(false)
+	return k
+}
+
+// syncDue returns when the next msync is due (SpillSync), or zero if none
+// is: no SpillSync, or nothing changed since the last one.
+func (c *consumer) syncDue() time.Time {
+	w := c.w
+	if w.cfg.SpillSync <= 0 || c.synced == [2]uint32{w.ring.Written(), w.ring.Released()} {
+		return time.Time{}
+	}
+	return c.syncAt.Add(w.cfg.SpillSync)
+}
+
+// sync msyncs the ring file when SpillSync is due (or now, with force and
+// SpillSync set), after checksumming the records it holds: a record
+// written back unsealed would not be trusted after a reboot.
+func (c *consumer) sync(force bool) {
+	w := c.w
+	due := c.syncDue()
+	if due.IsZero() || !force && time.Now().Before(due) {
+		return
+	}
+	w.ring.Seal()
+	c.synced = [2]uint32{w.ring.Written(), w.ring.Released()}
+	if err := w.spill.sync(); err != nil {
+		w.lastErr.Store(ptr(fmt.Errorf("uds: msync %s: %w", w.spill.path, err)))
+	}
+	c.syncAt = time.Now()
 }
 
 // evictBulk, at the end of shutdown, drops up front what spilling the byte
@@ -416,6 +482,10 @@ func (c *consumer) shutdown() {
 			time.Sleep(10 * time.Microsecond) // a producer is between claim and publish
 		}
 	}
+	if w.spill != nil {
+		c.closeSpill()
+		return
+	}
 	c.evictBulk()
 	for c.spill(true) > 0 {
 	}
@@ -429,6 +499,31 @@ func (c *consumer) shutdown() {
 			left+stuck, left, stuck, c.lastErrOr())
 	case left > 0:
 		w.closeErr = fmt.Errorf("uds: close: %d records not sent, left in the offline ring: %w", left, c.lastErrOr())
+	}
+	c.answerFlushes(true)
+}
+
+// closeSpill ends shutdown with a spill directory: what was not sent stays
+// in the ring file, checksummed (and synced, with SpillSync), for the next
+// Open. The file is unmapped and unlocked unless a Write is still between
+// its claim and its publish: it would store into the mapping after the
+// unmap, so the mapping and the lock are kept for it.
+func (c *consumer) closeSpill() {
+	w := c.w
+	if c.conn != nil {
+		c.hangUp()
+	}
+	w.ring.Seal()
+	c.sync(true)
+	quiet := w.ring.Quiescent()
+	left := w.ring.Pending()
+	w.spill.close(!quiet)
+	switch {
+	case !quiet:
+		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s; a Write never finished its record, so the file stays mapped and locked until the process exits: %w",
+			left, w.spill.path, c.lastErrOr())
+	case left > 0:
+		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s for the next Open: %w", left, w.spill.path, c.lastErrOr())
 	}
 	c.answerFlushes(true)
 }

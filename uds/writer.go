@@ -35,6 +35,9 @@ var (
 	// ErrOfflineInUse is returned by Open when Config.Offline belongs to
 	// another open Writer.
 	ErrOfflineInUse = errors.New("uds: Config.Offline is in use by another open Writer")
+	// ErrSpillInUse is returned by Open when Config.SpillDir belongs to
+	// another open Writer, in this process or another.
+	ErrSpillInUse = errors.New("uds: Config.SpillDir is in use by another open Writer")
 )
 
 // yieldEvery: a full ring yields the processor on every yieldEvery-th drop.
@@ -130,6 +133,30 @@ type Config struct {
 	// whenever the counts are non-zero and the daemon is connected, as libdlt
 	// reports lost messages downstream. It runs on the consumer goroutine.
 	DropNotice func(Drops) []byte
+	// SpillDir, if set, keeps the ring in a memory-mapped file in this
+	// directory (created if missing) instead of the Go heap, so the records
+	// it holds survive the process's crash: a SIGKILL, an OOM kill, a
+	// panic. Write is unchanged (a claim, a copy, a release store: no
+	// syscall, no allocation). The next Open with the same directory sends
+	// what was accepted and not yet handed to the kernel first, in order
+	// (Stats.Recovered, Writer.Recovery); a record whose Write was killed
+	// mid-copy is skipped, never sent torn. The file is RingBytes plus 4
+	// KiB; a file holding records keeps its size until they are sent. One
+	// directory belongs to one open Writer at a time (ErrSpillInUse).
+	//
+	// With a spill directory the ring is also the backlog while the daemon
+	// is away (there is no offline ring: Config.Offline must be nil): the
+	// consumer evicts the oldest records (Stats.Evicted) to keep a quarter
+	// of the ring free for new ones. Close leaves what it could not send in
+	// the file for the next Open. Unix only. See docs/design.md, "Spill
+	// directory".
+	SpillDir string
+	// SpillSync, with SpillDir, makes the consumer goroutine msync the ring
+	// file at most every SpillSync while it holds unsynced changes, so
+	// records also survive the host's crash, except those of the last
+	// SpillSync. Zero (the default) leaves writeback to the kernel: records
+	// survive the process's crash, not the host's.
+	SpillSync time.Duration
 	// Dial, if set, replaces net.Dialer for connecting to Path (tests,
 	// abstract sockets, custom setup). The Writer applies SendBuffer and the
 	// write deadline to the connection it returns.
@@ -156,6 +183,12 @@ func (cfg *Config) setDefaults() error {
 		return fmt.Errorf("uds: negative MaxRecord %d", cfg.MaxRecord)
 	case cfg.SendBuffer < 0:
 		return fmt.Errorf("uds: negative SendBuffer %d", cfg.SendBuffer)
+	case cfg.SpillSync < 0:
+		return fmt.Errorf("uds: negative SpillSync %v", cfg.SpillSync)
+	case cfg.SpillSync > 0 && cfg.SpillDir == "":
+		return errors.New("uds: Config.SpillSync needs Config.SpillDir")
+	case cfg.SpillDir != "" && cfg.Offline != nil:
+		return errors.New("uds: Config.Offline with Config.SpillDir: the spill file is the backlog (leave Offline nil)")
 	}
 	if fi, err := os.Stat(cfg.Path); err == nil && fi.Mode().Type() != fs.ModeSocket {
 		return fmt.Errorf("uds: %s exists and is not a socket (it is %s)", cfg.Path, fileKind(fi.Mode()))
@@ -173,6 +206,9 @@ func (cfg *Config) setDefaults() error {
 	cfg.ReconnectMax = max(cfg.ReconnectMax, cfg.ReconnectMin)
 	if cfg.RingBytes == 0 {
 		cfg.RingBytes = 1 << 20
+	}
+	if cfg.Offline == nil && cfg.SpillDir != "" {
+		cfg.Offline = offline.New[[]byte](1) // stays empty: the spill file is the backlog
 	}
 	if cfg.Offline == nil {
 		cfg.Offline = offline.New[[]byte](4096)
@@ -207,13 +243,14 @@ func fileKind(m fs.FileMode) string {
 // Stats are the Writer's counters, cheap to read from any goroutine. At any
 // quiescent moment
 //
-//	Accepted + Preloaded == Written + Evicted + DroppedUnsendable + Buffered + Pending
+//	Accepted + Preloaded + Recovered == Written + Evicted + DroppedUnsendable + Buffered + Pending
 //
 // and every Write that did not return an error was Accepted or counted in
 // DroppedFull.
 type Stats struct {
 	Accepted          uint64 // records accepted by Write and WriteContext
 	Preloaded         uint64 // records already in Config.Offline at Open
+	Recovered         uint64 // records recovered from Config.SpillDir at Open (Writer.Recovery has what was skipped)
 	Written           uint64 // records handed to the kernel whole
 	WrittenBytes      uint64 // bytes handed to the kernel, framing included
 	Writevs           uint64 // writev (stream), sendmmsg or write (message socket) system calls
@@ -224,7 +261,7 @@ type Stats struct {
 	DroppedClosed     uint64 // Write after Close
 	Evicted           uint64 // records evicted from the offline ring (since Open)
 	Buffered          uint64 // records in the offline ring
-	Pending           uint64 // records in the ring, not yet sent or buffered
+	Pending           uint64 // records in the ring, not yet sent or buffered (with SpillDir: the backlog too)
 	Notices           uint64 // drop-notice records sent
 	Connects          uint64 // successful connections
 	DialErrors        uint64 // failed connection attempts
@@ -280,6 +317,8 @@ type Writer struct {
 	lastErr                             atomic.Pointer[error]
 	preloaded                           uint64
 	dropBase                            uint64 // Offline.Dropped() at Open
+	spill                               *spill // Config.SpillDir's ring file, or nil
+	recovery                            mpsc.Recovery
 }
 
 type flushReq struct {
@@ -301,17 +340,28 @@ func Open(cfg Config) (*Writer, error) {
 	if _, taken := offlineInUse.LoadOrStore(cfg.Offline, struct{}{}); taken {
 		return nil, ErrOfflineInUse
 	}
-	first, err := probe(cfg)
-	if err != nil {
-		offlineInUse.Delete(cfg.Offline)
-		return nil, err
-	}
 	w := &Writer{
 		cfg:  cfg,
-		ring: mpsc.NewByteRing(cfg.RingBytes),
 		off:  cfg.Offline,
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
+	}
+	if cfg.SpillDir != "" {
+		var err error
+		if w.spill, w.ring, w.recovery, err = openSpill(cfg.SpillDir, cfg.RingBytes); err != nil {
+			offlineInUse.Delete(cfg.Offline)
+			return nil, err
+		}
+	} else {
+		w.ring = mpsc.NewByteRing(cfg.RingBytes)
+	}
+	first, err := probe(cfg)
+	if err != nil {
+		offlineInUse.Delete(cfg.Offline)
+		if w.spill != nil {
+			w.spill.close(false)
+		}
+		return nil, err
 	}
 	w.dialCtx, w.closing = context.WithCancel(context.Background())
 	w.maxRecord = w.ring.MaxRecord()
@@ -381,6 +431,12 @@ func (w *Writer) setLimit(maxMsg int) {
 	}
 	w.limit.Store(int64(l))
 }
+
+// Recovery tells what Open recovered from Config.SpillDir, and what it
+// skipped: records whose Write was killed mid-copy, damaged stretches, and
+// records written before a reboot that the consumer had not yet
+// checksummed. Zero without a spill directory.
+func (w *Writer) Recovery() mpsc.Recovery { return w.recovery }
 
 // Offline returns the offline ring: Config.Offline, or the one Open made.
 // It belongs to the Writer until Close returns; after that it holds, oldest
@@ -546,6 +602,7 @@ func (w *Writer) Stats() Stats {
 	accepted := uint64(w.ring.Written())
 	st := Stats{
 		Preloaded:         w.preloaded,
+		Recovered:         uint64(w.recovery.Records),
 		Written:           w.written.Load(),
 		WrittenBytes:      w.writtenBytes.Load(),
 		Writevs:           w.writevs.Load(),
@@ -566,6 +623,6 @@ func (w *Writer) Stats() Stats {
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
 	// 2^32 records are ever pending, so the difference is exact.
 	st.Pending = uint64(uint32(accepted) - uint32(sent))
-	st.Accepted = sent + st.Pending
+	st.Accepted = sent + st.Pending - st.Recovered
 	return st
 }

@@ -1,0 +1,18 @@
+//go:build !unix
+
+package uds
+
+import (
+	"errors"
+
+	"github.com/ringsink/ringsink/mpsc"
+)
+
+type spill struct{ path string }
+
+func openSpill(string, int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
+	return nil, nil, mpsc.Recovery{}, errors.New("uds: Config.SpillDir is supported on Unix only")
+}
+
+func (*spill) sync() error { return nil }
+func (*spill) close(bool)  {}

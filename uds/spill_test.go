@@ -1,0 +1,233 @@
+//go:build unix
+
+package uds
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/offline"
+)
+
+// spillConfig is a datagram Writer with a spill directory and a short Close.
+func spillConfig(path, dir string) Config {
+	return Config{Path: path, Network: "unixgram", SpillDir: dir, RingBytes: 64 << 10, CloseTimeout: 100 * time.Millisecond}
+}
+
+// TestSpillKeepsWhatCloseCouldNotSend: records written while the daemon is
+// away stay in the spill file after Close and go out first, in order, from
+// the next Writer, before its own.
+func TestSpillKeepsWhatCloseCouldNotSend(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	w := mustOpen(t, spillConfig(path, dir))
+	writeNumbered(t, w, 0, 300)
+	err := w.Close()
+	if err == nil || !strings.Contains(err.Error(), "300 records not sent, kept in "+filepath.Join(dir, "ring")) {
+		t.Fatalf("Close = %v", err)
+	}
+	st := w.Stats()
+	if st.Accepted != 300 || st.Pending != 300 || st.Evicted != 0 {
+		t.Fatalf("stats after Close: %+v", st)
+	}
+	checkConservation(t, st)
+
+	d := startMsgDaemon(t, "unixgram", path, false)
+	w = mustOpen(t, spillConfig(path, dir))
+	if rc := w.Recovery(); rc.Records != 300 || rc.Unfinished+rc.Damaged+rc.Unverified != 0 {
+		t.Fatalf("Recovery = %+v", rc)
+	}
+	writeNumbered(t, w, 300, 500)
+	st = d.finish(t, w, 500, false)
+	if st.Recovered != 300 || st.Accepted != 200 || st.Written != 500 {
+		t.Fatalf("stats: %+v", st)
+	}
+
+	// Everything was sent: the next Writer recovers nothing.
+	w = mustOpen(t, spillConfig(path, dir))
+	if rc := w.Recovery(); rc.Records != 0 {
+		t.Fatalf("Recovery after a full send = %+v", rc)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSpillEvictsOldestWhileAway: with the daemon away the ring is the
+// backlog; the consumer evicts the oldest records to keep room, counts
+// them, and the newest reach the daemon later, in order.
+func TestSpillEvictsOldestWhileAway(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	cfg := spillConfig(path, dir)
+	cfg.RingBytes = 8 << 10
+	w := mustOpen(t, cfg)
+	const n = 2000 // about 170 bytes each on average: about 40 rings' worth
+	writeNumbered(t, w, 0, n)
+	w.Close()
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.Evicted == 0 || st.Pending == 0 || st.Accepted != n || st.DroppedFull != 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+	d := startMsgDaemon(t, "unixgram", path, false)
+	w = mustOpen(t, cfg)
+	if w.Recovery().Records != int(st.Pending) {
+		t.Fatalf("recovered %d, pending was %d", w.Recovery().Records, st.Pending)
+	}
+	flushAndClose(t, w)
+	waitFor(t, "the backlog", 10*time.Second, func() bool { return len(d.got()) == int(st.Pending) })
+	for i, m := range d.got() {
+		if want := numbered(int(st.Evicted) + i); !bytes.Equal(m, want) {
+			t.Fatalf("message %d = %q, want %q (the newest, in order)", i, m, want)
+		}
+	}
+}
+
+func TestSpillDirBelongsToOneWriter(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	w := mustOpen(t, spillConfig(path, dir))
+	if _, err := Open(spillConfig(path, dir)); !errors.Is(err, ErrSpillInUse) {
+		t.Fatalf("second Open = %v, want ErrSpillInUse", err)
+	}
+	w.Close()
+	w = mustOpen(t, spillConfig(path, dir)) // free again after Close
+	w.Close()
+}
+
+func TestSpillConfigErrors(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o600)
+	for name, mut := range map[string]func(*Config){
+		"offline":        func(c *Config) { c.Offline = offline.New[[]byte](4) },
+		"sync without":   func(c *Config) { c.SpillDir, c.SpillSync = "", time.Second },
+		"negative sync":  func(c *Config) { c.SpillSync = -1 },
+		"dir is a file":  func(c *Config) { c.SpillDir = file },
+		"under a file":   func(c *Config) { c.SpillDir = filepath.Join(file, "x") },
+		"ring is a dir?": func(c *Config) { os.Mkdir(filepath.Join(dir, "d"), 0o700); os.Mkdir(filepath.Join(dir, "d", "ring"), 0o700); c.SpillDir = filepath.Join(dir, "d") },
+	} {
+		cfg := spillConfig(path, filepath.Join(dir, "spill"))
+		mut(&cfg)
+		if w, err := Open(cfg); err == nil {
+			w.Close()
+			t.Errorf("%s: Open succeeded", name)
+		} else if !strings.HasPrefix(err.Error(), "uds: ") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestSpillDamagedFile: a ring file that is not one, or was cut short, is
+// refused with an error that says so, and left as it was.
+func TestSpillDamagedFile(t *testing.T) {
+	path := sockPath(t)
+	for name, damage := range map[string]func(f string){
+		"foreign":   func(f string) { os.WriteFile(f, bytes.Repeat([]byte("log line\n"), 1000), 0o600) },
+		"truncated": func(f string) { os.Truncate(f, mpsc.DurableHeader+1000) },
+		"header":    func(f string) { os.Truncate(f, 100) },
+	} {
+		dir := t.TempDir()
+		w := mustOpen(t, spillConfig(path, dir))
+		writeNumbered(t, w, 0, 10)
+		w.Close()
+		f := filepath.Join(dir, "ring")
+		damage(f)
+		before, _ := os.ReadFile(f)
+		_, err := Open(spillConfig(path, dir))
+		if !errors.Is(err, mpsc.ErrDurableDamaged) || !strings.Contains(err.Error(), f) {
+			t.Errorf("%s: Open = %v", name, err)
+		}
+		if after, _ := os.ReadFile(f); !bytes.Equal(before, after) {
+			t.Errorf("%s: the refused file was changed", name)
+		}
+	}
+}
+
+// TestSpillFlippedBytes: bytes flipped in the file of a closed Writer cost
+// the damaged records (counted), never a changed record on the wire.
+func TestSpillFlippedBytes(t *testing.T) {
+	path := sockPath(t)
+	for round := range 20 {
+		dir := t.TempDir()
+		w := mustOpen(t, spillConfig(path, dir))
+		writeNumbered(t, w, 0, 100)
+		w.Close()
+		f := filepath.Join(dir, "ring")
+		b, _ := os.ReadFile(f)
+		for k := range 3 {
+			b[mpsc.DurableHeader+(round*997+k*1499)%3000] ^= 0x5a
+		}
+		os.WriteFile(f, b, 0o600)
+		d := startMsgDaemon(t, "unixgram", path, false)
+		w = mustOpen(t, spillConfig(path, dir))
+		rc := w.Recovery()
+		flushAndClose(t, w)
+		waitFor(t, "the recovered records", 5*time.Second, func() bool { return len(d.got()) == rc.Records })
+		j := 0
+		for _, m := range d.got() {
+			for j < 100 && !bytes.Equal(m, numbered(j)) {
+				j++
+			}
+			if j == 100 {
+				t.Fatalf("round %d: %q on the wire is not a written record in order (%+v)", round, m, rc)
+			}
+		}
+		if rc.Records < 100 && rc.Damaged == 0 && rc.Records > 0 && !bytes.Equal(d.got()[rc.Records-1], numbered(99)) {
+			t.Fatalf("round %d: records lost before the last without a count: %+v", round, rc)
+		}
+		d.close()
+	}
+}
+
+// TestSpillResizesOnlyAnEmptyFile: RingBytes applies to a new or emptied
+// file; a file holding records keeps its size until they are sent.
+func TestSpillResizesOnlyAnEmptyFile(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	size := func() int64 {
+		fi, err := os.Stat(filepath.Join(dir, "ring"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	cfg := spillConfig(path, dir)
+	w := mustOpen(t, cfg)
+	writeNumbered(t, w, 0, 5)
+	w.Close()
+	cfg.RingBytes = 128 << 10
+	w = mustOpen(t, cfg)
+	if got := size(); got != int64(mpsc.DurableSize(64<<10)) || w.Recovery().Records != 5 {
+		t.Fatalf("size %d, recovered %d: want the old size and 5 records", got, w.Recovery().Records)
+	}
+	d := startMsgDaemon(t, "unixgram", path, false)
+	d.finish(t, w, 5, false)
+	w = mustOpen(t, cfg)
+	w.Close()
+	if got := size(); got != int64(mpsc.DurableSize(128<<10)) {
+		t.Fatalf("emptied file is %d bytes, want %d", got, mpsc.DurableSize(128<<10))
+	}
+}
+
+// TestSpillSync runs the msync path: records survive a reopen with the
+// consumer syncing every millisecond while the daemon is away.
+func TestSpillSync(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	cfg := spillConfig(path, dir)
+	cfg.SpillSync = time.Millisecond
+	w := mustOpen(t, cfg)
+	writeNumbered(t, w, 0, 50)
+	time.Sleep(20 * time.Millisecond)
+	writeNumbered(t, w, 50, 100)
+	w.Close()
+	if err := w.LastError(); err != nil && strings.Contains(err.Error(), "msync") {
+		t.Fatal(err)
+	}
+	d := startMsgDaemon(t, "unixgram", path, false)
+	w = mustOpen(t, cfg)
+	d.finish(t, w, 100, false)
+}

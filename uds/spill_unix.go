@@ -1,0 +1,134 @@
+//go:build unix
+
+package uds
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/ringsink/ringsink/mpsc"
+)
+
+// spillName is the ring file's name in Config.SpillDir.
+const spillName = "ring"
+
+// spill is a byte ring kept in a memory-mapped file (Config.SpillDir),
+// locked for one Writer at a time.
+type spill struct {
+	path string
+	f    *os.File // holds the flock while open
+	mem  []byte   // the MAP_SHARED mapping the ring lives in
+}
+
+// openSpill locks dir's ring file (creating dir and the file as needed),
+// maps it, and recovers the ring it holds, or formats a new one of
+// ringBytes. Nothing in an existing file is changed when it fails.
+func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
+	var rec mpsc.Recovery
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
+	}
+	s := &spill{path: filepath.Join(dir, spillName)}
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
+	}
+	s.f = f
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, nil, rec, fmt.Errorf("%w: %s", ErrSpillInUse, s.path)
+		}
+		return nil, nil, rec, fmt.Errorf("uds: lock %s: %w", s.path, err)
+	}
+	want := mpsc.DurableSize(ringBytes)
+	ring, rec, err := s.mapRing(want)
+	if err == nil && rec.Records == 0 && len(s.mem) != want {
+		// Empty, and of another size than Config.RingBytes asks for now:
+		// start afresh at the new size. (A file holding records keeps its
+		// size until they are sent.)
+		s.unmap()
+		if err = f.Truncate(0); err == nil {
+			ring, rec, err = s.mapRing(want)
+		}
+	}
+	if err != nil {
+		s.unmap()
+		f.Close()
+		if errors.Is(err, mpsc.ErrDurableDamaged) {
+			return nil, nil, rec, fmt.Errorf("uds: spill file %s: %w (nothing in it was changed; move it away to start afresh)", s.path, err)
+		}
+		return nil, nil, rec, fmt.Errorf("uds: spill file %s: %w", s.path, err)
+	}
+	return s, ring, rec, nil
+}
+
+// mapRing maps the file, sizing a new (empty) one to size, and opens the
+// ring in it.
+func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
+	fi, err := s.f.Stat()
+	if err != nil {
+		return nil, mpsc.Recovery{}, err
+	}
+	n := fi.Size()
+	if n == 0 {
+		if err := s.f.Truncate(int64(size)); err != nil {
+			return nil, mpsc.Recovery{}, err
+		}
+		// The new file's name reaches the disk with the directory.
+		if d, err := os.Open(filepath.Dir(s.path)); err == nil {
+			d.Sync()
+			d.Close()
+		}
+		n = int64(size)
+	}
+	if n < mpsc.DurableHeader || n > int64(mpsc.DurableHeader)+1<<30 {
+		return nil, mpsc.Recovery{}, fmt.Errorf("%w: %d bytes", mpsc.ErrDurableDamaged, n)
+	}
+	s.mem, err = unix.Mmap(int(s.f.Fd()), 0, int(n), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return nil, mpsc.Recovery{}, fmt.Errorf("mmap: %w", err)
+	}
+	return mpsc.NewDurableByteRing(s.mem, bootID())
+}
+
+func (s *spill) unmap() {
+	if s.mem != nil {
+		unix.Munmap(s.mem)
+		s.mem = nil
+	}
+}
+
+// sync writes the mapping back to the disk and waits for it.
+func (s *spill) sync() error { return unix.Msync(s.mem, unix.MS_SYNC) }
+
+// close unmaps the file and releases the lock. With live false (a producer
+// may still store into the mapping) it keeps both: the mapping stays valid
+// for that producer, and no other Writer can open the file under it.
+func (s *spill) close(live bool) {
+	if live {
+		return
+	}
+	s.unmap()
+	s.f.Close()
+}
+
+// bootID returns the running boot's id (Linux), or zeros where there is
+// none: a zero id makes recovery trust only sealed records.
+func bootID() (id [16]byte) {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return id
+	}
+	h, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(string(b)), "-", ""))
+	if err != nil || len(h) != 16 {
+		return id
+	}
+	return [16]byte(h)
+}
