@@ -190,7 +190,7 @@ func (r *ByteRing) durableCopy(i, seq uint32, p []byte) {
 	if testhook.MidCopy != nil {
 		half := len(p) / 2
 		copy(dst, p[:half])
-		testhook.MidCopy(seq)
+		testhook.MidCopy(seq, p)
 		copy(dst[half:], p[half:])
 		return
 	}

@@ -48,7 +48,7 @@ func drain(r *ByteRing) [][]byte {
 // deadWrite writes p with the mid-copy hook set to panic, as a producer
 // killed half way through its copy, and reports whether it got that far.
 func deadWrite(r *ByteRing, p []byte) (claimed bool) {
-	testhook.MidCopy = func(uint32) { panic("killed mid-copy") }
+	testhook.MidCopy = func(uint32, []byte) { panic("killed mid-copy") }
 	defer func() {
 		testhook.MidCopy = nil
 		claimed = recover() != nil

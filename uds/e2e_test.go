@@ -57,6 +57,9 @@ source s_3164 { unix-dgram("%[1]s/log.3164"); };
 source s_5424 { unix-dgram("%[1]s/log.5424" flags(syslog-protocol)); };
 destination d_parsed { file("%[1]s/parsed.log" template("${PRI} ${PROGRAM} ${PID} ${MSGID} ${S_UNIXTIME} |${MSG}|\n")); };
 log { source(s_3164); source(s_5424); destination(d_parsed); };
+source s_spill { unix-dgram("%[1]s/log.spill" flags(no-parse) log_msg_size(65536)); };
+destination d_spill { file("%[1]s/spill.log" template("${MSG}\n")); };
+log { source(s_spill); destination(d_spill); flags(flow-control); };
 `
 
 func startSyslogNG(t *testing.T, dir string) *syslogNG {

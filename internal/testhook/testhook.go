@@ -6,5 +6,5 @@ package testhook
 
 // MidCopy, if set, is called by a producer of a durable ring (mpsc) after it
 // has claimed its record, stored the claim word and copied half of the
-// payload, with the record's sequence number.
-var MidCopy func(seq uint32)
+// payload, with the record's sequence number and payload.
+var MidCopy func(seq uint32, p []byte)
