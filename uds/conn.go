@@ -72,6 +72,7 @@ type Conn struct {
 	maxMsg  int           // largest message the socket takes (from SO_SNDBUF), 0 if unknown
 	mm      mmsgs         // sendmmsg headers (Linux), allocated on the first message batch
 	noMmsg  bool          // sendmmsg was refused (a sandbox): one sendmsg per message
+	early   bool          // message sockets: return what a call sent when the receiver is full, before waiting (Config.SpillDir)
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec

@@ -127,6 +127,7 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	c.conn = conn
 	c.conn.limit = &w.closeBy
 	c.conn.SetFormat(w.cfg.Format)
+	c.conn.early = w.spill != nil
 	w.setLimit(conn.maxMsg) // a message socket's limit for Write; none of its own on a stream
 	w.live.Store(c.conn)
 	w.connects.Add(1)

@@ -49,7 +49,10 @@ func (c *Conn) sent(n int, err error) (done, more bool) {
 		c.done += n
 	case unix.EINTR:
 	case unix.EAGAIN, unix.ENOBUFS:
-		return false, false
+		// With early, records the kernel took are reported (and released
+		// from a spill file) before the wait: a kill during the wait would
+		// otherwise have the next Open send them again.
+		return c.early && c.done > 0, false
 	case unix.EMSGSIZE:
 		c.writevs++
 		c.unsendable++

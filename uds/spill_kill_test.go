@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,7 +35,8 @@ const (
 	spillProducers = 4
 	spillEach      = 1500 // records per producer: 6000 of 64 bytes fit a 1 MiB ring's 3/4 without eviction
 	spillRecSize   = 64
-	spillPace      = 5 * time.Microsecond // the child's pace per producer: about 7.5 ms of writing
+	spillBurst     = 50 // a producer writes this many records, then sleeps (about 1 ms here): about 30 ms of writing,
+	// with time for the consumer to run (producers that spin starve it)
 	spillRingBytes = 1 << 20
 	// The progress page, shared with the child (one uint64 each).
 	progReady  = spillProducers     // the child's Writer is open
@@ -108,13 +108,12 @@ func spillChild() {
 		fail(4, err)
 	}
 	atomic.StoreUint64(&prog[progReady], 1)
-	start := time.Now()
 	var wg sync.WaitGroup
 	for p := range spillProducers {
 		wg.Go(func() {
 			for i := range spillEach {
-				for time.Since(start) < time.Duration(i)*spillPace {
-					runtime.Gosched()
+				if i%spillBurst == 0 {
+					time.Sleep(200 * time.Microsecond)
 				}
 				if _, err := w.WriteContext(context.Background(), spillRecord(round, p, i)); err != nil {
 					fail(5, err)
@@ -240,7 +239,7 @@ func (r *spillRun) round(mode string, round int, rng *rand.Rand) {
 		})
 		time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond) // the others go on writing
 	} else {
-		time.Sleep(time.Duration(rng.IntN(int(spillEach * spillPace * 13 / 10))))
+		time.Sleep(time.Duration(rng.IntN(int(40 * time.Millisecond))))
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-exited
