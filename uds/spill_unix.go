@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -81,6 +83,7 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 		if err := s.f.Truncate(int64(size)); err != nil {
 			return nil, mpsc.Recovery{}, err
 		}
+		preallocate(s.f, size)
 		// The new file's name reaches the disk with the directory.
 		if d, err := os.Open(filepath.Dir(s.path)); err == nil {
 			d.Sync()
@@ -91,9 +94,18 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 	if n < mpsc.DurableHeader || n > int64(mpsc.DurableHeader)+1<<30 {
 		return nil, mpsc.Recovery{}, fmt.Errorf("%w: %d bytes", mpsc.ErrDurableDamaged, n)
 	}
-	s.mem, err = unix.Mmap(int(s.f.Fd()), 0, int(n), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	s.mem, err = unix.Mmap(int(s.f.Fd()), 0, int(n), unix.PROT_READ|unix.PROT_WRITE, mapFlags)
 	if err != nil {
 		return nil, mpsc.Recovery{}, fmt.Errorf("mmap: %w", err)
+	}
+	// Store to every page once (adding 0), so that producers do not take
+	// the write faults of a file mapping's first store to each page (on a
+	// disk file system, a page_mkwrite per page). The kernel write-protects
+	// a page again when it writes it back, so a producer may still take one
+	// fault per page per writeback (every 30 s or so by default); a spill
+	// directory on tmpfs has no writeback at all.
+	for i := 0; i < len(s.mem); i += os.Getpagesize() {
+		atomic.AddUint64((*uint64)(unsafe.Pointer(&s.mem[i])), 0)
 	}
 	return mpsc.NewDurableByteRing(s.mem, bootID())
 }
