@@ -104,12 +104,16 @@ func TestSpillConfigErrors(t *testing.T) {
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o600)
 	for name, mut := range map[string]func(*Config){
-		"offline":        func(c *Config) { c.Offline = offline.New[[]byte](4) },
-		"sync without":   func(c *Config) { c.SpillDir, c.SpillSync = "", time.Second },
-		"negative sync":  func(c *Config) { c.SpillSync = -1 },
-		"dir is a file":  func(c *Config) { c.SpillDir = file },
-		"under a file":   func(c *Config) { c.SpillDir = filepath.Join(file, "x") },
-		"ring is a dir?": func(c *Config) { os.Mkdir(filepath.Join(dir, "d"), 0o700); os.Mkdir(filepath.Join(dir, "d", "ring"), 0o700); c.SpillDir = filepath.Join(dir, "d") },
+		"offline":       func(c *Config) { c.Offline = offline.New[[]byte](4) },
+		"sync without":  func(c *Config) { c.SpillDir, c.SpillSync = "", time.Second },
+		"negative sync": func(c *Config) { c.SpillSync = -1 },
+		"dir is a file": func(c *Config) { c.SpillDir = file },
+		"under a file":  func(c *Config) { c.SpillDir = filepath.Join(file, "x") },
+		"ring is a dir?": func(c *Config) {
+			os.Mkdir(filepath.Join(dir, "d"), 0o700)
+			os.Mkdir(filepath.Join(dir, "d", "ring"), 0o700)
+			c.SpillDir = filepath.Join(dir, "d")
+		},
 	} {
 		cfg := spillConfig(path, filepath.Join(dir, "spill"))
 		mut(&cfg)
