@@ -24,13 +24,44 @@
 // while it has room, so order holds and nothing is evicted needlessly.
 //
 // Nothing is lost silently: Stats counts records written, buffered, pending
-// and dropped by reason, and Accepted + Preloaded == Written + Evicted +
-// DroppedUnsendable + Buffered + Pending whenever the writer is quiescent. The library never
+// and dropped by reason, and Accepted + Preloaded + Recovered == Written +
+// Evicted + DroppedUnsendable + Buffered + Pending whenever the writer is
+// quiescent. The library never
 // logs; LastError says why the daemon is unreachable. One bound is outside
 // any counter: a record is Written once the kernel took it, so if the daemon
 // dies, what sat in the socket buffer and the daemon's input queue is lost
 // (3 991 records of 64 bytes over six restarts of syslog-ng in one test run,
 // with a 32 KiB SendBuffer; a smaller SendBuffer shrinks it).
+//
+// # Records that survive a crash: Config.SpillDir
+//
+// With Config.SpillDir the byte ring lives in a memory-mapped file
+// (MAP_SHARED) instead of the Go heap. Write does the same work (a claim,
+// a copy, a release store; two more plain stores), and the page cache keeps
+// every accepted record when the process is SIGKILLed, OOM-killed or
+// panics. The next Open with the same directory sends them first, in order
+// (Stats.Recovered); a record whose Write was killed mid-copy is skipped
+// (Writer.Recovery().Unfinished), never sent torn; records the kernel had
+// taken are not sent again, except those of a send that the kill
+// interrupted (the kernel took them, the count never came back). The ring
+// is then also the backlog while the daemon is away: the oldest records
+// are evicted (Stats.Evicted) to keep a quarter of it free.
+//
+//	w, err := uds.Open(uds.Config{Path: "/dev/log", SpillDir: "/run/app/spill"})
+//
+// The consumer checksums each record soon after it is written (CRC-32C,
+// off the producers' path). Durability levels:
+//
+//   - the process's crash: always, on any file system;
+//   - the host's crash: with Config.SpillSync, every record older than the
+//     interval (the consumer msyncs the file; a reboot trusts only
+//     checksummed records), on a disk file system.
+//
+// On tmpfs (/dev/shm, /run) the file costs no writeback and survives only
+// the process. One directory belongs to one open Writer (flock:
+// ErrSpillInUse). A damaged file is refused with an error and left as it
+// was; damage inside it costs the records it hits, counted
+// (Recovery().Damaged), never a changed record on the wire.
 //
 // # Datagram sockets
 //

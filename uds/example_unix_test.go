@@ -4,11 +4,13 @@ package uds_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ringsink/ringsink/uds"
 	"github.com/ringsink/ringsink/uds/format"
@@ -59,4 +61,51 @@ func Example_journald() {
 	// Output:
 	// "PRIORITY=4\nSYSLOG_FACILITY=1\nSYSLOG_IDENTIFIER=api\nSYSLOG_PID=42\nMESSAGE\n"
 	// ")\x00\x00\x00\x00\x00\x00\x00level=WARN msg=\"disk almost full\" free=2%\n"
+}
+
+// A Writer with a spill directory: what it could not send (here the daemon
+// never came) stays in the file, and the next Writer on the directory sends
+// it first, as after a crash.
+func ExampleConfig_spillDir() {
+	dir, _ := os.MkdirTemp("", "uds-spill")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "log.sock")
+	cfg := uds.Config{Path: path, Network: "unixgram", SpillDir: filepath.Join(dir, "spill"), CloseTimeout: time.Millisecond}
+
+	w, err := uds.Open(cfg)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w.Write([]byte("written while the daemon was away"))
+	w.Close() // the record stays in dir/spill/ring
+
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pc.Close()
+	w, err = uds.Open(cfg) // the next process, after a restart or a crash
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("recovered:", w.Stats().Recovered)
+	w.Write([]byte("written after"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.Flush(ctx); err != nil {
+		fmt.Println(err)
+	}
+	w.Close()
+	buf := make([]byte, 100)
+	for range 2 {
+		n, _ := pc.Read(buf)
+		fmt.Printf("%s\n", buf[:n])
+	}
+	// Output:
+	// recovered: 1
+	// written while the daemon was away
+	// written after
 }
