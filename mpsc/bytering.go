@@ -333,8 +333,10 @@ func (r *ByteRing) Release(n int) int {
 		// leaves released records after the recovered ones, where their
 		// sequence numbers mark them stale, never a hole before them.
 		r.persist.Store(next)
+		r.zeroBack(head, pos)
+	} else {
+		r.zero(head, pos)
 	}
-	r.zero(head, pos)
 	// Hand the zeroed bytes back to producers and count the records.
 	r.head.Store(next)
 	if r.durable && int32(r.sealRec-(records+uint32(k))) < 0 {

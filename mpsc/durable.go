@@ -136,7 +136,7 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 	r.park.Init()
 	hdr := mem[:DurableHeader]
 	if [8]byte(hdr[:8]) == ([8]byte{}) {
-		if !allZero(mem) {
+		if !allZero(mem[DurableHeader:]) { // a header half formatted by a killed Open is redone
 			return nil, rec, fmt.Errorf("%w: no header, yet the data is not blank", ErrDurableDamaged)
 		}
 		*(*uint32)(unsafe.Pointer(&hdr[offVersion])) = durVersion
@@ -313,8 +313,12 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 			p := r.buf[i+durHdr : i+durHdr+uint32(n)]
 			sealed := w1&sealedBit != 0
 			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || !sealed && trust && !damaged && uint32(w1) == 0
-			if ok && int32(seq-expect) < 0 {
-				pos = end // released before the crash: the live records are behind us
+			if (ok || !damaged && sealed) && int32(seq-expect) < 0 {
+				// Released before the crash (head reached the file; the
+				// zeroing, which runs backwards so that a record's header
+				// goes last, may have cleared part of its payload): the live
+				// records are behind us.
+				pos = end
 				continue
 			}
 			if ok {
@@ -342,10 +346,29 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 		damaged = true
 		pos += 8
 	}
-	r.zero(last, end) // free space, and whatever followed the last kept record
+	r.zeroBack(last, end) // free space, and whatever followed the last kept record
 	r.head.Store(head)
 	r.tail.Store(pack(records+kept, last))
 	r.sealPos, r.sealRec = last, records+kept
+}
+
+// zeroBack is zero for a durable ring: it clears [from, to) one word at a
+// time from the end, so a kill part way leaves every record it has not
+// finished with its header intact (recovery reads it as released: see the
+// stale case in recover), never a zeroed header before payload bytes that
+// could read as records.
+func (r *ByteRing) zeroBack(from, to uint32) {
+	for to != from {
+		to -= 8
+		r.hdr(to & r.mask).Store(0)
+	}
+}
+
+// Sealed returns the record count up to which Seal has sealed (every record
+// released or sealed). Durable rings only; consumer only.
+func (r *ByteRing) Sealed() uint32 {
+	head, _ := unpack(r.head.Load())
+	return max32(r.sealRec, head)
 }
 
 // pad turns the gap [from, to) between kept records into padding records,

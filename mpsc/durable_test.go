@@ -505,3 +505,41 @@ func BenchmarkDurableRecovery(b *testing.B) {
 		})
 	}
 }
+
+// TestDurableKillMidZeroing: a kill inside Release's zeroing (head already
+// in the file) leaves part of a released record; recovery must stop there,
+// not read its payload as records. The payload holds a well-formed
+// unsealed header ("FORGE"), which a forward clear that zeroed the real
+// header first would expose.
+func TestDurableKillMidZeroing(t *testing.T) {
+	mem := durMem(1024)
+	r, _ := openDurable(t, mem, bootA)
+	forged := make([]byte, 64)
+	*(*uint64)(unsafe.Pointer(&forged[16])) = 5 + 1 // a header inside the payload...
+	*(*uint64)(unsafe.Pointer(&forged[24])) = 99 << 32
+	copy(forged[32:], "FORGE")
+	r.TryWrite([]byte("kept?"))
+	r.TryWrite(forged)
+	r.Release(1) // "kept?" is released
+	before := bytes.Clone(mem)
+	r.Release(1) // the forged record too; the kill comes during its zeroing
+	// Redo the zeroing as a kill would leave it: everything of the record
+	// but its first words cleared, from the end backwards.
+	copy(mem[DurableHeader:], before[DurableHeader:])
+	start := DurableHeader + int(r.recordSize(5))
+	clear(mem[start+24 : start+int(r.recordSize(64))])
+	_, rc := openDurable(t, mem, bootA)
+	if rc.Records != 0 {
+		t.Fatalf("recovered %d records from a released one: %+v", rc.Records, rc)
+	}
+}
+
+// TestDurableKillMidFormat: a kill while a blank file is formatted (the
+// magic comes last) leaves a file the next open formats again.
+func TestDurableKillMidFormat(t *testing.T) {
+	mem := durMem(256)
+	mem[offVersion], mem[offLogCap] = durVersion, 8
+	if _, rc := openDurable(t, mem, bootA); !rc.Formatted {
+		t.Fatalf("%+v", rc)
+	}
+}

@@ -347,7 +347,10 @@ func (c *consumer) sync(force bool) {
 		return
 	}
 	w.ring.Seal()
-	c.synced = [2]uint32{w.ring.Written(), w.ring.Released()}
+	// Sealed, not Written: a record still being copied now is not in this
+	// msync, and its publish changes no count, so it must keep the next
+	// one due.
+	c.synced = [2]uint32{w.ring.Sealed(), w.ring.Released()}
 	if err := w.spill.sync(); err != nil {
 		w.lastErr.Store(ptr(fmt.Errorf("uds: msync %s: %w", w.spill.path, err)))
 	}
@@ -441,7 +444,10 @@ func (c *consumer) answerFlushes(finishing bool) {
 	keep := w.flushes[:0]
 	for _, r := range w.flushes {
 		switch {
-		case int32(released-r.target) >= 0 && offline == 0:
+		case int32(released-r.target) >= 0 && offline == 0 && (w.spill == nil || c.conn != nil):
+			// With a spill directory, records leave the ring by eviction
+			// too while the daemon is away: wait for it, as the offline
+			// ring makes Flush wait without one.
 			r.reply <- nil
 		case finishing:
 			r.reply <- ErrClosed

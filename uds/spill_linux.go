@@ -1,6 +1,8 @@
 package uds
 
 import (
+	"errors"
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -10,9 +12,15 @@ import (
 // not take the first page faults one page at a time.
 const mapFlags = unix.MAP_SHARED | unix.MAP_POPULATE
 
-// preallocate gives a new ring file its blocks up front: on a disk file
-// system the first store to each page of a sparse file would otherwise
-// allocate one, inside a producer's Write. Best effort: tmpfs and some
-// file systems have nothing to allocate or refuse, and the file works
-// either way.
-func preallocate(f *os.File, size int) { unix.Fallocate(int(f.Fd()), 0, 0, int64(size)) }
+// preallocate makes sure every block of the file exists before the file is
+// mapped: a store into a mapped page without a block behind it (a sparse
+// file, a full file system) is a SIGBUS, not an error. A new file was
+// written out in full; an existing one may have been made sparse since.
+// File systems without fallocate are taken as they are.
+func preallocate(f *os.File, size int64) error {
+	err := unix.Fallocate(int(f.Fd()), 0, 0, size)
+	if err == nil || errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		return nil
+	}
+	return fmt.Errorf("allocate %d bytes: %w", size, err)
+}

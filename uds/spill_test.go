@@ -4,6 +4,7 @@ package uds
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -234,4 +235,35 @@ func TestSpillSync(t *testing.T) {
 	d := startMsgDaemon(t, "unixgram", path, false)
 	w = mustOpen(t, cfg)
 	d.finish(t, w, 100, false)
+}
+
+// TestSpillStatsOnAReusedFile: the ring's counts go on from the file's last
+// Writer; Stats must count from this Open.
+func TestSpillStatsOnAReusedFile(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	d := startMsgDaemon(t, "unixgram", path, false)
+	w := mustOpen(t, spillConfig(path, dir))
+	writeNumbered(t, w, 0, 50)
+	d.finish(t, w, 50, false)
+	w = mustOpen(t, spillConfig(path, dir))
+	if st := w.Stats(); st.Accepted != 0 || st.Pending != 0 || st.Recovered != 0 {
+		t.Fatalf("a fresh Writer on a used file: %+v", st)
+	}
+	w.Close()
+}
+
+// TestSpillFlushWaitsWhileAway: records evicted while the daemon is away
+// were not delivered, so Flush must not report them done.
+func TestSpillFlushWaitsWhileAway(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	cfg := spillConfig(path, dir)
+	cfg.RingBytes = 4 << 10
+	w := mustOpen(t, cfg)
+	defer w.Close()
+	writeNumbered(t, w, 0, 400)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := w.Flush(ctx); err == nil {
+		t.Fatalf("Flush = nil with the daemon away (%+v)", w.Stats())
+	}
 }

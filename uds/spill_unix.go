@@ -52,12 +52,14 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 	want := mpsc.DurableSize(ringBytes)
 	ring, rec, err := s.mapRing(want)
 	if err == nil && rec.Records == 0 && len(s.mem) != want {
+		skipped := rec
 		// Empty, and of another size than Config.RingBytes asks for now:
 		// start afresh at the new size. (A file holding records keeps its
 		// size until they are sent.)
 		s.unmap()
 		if err = f.Truncate(0); err == nil {
 			ring, rec, err = s.mapRing(want)
+			rec.Unfinished, rec.Damaged, rec.Unverified = skipped.Unfinished, skipped.Damaged, skipped.Unverified
 		}
 	}
 	if err != nil {
@@ -80,10 +82,16 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 	}
 	n := fi.Size()
 	if n == 0 {
-		if err := s.f.Truncate(int64(size)); err != nil {
-			return nil, mpsc.Recovery{}, err
+		// Written, not truncated: every block is allocated now, so a full
+		// file system is an error here, never a SIGBUS in a store to the
+		// mapping later.
+		zeros := make([]byte, min(size, 1<<20))
+		for off := 0; off < size; off += len(zeros) {
+			if _, err := s.f.WriteAt(zeros[:min(len(zeros), size-off)], int64(off)); err != nil {
+				s.f.Truncate(0)
+				return nil, mpsc.Recovery{}, err
+			}
 		}
-		preallocate(s.f, size)
 		// The new file's name reaches the disk with the directory.
 		if d, err := os.Open(filepath.Dir(s.path)); err == nil {
 			d.Sync()
@@ -93,6 +101,9 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 	}
 	if n < mpsc.DurableHeader || n > int64(mpsc.DurableHeader)+1<<30 {
 		return nil, mpsc.Recovery{}, fmt.Errorf("%w: %d bytes", mpsc.ErrDurableDamaged, n)
+	}
+	if err := preallocate(s.f, n); err != nil {
+		return nil, mpsc.Recovery{}, err
 	}
 	s.mem, err = unix.Mmap(int(s.f.Fd()), 0, int(n), unix.PROT_READ|unix.PROT_WRITE, mapFlags)
 	if err != nil {

@@ -319,6 +319,7 @@ type Writer struct {
 	dropBase                            uint64 // Offline.Dropped() at Open
 	spill                               *spill // Config.SpillDir's ring file, or nil
 	recovery                            mpsc.Recovery
+	relBase                             uint32 // ring.Released() at Open: a spill file's count goes on from its last Writer
 }
 
 type flushReq struct {
@@ -363,6 +364,7 @@ func Open(cfg Config) (*Writer, error) {
 		}
 		return nil, err
 	}
+	w.relBase = w.ring.Released()
 	w.dialCtx, w.closing = context.WithCancel(context.Background())
 	w.maxRecord = w.ring.MaxRecord()
 	if cfg.MaxRecord > 0 {
@@ -622,7 +624,7 @@ func (w *Writer) Stats() Stats {
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
 	// 2^32 records are ever pending, so the difference is exact.
-	st.Pending = uint64(uint32(accepted) - uint32(sent))
+	st.Pending = uint64(uint32(accepted) - uint32(sent) - w.relBase)
 	st.Accepted = sent + st.Pending - st.Recovered
 	return st
 }
