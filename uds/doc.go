@@ -52,7 +52,10 @@
 // The consumer checksums each record soon after it is written (CRC-32C,
 // off the producers' path). Durability levels:
 //
-//   - the process's crash: always, on any file system;
+//   - the process's crash: on Linux, every accepted record, on any file
+//     system. Elsewhere the boot is unknown, and records the consumer had
+//     not yet checksummed (the last microseconds' worth) are skipped
+//     (Recovery().Unverified);
 //   - the host's crash: with Config.SpillSync, every record older than the
 //     interval (the consumer msyncs the file; a reboot trusts only
 //     checksummed records), on a disk file system.
@@ -60,8 +63,15 @@
 // On tmpfs (/dev/shm, /run) the file costs no writeback and survives only
 // the process. One directory belongs to one open Writer (flock:
 // ErrSpillInUse). A damaged file is refused with an error and left as it
-// was; damage inside it costs the records it hits, counted
-// (Recovery().Damaged), never a changed record on the wire.
+// was; damage inside it to checksummed records costs the records it hits,
+// counted (Recovery().Damaged). Not covered: damage to a record not yet
+// checksummed is sent as it is, and damage to the head stored in the
+// file header can cost records without a count. On a stream socket a kill
+// during a writev that waits on a daemon not reading repeats that whole
+// batch at the next Open (up to WriteTimeout's worth; a message socket
+// repeats only what one interrupted sendmmsg took). While the daemon is
+// away, a record larger than a quarter of the ring finds no room (Write
+// counts it in DroppedFull; WriteContext waits until the daemon returns).
 //
 // # Datagram sockets
 //
