@@ -333,7 +333,7 @@ func (r *ByteRing) Release(n int) int {
 		// leaves released records after the recovered ones, where their
 		// sequence numbers mark them stale, never a hole before them.
 		r.persist.Store(next)
-		r.zeroBack(head, pos)
+		r.clearRecords(head, pos)
 	} else {
 		r.zero(head, pos)
 	}

@@ -313,11 +313,11 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 			p := r.buf[i+durHdr : i+durHdr+uint32(n)]
 			sealed := w1&sealedBit != 0
 			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || !sealed && trust && !damaged && uint32(w1) == 0
-			if (ok || !damaged && sealed) && int32(seq-expect) < 0 {
+			if (ok || !damaged) && int32(seq-expect) < 0 {
 				// Released before the crash (head reached the file; the
-				// zeroing, which runs backwards so that a record's header
-				// goes last, may have cleared part of its payload): the live
-				// records are behind us.
+				// clearing, which takes a record's header last, may have
+				// cleared part of its payload, so it need not verify): the
+				// live records are behind us.
 				pos = end
 				continue
 			}
@@ -352,15 +352,34 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 	r.sealPos, r.sealRec = last, records+kept
 }
 
-// zeroBack is zero for a durable ring: it clears [from, to) one word at a
-// time from the end, so a kill part way leaves every record it has not
-// finished with its header intact (recovery reads it as released: see the
-// stale case in recover), never a zeroed header before payload bytes that
-// could read as records.
+// zeroBack clears [from, to) one word at a time from the end, for
+// recovery, where the bytes after the last kept record are not known to be
+// records: a kill part way leaves no zeroed word before bytes it has not
+// cleared.
 func (r *ByteRing) zeroBack(from, to uint32) {
 	for to != from {
 		to -= 8
 		r.hdr(to & r.mask).Store(0)
+	}
+}
+
+// clearRecords is zero for a durable ring's released records in [from,
+// to) (published records and padding, as Release walked them): each
+// record's bytes after its first word, then that word. A kill part way
+// leaves the record being cleared with its header intact (recovery reads
+// it as released: see the stale case in recover), never a zeroed header
+// before payload bytes that could read as records.
+func (r *ByteRing) clearRecords(from, to uint32) {
+	for pos := from; pos != to; {
+		i := pos & r.mask
+		h := r.hdr(i).Load()
+		n := uint32(h &^ padFlag)
+		if h&padFlag == 0 {
+			n = r.recordSize(int(h - 1))
+		}
+		clear(r.buf[i+8 : i+n])
+		r.hdr(i).Store(0)
+		pos += n
 	}
 }
 

@@ -506,31 +506,43 @@ func BenchmarkDurableRecovery(b *testing.B) {
 	}
 }
 
-// TestDurableKillMidZeroing: a kill inside Release's zeroing (head already
-// in the file) leaves part of a released record; recovery must stop there,
-// not read its payload as records. The payload holds a well-formed
-// unsealed header ("FORGE"), which a forward clear that zeroed the real
-// header first would expose.
+// TestDurableKillMidZeroing: a kill inside Release's clearing (head
+// already in the file) leaves part of a released record; recovery must stop
+// there, not read its payload as records, whether the record was sealed or
+// not and in this boot or after a reboot. The payload holds well-formed
+// headers (an unsealed one, and a sealed one with a valid check), which a
+// clear that zeroed the real header first would expose.
 func TestDurableKillMidZeroing(t *testing.T) {
-	mem := durMem(1024)
-	r, _ := openDurable(t, mem, bootA)
-	forged := make([]byte, 64)
-	*(*uint64)(unsafe.Pointer(&forged[16])) = 5 + 1 // a header inside the payload...
-	*(*uint64)(unsafe.Pointer(&forged[24])) = 99 << 32
-	copy(forged[32:], "FORGE")
-	r.TryWrite([]byte("kept?"))
-	r.TryWrite(forged)
-	r.Release(1) // "kept?" is released
-	before := bytes.Clone(mem)
-	r.Release(1) // the forged record too; the kill comes during its zeroing
-	// Redo the zeroing as a kill would leave it: everything of the record
-	// but its first words cleared, from the end backwards.
-	copy(mem[DurableHeader:], before[DurableHeader:])
-	start := DurableHeader + int(r.recordSize(5))
-	clear(mem[start+24 : start+int(r.recordSize(64))])
-	_, rc := openDurable(t, mem, bootA)
-	if rc.Records != 0 {
-		t.Fatalf("recovered %d records from a released one: %+v", rc.Records, rc)
+	for _, sealed := range []bool{false, true} {
+		for _, boot := range [][16]byte{bootA, bootB} {
+			for cut := 8; cut <= 80; cut += 8 {
+				mem := durMem(1024)
+				r, _ := openDurable(t, mem, bootA)
+				forged := make([]byte, 96)
+				*(*uint64)(unsafe.Pointer(&forged[8])) = 5 + 1 // a header inside the payload...
+				*(*uint64)(unsafe.Pointer(&forged[16])) = 99 << 32
+				copy(forged[24:], "FORGE")
+				*(*uint64)(unsafe.Pointer(&forged[40])) = 5 + 1 // ...and a sealed one
+				*(*uint64)(unsafe.Pointer(&forged[48])) = 99<<32 | check(99, []byte("FORGE"))
+				copy(forged[56:], "FORGE")
+				r.TryWrite([]byte("first"))
+				r.TryWrite(forged)
+				if sealed {
+					r.Seal()
+				}
+				r.Release(1)
+				before := bytes.Clone(mem)
+				r.Release(1) // the kill comes while this clears the forged record
+				copy(mem[DurableHeader:], before[DurableHeader:])
+				start := DurableHeader + int(r.recordSize(5))
+				clear(mem[start+8 : start+min(cut, int(r.recordSize(96)))])
+				_, rc := openDurable(t, mem, boot)
+				if rc.Records != 0 {
+					t.Fatalf("sealed %v, reboot %v, cleared %d bytes: recovered %d records from a released one: %+v",
+						sealed, boot == bootB, cut, rc.Records, rc)
+				}
+			}
+		}
 	}
 }
 
