@@ -25,7 +25,7 @@ package mpsc
 //   - A durable ring (NewDurableByteRing: memory-mapped, recoverable after a
 //     crash; durable.go) has 16-byte headers: the word above, then
 //     seq<<32|check, where seq is the record's count at its claim and check
-//     is the consumer's checksum (0 until Peek or Seal computes it). Before
+//     is the consumer's checksum (0 until Seal computes it). Before
 //     its copy the producer stores claimFlag|len and its seq, so recovery can
 //     step over a record whose producer died mid-copy. Release stores the new
 //     head into the file before it zeroes the released bytes.
@@ -299,9 +299,6 @@ func (r *ByteRing) Peek(dst [][]byte) int {
 			break
 		}
 		dst[k] = r.buf[start : start+n : start+n]
-		if r.durable {
-			r.seal(start, n)
-		}
 		pos = end
 		k++
 	}

@@ -18,7 +18,7 @@ package mpsc
 //
 // seq is the record's count at its claim (the high half of tail), so
 // sequence numbers grow by one per claim in ring order. check is 0 until the
-// consumer seals the record (Peek, Seal), then sealedBit | 31 bits of
+// consumer seals the record (Seal), then sealedBit | 31 bits of
 // CRC-32C over the payload, mixed with seq and len. Producers never compute
 // a checksum: their path gains two plain stores (the claim word and seq)
 // over an in-memory ring.
@@ -114,8 +114,8 @@ type Recovery struct {
 // boot trusts only sealed records.
 //
 // The ring behaves as one from NewByteRing, with 16-byte record headers.
-// The consumer seals records (Peek, Seal); Release stores the new head
-// into mem. Only one ring may use the memory at a time: the caller locks
+// The consumer seals records it holds on to (Seal); Release stores the new
+// head into mem. Only one ring may use the memory at a time: the caller locks
 // the file.
 func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) {
 	var rec Recovery
@@ -207,10 +207,9 @@ func (r *ByteRing) seal(start, n int) {
 }
 
 // Seal checksums every published record the consumer has not yet sealed, up
-// to the first unpublished one, and returns how many it sealed. Peek seals
-// what it returns; Seal is for a consumer that holds records without
-// sending them (a daemon away), so a reboot does not cost them. Durable
-// rings only; consumer only.
+// to the first unpublished one, and returns how many it sealed: for a
+// consumer that holds records without sending them (a daemon away), so a
+// reboot does not cost them. Durable rings only; consumer only.
 func (r *ByteRing) Seal() int {
 	records, head := unpack(r.head.Load())
 	if int32(r.sealRec-records) < 0 {

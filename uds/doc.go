@@ -49,8 +49,9 @@
 //
 //	w, err := uds.Open(uds.Config{Path: "/dev/log", SpillDir: "/run/app/spill"})
 //
-// The consumer checksums each record soon after it is written (CRC-32C,
-// off the producers' path). Durability levels:
+// The consumer checksums (CRC-32C, off the producers' path) every record it
+// holds on to: while the daemon is away or not reading, before an msync, at
+// Close. Durability levels:
 //
 //   - the process's crash: on Linux, every accepted record, on any file
 //     system. Elsewhere the boot is unknown, and records the consumer had
