@@ -53,10 +53,10 @@
 // holds on to: while the daemon is away or not reading, before an msync, at
 // Close. Durability levels:
 //
-//   - the process's crash: on Linux, every accepted record, on any file
-//     system. Elsewhere the boot is unknown, and records the consumer had
-//     not yet checksummed (the last microseconds' worth) are skipped
-//     (Recovery().Unverified);
+//   - the process's crash: every accepted record, on any file system
+//     (recovery trusts records it did not checksum within the boot that
+//     wrote them: Linux's boot id, the boot time on macOS and the BSDs;
+//     where there is neither, they are skipped, Recovery().Unverified);
 //   - the host's crash: with Config.SpillSync, every record older than the
 //     interval (the consumer msyncs the file; a reboot trusts only
 //     checksummed records), on a disk file system.

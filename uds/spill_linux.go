@@ -1,9 +1,11 @@
 package uds
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,4 +25,19 @@ func preallocate(f *os.File, size int64) error {
 		return nil
 	}
 	return fmt.Errorf("allocate %d bytes: %w", size, err)
+}
+
+// bootID returns the running boot's id, which changes at every boot: what
+// tells recovery that the page cache it trusts is the one that held the
+// records. Zero if unreadable: recovery then trusts only sealed records.
+func bootID() (id [16]byte) {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return id
+	}
+	h, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(string(b)), "-", ""))
+	if err != nil || len(h) != 16 {
+		return id
+	}
+	return [16]byte(h)
 }

@@ -3,12 +3,10 @@
 package uds
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -140,18 +138,4 @@ func (s *spill) close(live bool) {
 	}
 	s.unmap()
 	s.f.Close()
-}
-
-// bootID returns the running boot's id (Linux), or zeros where there is
-// none: a zero id makes recovery trust only sealed records.
-func bootID() (id [16]byte) {
-	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return id
-	}
-	h, err := hex.DecodeString(strings.ReplaceAll(strings.TrimSpace(string(b)), "-", ""))
-	if err != nil || len(h) != 16 {
-		return id
-	}
-	return [16]byte(h)
 }
