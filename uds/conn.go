@@ -72,7 +72,8 @@ type Conn struct {
 	maxMsg  int           // largest message the socket takes (from SO_SNDBUF), 0 if unknown
 	mm      mmsgs         // sendmmsg headers (Linux), allocated on the first message batch
 	noMmsg  bool          // sendmmsg was refused (a sandbox): one sendmsg per message
-	early   bool          // message sockets: return what a call sent when the receiver is full, before waiting (Config.SpillDir)
+	early   bool          // return what a call sent when the receiver is full, before waiting (Config.SpillDir)
+	wrote   bool          // this call has written something (early)
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
@@ -181,7 +182,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 	if err := c.setDeadline(); err != nil {
 		return 0, err
 	}
-	c.recs, c.done, c.off, c.err = recs, 0, off, nil
+	c.recs, c.done, c.off, c.err, c.wrote = recs, 0, off, nil, false
 	if c.format != nil && off == 0 {
 		// A torn record is continued with the stamp it started with, so
 		// its header renders to the same bytes.

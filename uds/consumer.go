@@ -174,7 +174,7 @@ func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
 	over = c.conn.unsendable - overBefore
 	c.torn = 0
-	if err != nil && n < len(recs) {
+	if n < len(recs) { // an error, or an early return (Conn.early) part way through a record
 		c.torn = c.conn.off
 	}
 	return n, over, err

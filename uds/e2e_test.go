@@ -60,6 +60,8 @@ log { source(s_3164); source(s_5424); destination(d_parsed); };
 source s_spill { unix-dgram("%[1]s/log.spill" flags(no-parse) log_msg_size(65536)); };
 destination d_spill { file("%[1]s/spill.log" template("${MSG}\n")); };
 log { source(s_spill); destination(d_spill); flags(flow-control); };
+source s_spills { unix-stream("%[1]s/log.spills" flags(no-parse) log_msg_size(65536)); };
+log { source(s_spills); destination(d_spill); flags(flow-control); };
 `
 
 func startSyslogNG(t *testing.T, dir string) *syslogNG {

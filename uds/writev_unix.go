@@ -40,9 +40,13 @@ func (c *Conn) write(fd uintptr) bool {
 			c.writevs++
 			c.bytes += uint64(w)
 			c.advance(int(w))
+			c.wrote = c.wrote || w > 0
 		case unix.EINTR:
 		case unix.EAGAIN:
-			return false
+			// With early, what the kernel took is reported (and released
+			// from a spill file) before the wait; a torn record is
+			// continued by the next call.
+			return c.early && c.wrote
 		default:
 			c.writevs++
 			c.err = errno
