@@ -417,3 +417,47 @@ func TestSpillKillAndRecover(t *testing.T) {
 		})
 	}
 }
+
+func init() { childModes["smallfs"] = smallFSChild }
+
+// smallFSChild opens a Writer whose spill file cannot fit in
+// RINGSINK_SMALLFS (a 256 KiB tmpfs) and writes to it: Open must fail with
+// ENOSPC. A SIGBUS (the file extended sparse, then a store into a page
+// with no block) kills the child instead.
+func smallFSChild() {
+	w, err := Open(Config{Path: "/nonexistent/log.sock", Network: "unixgram", SpillDir: os.Getenv("RINGSINK_SMALLFS"), RingBytes: 1 << 20})
+	if err == nil {
+		for range 2000 {
+			w.Write(make([]byte, 1000))
+		}
+		w.Close()
+		fmt.Println("Open succeeded on a full file system")
+		os.Exit(1)
+	}
+	fmt.Println(err)
+}
+
+// TestSpillFullFileSystem: a spill directory without room for the ring
+// file is an error from Open, not a SIGBUS in a Write. Needs root (a tmpfs
+// of 256 KiB is mounted in a private mount namespace).
+func TestSpillFullFileSystem(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	unshare, err := exec.LookPath("unshare")
+	if err != nil {
+		t.Skip("unshare not found (util-linux)")
+	}
+	dir := t.TempDir()
+	script := `mount -t tmpfs -o size=256k tmpfs "$RINGSINK_SMALLFS" && exec "$0" -test.run='^$'`
+	cmd := exec.Command(unshare, "-m", "sh", "-c", script, os.Args[0])
+	cmd.Env = append(os.Environ(), "RINGSINK_CHILD=smallfs", "RINGSINK_SMALLFS="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil && strings.Contains(string(out), "mount") {
+		t.Skipf("cannot mount a tmpfs here: %s", out)
+	}
+	if err != nil || !strings.Contains(string(out), "no space left on device") {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	t.Logf("Open: %s", bytes.TrimSpace(out))
+}
