@@ -67,10 +67,7 @@
 // was; damage inside it to checksummed records costs the records it hits,
 // counted (Recovery().Damaged). Not covered: damage to a record not yet
 // checksummed is sent as it is, and damage to the head stored in the
-// file header can cost records without a count. On a stream socket a kill
-// during a writev that waits on a daemon not reading repeats that whole
-// batch at the next Open (up to WriteTimeout's worth; a message socket
-// repeats only what one interrupted sendmmsg took). While the daemon is
+// file header can cost records without a count. While the daemon is
 // away, a record larger than a quarter of the ring finds no room (Write
 // counts it in DroppedFull; WriteContext waits until the daemon returns).
 //

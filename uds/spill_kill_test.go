@@ -103,9 +103,10 @@ func spillChild() {
 		fail(3, err)
 	}
 	round, _ := strconv.Atoi(os.Getenv("SPILL_ROUND"))
+	var base uint32 // the ring's record count at Open: the directory is reused
 	if at, err := strconv.Atoi(os.Getenv("SPILL_HOOK")); err == nil && at >= 0 {
 		testhook.MidCopy = func(seq uint32, rec []byte) {
-			if int(seq) != at {
+			if int(seq-base) != at {
 				return
 			}
 			_, p, i, _ := parseSpillRecord(append(rec[:0:0], rec...))
@@ -118,6 +119,7 @@ func spillChild() {
 	if err != nil {
 		fail(4, err)
 	}
+	base = w.ring.Written()
 	atomic.StoreUint64(&prog[progReady], 1)
 	var wg sync.WaitGroup
 	for p := range spillProducers {
@@ -201,10 +203,10 @@ func (r *spillRun) lines() [][]byte {
 // runs).
 func (r *spillRun) round(mode string, round int, rng *rand.Rand) {
 	t := r.t
-	dir := filepath.Join(r.base, strconv.Itoa(round))
-	if err := os.Mkdir(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	// Five directories in turn: each round recovers a file that earlier
+	// rounds' children and recoveries have used, so its positions and
+	// counts are anywhere, and records wrap around its end.
+	dir := filepath.Join(r.base, strconv.Itoa(round%5))
 	progPath := filepath.Join(r.base, fmt.Sprintf("progress%d", round))
 	prog, err := mapProgress(progPath)
 	if err != nil {
@@ -369,7 +371,6 @@ func (r *spillRun) round(mode string, round int, rng *rand.Rand) {
 	if hooked >= 0 {
 		r.hooked++
 	}
-	os.RemoveAll(dir)
 	os.Remove(progPath)
 }
 
@@ -407,11 +408,15 @@ func TestSpillKillAndRecover(t *testing.T) {
 			}
 			t.Logf("%s: %d rounds in %v: %d records received once, %d of them recovered after the kill (%d sent by the child before it), %d repeated (in %d rounds), %d torn copies, %d killed mid-copy (%d by the hook)",
 				c.mode, r.rounds, time.Since(start).Round(time.Millisecond), r.received, r.recovered, r.kernel, r.dups, r.repeatRounds, r.torn, r.unfinished, r.hooked)
-			// A repeat needs the kill to land between a send returning and
-			// its release reaching the file (Conn.early): rare. Without
-			// early every round that killed a send waiting on a full
-			// receiver repeated (12 of 12 connected, 8 of 8 stalled).
-			if r.repeatRounds > r.rounds/4+1 {
+			// A kill during a send repeats what that call sent: the process
+			// dies on the way back from the kernel, before the release
+			// reaches the file. Connected, that is common (33 records in 6
+			// of 12 rounds, one run) and bounded by one call (checked per
+			// round). Stalled, a call returns at once with the socket
+			// full, and its records are released before the wait
+			// (Conn.early), so repeats are rare; without early, 8 rounds of
+			// 8 repeated.
+			if c.mode == "stalled" && r.repeatRounds > r.rounds/4+1 {
 				t.Errorf("%d of %d rounds repeated records", r.repeatRounds, r.rounds)
 			}
 		})
