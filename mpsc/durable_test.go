@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"unsafe"
@@ -339,6 +340,8 @@ func TestDurableConcurrent(t *testing.T) {
 			for i := 0; i < each; {
 				if r.TryWrite(fmt.Appendf(nil, "%d:%d:%s", p, i, bytes.Repeat([]byte{'z'}, i%50))) {
 					i++
+				} else {
+					runtime.Gosched() // full: let the consumer run (one processor)
 				}
 			}
 		})
