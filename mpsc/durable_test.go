@@ -370,9 +370,12 @@ func TestDurableConcurrent(t *testing.T) {
 			}
 			r.Release(k / 2)
 		}
-		if k == 0 {
+		switch {
+		case k == 0:
 			r.Seal()
 			r.WaitUnsealed(done, nil)
+		case k <= 40:
+			runtime.Gosched() // let producers fill it (one processor)
 		}
 	}
 	left := r.Pending()
