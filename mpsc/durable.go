@@ -17,9 +17,11 @@ package mpsc
 //	                 word 1: seq<<32 | check
 //
 // seq is the record's count at its claim (the high half of tail), so
-// sequence numbers grow by one per claim in ring order. check is 0 until the
-// consumer seals the record (Seal), then sealedBit | 31 bits of
-// CRC-32C over the payload, mixed with seq and len. Producers never compute
+// sequence numbers grow by one per claim in ring order. check is liveBit
+// until the consumer seals the record (Seal), then sealedBit | liveBit |
+// 30 bits of CRC-32C over the payload, mixed with seq and len. A live
+// record's word 1 is never 0: clearing a released record zeroes word 1
+// first, so a record caught half cleared reads as released. Producers never compute
 // a checksum: their path gains two plain stores (the claim word and seq)
 // over an in-memory ring.
 //
@@ -28,8 +30,9 @@ package mpsc
 //   - a published record is kept if its check verifies (sealed), or if it is
 //     unsealed and this is the boot that wrote it (the page cache, not the
 //     disk, held it, so it is exactly what the producer stored); a record
-//     whose seq is below the expected one was released before the crash
-//     (Release stores head before zeroing) and ends the walk;
+//     whose seq is below the expected one (verified, or unsealed), or whose
+//     word 1 is 0, was released before the crash (Release stores head
+//     before clearing) and ends the walk;
 //   - a claimed record (claimFlag) is a producer that died mid-copy: it is
 //     skipped by its length, never sent;
 //   - a zero word is free space or a claim whose producer died before its
@@ -69,6 +72,7 @@ const (
 	durHdr        = 16
 	durVersion    = 1
 	sealedBit     = 1 << 31
+	liveBit       = 1 << 30 // in every live record's word 1: a cleared word 1 reads 0
 	offVersion    = 8
 	offLogCap     = 12
 	offHead       = 16
@@ -139,6 +143,7 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 		if !allZero(mem[DurableHeader:]) { // a header half formatted by a killed Open is redone
 			return nil, rec, fmt.Errorf("%w: no header, yet the data is not blank", ErrDurableDamaged)
 		}
+		clear(hdr[8:]) // a half-formatted header may hold anything, head included
 		*(*uint32)(unsafe.Pointer(&hdr[offVersion])) = durVersion
 		*(*uint32)(unsafe.Pointer(&hdr[offLogCap])) = uint32(bits.TrailingZeros(uint(capa)))
 		copy(hdr[offBoot:], boot[:])
@@ -177,7 +182,7 @@ func allZero(b []byte) bool {
 // check is a sealed record's checksum of payload p with sequence number seq.
 func check(seq uint32, p []byte) uint64 {
 	c := crc32.Checksum(p, castagnoli) ^ seq*0x9E3779B1 ^ uint32(len(p))*0x85EBCA77
-	return uint64(c | sealedBit)
+	return uint64(c&^(sealedBit|liveBit) | sealedBit | liveBit)
 }
 
 // durableCopy is TryWrite's copy into a durable ring: the claim word and the
@@ -185,7 +190,7 @@ func check(seq uint32, p []byte) uint64 {
 // did not finish.
 func (r *ByteRing) durableCopy(i, seq uint32, p []byte) {
 	r.hdr(i).Store(claimFlag | uint64(len(p)))
-	r.hdr(i + 8).Store(uint64(seq) << 32)
+	r.hdr(i + 8).Store(uint64(seq)<<32 | liveBit)
 	dst := r.buf[i+durHdr:]
 	if testhook.MidCopy != nil {
 		half := len(p) / 2
@@ -202,7 +207,7 @@ func (r *ByteRing) durableCopy(i, seq uint32, p []byte) {
 func (r *ByteRing) seal(start, n int) {
 	w := r.hdr(uint32(start) - 8)
 	if v := w.Load(); v&sealedBit == 0 {
-		w.Store(v | check(uint32(v>>32), r.buf[start:start+n]))
+		w.Store(v&^0xffffffff | check(uint32(v>>32), r.buf[start:start+n]))
 	}
 }
 
@@ -311,12 +316,15 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 			seq := uint32(w1 >> 32)
 			p := r.buf[i+durHdr : i+durHdr+uint32(n)]
 			sealed := w1&sealedBit != 0
-			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || !sealed && trust && !damaged && uint32(w1) == 0
-			if (ok || !damaged) && int32(seq-expect) < 0 {
-				// Released before the crash (head reached the file; the
-				// clearing, which takes a record's header last, may have
-				// cleared part of its payload, so it need not verify): the
-				// live records are behind us.
+			unsealed := uint32(w1) == liveBit // as its producer left it
+			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || unsealed && trust && !damaged
+			stale := int32(seq-expect) < 0
+			if ok && stale || !damaged && (uint32(w1) == 0 || unsealed && stale) {
+				// Released before the crash: head reached the file, and the
+				// clearing (word 1 first, the header last) had not begun,
+				// or had cleared word 1 (never 0 in a live record) and
+				// maybe part of the payload. The live records are behind
+				// us.
 				pos = end
 				continue
 			}
@@ -336,7 +344,7 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 				last, gap = pos, pos
 				continue
 			}
-			if !sealed && !trust && !damaged && uint32(w1) == 0 && int32(seq-expect) >= 0 {
+			if unsealed && !trust && !damaged {
 				rec.Unverified++ // a record the reboot may have torn: step over it
 				pos += r.recordSize(n)
 				continue
@@ -345,29 +353,41 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 		damaged = true
 		pos += 8
 	}
-	r.zeroBack(last, end) // free space, and whatever followed the last kept record
+	r.clearTail(last, end) // free space, and whatever followed the last kept record
 	r.head.Store(head)
 	r.tail.Store(pack(records+kept, last))
 	r.sealPos, r.sealRec = last, records+kept
 }
 
-// zeroBack clears [from, to) one word at a time from the end, for
-// recovery, where the bytes after the last kept record are not known to be
-// records: a kill part way leaves no zeroed word before bytes it has not
-// cleared.
-func (r *ByteRing) zeroBack(from, to uint32) {
-	for to != from {
-		to -= 8
-		r.hdr(to & r.mask).Store(0)
+// clearTail clears [from, to), which follows the last kept record and
+// holds anything (released records, unfinished ones, damage): it first
+// covers the range with padding records, clears what they cover, then
+// their headers, the first last. A kill part way leaves a walk that skips
+// the range, never cleared words before bytes that could read as records.
+func (r *ByteRing) clearTail(from, to uint32) {
+	if from == to {
+		return
 	}
+	r.pad(from, to)
+	for pos := from; pos != to; {
+		i := pos & r.mask
+		n := min(uint32(len(r.buf))-i, to-pos)
+		clear(r.buf[i+8 : i+n])
+		pos += n
+	}
+	if j := from&r.mask + (to - from); j > uint32(len(r.buf)) {
+		r.hdr(0).Store(0) // the second padding record, at the buffer's start
+	}
+	r.hdr(from & r.mask).Store(0)
 }
 
 // clearRecords is zero for a durable ring's released records in [from,
 // to) (published records and padding, as Release walked them): each
-// record's bytes after its first word, then that word. A kill part way
-// leaves the record being cleared with its header intact (recovery reads
-// it as released: see the stale case in recover), never a zeroed header
-// before payload bytes that could read as records.
+// record's bytes after its first word (word 1 first), then that word. A
+// kill part way leaves the record being cleared with its header intact and
+// its word 1 zero, which no live record has (liveBit), so recovery reads it
+// as released, never a zeroed header before payload bytes that could read
+// as records.
 func (r *ByteRing) clearRecords(from, to uint32) {
 	for pos := from; pos != to; {
 		i := pos & r.mask
