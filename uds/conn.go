@@ -74,6 +74,7 @@ type Conn struct {
 	noMmsg  bool          // sendmmsg was refused (a sandbox): one sendmsg per message
 	early   bool          // return what a call sent when the receiver is full, before waiting (Config.SpillDir)
 	wrote   bool          // this call has written something (early)
+	resume  bool          // the last call returned early: the next one keeps its write deadline
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
@@ -179,8 +180,21 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 	if len(recs) == 0 {
 		return 0, nil
 	}
-	if err := c.setDeadline(); err != nil {
-		return 0, err
+	all := len(recs)
+	if off > 0 && c.early {
+		// Finish the torn record alone, under its old stamp; the records
+		// after it go in the next call, stamped anew. (Otherwise a slow
+		// daemon that makes every call end inside a record would freeze
+		// the stamp for good.)
+		recs = recs[:1]
+	}
+	// After an early return the batch goes on under the deadline it
+	// started with, so WriteTimeout still bounds a daemon that reads, but
+	// too slowly.
+	if !c.resume {
+		if err := c.setDeadline(); err != nil {
+			return 0, err
+		}
 	}
 	c.recs, c.done, c.off, c.err, c.wrote = recs, 0, off, nil, false
 	if c.format != nil && off == 0 {
@@ -198,6 +212,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 	if err == nil {
 		err = c.err
 	}
+	c.resume = err == nil && n < all && c.early
 	c.recs = nil
 	return n, err
 }

@@ -18,22 +18,23 @@ import (
 // took them whole; while disconnected they are copied into the offline ring
 // (drop-oldest), so the ring keeps accepting.
 type consumer struct {
-	w        *Writer
-	conn     *Conn
-	torn     int      // bytes of the next record's frame already written on conn (a write that timed out part way)
-	notice   []byte   // a drop notice not yet written whole
-	nbatch   [][]byte // one slot, for the notice
-	batch    [][]byte // live records, aliasing the byte ring
-	obatch   [][]byte // offline records
-	free     [][]byte // recycled offline buffers
-	backoff  time.Duration
-	retry    time.Time // next dial attempt while disconnected
-	timer    *time.Timer
-	noticed  Drops     // drop counts already reported by a notice
-	synced   [2]uint32 // with SpillSync: the ring's written and released counts at the last msync
-	syncAt   time.Time // with SpillSync: when the last msync was
-	offBytes int       // payload bytes held in the offline ring
-	foreign  int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
+	w         *Writer
+	conn      *Conn
+	torn      int      // bytes of the next record's frame already written on conn (a write that timed out part way)
+	notice    []byte   // a drop notice not yet written whole
+	nbatch    [][]byte // one slot, for the notice
+	batch     [][]byte // live records, aliasing the byte ring
+	obatch    [][]byte // offline records
+	free      [][]byte // recycled offline buffers
+	backoff   time.Duration
+	retry     time.Time // next dial attempt while disconnected
+	timer     *time.Timer
+	noticed   Drops     // drop counts already reported by a notice
+	synced    [2]uint32 // with SpillSync: the ring's written and released counts at the last msync
+	evictedTo uint32    // with SpillDir: the ring's released count after the last eviction
+	syncAt    time.Time // with SpillSync: when the last msync was
+	offBytes  int       // payload bytes held in the offline ring
+	foreign   int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
 }
 
 func (w *Writer) run(first *net.UnixConn) {
@@ -46,6 +47,7 @@ func (w *Writer) run(first *net.UnixConn) {
 		timer:   time.NewTimer(time.Hour),
 	}
 	c.timer.Stop()
+	c.evictedTo = w.ring.Released() // nothing evicted yet: every Flush target is above it
 	defer close(w.done)
 	defer offlineInUse.Delete(w.off) // before done: a Writer opened after Close returned may take it
 	c.foreign = w.off.Len()
@@ -319,6 +321,7 @@ func (c *consumer) hold(evict bool) int {
 		k++
 	}
 	if k > 0 {
+		c.evictedTo = w.ring.Released()
 		w.evicted.Add(uint64(k))
 		w.sent.Add(uint64(k))
 		w.room.Freed()
@@ -444,10 +447,11 @@ func (c *consumer) answerFlushes(finishing bool) {
 	keep := w.flushes[:0]
 	for _, r := range w.flushes {
 		switch {
-		case int32(released-r.target) >= 0 && offline == 0 && (w.spill == nil || c.conn != nil):
+		case int32(released-r.target) >= 0 && offline == 0 && (w.spill == nil || int32(r.target-c.evictedTo) > 0 || c.conn != nil):
 			// With a spill directory, records leave the ring by eviction
-			// too while the daemon is away: wait for it, as the offline
-			// ring makes Flush wait without one.
+			// too while the daemon is away: a Flush whose records may have
+			// been evicted waits for the daemon, as the offline ring makes
+			// it wait without one.
 			r.reply <- nil
 		case finishing:
 			r.reply <- ErrClosed

@@ -5,6 +5,7 @@ package uds
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"errors"
 	"os"
 	"path/filepath"
@@ -265,5 +266,58 @@ func TestSpillFlushWaitsWhileAway(t *testing.T) {
 	defer cancel()
 	if err := w.Flush(ctx); err == nil {
 		t.Fatalf("Flush = nil with the daemon away (%+v)", w.Stats())
+	}
+}
+
+// TestSpillReleasesWhatTheKernelTookBeforeWaiting: with a spill directory
+// the consumer returns after a send that made progress on a full receiver
+// (Conn.early), so what the kernel took is released from the file at once,
+// not after the daemon drains the rest of the batch or WriteTimeout; a
+// kill in that wait would otherwise have the next Open send it again. The
+// records wait in the ring until a daemon that never reads appears, so the
+// first batch is far larger than the socket takes; with a WriteTimeout of
+// 10 s, Stats.Written must move within 2 s, on a stream and on a datagram
+// socket.
+func TestSpillReleasesWhatTheKernelTookBeforeWaiting(t *testing.T) {
+	for _, network := range []string{"unix", "unixgram"} {
+		t.Run(network, func(t *testing.T) {
+			path := sockPath(t)
+			cfg := Config{Path: path, Network: network, SpillDir: t.TempDir(), WriteTimeout: 10 * time.Second,
+				SendBuffer: 8192, CloseTimeout: 10 * time.Millisecond, ReconnectMin: time.Millisecond, ReconnectMax: time.Millisecond}
+			w := mustOpen(t, cfg)
+			defer w.Close()
+			for i := range 3000 {
+				w.Write(fmt.Appendf(nil, "record %d %0100d", i, i))
+			}
+			if network == "unix" {
+				ln, err := netListenUnix(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ln.Close()
+				conns := make(chan *netUnixConn, 1)
+				go func() {
+					if c, err := ln.AcceptUnix(); err == nil {
+						conns <- c // accepted, never read
+					}
+				}()
+				defer func() {
+					select {
+					case c := <-conns:
+						c.Close()
+					default:
+					}
+				}()
+			} else {
+				startMsgDaemon(t, network, path, true) // paused: never reads until the end
+			}
+			deadline := time.Now().Add(2 * time.Second)
+			for w.Stats().Written == 0 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+			}
+			if st := w.Stats(); st.Written == 0 || st.Connects == 0 {
+				t.Fatalf("nothing released 2 s into a send waiting on a full receiver: %+v", st)
+			}
+		})
 	}
 }

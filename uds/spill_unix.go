@@ -5,6 +5,7 @@ package uds
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -49,6 +50,14 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 	}
 	want := mpsc.DurableSize(ringBytes)
 	ring, rec, err := s.mapRing(want)
+	if errors.Is(err, mpsc.ErrDurableDamaged) && s.blank() {
+		// All zeros, of the wrong size: an Open killed while it wrote the
+		// file out. Nothing was ever in it; write it out again.
+		s.unmap()
+		if err = f.Truncate(0); err == nil {
+			ring, rec, err = s.mapRing(want)
+		}
+	}
 	if err == nil && rec.Records == 0 && len(s.mem) != want {
 		skipped := rec
 		// Empty, and of another size than Config.RingBytes asks for now:
@@ -117,6 +126,22 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 		atomic.AddUint64((*uint64)(unsafe.Pointer(&s.mem[i])), 0)
 	}
 	return mpsc.NewDurableByteRing(s.mem, bootID())
+}
+
+// blank reports whether the file holds nothing but zeros.
+func (s *spill) blank() bool {
+	buf := make([]byte, 1<<20)
+	for off := int64(0); ; off += int64(len(buf)) {
+		n, err := s.f.ReadAt(buf, off)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return false
+			}
+		}
+		if err != nil {
+			return errors.Is(err, io.EOF)
+		}
+	}
 }
 
 func (s *spill) unmap() {
