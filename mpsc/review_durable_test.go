@@ -53,7 +53,7 @@ func TestReviewSpillDamagedSeqEndsWalk(t *testing.T) {
 	}
 	r.Seal()
 	p := DurableHeader + int(r.recordSize(20)) + 8 // record 1's seq word
-	*(*uint64)(unsafe.Pointer(&mem[p])) ^= 1 << 34     // seq 101 -> 97
+	*(*uint64)(unsafe.Pointer(&mem[p])) ^= 1 << 34 // seq 101 -> 97
 	_, rc := openDurable(t, mem, bootA)
 	if rc.Records != 3 || rc.Damaged != 1 {
 		t.Errorf("want 3 records recovered and 1 damaged stretch, got %+v", rc)

@@ -228,7 +228,6 @@ func TestReviewSpillTornThenReconnect(t *testing.T) {
 	t.Logf("%+v", st)
 }
 
-
 // Writer-level: spill dir, slow reader, a stamp that changes every
 // batch, every format, LengthPrefix and Newline: the continued records
 // must be byte-exact.
