@@ -2,5 +2,5 @@
 
 package uds
 
-// bootID: no boot id here, so recovery trusts only sealed records.
+// bootID: no boot id known here, so recovery trusts only sealed records.
 func bootID() (id [16]byte) { return id }
