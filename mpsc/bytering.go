@@ -25,10 +25,11 @@ package mpsc
 //   - A durable ring (NewDurableByteRing: memory-mapped, recoverable after a
 //     crash; durable.go) has 16-byte headers: the word above, then
 //     seq<<32|check, where seq is the record's count at its claim and check
-//     is the consumer's checksum (0 until Seal computes it). Before
-//     its copy the producer stores claimFlag|len and its seq, so recovery can
-//     step over a record whose producer died mid-copy. Release stores the new
-//     head into the file before it zeroes the released bytes.
+//     is liveBit until the consumer's Seal adds a checksum. Before its copy
+//     the producer stores claimFlag|len and its seq, so recovery can step
+//     over a record whose producer died mid-copy. Release stores the new
+//     head into the file before it clears the released records (word 1
+//     first, the header last).
 //   - Close flips bit 31 of tail.pos (posClosed), so tail.pos-head.pos, which
 //     is at most cap <= 2^30 while open, has bit 31 set from then on: the
 //     ring looks more than full to every producer, and no claim succeeds.

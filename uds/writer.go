@@ -145,7 +145,8 @@ type Config struct {
 	// directory belongs to one open Writer at a time (ErrSpillInUse).
 	//
 	// With a spill directory the ring is also the backlog while the daemon
-	// is away (there is no offline ring: Config.Offline must be nil): the
+	// is away (there is no offline ring: Config.Offline must be nil, and
+	// Writer.Offline returns an empty one): the
 	// consumer evicts the oldest records (Stats.Evicted) to keep a quarter
 	// of the ring free for new ones. Close leaves what it could not send in
 	// the file for the next Open. Unix only. See docs/design.md, "Spill
@@ -259,7 +260,7 @@ type Stats struct {
 	DroppedNewline    uint64 // Write got a record with an inner newline (Newline framing)
 	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it: too large (EMSGSIZE, before the limit was known), or empty on a seqpacket socket
 	DroppedClosed     uint64 // Write after Close
-	Evicted           uint64 // records evicted from the offline ring (since Open)
+	Evicted           uint64 // records evicted from the offline ring (since Open); with SpillDir, from the ring while the daemon is away
 	Buffered          uint64 // records in the offline ring
 	Pending           uint64 // records in the ring, not yet sent or buffered (with SpillDir: the backlog too)
 	Notices           uint64 // drop-notice records sent
