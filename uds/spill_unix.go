@@ -16,14 +16,19 @@ import (
 	"github.com/ringsink/ringsink/mpsc"
 )
 
-// spillName is the ring file's name in Config.SpillDir.
-const spillName = "ring"
+// spillName is the ring file's name in Config.SpillDir; lockName the file
+// whose flock says which Writer has the directory.
+const (
+	spillName = "ring"
+	lockName  = "lock"
+)
 
 // spill is a byte ring kept in a memory-mapped file (Config.SpillDir),
 // locked for one Writer at a time.
 type spill struct {
 	path string
-	f    *os.File // holds the flock while open
+	f    *os.File // the ring file
+	lock *os.File // holds the flock while open
 	mem  []byte   // the MAP_SHARED mapping the ring lives in
 }
 
@@ -36,18 +41,29 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
 	}
 	s := &spill{path: filepath.Join(dir, spillName)}
-	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	// The lock is on a file of its own, never mapped: a mapping holds the
+	// file it maps open, so a flock on the ring file would outlive a
+	// killed process for as long as anything holds its address space (seen:
+	// the next Open, right after the kill, found it locked).
+	lockPath := filepath.Join(dir, lockName)
+	lock, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
 	}
-	s.f = f
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		lock.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, nil, rec, fmt.Errorf("%w: %s", ErrSpillInUse, s.path)
+			return nil, nil, rec, fmt.Errorf("%w: %s", ErrSpillInUse, lockPath)
 		}
-		return nil, nil, rec, fmt.Errorf("uds: lock %s: %w", s.path, err)
+		return nil, nil, rec, fmt.Errorf("uds: lock %s: %w", lockPath, err)
 	}
+	s.lock = lock
+	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		lock.Close()
+		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
+	}
+	s.f = f
 	want := mpsc.DurableSize(ringBytes)
 	ring, rec, err := s.mapRing(want)
 	if errors.Is(err, mpsc.ErrDurableDamaged) && s.blank() {
@@ -72,6 +88,7 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 	if err != nil {
 		s.unmap()
 		f.Close()
+		lock.Close()
 		if errors.Is(err, mpsc.ErrDurableDamaged) {
 			return nil, nil, rec, fmt.Errorf("uds: spill file %s: %w (nothing in it was changed; move it away to start afresh)", s.path, err)
 		}
@@ -163,4 +180,5 @@ func (s *spill) close(live bool) {
 	}
 	s.unmap()
 	s.f.Close()
+	s.lock.Close()
 }
