@@ -281,6 +281,9 @@ func TestSpillFlushWaitsWhileAway(t *testing.T) {
 func TestSpillReleasesWhatTheKernelTookBeforeWaiting(t *testing.T) {
 	for _, network := range []string{"unix", "unixgram"} {
 		t.Run(network, func(t *testing.T) {
+			if network == "unix" && !writevEarly {
+				t.Skip("the portable stream path (net.Buffers) does not return early")
+			}
 			path := sockPath(t)
 			cfg := Config{Path: path, Network: network, SpillDir: t.TempDir(), WriteTimeout: 10 * time.Second,
 				SendBuffer: 8192, CloseTimeout: 10 * time.Millisecond, ReconnectMin: time.Millisecond, ReconnectMax: time.Millisecond}

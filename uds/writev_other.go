@@ -41,3 +41,7 @@ func (c *Conn) write(uintptr) bool { return true }
 
 // writevAllocFree: net.Buffers may allocate per write on this path.
 const writevAllocFree = false
+
+// writevEarly: net.Buffers writes until done or the deadline, so a stream
+// does not return early (Conn.early) on this path.
+const writevEarly = false

@@ -58,3 +58,7 @@ func (c *Conn) write(fd uintptr) bool {
 
 // writevAllocFree: this path's writes allocate nothing.
 const writevAllocFree = true
+
+// writevEarly: this path returns early (Conn.early) when a writev that made
+// progress finds the socket full.
+const writevEarly = true
