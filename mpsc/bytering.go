@@ -85,8 +85,7 @@ type ByteRing struct {
 	buf  []byte // 8-aligned: backed by a []uint64 or a file mapping
 	park park.Waiter
 
-	// Durable rings only (durable.go).
-	durable bool
+	// Durable rings only (durable.go); persist is nil in any other.
 	persist *atomic.Uint64 // the file's copy of head, stored by Release
 	sealPos uint32         // consumer only: records before this position are sealed
 	sealRec uint32         // consumer only: the record count at sealPos
@@ -246,7 +245,7 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			i = 0
 		}
 		preemptWindow()
-		if r.durable {
+		if r.persist != nil {
 			r.durableCopy(i, records, p)
 		} else {
 			copy(r.buf[i+hdrSize:], p)
@@ -332,14 +331,14 @@ func (r *ByteRing) Release(n int) int {
 		// sequence numbers mark them stale, never a hole before them.
 		r.persist.Store(next)
 		r.clearRecords(head, pos)
+		if int32(r.sealRec-(records+uint32(k))) < 0 {
+			r.sealPos, r.sealRec = pos, records+uint32(k)
+		}
 	} else {
 		r.zero(head, pos)
 	}
 	// Hand the zeroed bytes back to producers and count the records.
 	r.head.Store(next)
-	if r.durable && int32(r.sealRec-(records+uint32(k))) < 0 {
-		r.sealPos, r.sealRec = pos, records+uint32(k)
-	}
 	return k
 }
 

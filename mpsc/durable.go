@@ -134,7 +134,6 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 		mask:    uint32(capa - 1),
 		hlen:    durHdr,
 		buf:     mem[DurableHeader:],
-		durable: true,
 		persist: (*atomic.Uint64)(unsafe.Pointer(&mem[offHead])),
 	}
 	r.park.Init()

@@ -326,8 +326,7 @@ func (c *consumer) hold(evict bool) int {
 		w.sent.Add(uint64(k))
 		w.room.Freed()
 	}
-	c.sync(false)
-	return k
+	return k // the run loop msyncs (SpillSync) after every step
 }
 
 // syncDue returns when the next msync is due (SpillSync), or zero if none

@@ -198,13 +198,18 @@ func TestReviewSpillTornThenReconnect(t *testing.T) {
 	}
 	w.Write(make([]byte, 1<<20)) // too large: a drop, so a notice
 	flushAndClose(t, w)
-	time.Sleep(100 * time.Millisecond)
+	st := w.Stats()
+	waitFor(t, "the last record on the last connection", 10*time.Second, func() bool {
+		d := s.data()
+		recs, _ := frames(d[len(d)-1])
+		return len(recs) > 0 && bytes.Equal(recs[len(recs)-1], recN(n-1))
+	})
 	d := s.data()
 	next := 0
 	for ci, b := range d {
 		recs, torn := frames(b)
-		t.Logf("conn %d: %d records, %d torn bytes, first %.20q", ci, len(recs), torn, recs[0])
-		first := true
+		t.Logf("conn %d: %d records, %d torn bytes", ci, len(recs), torn)
+		first := true // a connection may begin past what the last one lost when it was cut
 		for _, r := range recs {
 			if bytes.HasPrefix(r, []byte("NOTICE")) {
 				continue
@@ -217,13 +222,13 @@ func TestReviewSpillTornThenReconnect(t *testing.T) {
 			if i != next && !(first && i > next) {
 				t.Fatalf("record %d after %d", i, next-1)
 			}
+			first = false
 			next = i + 1
 		}
 	}
 	if next != n {
 		t.Fatalf("last record %d", next-1)
 	}
-	st := w.Stats()
 	checkConservation(t, st)
 	t.Logf("%+v", st)
 }
@@ -301,9 +306,11 @@ func TestReviewSpillKilledMidWriteOut(t *testing.T) {
 	w.Close()
 }
 
+// Close honours CloseTimeout with a daemon that reads, slowly: 2 KiB every
+// 10 ms against about 800 KB queued (4 s of reading).
 func TestReviewSpillCloseDeadlineSlowReader(t *testing.T) {
 	path := sockPath(t)
-	newSlowStream(t, path, 2048, time.Millisecond, false)
+	newSlowStream(t, path, 2048, 10*time.Millisecond, false)
 	w := mustOpen(t, Config{Path: path, Network: "unix", Framing: LengthPrefix, SendBuffer: 4096, SpillDir: t.TempDir(),
 		CloseTimeout: 200 * time.Millisecond, WriteTimeout: time.Second})
 	for i := range 8000 {
@@ -313,7 +320,7 @@ func TestReviewSpillCloseDeadlineSlowReader(t *testing.T) {
 	err := w.Close()
 	el := time.Since(t0)
 	t.Logf("Close %v: %v; %+v", el, err, w.Stats())
-	if el > 400*time.Millisecond {
+	if el > 200*time.Millisecond+time.Second { // a margin for a loaded machine, far below the 4 s
 		t.Errorf("Close took %v", el)
 	}
 }
