@@ -181,11 +181,12 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		return 0, nil
 	}
 	all := len(recs)
-	if off > 0 && c.early {
+	if off > 0 && c.early && c.format != nil {
 		// Finish the torn record alone, under its old stamp; the records
 		// after it go in the next call, stamped anew. (Otherwise a slow
 		// daemon that makes every call end inside a record would freeze
-		// the stamp for good.)
+		// the stamp for good.) Without a Format there is no stamp, and no
+		// extra writev.
 		recs = recs[:1]
 	}
 	// After an early return the batch goes on under the deadline it
