@@ -10,47 +10,24 @@ import (
 // benchmark goroutine; ns/op is per value. The channel baseline has the same
 // capacity.
 func BenchmarkPushPop(b *testing.B) {
-	const capa = 1024
-	b.Run(fmt.Sprintf("impl=spsc/cap=%d", capa), func(b *testing.B) {
-		b.ReportAllocs()
-		r := New[int](capa)
-		go pushAll(r, b.N)
-		for got := 0; got < b.N; {
-			if _, ok := r.TryPop(); ok {
-				got++
-			}
-		}
-	})
-	// The way sink and uds use a ring: single pushes, and a consumer that
-	// drains up to 256 at a time and yields when it finds nothing.
-	b.Run(fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
-		b.ReportAllocs()
-		r := New[int](capa)
-		go pushAll(r, b.N)
-		dst := make([]int, 256)
-		for got := 0; got < b.N; {
-			n := r.TryPopBatch(dst)
-			if n == 0 {
-				runtime.Gosched()
-			}
-			got += n
-		}
-	})
-	for _, batch := range []int{64} {
-		b.Run(fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
+	for _, capa := range []int{1024, 16384} {
+		b.Run(fmt.Sprintf("impl=spsc/cap=%d", capa), func(b *testing.B) {
 			b.ReportAllocs()
 			r := New[int](capa)
-			go func() {
-				src := make([]int, batch)
-				for i := 0; i < b.N; {
-					n := r.TryPushBatch(src[:min(batch, b.N-i)])
-					if n == 0 {
-						runtime.Gosched()
-					}
-					i += n
+			go pushAll(r, b.N)
+			for got := 0; got < b.N; {
+				if _, ok := r.TryPop(); ok {
+					got++
 				}
-			}()
-			dst := make([]int, batch)
+			}
+		})
+		// The way sink and uds use a ring: single pushes, and a consumer that
+		// drains up to 256 at a time and yields when it finds nothing.
+		b.Run(fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
+			b.ReportAllocs()
+			r := New[int](capa)
+			go pushAll(r, b.N)
+			dst := make([]int, 256)
 			for got := 0; got < b.N; {
 				n := r.TryPopBatch(dst)
 				if n == 0 {
@@ -59,19 +36,43 @@ func BenchmarkPushPop(b *testing.B) {
 				got += n
 			}
 		})
-	}
-	b.Run(fmt.Sprintf("impl=chan/cap=%d", capa), func(b *testing.B) {
-		b.ReportAllocs()
-		ch := make(chan int, capa)
-		go func() {
-			for i := range b.N {
-				ch <- i
-			}
-		}()
-		for range b.N {
-			<-ch
+		for _, batch := range []int{64} {
+			b.Run(fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
+				b.ReportAllocs()
+				r := New[int](capa)
+				go func() {
+					src := make([]int, batch)
+					for i := 0; i < b.N; {
+						n := r.TryPushBatch(src[:min(batch, b.N-i)])
+						if n == 0 {
+							runtime.Gosched()
+						}
+						i += n
+					}
+				}()
+				dst := make([]int, batch)
+				for got := 0; got < b.N; {
+					n := r.TryPopBatch(dst)
+					if n == 0 {
+						runtime.Gosched()
+					}
+					got += n
+				}
+			})
 		}
-	})
+		b.Run(fmt.Sprintf("impl=chan/cap=%d", capa), func(b *testing.B) {
+			b.ReportAllocs()
+			ch := make(chan int, capa)
+			go func() {
+				for i := range b.N {
+					ch <- i
+				}
+			}()
+			for range b.N {
+				<-ch
+			}
+		})
+	}
 }
 
 // pushAll pushes 0..n-1 one at a time, yielding when the ring is full.
