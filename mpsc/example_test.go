@@ -3,6 +3,7 @@ package mpsc_test
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/ringsink/ringsink/mpsc"
@@ -15,7 +16,8 @@ func Example() {
 	for p := range 4 {
 		wg.Go(func() {
 			for i := range 100 {
-				for !r.TryPush(p*100 + i) { // full: this producer chooses to retry
+				for !r.TryPush(p*100 + i) { // full: this producer chooses to retry,
+					runtime.Gosched() // yielding, so that the consumer gets a processor
 				}
 			}
 		})

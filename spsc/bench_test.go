@@ -7,11 +7,17 @@ import (
 )
 
 // BenchmarkPushPop moves b.N values from one producer goroutine to the
-// benchmark goroutine; ns/op is per value. The channel baseline has the same
-// capacity.
+// benchmark goroutine; ns/op is per value. The producer pushes one value at
+// a time and yields when the ring is full. The consumer comes in four
+// styles, so the figure does not depend on one harness: one value per
+// TryPop in a tight loop (spin) or yielding when the ring is empty (pop),
+// batches of up to 256 yielding when empty (drain: the way sink and uds use
+// a ring), and both sides moving batches of 64 (batch). The channel
+// baseline has the same capacity. The capacities are the one the other
+// benchmarks use and latbench's.
 func BenchmarkPushPop(b *testing.B) {
 	for _, capa := range []int{1024, 16384} {
-		b.Run(fmt.Sprintf("impl=spsc/cap=%d", capa), func(b *testing.B) {
+		b.Run(fmt.Sprintf("impl=spsc-spin/cap=%d", capa), func(b *testing.B) {
 			b.ReportAllocs()
 			r := New[int](capa)
 			go pushAll(r, b.N)
@@ -21,8 +27,18 @@ func BenchmarkPushPop(b *testing.B) {
 				}
 			}
 		})
-		// The way sink and uds use a ring: single pushes, and a consumer that
-		// drains up to 256 at a time and yields when it finds nothing.
+		b.Run(fmt.Sprintf("impl=spsc-pop/cap=%d", capa), func(b *testing.B) {
+			b.ReportAllocs()
+			r := New[int](capa)
+			go pushAll(r, b.N)
+			for got := 0; got < b.N; {
+				if _, ok := r.TryPop(); ok {
+					got++
+				} else {
+					runtime.Gosched()
+				}
+			}
+		})
 		b.Run(fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
 			b.ReportAllocs()
 			r := New[int](capa)
@@ -36,30 +52,29 @@ func BenchmarkPushPop(b *testing.B) {
 				got += n
 			}
 		})
-		for _, batch := range []int{64} {
-			b.Run(fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
-				b.ReportAllocs()
-				r := New[int](capa)
-				go func() {
-					src := make([]int, batch)
-					for i := 0; i < b.N; {
-						n := r.TryPushBatch(src[:min(batch, b.N-i)])
-						if n == 0 {
-							runtime.Gosched()
-						}
-						i += n
-					}
-				}()
-				dst := make([]int, batch)
-				for got := 0; got < b.N; {
-					n := r.TryPopBatch(dst)
+		const batch = 64
+		b.Run(fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
+			b.ReportAllocs()
+			r := New[int](capa)
+			go func() {
+				src := make([]int, batch)
+				for i := 0; i < b.N; {
+					n := r.TryPushBatch(src[:min(batch, b.N-i)])
 					if n == 0 {
 						runtime.Gosched()
 					}
-					got += n
+					i += n
 				}
-			})
-		}
+			}()
+			dst := make([]int, batch)
+			for got := 0; got < b.N; {
+				n := r.TryPopBatch(dst)
+				if n == 0 {
+					runtime.Gosched()
+				}
+				got += n
+			}
+		})
 		b.Run(fmt.Sprintf("impl=chan/cap=%d", capa), func(b *testing.B) {
 			b.ReportAllocs()
 			ch := make(chan int, capa)

@@ -6,7 +6,9 @@ usage: ratios.py FILE BASELINE_IMPL[,BASELINE_IMPL...] [METRIC ...]
   e.g. ratios.py root.txt chan,chan-copy,locked-conn p99-ns p99.9-ns
 Rows are grouped by benchmark and parameters with the impl=... (and
 batch=...) parts removed; ratio = baseline ns/op / this ns/op (higher is
-better).
+better). "per round" is the same ratio taken round by round (the k-th
+result of a row against the k-th of its baseline: rings.sh runs them in
+interleaved rounds), as median [min-max].
 """
 import re, statistics, sys
 from collections import OrderedDict
@@ -32,17 +34,20 @@ def main():
     med = {n: {k: statistics.median(v[k] for v in runs if k in v) for k in runs[0]} for n, runs in rows.items()}
     def group(n):
         return re.sub(r"/(impl|batch)=[^/]+", "", n)
-    print("| benchmark | ns/op | vs baseline | " + "".join(k + " | " for k in metrics) + "allocs/op |")
-    print("|---|---:|---:|" + "---:|" * len(metrics) + "---:|")
+    print("| benchmark | ns/op | vs baseline | per round | " + "".join(k + " | " for k in metrics) + "allocs/op |")
+    print("|---|---:|---:|---:|" + "---:|" * len(metrics) + "---:|")
     for n, m in med.items():
         impl = re.search(r"impl=([^/]+)", n)
         if not impl:
             continue
         b = next((bn for bn in med if group(bn) == group(n) and any(re.search(r"impl=" + re.escape(x) + r"(/|$)", bn) for x in bases)), None)
-        ratio = ""
+        ratio = rounds = ""
         if b and b != n:
             ratio = "%.2fx" % (med[b]["ns/op"] / m["ns/op"])
+            if len(rows[b]) == len(rows[n]) > 1:
+                r = [x["ns/op"] / y["ns/op"] for x, y in zip(rows[b], rows[n])]
+                rounds = "%.2fx [%.2f-%.2f]" % (statistics.median(r), min(r), max(r))
         cells = [("%.3g" % m[k]) if k in m else "" for k in metrics]
-        print("| %s | %.1f | %s | %s%.0f |" % (n, m["ns/op"], ratio, "".join(c + " | " for c in cells), m.get("allocs/op", 0)))
+        print("| %s | %.1f | %s | %s | %s%.0f |" % (n, m["ns/op"], ratio, rounds, "".join(c + " | " for c in cells), m.get("allocs/op", 0)))
 
 main()
