@@ -123,8 +123,8 @@ func TestPopZeroesSlots(t *testing.T) {
 	}
 	r.TryPop()
 	r.TryPopBatch(make([]*int, 2))
-	for i, s := range r.slots {
-		if s.val != nil {
+	for i, p := range r.buf {
+		if p != nil {
 			t.Fatalf("slot %d still holds a pointer after pop", i)
 		}
 	}

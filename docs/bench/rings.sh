@@ -7,23 +7,12 @@
 #   docs/bench/rings.sh [ROUNDS] > docs/bench/rings.txt
 #   benchstat -col /impl -row /producers docs/bench/rings.txt
 #   python3 docs/bench/ratios.py docs/bench/rings.txt chan
-#
-# With "layout" as the second argument it runs spsc's BenchmarkLayout
-# instead (Ring's per-slot sequence numbers against the shared tail it had before):
-#   docs/bench/rings.sh 12 layout > docs/bench/spsc-layout.txt
-#   python3 docs/bench/ratios.py docs/bench/spsc-layout.txt tail
 set -eu
 rounds=${1:-10}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 go test -c -o "$tmp/spsc.test" ./spsc
 go test -c -o "$tmp/mpsc.test" ./mpsc
-if [ "${2:-}" = layout ]; then
-	for _ in $(seq "$rounds"); do
-		(cd spsc && "$tmp/spsc.test" -test.run '^$' -test.bench 'BenchmarkLayout$' -test.benchtime 3000000x)
-	done
-	exit 0
-fi
 for _ in $(seq "$rounds"); do
 	(cd spsc && "$tmp/spsc.test" -test.run '^$' -test.bench 'BenchmarkPushPop$' -test.benchtime 5000000x)
 	(cd mpsc && "$tmp/mpsc.test" -test.run '^$' -test.bench 'BenchmarkPush$' -test.benchtime 5000000x)

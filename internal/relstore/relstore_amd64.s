@@ -19,33 +19,3 @@ TEXT ·Fence(SB), NOSPLIT, $0-0
 	LOCK
 	ORQ $0, 0(SP)
 	RET
-
-// func store2(a *uint64, va uint64, b *uint64, vb uint64)
-// Two plain MOVs, in program order (TSO keeps them in that order).
-TEXT ·store2(SB), NOSPLIT, $0-32
-	MOVQ a+0(FP), AX
-	MOVQ va+8(FP), BX
-	MOVQ b+16(FP), CX
-	MOVQ vb+24(FP), DX
-	MOVQ BX, (AX)
-	MOVQ DX, (CX)
-	RET
-
-// func storeRun(first *uint64, stride, n int, v, step uint64)
-// n plain MOVs of v, v+step, ... at first, first+stride, ..., in order.
-TEXT ·storeRun(SB), NOSPLIT, $0-40
-	MOVQ first+0(FP), AX
-	MOVQ stride+8(FP), BX
-	MOVQ n+16(FP), CX
-	MOVQ v+24(FP), DX
-	MOVQ step+32(FP), SI
-	TESTQ CX, CX
-	JLE done
-loop:
-	MOVQ DX, (AX)
-	ADDQ BX, AX
-	ADDQ SI, DX
-	DECQ CX
-	JNZ loop
-done:
-	RET

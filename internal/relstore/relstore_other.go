@@ -2,10 +2,7 @@
 
 package relstore
 
-import (
-	"sync/atomic"
-	"unsafe"
-)
+import "sync/atomic"
 
 // Release reports that Store is a plain MOV (a release store) in this build;
 // here every Store is sequentially consistent. The ringsink_portable build
@@ -22,18 +19,3 @@ func (u *Uint64) Load() uint64 { return atomic.LoadUint64(&u.v) }
 // Store is a sequentially consistent sync/atomic store, which already gives
 // that order against later sync/atomic loads, so Fence has nothing to add.
 func Fence() {}
-
-// Store2 stores va into a, then vb into b, in that order.
-func Store2(a *Uint64, va uint64, b *Uint64, vb uint64) {
-	a.Store(va)
-	b.Store(vb)
-}
-
-// StoreRun stores v, v+step, v+2*step, ... into the n Uint64s that start at
-// first and lie stride bytes apart (stride < 0 walks backwards), in that
-// order. The n Uint64s must lie in one allocation.
-func StoreRun(first *Uint64, stride, n int, v, step uint64) {
-	for i := range n {
-		(*Uint64)(unsafe.Add(unsafe.Pointer(first), i*stride)).Store(v + uint64(i)*step)
-	}
-}
