@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ringsink/ringsink/internal/baseline"
@@ -164,4 +166,81 @@ func BenchmarkByteRingWrite(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkOverload: more producers than cores, each pushing as fast as it
+// can and dropping what is refused (drop-newest), until the consumer has
+// received b.N values. ns/op is per delivered value, refused/op the pushes
+// refused per delivered value. A producer yields (runtime.Gosched) after
+// every yield-th refusal, never with yield=0: the package documentation
+// asks a caller that keeps pushing into a full ring to yield now and then,
+// and this shows why. The channel baseline has the same capacity, a
+// non-blocking send and the same policy; its consumer ranges over it.
+func BenchmarkOverload(b *testing.B) {
+	const capa = 1 << 14
+	for _, producers := range []int{4, 16} {
+		for _, yield := range []int{0, 8, 1} {
+			b.Run(fmt.Sprintf("impl=mpsc/producers=%d/yield=%d", producers, yield), func(b *testing.B) {
+				b.ReportAllocs()
+				r := New[int](capa)
+				overload(b, producers, yield, func() bool { return r.TryPush(1) }, func() int {
+					dst := make([]int, 256)
+					got := 0
+					for got < b.N {
+						n := r.TryPopBatch(dst)
+						if n == 0 {
+							_ = r.Wait(context.Background())
+						}
+						got += n
+					}
+					return got
+				})
+			})
+			b.Run(fmt.Sprintf("impl=chan/producers=%d/yield=%d", producers, yield), func(b *testing.B) {
+				b.ReportAllocs()
+				ch := make(chan int, capa)
+				overload(b, producers, yield, func() bool {
+					select {
+					case ch <- 1:
+						return true
+					default:
+						return false
+					}
+				}, func() int {
+					for range b.N {
+						<-ch
+					}
+					return b.N
+				})
+			})
+		}
+	}
+}
+
+// overload runs the producers of BenchmarkOverload around consume, which
+// returns once it has received b.N values.
+func overload(b *testing.B, producers, yield int, push func() bool, consume func() int) {
+	var stop atomic.Bool
+	var refused atomic.Uint64
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for range producers {
+		wg.Go(func() {
+			var no uint64
+			for !stop.Load() {
+				if !push() {
+					no++
+					if yield > 0 && no%uint64(yield) == 0 {
+						runtime.Gosched()
+					}
+				}
+			}
+			refused.Add(no)
+		})
+	}
+	got := consume()
+	b.StopTimer()
+	stop.Store(true)
+	wg.Wait()
+	b.ReportMetric(float64(refused.Load())/float64(got), "refused/op")
 }
