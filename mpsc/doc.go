@@ -27,7 +27,10 @@
 //     window holds only the copy of the value.
 //   - A failed push stays a ~2 ns check and never yields. A caller that
 //     retries on full, or keeps pushing while the ring is full, should call
-//     runtime.Gosched now and then: with more busy goroutines than cores the
-//     consumer may be runnable without a processor, and only a yield lets it
-//     drain the ring (sink and uds do this on every 8th drop).
+//     runtime.Gosched after every refusal or every few: with more busy
+//     goroutines than cores the consumer may be runnable without a
+//     processor, and only a yield lets it drain the ring (sink and uds do
+//     this on every 8th drop). Measured with 4 and 16 producers on 2 cores
+//     (BenchmarkOverload): without a yield the ring delivers a fifth to a
+//     quarter of what a channel does, with one 2.8x to 4x.
 package mpsc
