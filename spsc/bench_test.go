@@ -17,28 +17,20 @@ import (
 // benchmarks use and latbench's.
 func BenchmarkPushPop(b *testing.B) {
 	for _, capa := range []int{1024, 16384} {
-		b.Run(fmt.Sprintf("impl=spsc-spin/cap=%d", capa), func(b *testing.B) {
-			b.ReportAllocs()
-			r := New[int](capa)
-			go pushAll(r, b.N)
-			for got := 0; got < b.N; {
-				if _, ok := r.TryPop(); ok {
-					got++
+		for _, style := range []string{"spin", "pop"} {
+			b.Run(fmt.Sprintf("impl=spsc-%s/cap=%d", style, capa), func(b *testing.B) {
+				b.ReportAllocs()
+				r := New[int](capa)
+				go pushAll(r, b.N)
+				for got := 0; got < b.N; {
+					if _, ok := r.TryPop(); ok {
+						got++
+					} else if style == "pop" {
+						runtime.Gosched()
+					}
 				}
-			}
-		})
-		b.Run(fmt.Sprintf("impl=spsc-pop/cap=%d", capa), func(b *testing.B) {
-			b.ReportAllocs()
-			r := New[int](capa)
-			go pushAll(r, b.N)
-			for got := 0; got < b.N; {
-				if _, ok := r.TryPop(); ok {
-					got++
-				} else {
-					runtime.Gosched()
-				}
-			}
-		})
+			})
+		}
 		b.Run(fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
 			b.ReportAllocs()
 			r := New[int](capa)
