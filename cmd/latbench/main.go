@@ -17,7 +17,7 @@
 // that logging two lines adds to a ~5 µs request. The ring scenarios (spsc,
 // mpsc, bytering) retry a refused push after a yield, as the rings'
 // documentation asks, against a blocking channel send, so neither side
-// loses a value; they time one push in 16, since the clock reads cost more
+// loses a value; they time one push in 17, since the clock reads cost more
 // than a push.
 //
 //	go run ./cmd/latbench

@@ -6,7 +6,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/ringsink/ringsink/internal/hist"
 )
 
 // TestMain lets the test binary be latbench's embedded daemon: the writer
@@ -102,4 +106,77 @@ func TestFlags(t *testing.T) {
 	if err := run([]string{"-scenarios", "rings"}, &out, &errOut); err == nil || !strings.Contains(err.Error(), "unknown scenario") {
 		t.Errorf("unknown scenario: %v", err)
 	}
+}
+
+// TestClosedLoopSamples: with sample > 1 every push is counted, refused
+// ones included, and exactly one in sample is timed.
+func TestClosedLoopSamples(t *testing.T) {
+	for _, sample := range []int{1, 16, 17, 100} {
+		var stop atomic.Bool
+		calls := 0
+		push := func([]byte) bool {
+			calls++
+			if calls == 64*50 {
+				stop.Store(true)
+			}
+			return calls%3 != 0 // every third refused
+		}
+		h, ref := hist.New(), hist.New()
+		ops, refused := closedLoop(newClock(), push, make([]byte, 8), h, ref, &stop, false, sample)
+		if ops != uint64(calls) || ops != 64*50 {
+			t.Fatalf("sample %d: ops %d, calls %d; want %d", sample, ops, calls, 64*50)
+		}
+		if refused != uint64(calls/3) {
+			t.Errorf("sample %d: refused %d; want %d", sample, refused, calls/3)
+		}
+		if timed := h.Count() + ref.Count(); timed != uint64(calls/sample) {
+			t.Errorf("sample %d: %d pushes timed; want %d", sample, timed, calls/sample)
+		}
+	}
+}
+
+// TestOversizedRecordDoesNotHang: a ring scenario whose record can never
+// fit reports it refused instead of retrying forever.
+func TestOversizedRecordDoesNotHang(t *testing.T) {
+	done := make(chan error, 1)
+	var out, errOut bytes.Buffer
+	go func() {
+		done <- run([]string{"-scenarios", "bytering", "-producers", "1", "-size", "5000000", "-dur", "20ms", "-rounds", "1", "-json"}, &out, &errOut)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err, errOut.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("latbench -scenarios bytering -size 5000000 did not finish in a minute")
+	}
+	var rs []result
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Impl == "mpsc.ByteRing" && (r.Refused == 0 || r.Refused != r.Ops) {
+			t.Errorf("ByteRing with a record above MaxRecord: refused %d of %d", r.Refused, r.Ops)
+		}
+	}
+}
+
+// BenchmarkClock is what timing one push costs the closed loop: two clock
+// reads and a histogram update.
+func BenchmarkClock(b *testing.B) {
+	b.ReportAllocs()
+	c := newClock()
+	h := hist.New()
+	b.Run("what=read", func(b *testing.B) {
+		for b.Loop() {
+			c.now()
+		}
+	})
+	b.Run("what=timed-noop", func(b *testing.B) {
+		for b.Loop() {
+			t0 := c.now()
+			h.Record(c.ns(c.now() - t0))
+		}
+	})
 }

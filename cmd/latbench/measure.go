@@ -36,9 +36,9 @@ type impl struct {
 	floor bool
 	// sample, if above 1, times only every sample-th push in closed loop
 	// (the others run untimed between them). Two clock reads and a
-	// histogram update cost ~40 ns, several times a ring push: timing
-	// every push would measure the harness's own throughput, not the
-	// ring's. The timed pushes are a systematic sample of all of them.
+	// histogram update cost several times a ring push (BenchmarkClock):
+	// timing every push would measure the harness's own throughput, not
+	// the ring's. The timed pushes are a systematic sample of all of them.
 	sample int
 }
 
@@ -229,25 +229,26 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 }
 
 // checkEvery is how many pushes a closed-loop producer makes between looks
-// at the stop flag (one shared load per 64 pushes). impl.sample divides it.
+// at the stop flag (one shared load per 64 pushes).
 const checkEvery = 64
 
 // closedLoop pushes as fast as it can; every sample-th call is timed,
 // into h when accepted and into ref when refused.
 func closedLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, stop *atomic.Bool, stamped bool, sample int) (ops, refused uint64) {
+	untimed := sample - 1 // pushes before the next timed one
 	for !stop.Load() {
-		for range checkEvery / sample {
-			for range sample - 1 { // untimed
-				if stamped {
-					stamp(rec, time.Now())
-				}
-				if !push(rec) {
-					refused++
-				}
-			}
+		for range checkEvery {
 			if stamped {
 				stamp(rec, time.Now())
 			}
+			if untimed > 0 {
+				untimed--
+				if !push(rec) {
+					refused++
+				}
+				continue
+			}
+			untimed = sample - 1
 			t0 := c.now()
 			ok := push(rec)
 			d := c.ns(c.now() - t0)
@@ -258,7 +259,7 @@ func closedLoop(c clock, push pushFunc, rec []byte, h, ref *hist.Histogram, stop
 			}
 			h.Record(d)
 		}
-		ops += uint64(checkEvery / sample * sample)
+		ops += checkEvery
 	}
 	return ops, refused
 }
