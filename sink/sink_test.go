@@ -213,15 +213,27 @@ func (d *slowDrain) WriteBatch(_ context.Context, b []uint32) error {
 	return nil
 }
 
-// Seed: slow_drain_doesnt_block_consumer (the producer).
+// Seed: slow_drain_doesnt_block_consumer (the producer). The bound is the
+// seed's: the worst of 200 pushes under 5 ms while every batch takes 50 ms.
+// With both CPUs busy the operating system can take the processor away
+// from the test for longer than that in the middle of a push, so the 200
+// pushes get up to three attempts, each on a sink whose drain is busy; a
+// producer that waited for the drain would exceed the bound in every one.
 func TestSeedSlowDrainDoesntBlockProducer(t *testing.T) {
-	s := New[uint32](&slowDrain{}, Config{QueueCapacity: 10_000, BatchSize: 16, FlushInterval: 5 * time.Millisecond})
-	defer closeSink(t, s)
-	var worst time.Duration
-	for i := range uint32(200) {
-		t0 := time.Now()
-		require.NoError(t, s.TryPush(i))
-		worst = max(worst, time.Since(t0))
+	var worsts []time.Duration
+	for range 3 {
+		s := New[uint32](&slowDrain{}, Config{QueueCapacity: 10_000, BatchSize: 16, FlushInterval: 5 * time.Millisecond})
+		var worst time.Duration
+		for i := range uint32(200) {
+			t0 := time.Now()
+			require.NoError(t, s.TryPush(i))
+			worst = max(worst, time.Since(t0))
+		}
+		closeSink(t, s)
+		if worst < 5*time.Millisecond {
+			return
+		}
+		worsts = append(worsts, worst)
 	}
-	require.Less(t, worst, 5*time.Millisecond, "slow drain leaked back to the producer")
+	t.Fatalf("slow drain leaked back to the producer: the worst push of each attempt took %v (bound 5ms)", worsts)
 }
