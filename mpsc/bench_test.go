@@ -171,7 +171,8 @@ func BenchmarkByteRingWrite(b *testing.B) {
 // BenchmarkOverload: more producers than cores, each pushing as fast as it
 // can and dropping what is refused (drop-newest), until the consumer has
 // received b.N values. ns/op is per delivered value, refused/op the pushes
-// refused per delivered value. A producer yields (runtime.Gosched) after
+// refused per delivered value (per b.N; the consumer may take up to a batch
+// more). A producer yields (runtime.Gosched) after
 // every yield-th refusal, never with yield=0: the package documentation
 // asks a caller that keeps pushing into a full ring to yield now and then,
 // and this shows why. The channel baseline has the same capacity, a
