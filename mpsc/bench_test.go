@@ -18,7 +18,10 @@ import (
 // parks in Wait when the ring is empty (as sink and uds do), "mpsc-drain"
 // drains batches of 256 and yields when empty, "mpsc-pop" takes one value
 // per TryPop and yields when empty. The channel baseline has the same
-// capacity, blocking sends, and a consumer that ranges over it.
+// capacity, blocking sends, and a consumer that ranges over it. Each
+// reports the core-to-core round trip before and after it (rtt-before-ns,
+// rtt-after-ns; internal/baseline.RTT): on a shared VM the ring's figures
+// follow it.
 func BenchmarkPush(b *testing.B) {
 	const capa = 1024
 	for _, producers := range []int{1, 4, 16} {
@@ -57,8 +60,7 @@ func BenchmarkPush(b *testing.B) {
 			}},
 		}
 		for _, c := range consumers {
-			b.Run(fmt.Sprintf("impl=%s/producers=%d/cap=%d", c.name, producers, capa), func(b *testing.B) {
-				b.ReportAllocs()
+			baseline.RunRTT(b, fmt.Sprintf("impl=%s/producers=%d/cap=%d", c.name, producers, capa), func(b *testing.B) {
 				r := New[int](capa)
 				done := make(chan struct{})
 				go func() {
@@ -73,8 +75,7 @@ func BenchmarkPush(b *testing.B) {
 				<-done
 			})
 		}
-		b.Run(fmt.Sprintf("impl=chan/producers=%d/cap=%d", producers, capa), func(b *testing.B) {
-			b.ReportAllocs()
+		baseline.RunRTT(b, fmt.Sprintf("impl=chan/producers=%d/cap=%d", producers, capa), func(b *testing.B) {
 			ch := make(chan int, capa)
 			done := make(chan struct{})
 			go func() {
@@ -122,8 +123,7 @@ func BenchmarkPushFull(b *testing.B) {
 func BenchmarkByteRingWrite(b *testing.B) {
 	for _, size := range []int{64, 128, 1024} {
 		for _, producers := range []int{1, 4, 16} {
-			b.Run(fmt.Sprintf("impl=bytering/size=%d/producers=%d", size, producers), func(b *testing.B) {
-				b.ReportAllocs()
+			baseline.RunRTT(b, fmt.Sprintf("impl=bytering/size=%d/producers=%d", size, producers), func(b *testing.B) {
 				b.SetBytes(int64(size))
 				r := NewByteRing(1 << 20)
 				done := make(chan struct{})
@@ -147,8 +147,7 @@ func BenchmarkByteRingWrite(b *testing.B) {
 				})
 				<-done
 			})
-			b.Run(fmt.Sprintf("impl=chan-copy/size=%d/producers=%d", size, producers), func(b *testing.B) {
-				b.ReportAllocs()
+			baseline.RunRTT(b, fmt.Sprintf("impl=chan-copy/size=%d/producers=%d", size, producers), func(b *testing.B) {
 				b.SetBytes(int64(size))
 				ch := make(chan []byte, (1<<20)/size)
 				done := make(chan struct{})

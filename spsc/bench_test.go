@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
+
+	"github.com/ringsink/ringsink/internal/baseline"
 )
 
 // BenchmarkPushPop moves b.N values from one producer goroutine to the
@@ -12,14 +14,15 @@ import (
 // styles, so the figure does not depend on one harness: one value per
 // TryPop in a tight loop (spin) or yielding when the ring is empty (pop),
 // batches of up to 256 yielding when empty (drain: the way sink and uds use
-// a ring), and both sides moving batches of 64 (batch). The channel
+// a ring; values/batch is the mean batch), and both sides moving batches of 64 (batch). The channel
 // baseline has the same capacity. The capacities are the one the other
-// benchmarks use and latbench's.
+// benchmarks use and latbench's. Each reports the core-to-core round trip
+// before and after it (rtt-before-ns, rtt-after-ns; internal/baseline.RTT):
+// on a shared VM the spsc figures follow it, the channel's hardly does.
 func BenchmarkPushPop(b *testing.B) {
 	for _, capa := range []int{1024, 16384} {
 		for _, style := range []string{"spin", "pop"} {
-			b.Run(fmt.Sprintf("impl=spsc-%s/cap=%d", style, capa), func(b *testing.B) {
-				b.ReportAllocs()
+			baseline.RunRTT(b, fmt.Sprintf("impl=spsc-%s/cap=%d", style, capa), func(b *testing.B) {
 				r := New[int](capa)
 				go pushAll(r, b.N)
 				for got := 0; got < b.N; {
@@ -31,22 +34,24 @@ func BenchmarkPushPop(b *testing.B) {
 				}
 			})
 		}
-		b.Run(fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
-			b.ReportAllocs()
+		baseline.RunRTT(b, fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
 			r := New[int](capa)
 			go pushAll(r, b.N)
 			dst := make([]int, 256)
+			polls := 0
 			for got := 0; got < b.N; {
 				n := r.TryPopBatch(dst)
 				if n == 0 {
 					runtime.Gosched()
+				} else {
+					polls++
 				}
 				got += n
 			}
+			b.ReportMetric(float64(b.N)/float64(max(polls, 1)), "values/batch")
 		})
 		const batch = 64
-		b.Run(fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
-			b.ReportAllocs()
+		baseline.RunRTT(b, fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
 			r := New[int](capa)
 			go func() {
 				src := make([]int, batch)
@@ -67,8 +72,7 @@ func BenchmarkPushPop(b *testing.B) {
 				got += n
 			}
 		})
-		b.Run(fmt.Sprintf("impl=chan/cap=%d", capa), func(b *testing.B) {
-			b.ReportAllocs()
+		baseline.RunRTT(b, fmt.Sprintf("impl=chan/cap=%d", capa), func(b *testing.B) {
 			ch := make(chan int, capa)
 			go func() {
 				for i := range b.N {

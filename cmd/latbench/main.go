@@ -270,10 +270,10 @@ func parseList[T any](s string, parse func(string) (T, error)) ([]T, error) {
 // accepted calls, and the refused calls apart.
 func printTable(w io.Writer, rs []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\timpl\tprod\tload\tround\tp50\tp90\tp99\tp99.9\tmax\taccepted/s\tdelivered/s\tlost\trefused\tref p50\tref p99.9\tallocs/op\t")
+	fmt.Fprintln(tw, "scenario\timpl\tprod\tload\tround\tp50\tp90\tp99\tp99.9\tmax\taccepted/s\tdelivered/s\tlost\trefused\tref p50\tref p99.9\tallocs/op\trtt\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%.2f\t\n", r.Scenario, r.Impl, r.Producers, loadName(r), r.Round,
-			ns(r.P50), ns(r.P90), ns(r.P99), ns(r.P999), ns(r.Max), si(r.OpsPerSec), si(r.Delivered), pct(r.Lost, r.Offered), r.Refused, refNs(r, r.RefP50), refNs(r, r.RefP999), r.AllocsOp)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%.2f\t%s/%s\t\n", r.Scenario, r.Impl, r.Producers, loadName(r), r.Round,
+			ns(r.P50), ns(r.P90), ns(r.P99), ns(r.P999), ns(r.Max), si(r.OpsPerSec), si(r.Delivered), pct(r.Lost, r.Offered), r.Refused, refNs(r, r.RefP50), refNs(r, r.RefP999), r.AllocsOp, ns(uint64(r.RTTBefore)), ns(uint64(r.RTTAfter)))
 	}
 	tw.Flush()
 	fmt.Fprint(w, `p50 ... max: latency of the accepted calls (closed loop: from the call; open loop: from the
@@ -283,6 +283,7 @@ accepted/s: calls that succeeded per second. delivered/s: records the consumer r
 lost: records offered and not delivered (refused, dropped or evicted), as a fraction of offered.
 refused: calls that returned "full" (a drop); ref p50, ref p99.9: their latency, apart.
 allocs/op: heap allocations per call, all goroutines included.
+rtt: a cache line's round trip between two cores, probed before/after the row.
 `)
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"maps"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -80,7 +81,7 @@ func TestFullTableAndJSON(t *testing.T) {
 	if err := run([]string{"-scenarios", "writer-fast", "-producers", "1", "-dur", "20ms", "-rounds", "2", "-open", "", "-full"}, &out, &errOut); err != nil {
 		t.Fatal(err)
 	}
-	for _, word := range []string{"ref p99.9", "allocs/op", "refused:", "allocs/op:", "round"} {
+	for _, word := range []string{"ref p99.9", "allocs/op", "refused:", "allocs/op:", "round", "rtt:"} {
 		if !strings.Contains(out.String(), word) {
 			t.Errorf("-full output lacks %q", word)
 		}
@@ -95,6 +96,40 @@ func TestFullTableAndJSON(t *testing.T) {
 	}
 	if len(rs) != 4 || rs[0].Round != 1 || rs[2].Round != 2 || rs[0].Offered == 0 || rs[0].Received == 0 {
 		t.Fatalf("JSON rows: %+v", rs)
+	}
+	for _, r := range rs {
+		if r.RTTBefore <= 0 || r.RTTAfter <= 0 {
+			t.Errorf("%s round %d: round-trip probe %v/%v ns", r.Impl, r.Round, r.RTTBefore, r.RTTAfter)
+		}
+	}
+}
+
+// TestFarRoundsMarked: a group with a round whose round-trip probe read
+// farRTT or more, before or after, is marked in the summary, and only
+// that group; the footer gives the probes' spread.
+func TestFarRoundsMarked(t *testing.T) {
+	row := func(impl string, base bool, round int, before, after float64) result {
+		return result{Scenario: "spsc", Impl: impl, Baseline: base, Producers: 1, Mode: "closed", Round: round,
+			Offered: 100, Received: 100, Delivered: 100, RTTBefore: before, RTTAfter: after, hist: hist.New()}
+	}
+	rs := []result{
+		row("near", false, 1, 120, 130), row("chan", true, 1, 110, 150),
+		row("near", false, 2, 140, farRTT-1), row("chan", true, 2, 120, 130),
+		row("far", false, 1, 120, 130), row("far", false, 2, farRTT, 120),
+	}
+	var out bytes.Buffer
+	printSummary(&out, rs)
+	marked := map[string]bool{}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(l); len(f) > 4 && f[0] == "spsc" {
+			marked[f[3]] = strings.HasSuffix(l, " *")
+		}
+	}
+	if want := map[string]bool{"near": false, "chan": false, "far": true}; !maps.Equal(marked, want) {
+		t.Errorf("marked groups %v; want %v:\n%s", marked, want, out.String())
+	}
+	if !strings.Contains(out.String(), "1 of 6 rows") || !strings.Contains(out.String(), "[110ns-300ns]") {
+		t.Errorf("footer does not count the far row or give the spread:\n%s", out.String())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/loov/hrtime"
 
+	"github.com/ringsink/ringsink/internal/baseline"
 	"github.com/ringsink/ringsink/internal/hist"
 )
 
@@ -111,6 +112,11 @@ type result struct {
 	OpsPerSec float64 `json:"accepted_per_sec"`  // pushes that returned true, per second
 	Delivered float64 `json:"delivered_per_sec"` // records the consumer (or daemon) got, per second
 	AllocsOp  float64 `json:"allocs_per_op"`
+	// The core-to-core round trip just before and just after the row
+	// (baseline.RoundTrip): on a shared VM it moves with the vCPUs'
+	// placement, and the rings' rows move with it.
+	RTTBefore float64 `json:"rtt_before_ns"`
+	RTTAfter  float64 `json:"rtt_after_ns"`
 	// Latency of the calls that were accepted (the e2e scenario: of the
 	// records the daemon read); refused calls have their own percentiles.
 	P50     uint64  `json:"p50_ns"`
@@ -138,6 +144,7 @@ type load struct {
 
 // measure runs one implementation with the given producers and load.
 func measure(c clock, scenario string, im impl, producers int, ld load) result {
+	rttBefore := baseline.Probe() // before the implementation's goroutines start
 	rn := im.start(producers)
 	newPush, stop := rn.newPush, rn.stop
 	hists := make([]*hist.Histogram, producers)
@@ -184,6 +191,7 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 	runtime.ReadMemStats(&ms1) // before stop: its teardown (the daemon's report) is not the push's
 	delivered := stop()
 	elapsed := time.Since(t0)
+	rttAfter := baseline.Probe() // after stop: it would delay in-flight records
 	if rn.sofar != nil {
 		// delivered/s of the window itself; lost still counts everything
 		// delivered by the end, drain included.
@@ -191,7 +199,8 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 	}
 
 	r := result{Scenario: scenario, Impl: im.name, Baseline: im.baseline, Floor: im.floor, Producers: producers,
-		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Received: delivered, Sample: max(im.sample, 1), hist: hist.New()}
+		Mode: "closed", Rate: ld.rate, Seconds: elapsed.Seconds(), Received: delivered, Sample: max(im.sample, 1), hist: hist.New(),
+		RTTBefore: float64(rttBefore.Nanoseconds()), RTTAfter: float64(rttAfter.Nanoseconds())}
 	ref := hist.New()
 	if ld.rate > 0 {
 		r.Mode, r.Sample = "open", 1

@@ -19,12 +19,16 @@ func printSummary(w io.Writer, rs []result) {
 	fmt.Fprintln(tw, "scenario\tprod\tload\timpl\tdeliv/s\tlost\tp50\tp99.9\tvs base\t")
 	for _, g := range summarize(rs) {
 		r := g.rows[0]
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Scenario, r.Producers, loadName(r), r.Impl,
+		mark := ""
+		if g.far() {
+			mark = " *"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s%s\t\n", r.Scenario, r.Producers, loadName(r), r.Impl,
 			si(g.med(func(r result) float64 { return r.Delivered })),
 			pct(g.med(func(r result) float64 { return r.Lost }), r.Offered),
 			ns(uint64(g.med(func(r result) float64 { return float64(r.P50) }))),
 			ns(uint64(g.med(func(r result) float64 { return float64(r.P999) }))),
-			g.ratio(rs))
+			g.ratio(rs), mark)
 	}
 	tw.Flush()
 	fmt.Fprint(w, `prod: producer goroutines. load: closed (as fast as they can) or open N (N records/s over
@@ -40,6 +44,42 @@ vs base: per round, then the median [min-max]: closed loop: delivered/s over the
   otherwise); request: p99.9 added by logging relative to "no logging" (+25x: 25 times),
   only where no line was lost.
 `)
+	printRTT(w, rs)
+}
+
+// farRTT is the core-to-core round trip from which a row is marked: on the
+// VM of docs/benchmarks.md the probe reads 90-200 ns or about 500 ns, by
+// where the host placed the two vCPUs, and a ring whose consumer keeps up
+// with its producer pays that trip per few values.
+const farRTT = 300
+
+// far reports whether a probe around any of g's rows read farRTT or more.
+func (g group) far() bool {
+	for _, r := range g.rows {
+		if max(r.RTTBefore, r.RTTAfter) >= farRTT {
+			return true
+		}
+	}
+	return false
+}
+
+// printRTT prints the footer line on the round-trip probes.
+func printRTT(w io.Writer, rs []result) {
+	var v []float64
+	far := 0
+	for _, r := range rs {
+		v = append(v, r.RTTBefore, r.RTTAfter)
+		if max(r.RTTBefore, r.RTTAfter) >= farRTT {
+			far++
+		}
+	}
+	if len(v) == 0 {
+		return
+	}
+	fmt.Fprintf(w, `*: a round of the group ran with the cores far apart: a cache line's round trip between
+  them, probed before and after every row, read >= %dns (whole run: median %s
+  [%s-%s], %d of %d rows). Rings slow down then, channels hardly; -full shows each row's.
+`, farRTT, ns(uint64(median(v))), ns(uint64(slices.Min(v))), ns(uint64(slices.Max(v))), far, len(rs))
 }
 
 // group is one implementation's rows of one group, one per round.

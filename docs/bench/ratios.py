@@ -2,13 +2,19 @@
 """Median of each `go test -bench` result (as benchstat reports it) and its
 ratio against the baseline row with the same parameters, as Markdown.
 
-usage: ratios.py FILE BASELINE_IMPL[,BASELINE_IMPL...] [METRIC ...]
+usage: ratios.py [--rtt NS] FILE BASELINE_IMPL[,BASELINE_IMPL...] [METRIC ...]
   e.g. ratios.py root.txt chan,chan-copy,locked-conn p99-ns p99.9-ns
 Rows are grouped by benchmark and parameters with the impl=... (and
 batch=...) parts removed; ratio = baseline ns/op / this ns/op (higher is
 better). "per round" is the same ratio taken round by round (the k-th
 result of a row against the k-th of its baseline: rings.sh runs them in
 interleaved rounds), as median [min-max].
+
+--rtt NS splits the rounds by the core-to-core round trip each ring row
+measured before and after itself (rtt-before-ns, rtt-after-ns; see
+internal/baseline.RTT): "near" where both are below NS, "far" where both
+are at or above it, and a round that straddled a move of the vCPUs in
+neither. Each gets its own per-round column, with its number of rounds.
 """
 import re, statistics, sys
 from collections import OrderedDict
@@ -27,27 +33,52 @@ def parse(path):
         rows.setdefault(name, []).append(vals)
     return rows
 
+def spread(r):
+    if not r:
+        return "-"
+    return "%.2fx [%.2f-%.2f] (%d)" % (statistics.median(r), min(r), max(r), len(r))
+
+def placement(run, cut):
+    before, after = run.get("rtt-before-ns"), run.get("rtt-after-ns")
+    if before is None or after is None:
+        return None
+    if before < cut and after < cut:
+        return "near"
+    if before >= cut and after >= cut:
+        return "far"
+    return None
+
 def main():
-    path, bases = sys.argv[1], sys.argv[2].split(",")
-    metrics = sys.argv[3:]
+    args = sys.argv[1:]
+    cut = None
+    if args and args[0] == "--rtt":
+        cut, args = float(args[1]), args[2:]
+    path, bases = args[0], args[1].split(",")
+    metrics = args[2:]
     rows = parse(path)
     med = {n: {k: statistics.median(v[k] for v in runs if k in v) for k in runs[0]} for n, runs in rows.items()}
     def group(n):
         return re.sub(r"/(impl|batch)=[^/]+", "", n)
-    print("| benchmark | ns/op | vs baseline | per round | " + "".join(k + " | " for k in metrics) + "allocs/op |")
-    print("|---|---:|---:|---:|" + "---:|" * len(metrics) + "---:|")
+    split = ["near (rtt < %g ns)" % cut, "far"] if cut else []
+    print("| benchmark | ns/op | vs baseline | per round | " + "".join(k + " | " for k in split + metrics) + "allocs/op |")
+    print("|---|---:|---:|---:|" + "---:|" * len(split + metrics) + "---:|")
     for n, m in med.items():
         impl = re.search(r"impl=([^/]+)", n)
         if not impl:
             continue
         b = next((bn for bn in med if group(bn) == group(n) and any(re.search(r"impl=" + re.escape(x) + r"(/|$)", bn) for x in bases)), None)
         ratio = rounds = ""
+        near = far = ""
         if b and b != n:
             ratio = "%.2fx" % (med[b]["ns/op"] / m["ns/op"])
             if len(rows[b]) == len(rows[n]) > 1:
                 r = [x["ns/op"] / y["ns/op"] for x, y in zip(rows[b], rows[n])]
                 rounds = "%.2fx [%.2f-%.2f]" % (statistics.median(r), min(r), max(r))
-        cells = [("%.3g" % m[k]) if k in m else "" for k in metrics]
+                if cut:
+                    kind = [placement(y, cut) for y in rows[n]]
+                    near = spread([x for x, k in zip(r, kind) if k == "near"])
+                    far = spread([x for x, k in zip(r, kind) if k == "far"])
+        cells = ([near, far] if cut else []) + [("%.3g" % m[k]) if k in m else "" for k in metrics]
         print("| %s | %.1f | %s | %s | %s%.0f |" % (n, m["ns/op"], ratio, rounds, "".join(c + " | " for c in cells), m.get("allocs/op", 0)))
 
 main()

@@ -6,7 +6,7 @@
 #
 #   docs/bench/rings.sh [ROUNDS] > docs/bench/rings.txt
 #   benchstat -col /impl -row /producers docs/bench/rings.txt
-#   python3 docs/bench/ratios.py docs/bench/rings.txt chan,chan-copy
+#   python3 docs/bench/ratios.py --rtt 300 docs/bench/rings.txt chan,chan-copy
 set -eu
 rounds=${1:-10}
 tmp=$(mktemp -d)

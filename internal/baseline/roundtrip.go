@@ -1,0 +1,99 @@
+package baseline
+
+import (
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ringsink/ringsink/internal/pad"
+)
+
+// RoundTrip measures what a cache line's trip between two cores costs right
+// now: n times, the calling goroutine stores a counter and spins until a
+// second goroutine, spinning on it, stores it back. It returns the mean
+// round trip (two line transfers).
+//
+// Every ring benchmark reports it next to its figure (rtt-ns) because on a
+// shared VM it is not a constant: the host moves the two vCPUs, and the
+// round trip reads about 110-150 ns in one placement and about 500 ns in
+// another (docs/benchmarks.md). A ring whose producer and consumer run in
+// parallel pays that transfer whenever the consumer catches up with the
+// producer, so its ns/op follows the placement; a channel, whose lock and
+// runtime work dominate, hardly does. A ratio is only meaningful together
+// with the rtt-ns it was measured at.
+//
+// With GOMAXPROCS=1 the two goroutines take turns (each yields after a
+// bounded spin), so the figure is then a goroutine switch, not a transfer.
+func RoundTrip(n int) time.Duration {
+	var l struct {
+		_    pad.Line
+		ping atomic.Int64
+		_    pad.Line
+		pong atomic.Int64
+		_    pad.Line
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := int64(1); i <= int64(n); i++ {
+			spinUntil(&l.ping, i)
+			l.pong.Store(i)
+		}
+	}()
+	start := time.Now()
+	for i := int64(1); i <= int64(n); i++ {
+		l.ping.Store(i)
+		spinUntil(&l.pong, i)
+	}
+	d := time.Since(start)
+	<-done
+	return d / time.Duration(max(n, 1))
+}
+
+// spinUntil spins until v holds want, yielding now and then so a single P
+// (GOMAXPROCS=1) still lets the other side run.
+func spinUntil(v *atomic.Int64, want int64) {
+	for spins := 1; v.Load() != want; spins++ {
+		if spins%4096 == 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
+// RTT is a RoundTrip probe taken before a benchmark's timed run; Report
+// takes another after it (with b's timer stopped).
+type RTT struct{ before time.Duration }
+
+// Probe is RoundTrip of 2000 round trips: 1 ms or less, short enough to
+// run before and after every benchmark or latbench row.
+func Probe() time.Duration { return RoundTrip(2000) }
+
+// ProbeRTT takes the probe before the timed run and resets b's timer. Call
+// it before starting the benchmark's goroutines.
+func ProbeRTT(b *testing.B) RTT {
+	p := RTT{Probe()}
+	b.ResetTimer()
+	return p
+}
+
+// Report takes the probe after the timed run and adds both to b's metrics
+// as rtt-before-ns and rtt-after-ns: a run whose two figures fall in
+// different placements straddled a move of the vCPUs.
+func (p RTT) Report(b *testing.B) {
+	b.StopTimer()
+	after := Probe()
+	b.ReportMetric(float64(p.before.Nanoseconds()), "rtt-before-ns")
+	b.ReportMetric(float64(after.Nanoseconds()), "rtt-after-ns")
+}
+
+// RunRTT runs f as sub-benchmark name of b, with allocations reported and
+// the round trip probed before and after it.
+func RunRTT(b *testing.B, name string, f func(b *testing.B)) {
+	b.Run(name, func(b *testing.B) {
+		b.ReportAllocs()
+		rtt := ProbeRTT(b)
+		f(b)
+		rtt.Report(b)
+	})
+}
