@@ -2,9 +2,9 @@ package main
 
 import (
 	"bytes"
-	"maps"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"strings"
 	"sync/atomic"
