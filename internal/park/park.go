@@ -1,5 +1,5 @@
 // Package park implements the consumer wait strategy shared by the rings:
-// spin briefly, yield, then park on a one-slot channel until a producer
+// spin for a few microseconds, yield, then park on a one-slot channel until a producer
 // wakes it (an eventcount), and Room, where producers that chose to wait
 // for space park until the consumer frees some.
 //
@@ -52,14 +52,22 @@ import (
 	"github.com/ringsink/ringsink/internal/pad"
 )
 
-// Spin and yield budgets before parking. Each spin re-checks the condition
-// after a delay that doubles (Backoff), so the waiting consumer does not keep
-// pulling the producers' cache lines away from them: on the 2-vCPU machines
-// we measured, a consumer that polls an empty ring without delay makes every
-// push pay a cross-core cache-line transfer (docs/design.md).
+// Spin and yield budgets before parking. Wait is called right after the
+// caller found nothing to read, so each spin first waits, then re-checks:
+// Backoff(spinFrom+i), about 1 µs the first time and 2 µs after that (7 µs
+// in all on the machine of docs/benchmarks.md), without touching shared
+// memory. A consumer that re-checks at once catches the producers in the
+// middle of a cache line and takes values a few at a time, and each look
+// pulls the lines the producers are writing over to its core and back; one
+// that lets a batch build makes every push cheaper. Measured against
+// re-checking at once with short delays (Backoff(0..3)): 1.4x the values per
+// second with 1, 4 and 16 producers (docs/benchmarks.md, "Consumer
+// back-off"). The spin stays below the cost of a park and a wake-up, which
+// a producer's Notify pays.
 const (
-	spins  = 4
-	yields = 1
+	spins    = 4
+	spinFrom = 7
+	yields   = 1
 )
 
 // While a slot is claimed but not yet published, the consumer re-checks on
@@ -70,8 +78,8 @@ const (
 )
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to
-// 4096; a few nanoseconds to a few microseconds) without touching shared
-// memory. attempt counts the consumer's consecutive empty polls.
+// 4096; 10 ns to about 2 µs here) without touching shared memory. attempt
+// counts consecutive failed attempts (empty polls, lost claims).
 func Backoff(attempt int) int {
 	return delay(16 << min(attempt, 8))
 }
@@ -180,10 +188,10 @@ func (w *Waiter) announce(ready, idle func() bool) verdict {
 // bound only when it holds. Wait allocates nothing.
 func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
 	for i := range spins {
+		Backoff(spinFrom + i)
 		if ready() {
 			return Ready
 		}
-		Backoff(i)
 	}
 	for range yields {
 		runtime.Gosched()
