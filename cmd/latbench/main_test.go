@@ -105,8 +105,10 @@ func TestFullTableAndJSON(t *testing.T) {
 }
 
 // TestFarRoundsMarked: a group with a round whose round-trip probe read
-// farRTT or more, before or after, is marked in the summary, and only
-// that group; the footer gives the probes' spread.
+// far (farRTT up to disturbedRTT), before or after, is marked in the
+// summary, and only that group: a probe from disturbedRTT on measured
+// scheduling, not placement. The footer counts the far rows and gives the
+// probes' spread.
 func TestFarRoundsMarked(t *testing.T) {
 	row := func(impl string, base bool, round int, before, after float64) result {
 		return result{Scenario: "spsc", Impl: impl, Baseline: base, Producers: 1, Mode: "closed", Round: round,
@@ -116,6 +118,7 @@ func TestFarRoundsMarked(t *testing.T) {
 		row("near", false, 1, 120, 130), row("chan", true, 1, 110, 150),
 		row("near", false, 2, 140, farRTT-1), row("chan", true, 2, 120, 130),
 		row("far", false, 1, 120, 130), row("far", false, 2, farRTT, 120),
+		row("disturbed", false, 1, 150, disturbedRTT), row("disturbed", false, 2, 25000, 140),
 	}
 	var out bytes.Buffer
 	printSummary(&out, rs)
@@ -125,10 +128,10 @@ func TestFarRoundsMarked(t *testing.T) {
 			marked[f[3]] = strings.HasSuffix(l, " *")
 		}
 	}
-	if want := map[string]bool{"near": false, "chan": false, "far": true}; !maps.Equal(marked, want) {
+	if want := map[string]bool{"near": false, "chan": false, "far": true, "disturbed": false}; !maps.Equal(marked, want) {
 		t.Errorf("marked groups %v; want %v:\n%s", marked, want, out.String())
 	}
-	if !strings.Contains(out.String(), "1 of 6 rows") || !strings.Contains(out.String(), "[110ns-300ns]") {
+	if !strings.Contains(out.String(), "1 of 8 rows far") || !strings.Contains(out.String(), "[110ns-25.0us]") {
 		t.Errorf("footer does not count the far row or give the spread:\n%s", out.String())
 	}
 }

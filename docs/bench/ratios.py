@@ -10,11 +10,13 @@ better). "per round" is the same ratio taken round by round (the k-th
 result of a row against the k-th of its baseline: rings.sh runs them in
 interleaved rounds), as median [min-max].
 
---rtt NS splits the rounds by the core-to-core round trip each ring row
-measured before and after itself (rtt-before-ns, rtt-after-ns; see
-internal/baseline.RTT): "near" where both are below NS, "far" where both
-are at or above it, and a round that straddled a move of the vCPUs in
-neither. Each gets its own per-round column, with its number of rounds.
+--rtt NS splits the rounds by the core-to-core round trip measured before
+and after each row (rtt-before-ns, rtt-after-ns; see internal/baseline.RTT):
+a round is "near" when all four probes of the row and its baseline are below
+NS, "far" when all four are from NS up to 1000 ns, and in neither when they
+straddle a move of the vCPUs or one reads 1000 ns or more (a goroutine of
+the probe waited for a CPU: scheduling, not placement). Each gets its own
+per-round column, with its number of rounds.
 """
 import re, statistics, sys
 from collections import OrderedDict
@@ -38,13 +40,18 @@ def spread(r):
         return "-"
     return "%.2fx [%.2f-%.2f] (%d)" % (statistics.median(r), min(r), max(r), len(r))
 
-def placement(run, cut):
-    before, after = run.get("rtt-before-ns"), run.get("rtt-after-ns")
-    if before is None or after is None:
-        return None
-    if before < cut and after < cut:
+DISTURBED = 1000
+
+def placement(runs, cut):
+    probes = []
+    for run in runs:
+        for k in ("rtt-before-ns", "rtt-after-ns"):
+            if k not in run:
+                return None
+            probes.append(run[k])
+    if max(probes) < cut:
         return "near"
-    if before >= cut and after >= cut:
+    if min(probes) >= cut and max(probes) < DISTURBED:
         return "far"
     return None
 
@@ -59,7 +66,7 @@ def main():
     med = {n: {k: statistics.median(v[k] for v in runs if k in v) for k in runs[0]} for n, runs in rows.items()}
     def group(n):
         return re.sub(r"/(impl|batch)=[^/]+", "", n)
-    split = ["near (rtt < %g ns)" % cut, "far"] if cut else []
+    split = ["near (rtt < %g ns)" % cut, "far"] if cut is not None else []
     print("| benchmark | ns/op | vs baseline | per round | " + "".join(k + " | " for k in split + metrics) + "allocs/op |")
     print("|---|---:|---:|---:|" + "---:|" * len(split + metrics) + "---:|")
     for n, m in med.items():
@@ -74,11 +81,11 @@ def main():
             if len(rows[b]) == len(rows[n]) > 1:
                 r = [x["ns/op"] / y["ns/op"] for x, y in zip(rows[b], rows[n])]
                 rounds = "%.2fx [%.2f-%.2f]" % (statistics.median(r), min(r), max(r))
-                if cut:
-                    kind = [placement(y, cut) for y in rows[n]]
+                if cut is not None:
+                    kind = [placement((x, y), cut) for x, y in zip(rows[b], rows[n])]
                     near = spread([x for x, k in zip(r, kind) if k == "near"])
                     far = spread([x for x, k in zip(r, kind) if k == "far"])
-        cells = ([near, far] if cut else []) + [("%.3g" % m[k]) if k in m else "" for k in metrics]
+        cells = ([near, far] if cut is not None else []) + [("%.3g" % m[k]) if k in m else "" for k in metrics]
         print("| %s | %.1f | %s | %s | %s%.0f |" % (n, m["ns/op"], ratio, rounds, "".join(c + " | " for c in cells), m.get("allocs/op", 0)))
 
 main()

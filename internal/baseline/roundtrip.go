@@ -14,14 +14,16 @@ import (
 // second goroutine, spinning on it, stores it back. It returns the mean
 // round trip (two line transfers).
 //
-// Every ring benchmark reports it next to its figure (rtt-ns) because on a
-// shared VM it is not a constant: the host moves the two vCPUs, and the
-// round trip reads about 110-150 ns in one placement and about 500 ns in
-// another (docs/benchmarks.md). A ring whose producer and consumer run in
-// parallel pays that transfer whenever the consumer catches up with the
-// producer, so its ns/op follows the placement; a channel, whose lock and
-// runtime work dominate, hardly does. A ratio is only meaningful together
-// with the rtt-ns it was measured at.
+// Every ring benchmark reports it next to its figure (rtt-before-ns,
+// rtt-after-ns) because on a shared VM it is not a constant: the host moves
+// the two vCPUs, and the round trip reads about 60-200 ns in one placement
+// and about 500 ns in another (docs/benchmarks.md); a reading of a
+// microsecond or more means one goroutine waited for a CPU. A ring whose
+// producer and consumer run in parallel pays that transfer whenever the
+// consumer catches up with the producer, so its ns/op follows the
+// placement; a channel, whose lock and runtime work dominate, follows it
+// less. A ratio is only meaningful together with the probes it was
+// measured between.
 //
 // With GOMAXPROCS=1 the two goroutines take turns (each yields after a
 // bounded spin), so the figure is then a goroutine switch, not a transfer.

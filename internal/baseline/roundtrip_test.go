@@ -21,9 +21,3 @@ func TestRoundTripOneP(t *testing.T) {
 		t.Fatalf("Probe() took %v with GOMAXPROCS=1", el)
 	}
 }
-
-func TestRoundTrip(t *testing.T) {
-	if d := RoundTrip(1000); d <= 0 {
-		t.Fatalf("RoundTrip(1000) = %v", d)
-	}
-}

@@ -54,21 +54,31 @@ import (
 
 // Spin and yield budgets before parking. Wait is called right after the
 // caller found nothing to read, so each spin first waits, then re-checks:
-// Backoff(spinFrom+i), about 1 µs the first time and 2 µs after that (7 µs
-// in all on the machine of docs/benchmarks.md), without touching shared
-// memory. A consumer that re-checks at once catches the producers in the
-// middle of a cache line and takes values a few at a time, and each look
-// pulls the lines the producers are writing over to its core and back; one
-// that lets a batch build makes every push cheaper. Measured against
-// re-checking at once with short delays (Backoff(0..3)): 1.4x the values per
-// second with 1, 4 and 16 producers (docs/benchmarks.md, "Consumer
-// back-off"). The spin stays below the cost of a park and a wake-up, which
-// a producer's Notify pays.
+// Backoff(spinFrom+i), about 1 µs the first time and 2 µs after that (7 to
+// 11 µs in all on the machine of docs/benchmarks.md: Backoff counts loop
+// iterations, not time), without touching shared memory. A consumer that
+// re-checks at once catches the producers in the middle of a cache line and
+// takes values a few at a time, and each look pulls the lines the producers
+// are writing over to its core and back; one that lets a batch build makes
+// every push cheaper. Measured against re-checking at once with short delays
+// (Backoff(0..3)), two cores: 1.36x-1.44x the values per second with 1, 4
+// and 16 producers, 1.5x-1.6x when the two vCPUs were near each other and
+// neutral to 0.8x when they were far apart (docs/benchmarks.md, "Consumer
+// back-off"). With one P (GOMAXPROCS=1) nothing can be published while the
+// consumer spins, so it does not spin (measured: the spin cost 0.65x-0.94x).
 const (
 	spins    = 4
 	spinFrom = 7
 	yields   = 1
 )
+
+// spinsFor is the spin budget with procs Ps: none with one P.
+func spinsFor(procs int) int {
+	if procs < 2 {
+		return 0
+	}
+	return spins
+}
 
 // While a slot is claimed but not yet published, the consumer re-checks on
 // a timer that starts at claimWaitMin and doubles up to claimWaitMax.
@@ -187,7 +197,9 @@ func (w *Waiter) announce(ready, idle func() bool) verdict {
 // sequentially consistent load of the claim index); Wait blocks without a
 // bound only when it holds. Wait allocates nothing.
 func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
-	for i := range spins {
+	// With one P no producer runs while the consumer spins: skip to the
+	// yield, which lets them.
+	for i := range spinsFor(runtime.GOMAXPROCS(0)) {
 		Backoff(spinFrom + i)
 		if ready() {
 			return Ready
