@@ -150,3 +150,13 @@ func TestWaitClaimedSlot(t *testing.T) {
 		t.Fatalf("claimed Wait after Wake = %v; want Woken", r)
 	}
 }
+
+// TestNoSpinOnOneP: with one P nothing is published while the consumer
+// spins, so Wait spins only when there are at least two.
+func TestNoSpinOnOneP(t *testing.T) {
+	for _, c := range []struct{ procs, want int }{{1, 0}, {0, 0}, {2, spins}, {64, spins}} {
+		if got := spinsFor(c.procs); got != c.want {
+			t.Errorf("spinsFor(%d) = %d; want %d", c.procs, got, c.want)
+		}
+	}
+}
