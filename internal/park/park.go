@@ -1,7 +1,7 @@
 // Package park implements the consumer wait strategy shared by the rings:
-// spin for a few microseconds, yield, then park on a one-slot channel until a producer
-// wakes it (an eventcount), and Room, where producers that chose to wait
-// for space park until the consumer frees some.
+// spin for a few microseconds, yield, then park on a one-slot channel until
+// a producer wakes it (an eventcount), and Room, where producers that chose
+// to wait for space park until the consumer frees some.
 //
 // # Why a parked consumer never sleeps through a publish
 //
@@ -88,7 +88,7 @@ const (
 )
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to
-// 4096; 10 ns to about 2 µs here) without touching shared memory. attempt
+// 4096; 10 ns to 2-3 µs here) without touching shared memory. attempt
 // counts consecutive failed attempts (empty polls, lost claims).
 func Backoff(attempt int) int {
 	return delay(16 << min(attempt, 8))
