@@ -20,7 +20,7 @@ import (
 // per TryPop and yields when empty. The channel baseline has the same
 // capacity, blocking sends, and a consumer that ranges over it. Each
 // reports the core-to-core round trip before and after it (rtt-before-ns,
-// rtt-after-ns; internal/baseline.RTT): on a shared VM the ring's figures
+// rtt-after-ns; internal/baseline.RunRTT): on a shared VM the ring's figures
 // follow it.
 func BenchmarkPush(b *testing.B) {
 	const capa = 1024

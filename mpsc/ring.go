@@ -198,9 +198,10 @@ func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() &^ closedBit }
 // Wait parks the consumer until a value is ready, Wake or Close is called or
 // ctx is done; it returns ctx.Err() in the last case and nil otherwise. The
 // ring may still be empty after a nil return (a Wake, or a stale wake-up
-// token from a producer): callers re-check. Consumer only. Waiting costs no CPU: the
-// consumer spins for a few microseconds, yields, then blocks, and producers wake it with one
-// atomic load on their fast path.
+// token from a producer): callers re-check. Consumer only. The consumer
+// spins for a few microseconds (not at all with GOMAXPROCS=1), yields, then
+// blocks; blocked, it costs no CPU, and producers wake it with one atomic
+// load on their fast path.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	if r.park.Wait(r.Ready, r.idle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()

@@ -14,11 +14,12 @@ import (
 // styles, so the figure does not depend on one harness: one value per
 // TryPop in a tight loop (spin) or yielding when the ring is empty (pop),
 // batches of up to 256 yielding when empty (drain: the way sink and uds use
-// a ring; values/batch is the mean batch), and both sides moving batches of 64 (batch). The channel
-// baseline has the same capacity. The capacities are the one the other
-// benchmarks use and latbench's. Each reports the core-to-core round trip
-// before and after it (rtt-before-ns, rtt-after-ns; internal/baseline.RTT):
-// on a shared VM the spsc figures follow it, the channel's hardly does.
+// a ring; values/batch is the mean batch), and both sides moving batches of
+// 64 (batch). The channel baseline has the same capacity. The capacities
+// are the one the other benchmarks use and latbench's. Each reports the
+// core-to-core round trip before and after it (rtt-before-ns, rtt-after-ns;
+// internal/baseline.RunRTT): on a shared VM the spsc figures follow it, the
+// channel's less.
 func BenchmarkPushPop(b *testing.B) {
 	for _, capa := range []int{1024, 16384} {
 		for _, style := range []string{"spin", "pop"} {

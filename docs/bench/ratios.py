@@ -11,7 +11,7 @@ result of a row against the k-th of its baseline: rings.sh runs them in
 interleaved rounds), as median [min-max].
 
 --rtt NS splits the rounds by the core-to-core round trip measured before
-and after each row (rtt-before-ns, rtt-after-ns; see internal/baseline.RTT):
+and after each row (rtt-before-ns, rtt-after-ns; see internal/baseline.RunRTT):
 a round is "near" when all four probes of the row and its baseline are below
 NS, "far" when all four are from NS up to 1000 ns, and in neither when they
 straddle a move of the vCPUs or one reads 1000 ns or more (a goroutine of

@@ -63,39 +63,23 @@ func spinUntil(v *atomic.Int64, want int64) {
 	}
 }
 
-// RTT is a RoundTrip probe taken before a benchmark's timed run; Report
-// takes another after it (with b's timer stopped).
-type RTT struct{ before time.Duration }
-
 // Probe is RoundTrip of 2000 round trips: 1 ms or less, short enough to
 // run before and after every benchmark or latbench row.
 func Probe() time.Duration { return RoundTrip(2000) }
 
-// ProbeRTT takes the probe before the timed run and resets b's timer. Call
-// it before starting the benchmark's goroutines.
-func ProbeRTT(b *testing.B) RTT {
-	p := RTT{Probe()}
-	b.ResetTimer()
-	return p
-}
-
-// Report takes the probe after the timed run and adds both to b's metrics
-// as rtt-before-ns and rtt-after-ns: a run whose two figures fall in
-// different placements straddled a move of the vCPUs.
-func (p RTT) Report(b *testing.B) {
-	b.StopTimer()
-	after := Probe()
-	b.ReportMetric(float64(p.before.Nanoseconds()), "rtt-before-ns")
-	b.ReportMetric(float64(after.Nanoseconds()), "rtt-after-ns")
-}
-
 // RunRTT runs f as sub-benchmark name of b, with allocations reported and
-// the round trip probed before and after it.
+// a Probe before and after the timed run, outside it, reported as
+// rtt-before-ns and rtt-after-ns: a run whose two figures fall in different
+// placements straddled a move of the vCPUs.
 func RunRTT(b *testing.B, name string, f func(b *testing.B)) {
 	b.Run(name, func(b *testing.B) {
 		b.ReportAllocs()
-		rtt := ProbeRTT(b)
+		before := Probe()
+		b.ResetTimer()
 		f(b)
-		rtt.Report(b)
+		b.StopTimer()
+		after := Probe()
+		b.ReportMetric(float64(before.Nanoseconds()), "rtt-before-ns")
+		b.ReportMetric(float64(after.Nanoseconds()), "rtt-after-ns")
 	})
 }

@@ -116,12 +116,19 @@ type Waiter struct {
 
 	claimWaits    atomic.Uint64 // parks that found a claimed, unpublished slot
 	claimTimeouts atomic.Uint64 // of those, waits that ended on the timer
+
+	// spins is the consumer's spin budget, spinsFor(GOMAXPROCS). Consumer
+	// only; read in Init and again after every block, because asking the
+	// runtime takes its scheduler lock: too dear for every empty poll,
+	// cheap next to a park. A change of GOMAXPROCS counts from the next park.
+	spins int
 }
 
 // Init prepares w for use.
 func (w *Waiter) Init() {
 	w.wake = make(chan struct{}, 1)
 	w.claim = time.NewTimer(time.Hour)
+	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	w.claim.Stop()
 }
 
@@ -199,7 +206,7 @@ func (w *Waiter) announce(ready, idle func() bool) verdict {
 func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
 	// With one P no producer runs while the consumer spins: skip to the
 	// yield, which lets them.
-	for i := range spinsFor(runtime.GOMAXPROCS(0)) {
+	for i := range w.spins {
 		Backoff(spinFrom + i)
 		if ready() {
 			return Ready
@@ -248,6 +255,7 @@ func (w *Waiter) block(done <-chan struct{}, timer, claim <-chan time.Time) Reas
 		r = claimFired
 	}
 	w.parked.Store(false)
+	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	return r
 }
 

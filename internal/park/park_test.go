@@ -3,6 +3,7 @@ package park
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -158,5 +159,20 @@ func TestNoSpinOnOneP(t *testing.T) {
 		if got := spinsFor(c.procs); got != c.want {
 			t.Errorf("spinsFor(%d) = %d; want %d", c.procs, got, c.want)
 		}
+	}
+	// The budget follows GOMAXPROCS from Init, and after a park.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var w Waiter
+	w.Init()
+	if w.spins != spins {
+		t.Fatalf("after Init with GOMAXPROCS=2: %d spins; want %d", w.spins, spins)
+	}
+	runtime.GOMAXPROCS(1)
+	w.Wake()
+	if r := w.Wait(func() bool { return false }, func() bool { return true }, nil, nil); r != Woken {
+		t.Fatalf("Wait after Wake = %v; want Woken", r)
+	}
+	if w.spins != 0 {
+		t.Fatalf("after a park with GOMAXPROCS=1: %d spins; want 0", w.spins)
 	}
 }
