@@ -21,3 +21,35 @@ func TestRoundTripOneP(t *testing.T) {
 		t.Fatalf("Probe() took %v with GOMAXPROCS=1", el)
 	}
 }
+
+// TestProbeSkipsAStalledBurst: a partner descheduled for 100 ms in one
+// burst makes that burst's mean 500 µs a trip and a mean over all the
+// trips 50 µs; Probe must report a burst that was not stalled. Up to three
+// attempts each, because on a loaded machine every burst can be disturbed;
+// a probe that averaged the bursts fails all three.
+func TestProbeSkipsAStalledBurst(t *testing.T) {
+	const (
+		stall = 100 * time.Millisecond
+		want  = stall / (probeBursts * probeTrips) / 2
+	)
+	for _, at := range []int64{1, probeTrips*probeBursts/2 + 1, probeTrips * probeBursts} {
+		var reads []time.Duration
+		for range 3 {
+			start := time.Now()
+			got := probe(func(i int64) {
+				if i == at {
+					time.Sleep(stall)
+				}
+			})
+			if el := time.Since(start); el < stall {
+				t.Fatalf("stall at trip %d: the probe took %v, less than the stall", at, el)
+			}
+			if reads = append(reads, got); got < want {
+				break
+			}
+		}
+		if got := reads[len(reads)-1]; got >= want {
+			t.Fatalf("stall at trip %d: probe read %v, want below %v", at, reads, want)
+		}
+	}
+}
