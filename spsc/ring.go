@@ -14,11 +14,25 @@ package spsc
 //     ring keeps nothing alive. A T without pointers (ints, plain structs)
 //     is not zeroed: the write would only pull the producer's slot line
 //     over to the consumer's core and back for nothing.
+//   - A consumer parked in Wait is woken by every later publish. The
+//     producer stores tail, then loads parked (Notify); the consumer stores
+//     parked, then loads tail. A release store gives no store→load order,
+//     so one side needs a full barrier between its store and its load. The
+//     producer does not pay it: the consumer runs a heavy fence
+//     (membarrier(2), park.Waiter.UseHeavyFence) between its store of parked
+//     and its re-check, once per park, which drains the producer's publish
+//     or orders the producer's later load of parked after the store. Where
+//     that fence is not available (not Linux, or the kernel refuses it),
+//     the producer publishes with a sequentially consistent store instead
+//     (sc), so both sides are a sequentially consistent store then a load.
+//     docs/design.md, "spsc: waiting without a claim".
 
 import (
+	"context"
 	"reflect"
 
 	"github.com/ringsink/ringsink/internal/pad"
+	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
 )
@@ -42,14 +56,30 @@ type Ring[T any] struct {
 	_         pad.Line
 	mask      uint64
 	clear     bool // T holds pointers: zero popped slots
+	sc        bool // no heavy fence: publish with a sequentially consistent store
 	buf       []T
+	park      park.Waiter // the consumer's Wait; padded inside
 }
 
 // New returns a ring holding capacity values, rounded up to a power of two.
 // It panics if capacity < 1 or above 2^62 (2^30 on 32-bit platforms).
 func New[T any](capacity int) *Ring[T] {
 	n := pow2.Round(capacity, "spsc: capacity")
-	return &Ring[T]{mask: uint64(n - 1), clear: hasPointers(reflect.TypeFor[T]()), buf: make([]T, n)}
+	r := &Ring[T]{mask: uint64(n - 1), clear: hasPointers(reflect.TypeFor[T]()), buf: make([]T, n)}
+	r.park.Init()
+	r.sc = !r.park.UseHeavyFence()
+	return r
+}
+
+// publish makes the slots before tail visible to the consumer and wakes it
+// if it is parked in Wait (one load when it is not). Producer only.
+func (r *Ring[T]) publish(tail uint64) {
+	if r.sc {
+		r.tail.StoreSeq(tail)
+	} else {
+		r.tail.Store(tail)
+	}
+	r.park.Notify()
 }
 
 // free returns how many slots the producer may fill, refreshing headCache
@@ -71,8 +101,7 @@ func (r *Ring[T]) TryPush(v T) bool {
 		return false
 	}
 	r.buf[tail&r.mask] = v
-	// Publish the slot to the consumer.
-	r.tail.Store(tail + 1)
+	r.publish(tail + 1)
 	return true
 }
 
@@ -88,8 +117,7 @@ func (r *Ring[T]) TryPushBatch(src []T) int {
 	i := int(tail & r.mask)
 	c := copy(r.buf[i:], src[:n])
 	copy(r.buf, src[c:n])
-	// Publish the n slots to the consumer.
-	r.tail.Store(tail + uint64(n))
+	r.publish(tail + uint64(n))
 	return n
 }
 
@@ -141,6 +169,37 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 	r.head.Store(head + uint64(n))
 	return n
 }
+
+// Wait parks the consumer until a value is ready to pop, Wake is called
+// or ctx is done, and returns ctx.Err() in the last case, nil otherwise. A
+// nil return does not promise a value (Wake, or a stale wake-up): pop, and
+// call Wait again when the ring is empty. Consumer only; it allocates
+// nothing.
+//
+// It first spins for 7-11 µs in short back-offs that do not touch the
+// producer's lines, letting a batch build, then yields once, then parks
+// until the producer's next push; with GOMAXPROCS=1 it does not spin. The
+// park costs a membarrier(2) system call (an IPI to each CPU running this
+// process) on Linux; see Ring's invariants for why, and for the platforms
+// where the producer pays a sequentially consistent store instead.
+func (r *Ring[T]) Wait(ctx context.Context) error {
+	if r.park.Wait(r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
+		return ctx.Err()
+	}
+	return nil
+}
+
+// Wake makes a consumer parked in Wait return (or the next Wait, if none
+// is parked). Safe from any goroutine; it never blocks.
+func (r *Ring[T]) Wake() { r.park.Wake() }
+
+// ready reports whether a value is ready to pop. Consumer only.
+func (r *Ring[T]) ready() bool { return r.avail(r.head.Load(), 1) > 0 }
+
+// alwaysIdle is Wait's idle(): a ring with one producer has no claimed,
+// unpublished slot, and after the heavy fence (or with sequentially
+// consistent publishes) an empty ready() is the truth.
+func alwaysIdle() bool { return true }
 
 // Len returns the number of values in the ring. Safe from any goroutine;
 // exact only when quiescent.

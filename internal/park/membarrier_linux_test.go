@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/ringsink/ringsink/internal/relstore"
 )
 
@@ -21,19 +19,16 @@ import (
 // fallback; the claim check costs one load. These tests keep the
 // measurement reproducible.
 
-const (
-	membarrierCmdPrivateExpedited         = 1 << 3
-	membarrierCmdRegisterPrivateExpedited = 1 << 4
-)
-
 func membarrierSetup(tb testing.TB) {
-	if _, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdRegisterPrivateExpedited, 0, 0); e != 0 {
-		tb.Skipf("membarrier(REGISTER_PRIVATE_EXPEDITED): %v", e)
+	if !HeavyFenceAvailable() {
+		tb.Skip("membarrier(REGISTER_PRIVATE_EXPEDITED) refused")
 	}
 }
 
 func membarrier() {
-	unix.Syscall(unix.SYS_MEMBARRIER, membarrierCmdPrivateExpedited, 0, 0)
+	if !heavyFence() {
+		panic("membarrier(PRIVATE_EXPEDITED) refused after registration")
+	}
 }
 
 // TestLitmusMembarrierPark: the old protocol plus membarrier on the

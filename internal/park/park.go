@@ -122,6 +122,10 @@ type Waiter struct {
 	// runtime takes its scheduler lock: too dear for every empty poll,
 	// cheap next to a park. A change of GOMAXPROCS counts from the next park.
 	spins int
+
+	// fenced: announce runs heavyFence between storing parked and
+	// re-checking (UseHeavyFence). Set before use, then read-only.
+	fenced bool
 }
 
 // Init prepares w for use.
@@ -129,7 +133,25 @@ func (w *Waiter) Init() {
 	w.wake = make(chan struct{}, 1)
 	w.claim = time.NewTimer(time.Hour)
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
+	w.fenced = false
 	w.claim.Stop()
+}
+
+// UseHeavyFence, called after Init and before the first Wait, is for a
+// ring with no claim to check: one producer that publishes with a release
+// store and then calls Notify (spsc). Nothing orders that store before the
+// producer's load of parked, so the consumer runs heavyFence between
+// storing parked and re-checking ready(): the fence drains the producer's
+// publish (ready() sees it) or comes before the producer's load of parked
+// (the producer sees the park and sends the token). It reports whether the
+// fence is available. When it is not, the caller must make its producer
+// publish with a sequentially consistent store instead (then the two sides
+// are the plain Dekker pattern, each a sequentially consistent store
+// before a load). Either way the caller's idle() may report true whenever
+// ready() is false.
+func (w *Waiter) UseHeavyFence() bool {
+	w.fenced = HeavyFenceAvailable()
+	return w.fenced
 }
 
 // Notify is the producer's fast path: one atomic load when the consumer is
@@ -188,11 +210,15 @@ const (
 // parked set unless the verdict is vReady.
 func (w *Waiter) announce(ready, idle func() bool) verdict {
 	w.parked.Store(true) // sequentially consistent: ordered before idle()'s load of tail
+	// UseHeavyFence: orders the producer's publish before the loads below. If the kernel
+	// refuses the fence after all, idle() cannot be trusted: wait with the
+	// claimed slot's bound instead (re-check on a timer).
+	unfenced := w.fenced && !heavyFence()
 	if ready() {
 		w.parked.Store(false)
 		return vReady
 	}
-	if idle() {
+	if !unfenced && idle() {
 		return vBlock
 	}
 	return vClaimed
