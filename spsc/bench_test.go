@@ -1,6 +1,7 @@
 package spsc
 
 import (
+	"context"
 	"fmt"
 	"runtime"
 	"testing"
@@ -13,9 +14,9 @@ import (
 // a time and yields when the ring is full. The consumer comes in four
 // styles, so the figure does not depend on one harness: one value per
 // TryPop in a tight loop (spin) or yielding when the ring is empty (pop),
-// batches of up to 256 yielding when empty (drain: the way sink and uds use
-// a ring; values/batch is the mean batch), and both sides moving batches of
-// 64 (batch). The channel baseline has the same capacity. The capacities
+// batches of up to 256 yielding when empty (drain) or parking in Wait
+// (wait: the way sink and uds use their mpsc ring; values/batch is the mean
+// batch), and both sides moving batches of 64 (batch). The channel baseline has the same capacity. The capacities
 // are the one the other benchmarks use and latbench's. Each reports the
 // core-to-core round trip before and after it (rtt-before-ns, rtt-after-ns;
 // internal/baseline.RunRTT): on a shared VM the spsc figures follow it, the
@@ -44,6 +45,22 @@ func BenchmarkPushPop(b *testing.B) {
 				n := r.TryPopBatch(dst)
 				if n == 0 {
 					runtime.Gosched()
+				} else {
+					polls++
+				}
+				got += n
+			}
+			b.ReportMetric(float64(b.N)/float64(max(polls, 1)), "values/batch")
+		})
+		baseline.RunRTT(b, fmt.Sprintf("impl=spsc-wait/cap=%d", capa), func(b *testing.B) {
+			r := New[int](capa)
+			go pushAll(r, b.N)
+			dst := make([]int, 256)
+			polls := 0
+			for got := 0; got < b.N; {
+				n := r.TryPopBatch(dst)
+				if n == 0 {
+					_ = r.Wait(context.Background())
 				} else {
 					polls++
 				}

@@ -25,7 +25,7 @@ package spsc
 //     that fence is not available (not Linux, or the kernel refuses it),
 //     the producer publishes with a sequentially consistent store instead
 //     (sc), so both sides are a sequentially consistent store then a load.
-//     docs/design.md, "spsc: waiting without a claim".
+//     docs/design.md, "No lost wake-ups", section 3.
 
 import (
 	"context"
@@ -71,16 +71,6 @@ func New[T any](capacity int) *Ring[T] {
 	return r
 }
 
-// publish makes the slots before tail visible to the consumer and wakes it
-// if it is parked in Wait (one load when it is not). Producer only.
-func (r *Ring[T]) publish(tail uint64) {
-	if r.sc {
-		r.tail.StoreSeq(tail)
-	} else {
-		r.tail.Store(tail)
-	}
-	r.park.Notify()
-}
 
 // free returns how many slots the producer may fill, refreshing headCache
 // only when the cached view has fewer than want.
@@ -101,7 +91,16 @@ func (r *Ring[T]) TryPush(v T) bool {
 		return false
 	}
 	r.buf[tail&r.mask] = v
-	r.publish(tail + 1)
+	// Publish the slot, then wake a parked consumer (one load when it is
+	// not parked). Written out here and in TryPushBatch rather than in a
+	// method: the compiler would not inline it, and the call cost a
+	// quarter of a push (docs/benchmarks.md, "spsc Wait").
+	if r.sc {
+		r.tail.StoreSeq(tail + 1)
+	} else {
+		r.tail.Store(tail + 1)
+	}
+	r.park.Notify()
 	return true
 }
 
@@ -117,7 +116,13 @@ func (r *Ring[T]) TryPushBatch(src []T) int {
 	i := int(tail & r.mask)
 	c := copy(r.buf[i:], src[:n])
 	copy(r.buf, src[c:n])
-	r.publish(tail + uint64(n))
+	// Publish the n slots, then wake a parked consumer (as in TryPush).
+	if r.sc {
+		r.tail.StoreSeq(tail + uint64(n))
+	} else {
+		r.tail.Store(tail + uint64(n))
+	}
+	r.park.Notify()
 	return n
 }
 
