@@ -9,12 +9,17 @@
 // The contract:
 //
 //   - TryPush and TryPushBatch must only be called by the single producer;
-//     TryPop and TryPopBatch only by the single consumer. Len and Cap are safe
-//     from anywhere.
-//   - Nothing blocks: a push onto a full ring and a pop from an empty one
-//     fail at once.
-//   - No method allocates. Popped slots are zeroed so the ring keeps nothing
-//     alive.
+//     TryPop, TryPopBatch and Wait only by the single consumer. Len, Cap and
+//     Wake are safe from anywhere.
+//   - Only Wait blocks: a push onto a full ring and a pop from an empty one
+//     fail at once. Wait parks the consumer until the next push (or Wake,
+//     or the context's end), like a channel receive, after a spin of a few
+//     microseconds that lets a batch build. The producer pays one load per
+//     push for it; the consumer pays a membarrier(2) system call per park
+//     on Linux, and elsewhere each push publishes with a sequentially
+//     consistent store (docs/design.md, "No lost wake-ups").
+//   - No method allocates. Popped slots of a type that holds pointers are
+//     zeroed so the ring keeps nothing alive.
 //
 // Use [github.com/ringsink/ringsink/mpsc] when more than one goroutine pushes.
 package spsc

@@ -71,7 +71,6 @@ func New[T any](capacity int) *Ring[T] {
 	return r
 }
 
-
 // free returns how many slots the producer may fill, refreshing headCache
 // only when the cached view has fewer than want.
 func (r *Ring[T]) free(tail uint64, want int) int {
