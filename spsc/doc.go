@@ -16,8 +16,8 @@
 //     or the context's end), like a channel receive, after a spin of a few
 //     microseconds that lets a batch build. The producer pays one load per
 //     push for it; the consumer pays a membarrier(2) system call per park
-//     on Linux, and elsewhere each push publishes with a sequentially
-//     consistent store (docs/design.md, "No lost wake-ups").
+//     on amd64 Linux, and on amd64 elsewhere re-checks on a timer (up to
+//     every millisecond) while parked (docs/design.md, "No lost wake-ups").
 //   - No method allocates. Popped slots of a type that holds pointers are
 //     zeroed so the ring keeps nothing alive.
 //

@@ -16,16 +16,19 @@ package spsc
 //     over to the consumer's core and back for nothing.
 //   - A consumer parked in Wait is woken by every later publish. The
 //     producer stores tail, then loads parked (Notify); the consumer stores
-//     parked, then loads tail. A release store gives no store→load order,
-//     so one side needs a full barrier between its store and its load. The
-//     producer does not pay it: the consumer runs a heavy fence
-//     (membarrier(2), park.Waiter.UseHeavyFence) between its store of parked
-//     and its re-check, once per park, which drains the producer's publish
-//     or orders the producer's later load of parked after the store. Where
-//     that fence is not available (not Linux, or the kernel refuses it),
-//     the producer publishes with a sequentially consistent store instead
-//     (sc), so both sides are a sequentially consistent store then a load.
-//     docs/design.md, "No lost wake-ups", section 3.
+//     parked, then loads tail. Where Store is a plain MOV (amd64, the
+//     release-store build) that gives no store→load order, so one side
+//     needs a full barrier between its store and its load. The producer
+//     does not pay it: the consumer runs a heavy fence (membarrier(2),
+//     park.Waiter.UseHeavyFence) between its store of parked and its
+//     re-check, once per park, which drains the producer's publish or
+//     orders the producer's later load of parked after the store. Where
+//     that fence is not available (amd64 off Linux, or a kernel that
+//     refuses it) a park cannot prove that nothing escaped it, and re-checks
+//     on a timer (20 µs doubling to 1 ms) until a value arrives. In the other
+//     builds Store is sequentially consistent (sync/atomic), so both sides
+//     are a sequentially consistent store then a load, and no fence is
+//     needed. docs/design.md, "No lost wake-ups", section 3.
 
 import (
 	"context"
@@ -56,7 +59,6 @@ type Ring[T any] struct {
 	_         pad.Line
 	mask      uint64
 	clear     bool // T holds pointers: zero popped slots
-	sc        bool // no heavy fence: publish with a sequentially consistent store
 	buf       []T
 	park      park.Waiter // the consumer's Wait; padded inside
 }
@@ -67,7 +69,13 @@ func New[T any](capacity int) *Ring[T] {
 	n := pow2.Round(capacity, "spsc: capacity")
 	r := &Ring[T]{mask: uint64(n - 1), clear: hasPointers(reflect.TypeFor[T]()), buf: make([]T, n)}
 	r.park.Init()
-	r.sc = !r.park.UseHeavyFence()
+	if relstore.Release {
+		// A plain MOV publishes: the consumer must fence when it parks.
+		// Otherwise Store is sequentially consistent (sync/atomic), and
+		// the default check (alwaysIdle after ready()) is the plain Dekker
+		// pattern.
+		r.park.UseHeavyFence()
+	}
 	return r
 }
 
@@ -91,14 +99,8 @@ func (r *Ring[T]) TryPush(v T) bool {
 	}
 	r.buf[tail&r.mask] = v
 	// Publish the slot, then wake a parked consumer (one load when it is
-	// not parked). Written out here and in TryPushBatch rather than in a
-	// method: the compiler would not inline it, and the call cost a
-	// quarter of a push (docs/benchmarks.md, "spsc Wait").
-	if r.sc {
-		r.tail.StoreSeq(tail + 1)
-	} else {
-		r.tail.Store(tail + 1)
-	}
+	// not parked).
+	r.tail.Store(tail + 1)
 	r.park.Notify()
 	return true
 }
@@ -116,11 +118,7 @@ func (r *Ring[T]) TryPushBatch(src []T) int {
 	c := copy(r.buf[i:], src[:n])
 	copy(r.buf, src[c:n])
 	// Publish the n slots, then wake a parked consumer (as in TryPush).
-	if r.sc {
-		r.tail.StoreSeq(tail + uint64(n))
-	} else {
-		r.tail.Store(tail + uint64(n))
-	}
+	r.tail.Store(tail + uint64(n))
 	r.park.Notify()
 	return n
 }
@@ -184,8 +182,9 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 // producer's lines, letting a batch build, then yields once, then parks
 // until the producer's next push; with GOMAXPROCS=1 it does not spin. The
 // park costs a membarrier(2) system call (an IPI to each CPU running this
-// process) on Linux; see Ring's invariants for why, and for the platforms
-// where the producer pays a sequentially consistent store instead.
+// process) on amd64 Linux; see Ring's invariants for why, and for amd64
+// off Linux, where a parked consumer re-checks on a timer (up to every
+// millisecond) instead.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	if r.park.Wait(r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()
@@ -201,8 +200,9 @@ func (r *Ring[T]) Wake() { r.park.Wake() }
 func (r *Ring[T]) ready() bool { return r.avail(r.head.Load(), 1) > 0 }
 
 // alwaysIdle is Wait's idle(): a ring with one producer has no claimed,
-// unpublished slot, and after the heavy fence (or with sequentially
-// consistent publishes) an empty ready() is the truth.
+// unpublished slot, so once the publish is ordered (sequentially consistent
+// stores, or the heavy fence, which does not consult it) an empty ready()
+// is the truth.
 func alwaysIdle() bool { return true }
 
 // Len returns the number of values in the ring. Safe from any goroutine;

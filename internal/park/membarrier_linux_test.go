@@ -48,6 +48,58 @@ func TestLitmusMembarrierPark(t *testing.T) {
 	calibration(t, controlMisses > 0, "a release-store publish losing a wake-up")
 }
 
+// litmusNoClaim runs the real Waiter.announce for a ring with no claim
+// (spsc.Ring.Wait): the consumer's idle() always holds, so announce blocks
+// whenever its re-check finds nothing. The producer publishes with publish
+// and calls notify. The forbidden outcome is a consumer that blocks while
+// the producer saw it awake. Every other round is the control: the same
+// steps with a Waiter that has no fence and a release-store publish, which
+// must lose a wake-up now and then in the same run. It returns the rounds,
+// the misses and the control's misses.
+func litmusNoClaim(batch int, w *Waiter, publish func(*relstore.Uint64, uint64)) (rounds, misses, controlMisses int) {
+	control := newWaiter()
+	var seq relstore.Uint64
+	rounds = litmusRun(func() {
+		litmus(batch,
+			func(int) {
+				for _, x := range []*Waiter{w, control} {
+					select {
+					case <-x.wake: // the last round's token
+					default:
+					}
+					x.parked.Store(false)
+				}
+				seq.Store(0)
+			},
+			func(round int) int {
+				x := w
+				if round%2 == 0 {
+					x = control
+				}
+				return int(x.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }))
+			},
+			func(round int) int {
+				if round%2 == 0 {
+					seq.Store(1)
+					return b2i(control.notify())
+				}
+				publish(&seq, 1)
+				return b2i(w.notify())
+			},
+			func(round, c, p int) bool {
+				if verdict(c) == vBlock && p == 0 {
+					if round%2 == 0 {
+						controlMisses++
+					} else {
+						misses++
+					}
+				}
+				return false
+			})
+	}, func() bool { return controlMisses > 0 }) * batch / litmusBatch // litmusRun counts full batches
+	return rounds, misses, controlMisses
+}
+
 // BenchmarkParkCheck is what the consumer pays to decide that it may block:
 // the claim check (announce: store parked, check the ring, load tail)
 // against a membarrier between the store and the check.

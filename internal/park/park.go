@@ -123,17 +123,26 @@ type Waiter struct {
 	// cheap next to a park. A change of GOMAXPROCS counts from the next park.
 	spins int
 
-	// fenced: announce runs heavyFence between storing parked and
-	// re-checking (UseHeavyFence). Set before use, then read-only.
-	fenced bool
+	// check is how announce may conclude that it can block without a
+	// bound (UseHeavyFence, UseBoundedWait). Set before use, then read-only.
+	check checkMode
 }
+
+// checkMode is how a parking consumer proves that no publish escaped it.
+type checkMode uint8
+
+const (
+	checkIdle    checkMode = iota // idle(): the producers' claim CAS is the fence (mpsc)
+	checkFence                    // heavyFence, then ready(): no claim (spsc)
+	checkBounded                  // no proof: every park re-checks on the claim timer
+)
 
 // Init prepares w for use.
 func (w *Waiter) Init() {
 	w.wake = make(chan struct{}, 1)
 	w.claim = time.NewTimer(time.Hour)
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
-	w.fenced = false
+	w.check = checkIdle
 	w.claim.Stop()
 }
 
@@ -143,16 +152,24 @@ func (w *Waiter) Init() {
 // producer's load of parked, so the consumer runs heavyFence between
 // storing parked and re-checking ready(): the fence drains the producer's
 // publish (ready() sees it) or comes before the producer's load of parked
-// (the producer sees the park and sends the token). It reports whether the
-// fence is available. When it is not, the caller must make its producer
-// publish with a sequentially consistent store instead (then the two sides
-// are the plain Dekker pattern, each a sequentially consistent store
-// before a load). Either way the caller's idle() may report true whenever
-// ready() is false.
+// (the producer sees the park and sends the token), and idle() is not
+// consulted. Where the fence is not available it falls back to
+// UseBoundedWait and reports false.
 func (w *Waiter) UseHeavyFence() bool {
-	w.fenced = HeavyFenceAvailable()
-	return w.fenced
+	if !HeavyFenceAvailable() {
+		w.UseBoundedWait()
+		return false
+	}
+	w.check = checkFence
+	return true
 }
+
+// UseBoundedWait, called after Init and before the first Wait, is for a
+// consumer that cannot prove that a publish did not escape its re-check:
+// every park then waits as for a claimed slot, re-checking on a timer from
+// 20 µs doubling to 1 ms, so a missed wake-up costs at most that long. An
+// idle consumer wakes every millisecond.
+func (w *Waiter) UseBoundedWait() { w.check = checkBounded }
 
 // Notify is the producer's fast path: one atomic load when the consumer is
 // awake, and a wake-up only when it is parked. Call it after publishing
@@ -210,15 +227,24 @@ const (
 // parked set unless the verdict is vReady.
 func (w *Waiter) announce(ready, idle func() bool) verdict {
 	w.parked.Store(true) // sequentially consistent: ordered before idle()'s load of tail
-	// UseHeavyFence: orders the producer's publish before the loads below. If the kernel
-	// refuses the fence after all, idle() cannot be trusted: wait with the
-	// claimed slot's bound instead (re-check on a timer).
-	unfenced := w.fenced && !heavyFence()
+	proven := true
+	switch w.check {
+	case checkFence:
+		// Orders the producer's publish before ready()'s load (design.md,
+		// "No lost wake-ups", section 3). If the kernel refuses it after a
+		// successful registration, nothing is proven: bounded wait.
+		proven = heavyFence()
+	case checkBounded:
+		proven = false
+	}
 	if ready() {
 		w.parked.Store(false)
 		return vReady
 	}
-	if !unfenced && idle() {
+	if !proven {
+		return vClaimed
+	}
+	if w.check == checkFence || idle() {
 		return vBlock
 	}
 	return vClaimed

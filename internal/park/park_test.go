@@ -176,3 +176,43 @@ func TestNoSpinOnOneP(t *testing.T) {
 		t.Fatalf("after a park with GOMAXPROCS=1: %d spins; want 0", w.spins)
 	}
 }
+
+// TestCheckModes: what announce concludes on a ring that is empty and
+// idle, by how the consumer proves that no publish escaped it. The claim
+// check (mpsc) and the heavy fence (spsc, where available) block without a
+// bound; the bounded wait never does, and Wait then returns on its timer
+// when a value is published without a Notify (the wake-up a missing fence
+// would lose).
+func TestCheckModes(t *testing.T) {
+	notReady := func() bool { return false }
+	idleTrue := func() bool { return true }
+	w := newWaiter()
+	if v := w.announce(notReady, idleTrue); v != vBlock {
+		t.Fatalf("claim check, idle: %v; want vBlock", v)
+	}
+	if v := w.announce(notReady, func() bool { return false }); v != vClaimed {
+		t.Fatalf("claim check, a claim in flight: %v; want vClaimed", v)
+	}
+	if HeavyFenceAvailable() {
+		w = newWaiter()
+		if !w.UseHeavyFence() {
+			t.Fatal("UseHeavyFence() = false with the fence available")
+		}
+		if v := w.announce(notReady, func() bool { return false }); v != vBlock {
+			t.Fatalf("heavy fence: %v; want vBlock (idle() is not consulted)", v)
+		}
+	}
+	w = newWaiter()
+	w.UseBoundedWait()
+	if v := w.announce(notReady, idleTrue); v != vClaimed {
+		t.Fatalf("bounded wait, idle: %v; want vClaimed", v)
+	}
+	var published atomic.Bool
+	time.AfterFunc(5*time.Millisecond, func() { published.Store(true) }) // no Notify
+	if r := w.Wait(published.Load, idleTrue, nil, nil); r != Ready {
+		t.Fatalf("bounded wait for an unannounced publish: %v; want Ready", r)
+	}
+	if waits, timeouts := w.ClaimWaits(); waits == 0 || timeouts == 0 {
+		t.Fatalf("bounded wait: %d waits, %d timeouts; want both > 0", waits, timeouts)
+	}
+}

@@ -8,15 +8,8 @@
 // on other architectures Store falls back to sync/atomic.
 package relstore
 
-import "sync/atomic"
-
 // Uint64 is a uint64 written by exactly one goroutine with Store and read by
 // others with Load. The zero value is 0.
 type Uint64 struct {
 	v uint64
 }
-
-// StoreSeq publishes v with a sequentially consistent store (sync/atomic:
-// an XCHG on amd64), for a writer that loads what another goroutine stores
-// right after it and has no other fence between the two. One writer only.
-func (u *Uint64) StoreSeq(v uint64) { atomic.StoreUint64(&u.v, v) }
