@@ -223,7 +223,8 @@ func TestByteRingCountersWrap(t *testing.T) {
 	dst := make([][]byte, 8)
 	for i := range 1000 {
 		p := bytes.Repeat([]byte{byte(i)}, i%40)
-		if !r.TryWrite(p) || !r.TryWrite(p) {
+		first, second := r.TryWrite(p), r.TryWrite(p)
+		if !first || !second {
 			t.Fatalf("round %d: write refused in an empty ring", i)
 		}
 		if r.Pending() != 2 {

@@ -36,38 +36,27 @@ func BenchmarkPushPop(b *testing.B) {
 				}
 			})
 		}
-		baseline.RunRTT(b, fmt.Sprintf("impl=spsc-drain/cap=%d", capa), func(b *testing.B) {
-			r := New[int](capa)
-			go pushAll(r, b.N)
-			dst := make([]int, 256)
-			polls := 0
-			for got := 0; got < b.N; {
-				n := r.TryPopBatch(dst)
-				if n == 0 {
-					runtime.Gosched()
-				} else {
-					polls++
+		for _, style := range []string{"drain", "wait"} {
+			baseline.RunRTT(b, fmt.Sprintf("impl=spsc-%s/cap=%d", style, capa), func(b *testing.B) {
+				r := New[int](capa)
+				go pushAll(r, b.N)
+				dst := make([]int, 256)
+				polls := 0
+				for got := 0; got < b.N; {
+					n := r.TryPopBatch(dst)
+					switch {
+					case n > 0:
+						polls++
+					case style == "wait":
+						_ = r.Wait(context.Background())
+					default:
+						runtime.Gosched()
+					}
+					got += n
 				}
-				got += n
-			}
-			b.ReportMetric(float64(b.N)/float64(max(polls, 1)), "values/batch")
-		})
-		baseline.RunRTT(b, fmt.Sprintf("impl=spsc-wait/cap=%d", capa), func(b *testing.B) {
-			r := New[int](capa)
-			go pushAll(r, b.N)
-			dst := make([]int, 256)
-			polls := 0
-			for got := 0; got < b.N; {
-				n := r.TryPopBatch(dst)
-				if n == 0 {
-					_ = r.Wait(context.Background())
-				} else {
-					polls++
-				}
-				got += n
-			}
-			b.ReportMetric(float64(b.N)/float64(max(polls, 1)), "values/batch")
-		})
+				b.ReportMetric(float64(b.N)/float64(max(polls, 1)), "values/batch")
+			})
+		}
 		const batch = 64
 		baseline.RunRTT(b, fmt.Sprintf("impl=spsc-batch/cap=%d/batch=%d", capa, batch), func(b *testing.B) {
 			r := New[int](capa)

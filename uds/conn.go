@@ -99,7 +99,8 @@ type Conn struct {
 	flen    [maxIov]int
 	base    int
 	filled  int
-	msg     []byte // one formatted message, where there is no sendmmsg (send_unix.go)
+	//lint:ignore U1000 used off Linux, by send_unix.go
+	msg []byte // one formatted message, where there is no sendmmsg (send_unix.go)
 }
 
 // Dial connects to the Unix socket at path within ctx, whatever its type

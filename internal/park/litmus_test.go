@@ -60,7 +60,7 @@ func litmus(rounds int, reset func(round int), consumer, producer func(round int
 					runtime.Gosched()
 				}
 			}
-			delay(rand.IntN(producerDelay))
+			_ = delay(rand.IntN(producerDelay))
 			pOut.Store(int64(producer(int(i))))
 			done.Store(i)
 		}
@@ -68,7 +68,7 @@ func litmus(rounds int, reset func(round int), consumer, producer func(round int
 	for i := int64(1); i <= int64(rounds); i++ {
 		reset(int(i))
 		start.Store(i)
-		delay(rand.IntN(consumerDelay))
+		_ = delay(rand.IntN(consumerDelay))
 		c := consumer(int(i))
 		for k := 0; done.Load() != i; k++ {
 			if k > 1000 {

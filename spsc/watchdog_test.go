@@ -1,0 +1,64 @@
+package spsc
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ringsink/ringsink/internal/watchdog"
+)
+
+// TestWatchdogRing hunts lost wake-ups in Wait the way mpsc's watchdog
+// tests do (internal/watchdog): a small ring, the one producer in every
+// watchdog.Mode (Credit sweeps each push across the consumer's spin, yield
+// and park), and a consumer that drains and parks whenever the ring looks
+// empty. If it ever sleeps through a publish, nothing else wakes it, the
+// consumed count stops while values are pending, and the watchdog fails
+// the test after 2 s. Each case runs for RINGSINK_STRESS (default 250 ms;
+// .ci/run sets 3 s), in both of waitModes' modes, then checks that every
+// accepted value arrived in order.
+func TestWatchdogRing(t *testing.T) {
+	for name, newRing := range waitModes() {
+		for _, mode := range watchdog.Modes {
+			t.Run(fmt.Sprintf("%s/%v", name, mode), func(t *testing.T) {
+				r := newRing(32)
+				var consumed atomic.Uint64
+				order := watchdog.NewOrder(1)
+				watchdog.Stress{
+					Producers: 1, Mode: mode, Order: order,
+					Push: func(ctx context.Context, _ int, seq uint64) bool {
+						if mode != watchdog.Blocking {
+							return r.TryPush(seq)
+						}
+						for !r.TryPush(seq) {
+							if ctx.Err() != nil {
+								return false
+							}
+							runtime.Gosched()
+						}
+						return true
+					},
+					Consume: func(ctx context.Context) error {
+						dst := make([]uint64, 16)
+						for {
+							n := r.TryPopBatch(dst)
+							for _, v := range dst[:n] {
+								order.See(0, v)
+							}
+							consumed.Add(uint64(n))
+							if n == 0 && r.Wait(ctx) != nil {
+								return nil
+							}
+						}
+					},
+					Consumed: consumed.Load,
+					Pending:  func() bool { return r.Len() > 0 },
+					Wake:     r.Wake,
+					Diag:     func() string { return fmt.Sprintf("len %d, parked %v", r.Len(), r.park.IsParked()) },
+				}.Run(t)
+			})
+		}
+	}
+}
