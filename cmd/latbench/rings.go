@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"runtime"
 	"sync"
 
@@ -98,18 +99,22 @@ func mpscImpl() impl {
 	}}
 }
 
+// spscImpl's consumer parks in Wait like mpscImpl's. Wait takes a context,
+// which stop cancels before it stops the consumer, so a parked consumer
+// returns and sees done.
 func spscImpl() impl {
 	return impl{name: "spsc.Ring", sample: ringSample, start: func(int) started {
 		r := spsc.New[int](ringCap)
 		dst := make([]int, 256)
-		stop, sofar := consumer(func() int { return r.TryPopBatch(dst) }, func(<-chan struct{}) { runtime.Gosched() })
+		ctx, cancel := context.WithCancel(context.Background())
+		stop, sofar := consumer(func() int { return r.TryPopBatch(dst) }, func(<-chan struct{}) { _ = r.Wait(ctx) })
 		push := func([]byte) bool {
 			for !r.TryPush(1) {
 				runtime.Gosched()
 			}
 			return true
 		}
-		return started{newPush: func(int) pushFunc { return push }, stop: stop, sofar: sofar}
+		return started{newPush: func(int) pushFunc { return push }, stop: func() uint64 { cancel(); return stop() }, sofar: sofar}
 	}}
 }
 
