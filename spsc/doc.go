@@ -15,9 +15,11 @@
 //     fail at once. Wait parks the consumer until the next push (or Wake,
 //     or the context's end), like a channel receive, after a spin of a few
 //     microseconds that lets a batch build. The producer pays one load per
-//     push for it; the consumer pays a membarrier(2) system call per park
-//     on amd64 Linux, and on amd64 elsewhere re-checks on a timer (up to
-//     every millisecond) while parked (docs/design.md, "No lost wake-ups").
+//     push for it. A parked consumer re-checks on a timer for its first
+//     1.26 ms, then, on amd64 Linux, pays one membarrier(2) system call and
+//     blocks without a timer; on amd64 elsewhere, or where the kernel or a
+//     sandbox refuses membarrier, it keeps re-checking every millisecond
+//     (docs/design.md, "No lost wake-ups").
 //   - No method allocates. Popped slots of a type that holds pointers are
 //     zeroed so the ring keeps nothing alive.
 //

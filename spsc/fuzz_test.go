@@ -24,7 +24,7 @@ func FuzzRing(f *testing.F) {
 		next := 0
 		for i := 0; i < len(ops); i++ {
 			op, arg := ops[i]%5, 0
-			if op >= 2 && i+1 < len(ops) {
+			if (op == 2 || op == 3) && i+1 < len(ops) {
 				i++
 				arg = int(ops[i] % 12)
 			}

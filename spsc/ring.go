@@ -19,16 +19,18 @@ package spsc
 //     parked, then loads tail. Where Store is a plain MOV (amd64, the
 //     release-store build) that gives no store→load order, so one side
 //     needs a full barrier between its store and its load. The producer
-//     does not pay it: the consumer runs a heavy fence (membarrier(2),
+//     does not pay it. A parking consumer first re-checks on a timer (20 µs
+//     doubling, 1.26 ms in all), so a wake-up the race loses is late by
+//     that step at most; then it runs a heavy fence (membarrier(2),
 //     park.Waiter.UseHeavyFence) between its store of parked and its
-//     re-check, once per park, which drains the producer's publish or
-//     orders the producer's later load of parked after the store. Where
-//     that fence is not available (amd64 off Linux, or a kernel that
-//     refuses it) a park cannot prove that nothing escaped it, and re-checks
-//     on a timer (20 µs doubling to 1 ms) until a value arrives. In the other
-//     builds Store is sequentially consistent (sync/atomic), so both sides
-//     are a sequentially consistent store then a load, and no fence is
-//     needed. docs/design.md, "No lost wake-ups", section 3.
+//     re-check, which drains the producer's publish or orders the
+//     producer's later load of parked after the store, and blocks without a
+//     timer. Where that fence is not available (amd64 off Linux, or a
+//     kernel or sandbox that refuses it) it keeps re-checking, every
+//     millisecond at most. In the other builds Store is sequentially
+//     consistent (sync/atomic), so both sides are a sequentially consistent
+//     store then a load, and no fence is needed. docs/design.md, "No lost
+//     wake-ups", section 3.
 
 import (
 	"context"
@@ -179,12 +181,14 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 // nothing.
 //
 // It first spins for 7-11 µs in short back-offs that do not touch the
-// producer's lines, letting a batch build, then yields once, then parks
-// until the producer's next push; with GOMAXPROCS=1 it does not spin. The
-// park costs a membarrier(2) system call (an IPI to each CPU running this
-// process) on amd64 Linux; see Ring's invariants for why, and for amd64
-// off Linux, where a parked consumer re-checks on a timer (up to every
-// millisecond) instead.
+// producer's lines, letting a batch build, then yields once (with
+// GOMAXPROCS=1 it does not spin), then parks until the producer's next
+// push. While parked it re-checks on a timer for the first 1.26 ms; after
+// that, on amd64 Linux, it runs one membarrier(2) system call (an IPI to
+// each CPU running the process: about 1 µs, 14-17 µs with another CPU
+// busy; the process's first call also registers, which takes milliseconds)
+// and blocks without a timer. See Ring's invariants for why, and for amd64
+// off Linux, where it keeps re-checking every millisecond instead.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	if r.park.Wait(r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()

@@ -5,14 +5,26 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/ringsink/ringsink/internal/relstore"
 )
 
 // waitModes are the ways a parked consumer learns of a publish: as New
-// sets it up for this build (on amd64 Linux the heavy fence), and the
-// bounded wait it falls back to where the fence is missing, forced here.
+// sets it up for this build (on amd64 Linux the heavy fence, run once a
+// park has waited 1.26 ms on the bounded steps), the fence at every park
+// (so the stress tests, whose pauses are far shorter, run the fenced check
+// all the time), and the bounded wait it falls back to where the fence is
+// missing. The last two are forced here.
 func waitModes() map[string]func(capacity int) *Ring[uint64] {
 	return map[string]func(int) *Ring[uint64]{
 		"new": New[uint64],
+		"fence-every-park": func(n int) *Ring[uint64] {
+			r := New[uint64](n)
+			if relstore.Release {
+				r.park.UseHeavyFenceFrom(0)
+			}
+			return r
+		},
 		"bounded": func(n int) *Ring[uint64] {
 			r := New[uint64](n)
 			r.park.UseBoundedWait()

@@ -3,6 +3,8 @@
 package park
 
 import (
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -37,9 +39,7 @@ func membarrier() {
 func TestLitmusMembarrierPark(t *testing.T) {
 	membarrierSetup(t)
 	w := newWaiter()
-	if !w.UseHeavyFence() {
-		t.Fatal("UseHeavyFence() = false after a successful registration")
-	}
+	w.UseHeavyFence()
 	rounds, misses, controlMisses := litmusNoClaim(litmusBatch/10, w, (*relstore.Uint64).Store) // each round is a system call
 	t.Logf("%d rounds, half of them control: membarrier protocol lost %d; without the fence (control) lost %d", rounds, misses, controlMisses)
 	if misses > 0 {
@@ -76,7 +76,7 @@ func litmusNoClaim(batch int, w *Waiter, publish func(*relstore.Uint64, uint64))
 				if round%2 == 0 {
 					x = control
 				}
-				return int(x.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }))
+				return int(x.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }, true))
 			},
 			func(round int) int {
 				if round%2 == 0 {
@@ -102,7 +102,9 @@ func litmusNoClaim(batch int, w *Waiter, publish func(*relstore.Uint64, uint64))
 
 // BenchmarkParkCheck is what the consumer pays to decide that it may block:
 // the claim check (announce: store parked, check the ring, load tail)
-// against a membarrier between the store and the check.
+// against a membarrier between the store and the check (spsc's fenced
+// announce), with the other CPUs idle and with a goroutine spinning on
+// another CPU (busy=1), so that the membarrier has a CPU to interrupt.
 func BenchmarkParkCheck(b *testing.B) {
 	var tail atomic.Uint64
 	var seq relstore.Uint64
@@ -112,21 +114,33 @@ func BenchmarkParkCheck(b *testing.B) {
 		b.ReportAllocs()
 		w := newWaiter()
 		for b.Loop() {
-			if w.announce(ready, idle) != vBlock {
+			if w.announce(ready, idle, false) != vBlock {
 				b.Fatal("not idle")
 			}
 		}
 	})
-	b.Run("protocol=membarrier", func(b *testing.B) {
-		membarrierSetup(b)
-		b.ReportAllocs()
-		w := newWaiter()
-		for b.Loop() {
-			w.parked.Store(true)
-			membarrier()
-			if ready() {
-				b.Fatal("ready")
+	for _, busy := range []int{0, 1} {
+		b.Run(fmt.Sprintf("protocol=membarrier/busy=%d", busy), func(b *testing.B) {
+			membarrierSetup(b)
+			b.ReportAllocs()
+			var stop atomic.Bool
+			var wg sync.WaitGroup
+			for range busy {
+				wg.Go(func() {
+					for !stop.Load() {
+					}
+				})
 			}
-		}
-	})
+			w := newWaiter()
+			w.UseHeavyFence()
+			for b.Loop() {
+				if w.announce(ready, idle, true) != vBlock {
+					b.Fatal("not idle")
+				}
+			}
+			b.StopTimer()
+			stop.Store(true)
+			wg.Wait()
+		})
+	}
 }

@@ -125,7 +125,8 @@ type Waiter struct {
 
 	// check is how announce may conclude that it can block without a
 	// bound (UseHeavyFence, UseBoundedWait). Set before use, then read-only.
-	check checkMode
+	check     checkMode
+	fenceFrom time.Duration // checkFence: fence once the bounded step reaches this
 }
 
 // checkMode is how a parking consumer proves that no publish escaped it.
@@ -149,32 +150,42 @@ func (w *Waiter) Init() {
 // UseHeavyFence, called after Init and before the first Wait, is for a
 // ring with no claim to check: one producer that publishes with a release
 // store and then calls Notify (spsc). Nothing orders that store before the
-// producer's load of parked, so the consumer runs heavyFence between
-// storing parked and re-checking ready(): the fence drains the producer's
-// publish (ready() sees it) or comes before the producer's load of parked
-// (the producer sees the park and sends the token), and idle() is not
-// consulted. Where the fence is not available it falls back to
-// UseBoundedWait and reports false.
-func (w *Waiter) UseHeavyFence() bool {
-	if !HeavyFenceAvailable() {
-		w.UseBoundedWait()
-		return false
-	}
+// producer's load of parked. A parking consumer first waits with the
+// bounds of UseBoundedWait (Notify still wakes it at once, unless the race
+// hits), and once those have reached their longest step with nothing
+// published (1.26 ms), it runs heavyFence between storing parked and
+// re-checking ready(): the fence drains the producer's publish (ready()
+// sees it) or comes before the producer's load of parked (the producer
+// sees the park and sends the token), so it may then block without a
+// bound. The fence costs a system call and an IPI to every CPU running
+// the process (about 1 µs idle, 10-15 µs with the other CPU busy), and the
+// process's first one registers (membarrier(2)'s registration waits for
+// an RCU grace period: milliseconds), so it is kept for long idle spells.
+// Where the fence is not available the consumer stays with the bounded
+// wait.
+func (w *Waiter) UseHeavyFence() { w.UseHeavyFenceFrom(claimWaitMax) }
+
+// UseHeavyFenceFrom is UseHeavyFence with the fence run once the bounded
+// step has reached from (0: at every park). For tests, which need the
+// fenced check to run often.
+func (w *Waiter) UseHeavyFenceFrom(from time.Duration) {
 	w.check = checkFence
-	return true
+	w.fenceFrom = from
 }
 
 // UseBoundedWait, called after Init and before the first Wait, is for a
 // consumer that cannot prove that a publish did not escape its re-check:
 // every park then waits as for a claimed slot, re-checking on a timer from
 // 20 µs doubling to 1 ms, so a missed wake-up costs at most that long. An
-// idle consumer wakes every millisecond.
+// idle consumer wakes every millisecond. Tests use it to force the
+// fallback of UseHeavyFence.
 func (w *Waiter) UseBoundedWait() { w.check = checkBounded }
 
 // Notify is the producer's fast path: one atomic load when the consumer is
 // awake, and a wake-up only when it is parked. Call it after publishing
 // something the consumer's ready() condition sees, and only after a claim
-// that idle() sees (see the package doc for why).
+// that idle() sees (see the package doc for why), or with the consumer in
+// UseHeavyFence or UseBoundedWait mode.
 func (w *Waiter) Notify() { w.notify() }
 
 // notify is Notify, reporting whether it found the consumer parked (for the
@@ -225,15 +236,15 @@ const (
 // announce stores parked, then re-checks ready() and idle(), in that
 // order; the consumer's half of the protocol in the package doc. It leaves
 // parked set unless the verdict is vReady.
-func (w *Waiter) announce(ready, idle func() bool) verdict {
+func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
 	w.parked.Store(true) // sequentially consistent: ordered before idle()'s load of tail
 	proven := true
 	switch w.check {
 	case checkFence:
 		// Orders the producer's publish before ready()'s load (design.md,
-		// "No lost wake-ups", section 3). If the kernel refuses it after a
-		// successful registration, nothing is proven: bounded wait.
-		proven = heavyFence()
+		// "No lost wake-ups", section 3), when the caller asks for it. If
+		// the kernel refuses it, nothing is proven: bounded wait.
+		proven = fence && heavyFence()
 	case checkBounded:
 		proven = false
 	}
@@ -256,6 +267,16 @@ func (w *Waiter) announce(ready, idle func() bool) verdict {
 // sequentially consistent load of the claim index); Wait blocks without a
 // bound only when it holds. Wait allocates nothing.
 func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
+	// A caller whose done is already closed gets its answer without the
+	// spin, the yield or a fence.
+	select {
+	case <-done:
+		if ready() {
+			return Ready
+		}
+		return Done
+	default:
+	}
 	// With one P no producer runs while the consumer spins: skip to the
 	// yield, which lets them.
 	for i := range w.spins {
@@ -271,14 +292,19 @@ func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-cha
 		}
 	}
 	for d := claimWaitMin; ; d = min(2*d, claimWaitMax) {
-		switch w.announce(ready, idle) {
+		// checkFence: the fence only once the bounded waits have reached
+		// their longest step (1.26 ms without a value), so a consumer pays
+		// it once per long idle spell, not once per park.
+		switch w.announce(ready, idle, d >= w.fenceFrom) {
 		case vReady:
 			return Ready
 		case vBlock:
 			return w.block(done, timer, nil)
 		}
-		// A producer is between its claim and its publish. Its Notify may
-		// miss parked (see the package doc), so wait for it with a bound.
+		// A producer is between its claim and its publish (or, in the
+		// fence and bounded modes, nothing proves that no publish escaped
+		// the check). Its Notify may miss parked (see the package doc), so
+		// wait for it with a bound.
 		w.claimWaits.Add(1)
 		w.claim.Reset(d)
 		r := w.block(done, timer, w.claim.C)
@@ -316,8 +342,9 @@ func (w *Waiter) block(done <-chan struct{}, timer, claim <-chan time.Time) Reas
 func (w *Waiter) IsParked() bool { return w.parked.Load() }
 
 // ClaimWaits returns how many times the consumer, about to park, found a
-// claimed but unpublished slot and waited for it with a bound instead, and
-// how many of those waits ended on their timer. Diagnostics: a timeout is
+// claimed but unpublished slot (or, with UseHeavyFence or UseBoundedWait,
+// could not prove that nothing was published) and waited with a bound
+// instead, and how many of those waits ended on their timer. Diagnostics: a timeout is
 // the designed path for a producer descheduled between claim and publish,
 // not a missed wake-up.
 func (w *Waiter) ClaimWaits() (waits, timeouts uint64) {

@@ -179,40 +179,91 @@ func TestNoSpinOnOneP(t *testing.T) {
 
 // TestCheckModes: what announce concludes on a ring that is empty and
 // idle, by how the consumer proves that no publish escaped it. The claim
-// check (mpsc) and the heavy fence (spsc, where available) block without a
-// bound; the bounded wait never does, and Wait then returns on its timer
-// when a value is published without a Notify (the wake-up a missing fence
-// would lose).
+// check (mpsc) blocks without a bound when idle() holds; the heavy fence
+// (spsc) only when asked to fence (Wait asks once its bounded waits have
+// reached their longest step) and the fence works, and then without
+// consulting idle(); the bounded wait never does. With the bounded wait,
+// Wait returns on its timer when a value is published without a Notify
+// (the wake-up a missing fence could lose). These check the verdicts, not
+// the fence's ordering: the litmus and watchdog tests do that.
 func TestCheckModes(t *testing.T) {
 	notReady := func() bool { return false }
 	idleTrue := func() bool { return true }
+	idleFalse := func() bool { return false }
 	w := newWaiter()
-	if v := w.announce(notReady, idleTrue); v != vBlock {
+	if v := w.announce(notReady, idleTrue, false); v != vBlock {
 		t.Fatalf("claim check, idle: %v; want vBlock", v)
 	}
-	if v := w.announce(notReady, func() bool { return false }); v != vClaimed {
+	if v := w.announce(notReady, idleFalse, true); v != vClaimed {
 		t.Fatalf("claim check, a claim in flight: %v; want vClaimed", v)
 	}
-	if HeavyFenceAvailable() {
-		w = newWaiter()
-		if !w.UseHeavyFence() {
-			t.Fatal("UseHeavyFence() = false with the fence available")
-		}
-		if v := w.announce(notReady, func() bool { return false }); v != vBlock {
-			t.Fatalf("heavy fence: %v; want vBlock (idle() is not consulted)", v)
-		}
-	}
 	w = newWaiter()
-	w.UseBoundedWait()
-	if v := w.announce(notReady, idleTrue); v != vClaimed {
-		t.Fatalf("bounded wait, idle: %v; want vClaimed", v)
+	w.UseHeavyFence()
+	if v := w.announce(notReady, idleTrue, false); v != vClaimed {
+		t.Fatalf("heavy fence, not asked to fence: %v; want vClaimed", v)
 	}
+	want := vClaimed // no fence here: the bounded wait
+	if HeavyFenceAvailable() {
+		want = vBlock
+	}
+	if v := w.announce(notReady, idleFalse, true); v != want {
+		t.Fatalf("heavy fence, fenced (available: %v): %v; want %v (idle() is not consulted)", HeavyFenceAvailable(), v, want)
+	}
+	modes := []func(*Waiter){(*Waiter).UseBoundedWait}
+	if !HeavyFenceAvailable() {
+		// UseHeavyFence falls back to the bounded wait. Where the fence
+		// works, a publish without Notify after the bounded steps would
+		// (rightly) never be seen.
+		modes = append(modes, (*Waiter).UseHeavyFence)
+	}
+	for _, mode := range modes {
+		w = newWaiter()
+		mode(w)
+		if v := w.announce(notReady, idleTrue, false); v != vClaimed {
+			t.Fatalf("bounded wait, idle: %v; want vClaimed", v)
+		}
+		var published atomic.Bool
+		time.AfterFunc(5*time.Millisecond, func() { published.Store(true) }) // no Notify
+		if r := w.Wait(published.Load, idleTrue, nil, nil); r != Ready {
+			t.Fatalf("bounded wait for an unannounced publish: %v; want Ready", r)
+		}
+		if waits, timeouts := w.ClaimWaits(); waits == 0 || timeouts == 0 {
+			t.Fatalf("bounded wait: %d waits, %d timeouts; want both > 0", waits, timeouts)
+		}
+	}
+}
+
+// TestFenceModeStopsPolling: with UseHeavyFence a consumer on an idle ring
+// re-checks on the bounded timer only until the steps reach their longest
+// (six timeouts: 20 µs to 640 µs), then fences and blocks without a timer,
+// so an idle consumer costs nothing; Notify then wakes it.
+func TestFenceModeStopsPolling(t *testing.T) {
+	if !HeavyFenceAvailable() {
+		t.Skip("no heavy fence here: the bounded wait polls by design")
+	}
+	w := newWaiter()
+	w.UseHeavyFence()
 	var published atomic.Bool
-	time.AfterFunc(5*time.Millisecond, func() { published.Store(true) }) // no Notify
-	if r := w.Wait(published.Load, idleTrue, nil, nil); r != Ready {
-		t.Fatalf("bounded wait for an unannounced publish: %v; want Ready", r)
+	returned := make(chan Reason, 1)
+	go func() { returned <- w.Wait(published.Load, idle, nil, nil) }()
+	time.Sleep(100 * time.Millisecond)
+	_, first := w.ClaimWaits()
+	time.Sleep(100 * time.Millisecond)
+	_, second := w.ClaimWaits()
+	if first != second || second > 6 {
+		t.Fatalf("claim-timer timeouts: %d, then %d 100 ms later; want the same, at most 6", first, second)
 	}
-	if waits, timeouts := w.ClaimWaits(); waits == 0 || timeouts == 0 {
-		t.Fatalf("bounded wait: %d waits, %d timeouts; want both > 0", waits, timeouts)
+	if !w.IsParked() {
+		t.Fatal("the consumer is not parked")
+	}
+	published.Store(true)
+	w.Notify()
+	select {
+	case r := <-returned:
+		if r != Woken && r != Ready {
+			t.Fatalf("Wait = %v; want Woken or Ready", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Notify did not wake the fenced consumer")
 	}
 }
