@@ -4,6 +4,7 @@ package park
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,22 +16,45 @@ const (
 	membarrierRegisterPrivateExpedited = 1 << 4
 )
 
-var (
-	heavyOnce sync.Once
-	heavyOK   bool
+// The registration's state: heavyFence answers false (and the consumer
+// stays on its timed steps) until it is heavyOK.
+const (
+	heavyUnknown int32 = iota
+	heavyRegistering
+	heavyOK
+	heavyRefused
 )
 
+var (
+	heavyOnce  sync.Once
+	heavyState atomic.Int32
+)
+
+func register() {
+	_, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierRegisterPrivateExpedited, 0, 0)
+	if e == 0 {
+		heavyState.Store(heavyOK)
+	} else {
+		heavyState.Store(heavyRefused)
+	}
+}
+
 // HeavyFenceAvailable reports whether heavyFence works in this process,
-// registering for it on the first call: membarrier(2)'s private expedited
-// command, which a kernel before 4.14 or a seccomp filter may refuse. The
-// registration waits for an RCU grace period in a process with more than
-// one thread (every Go process): 5-25 ms measured here.
+// registering for it first if nobody has: membarrier(2)'s private
+// expedited command, which a kernel before 4.14 or a seccomp filter may
+// refuse. The registration waits for an RCU grace period in a process with
+// more than one thread (every Go process): 5-25 ms measured here.
 func HeavyFenceAvailable() bool {
-	heavyOnce.Do(func() {
-		_, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierRegisterPrivateExpedited, 0, 0)
-		heavyOK = e == 0
-	})
-	return heavyOK
+	heavyOnce.Do(register)
+	return heavyState.Load() == heavyOK
+}
+
+// startHeavyFence starts the registration in the background, once, so that
+// neither New nor a consumer's park waits for it.
+func startHeavyFence() {
+	if heavyState.CompareAndSwap(heavyUnknown, heavyRegistering) {
+		go heavyOnce.Do(register)
+	}
 }
 
 // heavyFence runs a full memory barrier on every CPU that is running a
@@ -38,13 +62,16 @@ func HeavyFenceAvailable() bool {
 // an IPI to each). After it, every store another goroutine made before its
 // CPU's barrier is visible here, and every load that goroutine makes after
 // the barrier sees what this goroutine stored before the call. It reports
-// false if the kernel refused, in which case nothing is ordered.
-// The first call registers (HeavyFenceAvailable), which can take
-// milliseconds.
+// false, having ordered nothing, while the registration is not done, and
+// for good once the kernel has refused.
 func heavyFence() bool {
-	if !HeavyFenceAvailable() {
+	if heavyState.Load() != heavyOK {
 		return false
 	}
 	_, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierPrivateExpedited, 0, 0)
-	return e == 0
+	if e != 0 {
+		heavyState.Store(heavyRefused)
+		return false
+	}
+	return true
 }

@@ -27,12 +27,6 @@ func membarrierSetup(tb testing.TB) {
 	}
 }
 
-func membarrier() {
-	if !heavyFence() {
-		panic("membarrier(PRIVATE_EXPEDITED) refused after registration")
-	}
-}
-
 // TestLitmusMembarrierPark: spsc.Ring.Wait's protocol, the real announce
 // of a Waiter with the heavy fence against a producer that publishes with a
 // release store, never loses a wake-up; the control rounds (no fence) do.
@@ -72,11 +66,14 @@ func litmusNoClaim(batch int, w *Waiter, publish func(*relstore.Uint64, uint64))
 				seq.Store(0)
 			},
 			func(round int) int {
-				x := w
-				if round%2 == 0 {
-					x = control
+				if round%2 == 0 { // control, inline (as in TestLitmusPark): store parked, load seq
+					control.parked.Store(true)
+					if seq.Load() == 1 {
+						return int(vReady)
+					}
+					return int(vBlock)
 				}
-				return int(x.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }, true))
+				return int(w.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }, true))
 			},
 			func(round int) int {
 				if round%2 == 0 {

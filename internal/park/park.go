@@ -158,11 +158,11 @@ func (w *Waiter) Init() {
 // sees it) or comes before the producer's load of parked (the producer
 // sees the park and sends the token), so it may then block without a
 // bound. The fence costs a system call and an IPI to every CPU running
-// the process (about 1 µs idle, 10-15 µs with the other CPU busy), and the
-// process's first one registers (membarrier(2)'s registration waits for
-// an RCU grace period: milliseconds), so it is kept for long idle spells.
-// Where the fence is not available the consumer stays with the bounded
-// wait.
+// the process (about 0.8 µs idle, 14-17 µs with another CPU busy), so it
+// is kept for long idle spells. The process's registration for it waits
+// for an RCU grace period (milliseconds); it starts here, in the
+// background, and until it is done, or where the fence is not available,
+// the consumer stays on the timed steps.
 func (w *Waiter) UseHeavyFence() { w.UseHeavyFenceFrom(claimWaitMax) }
 
 // UseHeavyFenceFrom is UseHeavyFence with the fence run once the bounded
@@ -170,7 +170,8 @@ func (w *Waiter) UseHeavyFence() { w.UseHeavyFenceFrom(claimWaitMax) }
 // fenced check to run often.
 func (w *Waiter) UseHeavyFenceFrom(from time.Duration) {
 	w.check = checkFence
-	w.fenceFrom = from
+	w.fenceFrom = min(from, claimWaitMax) // the steps stop growing there
+	startHeavyFence()
 }
 
 // UseBoundedWait, called after Init and before the first Wait, is for a
@@ -262,10 +263,14 @@ func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
 }
 
 // Wait blocks the consumer until ready() reports true, a producer wakes it,
-// done is closed or timer fires. done and timer may be nil. idle() must
-// report whether no push is claimed beyond what the consumer has read (one
-// sequentially consistent load of the claim index); Wait blocks without a
-// bound only when it holds. Wait allocates nothing.
+// done is closed or timer fires. done and timer may be nil; a done closed
+// before the call is answered at once (Ready if ready(), else Done). In the
+// default mode idle() must report whether no push is claimed beyond what
+// the consumer has read (one sequentially consistent load of the claim
+// index), and Wait blocks without a bound only when it holds; with
+// UseHeavyFence it blocks without a bound only after a successful fence
+// (idle() is not consulted), and with UseBoundedWait never. Wait allocates
+// nothing.
 func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
 	// A caller whose done is already closed gets its answer without the
 	// spin, the yield or a fence.

@@ -135,13 +135,27 @@ func TestWaitClaimedSlot(t *testing.T) {
 		t.Fatal("parked flag left set")
 	}
 
-	// The caller's done and timer still end a claimed wait, and the
-	// claim timer is not mistaken for the caller's.
+	// The caller's done (closed before the call: answered at once, even
+	// with a token waiting; or closed during a claimed wait) and timer
+	// still end a claimed wait, and the claim timer is not mistaken for
+	// the caller's.
 	done := make(chan struct{})
 	close(done)
 	never := func() bool { return false }
+	w.Wake()
 	if r := w.Wait(never, notIdle, done, nil); r != Done {
-		t.Fatalf("claimed Wait with done closed = %v; want Done", r)
+		t.Fatalf("claimed Wait with done closed and a token = %v; want Done", r)
+	}
+	w.Wait(never, notIdle, nil, nil) // take the token
+	later := make(chan struct{})
+	go func() {
+		for !w.IsParked() {
+			time.Sleep(time.Millisecond)
+		}
+		close(later)
+	}()
+	if r := w.Wait(never, notIdle, later, nil); r != Done {
+		t.Fatalf("claimed Wait, done closed while parked = %v; want Done", r)
 	}
 	if r := w.Wait(never, notIdle, nil, time.After(5*time.Millisecond)); r != Timeout {
 		t.Fatalf("claimed Wait with a timer = %v; want Timeout", r)
@@ -250,8 +264,8 @@ func TestFenceModeStopsPolling(t *testing.T) {
 	_, first := w.ClaimWaits()
 	time.Sleep(100 * time.Millisecond)
 	_, second := w.ClaimWaits()
-	if first != second || second > 6 {
-		t.Fatalf("claim-timer timeouts: %d, then %d 100 ms later; want the same, at most 6", first, second)
+	if first != 6 || second != 6 {
+		t.Fatalf("claim-timer timeouts: %d, then %d 100 ms later; want 6 both times (20 µs to 640 µs, then the fence)", first, second)
 	}
 	if !w.IsParked() {
 		t.Fatal("the consumer is not parked")
