@@ -47,9 +47,9 @@ func TestLitmusMembarrierPark(t *testing.T) {
 // whenever its re-check finds nothing. The producer publishes with publish
 // and calls notify. The forbidden outcome is a consumer that blocks while
 // the producer saw it awake. Every other round is the control: the same
-// steps with a Waiter that has no fence and a release-store publish, which
-// must lose a wake-up now and then in the same run. It returns the rounds,
-// the misses and the control's misses.
+// steps written inline, without the fence, against a release-store
+// publish, which must lose a wake-up now and then in the same run. It
+// returns the rounds, the misses and the control's misses.
 func litmusNoClaim(batch int, w *Waiter, publish func(*relstore.Uint64, uint64)) (rounds, misses, controlMisses int) {
 	control := newWaiter()
 	var seq relstore.Uint64
