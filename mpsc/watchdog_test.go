@@ -42,24 +42,14 @@ func TestWatchdogRing(t *testing.T) {
 				watchdog.Stress{
 					Producers: producers, Mode: mode, Order: order,
 					Push: func(ctx context.Context, p int, seq uint64) bool {
-						v := uint64(p)<<48 | seq
+						v := watchdog.Value(p, seq)
 						if mode == watchdog.Blocking {
 							return pushRetry(ctx, func() bool { return r.TryPush(v) })
 						}
 						return r.TryPush(v)
 					},
 					Consume: func(ctx context.Context) error {
-						dst := make([]uint64, 16)
-						for {
-							n := r.TryPopBatch(dst)
-							for _, v := range dst[:n] {
-								order.See(int(v>>48), v&(1<<48-1))
-							}
-							consumed.Add(uint64(n))
-							if n == 0 && r.Wait(ctx) != nil {
-								return nil
-							}
-						}
+						return watchdog.Drain(ctx, r.TryPopBatch, r.Wait, order, &consumed)
 					},
 					Consumed: consumed.Load,
 					Pending:  func() bool { return r.Len() > 0 },

@@ -28,11 +28,12 @@ func TestWatchdogRing(t *testing.T) {
 				order := watchdog.NewOrder(1)
 				watchdog.Stress{
 					Producers: 1, Mode: mode, Order: order,
-					Push: func(ctx context.Context, _ int, seq uint64) bool {
+					Push: func(ctx context.Context, p int, seq uint64) bool {
+						v := watchdog.Value(p, seq)
 						if mode != watchdog.Blocking {
-							return r.TryPush(seq)
+							return r.TryPush(v)
 						}
-						for !r.TryPush(seq) {
+						for !r.TryPush(v) {
 							if ctx.Err() != nil {
 								return false
 							}
@@ -41,17 +42,7 @@ func TestWatchdogRing(t *testing.T) {
 						return true
 					},
 					Consume: func(ctx context.Context) error {
-						dst := make([]uint64, 16)
-						for {
-							n := r.TryPopBatch(dst)
-							for _, v := range dst[:n] {
-								order.See(0, v)
-							}
-							consumed.Add(uint64(n))
-							if n == 0 && r.Wait(ctx) != nil {
-								return nil
-							}
-						}
+						return watchdog.Drain(ctx, r.TryPopBatch, r.Wait, order, &consumed)
 					},
 					Consumed: consumed.Load,
 					Pending:  func() bool { return r.Len() > 0 },

@@ -268,3 +268,24 @@ func ParseRecord(b []byte) (p int, seq uint64, err error) {
 	}
 	return p, seq, nil
 }
+
+// Value packs producer p's record seq into one uint64 for a bare ring of
+// uint64 (Drain unpacks it).
+func Value(p int, seq uint64) uint64 { return uint64(p)<<48 | seq }
+
+// Drain is a Stress.Consume loop for a bare ring of Values: it moves
+// batches of 16 with pop, feeds o, adds to consumed, and calls wait when
+// pop finds nothing, until wait returns an error (ctx is done).
+func Drain(ctx context.Context, pop func(dst []uint64) int, wait func(context.Context) error, o *Order, consumed *atomic.Uint64) error {
+	dst := make([]uint64, 16)
+	for {
+		n := pop(dst)
+		for _, v := range dst[:n] {
+			o.See(int(v>>48), v&(1<<48-1))
+		}
+		consumed.Add(uint64(n))
+		if n == 0 && wait(ctx) != nil {
+			return nil
+		}
+	}
+}
