@@ -3,7 +3,6 @@ package mpsc
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -21,17 +20,6 @@ import (
 
 var stressProducers = []int{1, 2, 3, 8}
 
-// pushRetry is a "blocking" push for a bare ring: retry until accepted.
-func pushRetry(ctx context.Context, try func() bool) bool {
-	for !try() {
-		if ctx.Err() != nil {
-			return false
-		}
-		runtime.Gosched()
-	}
-	return true
-}
-
 func TestWatchdogRing(t *testing.T) {
 	for _, producers := range stressProducers {
 		for _, mode := range watchdog.Modes {
@@ -44,7 +32,7 @@ func TestWatchdogRing(t *testing.T) {
 					Push: func(ctx context.Context, p int, seq uint64) bool {
 						v := watchdog.Value(p, seq)
 						if mode == watchdog.Blocking {
-							return pushRetry(ctx, func() bool { return r.TryPush(v) })
+							return watchdog.Retry(ctx, func() bool { return r.TryPush(v) })
 						}
 						return r.TryPush(v)
 					},
@@ -74,7 +62,7 @@ func TestWatchdogByteRing(t *testing.T) {
 					Push: func(ctx context.Context, p int, seq uint64) bool {
 						b := watchdog.Record(bufs[p], p, seq)
 						if mode == watchdog.Blocking {
-							return pushRetry(ctx, func() bool { return r.TryWrite(b) })
+							return watchdog.Retry(ctx, func() bool { return r.TryWrite(b) })
 						}
 						return r.TryWrite(b)
 					},

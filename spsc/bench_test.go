@@ -11,13 +11,14 @@ import (
 
 // BenchmarkPushPop moves b.N values from one producer goroutine to the
 // benchmark goroutine; ns/op is per value. The producer pushes one value at
-// a time and yields when the ring is full. The consumer comes in four
+// a time and yields when the ring is full. The consumer comes in five
 // styles, so the figure does not depend on one harness: one value per
 // TryPop in a tight loop (spin) or yielding when the ring is empty (pop),
 // batches of up to 256 yielding when empty (drain) or parking in Wait
-// (wait: the way sink and uds use their mpsc ring; values/batch is the mean
-// batch), and both sides moving batches of 64 (batch). The channel baseline has the same capacity. The capacities
-// are the one the other benchmarks use and latbench's. Each reports the
+// (wait: the way sink and uds use their mpsc ring; values/batch is the
+// mean batch), and both sides moving batches of 64 (batch). The channel
+// baseline has the same capacity. The capacities are the one the other
+// benchmarks use and latbench's. Each reports the
 // core-to-core round trip before and after it (rtt-before-ns, rtt-after-ns;
 // internal/baseline.RunRTT): on a shared VM the spsc figures follow it, the
 // channel's less.

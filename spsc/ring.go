@@ -185,9 +185,9 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 // GOMAXPROCS=1 it does not spin), then parks until the producer's next
 // push. While parked it re-checks on a timer for the first 1.26 ms; after
 // that, on amd64 Linux, it runs one membarrier(2) system call (an IPI to
-// each CPU running the process: about 1 µs, 14-17 µs with another CPU
-// busy; the process's first call also registers, which takes milliseconds)
-// and blocks without a timer. See Ring's invariants for why, and for amd64
+// each CPU running the process: about 0.8 µs, 14-17 µs with another CPU
+// busy; until New's background registration for it is done, it keeps to
+// the timer) and blocks without a timer. See Ring's invariants for why, and for amd64
 // off Linux, where it keeps re-checking every millisecond instead.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	if r.park.Wait(r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {

@@ -35,7 +35,10 @@ func waitModes() map[string]func(capacity int) *Ring[uint64] {
 
 // TestParkedConsumerWakesOnPush waits until the consumer is really parked,
 // then pushes once (and, in a second round, a batch) and expects Wait to
-// return with the value there.
+// return with the value there. In the "new" and "fence-every-park" modes
+// only Notify can wake a consumer blocked after its fence; the bounded
+// mode would also find the value on its timer, so there it checks
+// liveness only.
 func TestParkedConsumerWakesOnPush(t *testing.T) {
 	for name, newRing := range waitModes() {
 		t.Run(name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package spsc
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"testing"
 
@@ -17,8 +16,11 @@ import (
 // empty. If it ever sleeps through a publish, nothing else wakes it, the
 // consumed count stops while values are pending, and the watchdog fails
 // the test after 2 s. Each case runs for RINGSINK_STRESS (default 250 ms;
-// .ci/run sets 3 s), in both of waitModes' modes, then checks that every
-// accepted value arrived in order.
+// .ci/run sets 3 s), in each of waitModes' modes, then checks that every
+// accepted value arrived in order. Only the fence-every-park case can catch
+// a fence that does not order (New's ring rarely reaches its fence within
+// the stress's short pauses); the bounded cases recover within a
+// millisecond, so they check liveness and order only.
 func TestWatchdogRing(t *testing.T) {
 	for name, newRing := range waitModes() {
 		for _, mode := range watchdog.Modes {
@@ -30,16 +32,10 @@ func TestWatchdogRing(t *testing.T) {
 					Producers: 1, Mode: mode, Order: order,
 					Push: func(ctx context.Context, p int, seq uint64) bool {
 						v := watchdog.Value(p, seq)
-						if mode != watchdog.Blocking {
-							return r.TryPush(v)
+						if mode == watchdog.Blocking {
+							return watchdog.Retry(ctx, func() bool { return r.TryPush(v) })
 						}
-						for !r.TryPush(v) {
-							if ctx.Err() != nil {
-								return false
-							}
-							runtime.Gosched()
-						}
-						return true
+						return r.TryPush(v)
 					},
 					Consume: func(ctx context.Context) error {
 						return watchdog.Drain(ctx, r.TryPopBatch, r.Wait, order, &consumed)

@@ -34,7 +34,7 @@ func TestLitmusMembarrierPark(t *testing.T) {
 	membarrierSetup(t)
 	w := newWaiter()
 	w.UseHeavyFence()
-	rounds, misses, controlMisses := litmusNoClaim(litmusBatch/10, w, (*relstore.Uint64).Store) // each round is a system call
+	rounds, misses, controlMisses := litmusNoClaim(litmusBatch/10, w) // each round is a system call
 	t.Logf("%d rounds, half of them control: membarrier protocol lost %d; without the fence (control) lost %d", rounds, misses, controlMisses)
 	if misses > 0 {
 		t.Errorf("membarrier protocol: lost wake-up in %d rounds", misses)
@@ -44,13 +44,13 @@ func TestLitmusMembarrierPark(t *testing.T) {
 
 // litmusNoClaim runs the real Waiter.announce for a ring with no claim
 // (spsc.Ring.Wait): the consumer's idle() always holds, so announce blocks
-// whenever its re-check finds nothing. The producer publishes with publish
-// and calls notify. The forbidden outcome is a consumer that blocks while
+// whenever its re-check finds nothing. The producer publishes with a
+// release store and calls notify. The forbidden outcome is a consumer that blocks while
 // the producer saw it awake. Every other round is the control: the same
 // steps written inline, without the fence, against a release-store
 // publish, which must lose a wake-up now and then in the same run. It
 // returns the rounds, the misses and the control's misses.
-func litmusNoClaim(batch int, w *Waiter, publish func(*relstore.Uint64, uint64)) (rounds, misses, controlMisses int) {
+func litmusNoClaim(batch int, w *Waiter) (rounds, misses, controlMisses int) {
 	control := newWaiter()
 	var seq relstore.Uint64
 	rounds = litmusRun(func() {
@@ -80,7 +80,7 @@ func litmusNoClaim(batch int, w *Waiter, publish func(*relstore.Uint64, uint64))
 					seq.Store(1)
 					return b2i(control.notify())
 				}
-				publish(&seq, 1)
+				seq.Store(1)
 				return b2i(w.notify())
 			},
 			func(round, c, p int) bool {

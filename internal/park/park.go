@@ -234,29 +234,22 @@ const (
 	vClaimed                // a slot is claimed, not yet published: block with a bound
 )
 
-// announce stores parked, then re-checks ready() and idle(), in that
-// order; the consumer's half of the protocol in the package doc. It leaves
-// parked set unless the verdict is vReady.
+// announce stores parked, then (with UseHeavyFence, and fence set) runs
+// the heavy fence, then re-checks ready() and (in the default mode) idle(),
+// in that order; the consumer's half of the protocol in the package doc.
+// It leaves parked set unless the verdict is vReady.
 func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
 	w.parked.Store(true) // sequentially consistent: ordered before idle()'s load of tail
-	proven := true
-	switch w.check {
-	case checkFence:
-		// Orders the producer's publish before ready()'s load (design.md,
-		// "No lost wake-ups", section 3), when the caller asks for it. If
-		// the kernel refuses it, nothing is proven: bounded wait.
-		proven = fence && heavyFence()
-	case checkBounded:
-		proven = false
-	}
+	// checkFence: the fence orders the producer's publish before ready()'s
+	// load (design.md, "No lost wake-ups", section 3), when the caller asks
+	// for it; refused, it proves nothing (bounded wait). checkBounded never
+	// proves anything.
+	fenced := w.check == checkFence && fence && heavyFence()
 	if ready() {
 		w.parked.Store(false)
 		return vReady
 	}
-	if !proven {
-		return vClaimed
-	}
-	if w.check == checkFence || idle() {
+	if fenced || (w.check == checkIdle && idle()) {
 		return vBlock
 	}
 	return vClaimed
@@ -349,9 +342,9 @@ func (w *Waiter) IsParked() bool { return w.parked.Load() }
 // ClaimWaits returns how many times the consumer, about to park, found a
 // claimed but unpublished slot (or, with UseHeavyFence or UseBoundedWait,
 // could not prove that nothing was published) and waited with a bound
-// instead, and how many of those waits ended on their timer. Diagnostics: a timeout is
-// the designed path for a producer descheduled between claim and publish,
-// not a missed wake-up.
+// instead, and how many of those waits ended on their timer. Diagnostics:
+// a timeout is the designed path for a producer descheduled between claim
+// and publish, not a missed wake-up.
 func (w *Waiter) ClaimWaits() (waits, timeouts uint64) {
 	return w.claimWaits.Load(), w.claimTimeouts.Load()
 }

@@ -289,3 +289,16 @@ func Drain(ctx context.Context, pop func(dst []uint64) int, wait func(context.Co
 		}
 	}
 }
+
+// Retry is a "blocking" push for a bare ring (Mode Blocking): it calls try
+// until it is accepted, yielding between attempts, and reports false if
+// ctx ends first.
+func Retry(ctx context.Context, try func() bool) bool {
+	for !try() {
+		if ctx.Err() != nil {
+			return false
+		}
+		runtime.Gosched()
+	}
+	return true
+}
