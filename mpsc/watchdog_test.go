@@ -25,25 +25,7 @@ func TestWatchdogRing(t *testing.T) {
 		for _, mode := range watchdog.Modes {
 			t.Run(fmt.Sprintf("producers=%d/%v", producers, mode), func(t *testing.T) {
 				r := New[uint64](32)
-				var consumed atomic.Uint64
-				order := watchdog.NewOrder(producers)
-				watchdog.Stress{
-					Producers: producers, Mode: mode, Order: order,
-					Push: func(ctx context.Context, p int, seq uint64) bool {
-						v := watchdog.Value(p, seq)
-						if mode == watchdog.Blocking {
-							return watchdog.Retry(ctx, func() bool { return r.TryPush(v) })
-						}
-						return r.TryPush(v)
-					},
-					Consume: func(ctx context.Context) error {
-						return watchdog.Drain(ctx, r.TryPopBatch, r.Wait, order, &consumed)
-					},
-					Consumed: consumed.Load,
-					Pending:  func() bool { return r.Len() > 0 },
-					Wake:     r.Wake,
-					Diag:     func() string { return fmt.Sprintf("len %d, parked %v", r.Len(), r.park.IsParked()) },
-				}.Run(t)
+				watchdog.RunRing(t, r, producers, mode, r.park.IsParked)
 			})
 		}
 	}

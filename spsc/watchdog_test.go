@@ -1,9 +1,7 @@
 package spsc
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
 	"testing"
 
 	"github.com/ringsink/ringsink/internal/watchdog"
@@ -26,25 +24,7 @@ func TestWatchdogRing(t *testing.T) {
 		for _, mode := range watchdog.Modes {
 			t.Run(fmt.Sprintf("%s/%v", name, mode), func(t *testing.T) {
 				r := newRing(32)
-				var consumed atomic.Uint64
-				order := watchdog.NewOrder(1)
-				watchdog.Stress{
-					Producers: 1, Mode: mode, Order: order,
-					Push: func(ctx context.Context, p int, seq uint64) bool {
-						v := watchdog.Value(p, seq)
-						if mode == watchdog.Blocking {
-							return watchdog.Retry(ctx, func() bool { return r.TryPush(v) })
-						}
-						return r.TryPush(v)
-					},
-					Consume: func(ctx context.Context) error {
-						return watchdog.Drain(ctx, r.TryPopBatch, r.Wait, order, &consumed)
-					},
-					Consumed: consumed.Load,
-					Pending:  func() bool { return r.Len() > 0 },
-					Wake:     r.Wake,
-					Diag:     func() string { return fmt.Sprintf("len %d, parked %v", r.Len(), r.park.IsParked()) },
-				}.Run(t)
+				watchdog.RunRing(t, r, 1, mode, r.park.IsParked)
 			})
 		}
 	}

@@ -269,25 +269,52 @@ func ParseRecord(b []byte) (p int, seq uint64, err error) {
 	return p, seq, nil
 }
 
-// Value packs producer p's record seq into one uint64 for a bare ring of
-// uint64 (Drain unpacks it).
-func Value(p int, seq uint64) uint64 { return uint64(p)<<48 | seq }
+// Ring is a bare ring of uint64, as RunRing drives it (mpsc.Ring,
+// spsc.Ring).
+type Ring interface {
+	TryPush(v uint64) bool
+	TryPopBatch(dst []uint64) int
+	Wait(ctx context.Context) error
+	Wake()
+	Len() int
+}
 
-// Drain is a Stress.Consume loop for a bare ring of Values: it moves
-// batches of 16 with pop, feeds o, adds to consumed, and calls wait when
-// pop finds nothing, until wait returns an error (ctx is done).
-func Drain(ctx context.Context, pop func(dst []uint64) int, wait func(context.Context) error, o *Order, consumed *atomic.Uint64) error {
-	dst := make([]uint64, 16)
-	for {
-		n := pop(dst)
-		for _, v := range dst[:n] {
-			o.See(int(v>>48), v&(1<<48-1))
-		}
-		consumed.Add(uint64(n))
-		if n == 0 && wait(ctx) != nil {
-			return nil
-		}
-	}
+// RunRing runs a Stress case on a bare ring: the producers push their
+// records packed as p<<48|seq (retrying with Retry in Blocking mode), and
+// the consumer moves batches of 16 and parks in Wait whenever it finds
+// nothing. parked reports the consumer's park flag, for the failure
+// message.
+func RunRing(t testing.TB, r Ring, producers int, mode Mode, parked func() bool) {
+	t.Helper()
+	var consumed atomic.Uint64
+	order := NewOrder(producers)
+	Stress{
+		Producers: producers, Mode: mode, Order: order,
+		Push: func(ctx context.Context, p int, seq uint64) bool {
+			v := uint64(p)<<48 | seq
+			if mode == Blocking {
+				return Retry(ctx, func() bool { return r.TryPush(v) })
+			}
+			return r.TryPush(v)
+		},
+		Consume: func(ctx context.Context) error {
+			dst := make([]uint64, 16)
+			for {
+				n := r.TryPopBatch(dst)
+				for _, v := range dst[:n] {
+					order.See(int(v>>48), v&(1<<48-1))
+				}
+				consumed.Add(uint64(n))
+				if n == 0 && r.Wait(ctx) != nil {
+					return nil
+				}
+			}
+		},
+		Consumed: consumed.Load,
+		Pending:  func() bool { return r.Len() > 0 },
+		Wake:     r.Wake,
+		Diag:     func() string { return fmt.Sprintf("len %d, parked %v", r.Len(), parked()) },
+	}.Run(t)
 }
 
 // Retry is a "blocking" push for a bare ring (Mode Blocking): it calls try
