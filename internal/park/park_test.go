@@ -281,3 +281,76 @@ func TestFenceModeStopsPolling(t *testing.T) {
 		t.Fatal("Notify did not wake the fenced consumer")
 	}
 }
+
+// TestSpinBudgetAdapts: the spin is kept while the first short wait finds
+// a value (producers keep the ring busy) and given up, down to one spin,
+// while values come later; a park halves it. The test counts ready()
+// calls: a Wait with a budget of n spins calls it once per spin, then once
+// after the yield.
+func TestSpinBudgetAdapts(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	var w Waiter
+	w.Init()
+	if w.budget != spins {
+		t.Fatalf("after Init: budget %d; want %d", w.budget, spins)
+	}
+	idle := func() bool { return true }
+	// readyAt returns a ready() that first reports true on its k-th call
+	// (0: never), and how many calls it has had.
+	readyAt := func(k int) (func() bool, *int) {
+		calls := new(int)
+		return func() bool { *calls++; return k > 0 && *calls >= k }, calls
+	}
+	wait := func(k int) int {
+		t.Helper()
+		ready, calls := readyAt(k)
+		if k == 0 {
+			w.Wake() // the park returns at once
+		}
+		want := Ready
+		if k == 0 {
+			want = Woken
+		}
+		if r := w.Wait(ready, idle, nil, nil); r != want {
+			t.Fatalf("Wait (value at call %d) = %v; want %v", k, r, want)
+		}
+		return *calls
+	}
+	// Busy: the first spin finds a value, and the budget stays full.
+	for range 3 {
+		if c := wait(1); c != 1 {
+			t.Fatalf("busy ring: %d ready() calls; want 1", c)
+		}
+		if w.budget != spins {
+			t.Fatalf("busy ring: budget %d; want %d", w.budget, spins)
+		}
+	}
+	// Paced: the value turns up only after the yield; each such Wait gives
+	// up one spin, down to one.
+	for want := spins - 1; want >= 1; want-- {
+		n := w.budget
+		if c := wait(n + 1); c != n+1 {
+			t.Fatalf("paced ring, budget %d: %d ready() calls; want %d", n, c, n+1)
+		}
+		if w.budget != want {
+			t.Fatalf("paced ring: budget %d; want %d", w.budget, want)
+		}
+	}
+	if wait(2); w.budget != 1 {
+		t.Fatalf("paced ring at one spin: budget %d; want it kept at 1", w.budget)
+	}
+	// Idle: a park halves the budget, to none; the next Wait goes straight
+	// to the yield (one ready() call).
+	if wait(0); w.budget != 0 {
+		t.Fatalf("after a park: budget %d; want 0", w.budget)
+	}
+	if c := wait(1); c != 1 || w.budget != 1 {
+		t.Fatalf("no spin: %d ready() calls, budget then %d; want 1 and 1", c, w.budget)
+	}
+	// Busy again: each first-spin hit grows the budget back by one.
+	for want := 2; want <= spins; want++ {
+		if wait(1); w.budget != want {
+			t.Fatalf("busy again: budget %d; want %d", w.budget, want)
+		}
+	}
+}
