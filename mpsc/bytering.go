@@ -372,8 +372,8 @@ func (r *ByteRing) Wait(ctx context.Context) error {
 
 // WaitChan is Wait with a stop channel and a reusable timer (either may be
 // nil); it reports why it returned. Consumer only; allocates nothing.
-func (r *ByteRing) WaitChan(done <-chan struct{}, timer <-chan time.Time) park.Reason {
-	return r.park.Wait(r.Ready, r.idle, done, timer)
+func (r *ByteRing) WaitChan(done <-chan struct{}, timer <-chan time.Time) WaitReason {
+	return WaitReason(r.park.Wait(r.Ready, r.idle, done, timer))
 }
 
 // idle reports whether no record is claimed beyond head (the claim CAS

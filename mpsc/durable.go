@@ -60,7 +60,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/testhook"
 )
@@ -234,8 +233,8 @@ func (r *ByteRing) Seal() int {
 // WaitUnsealed parks the consumer until a record Seal has not sealed is
 // published, done is closed or timer fires (either may be nil). Durable
 // rings only; consumer only; allocates nothing.
-func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) park.Reason {
-	return r.park.Wait(r.unsealedReady, r.sealedAll, done, timer)
+func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) WaitReason {
+	return WaitReason(r.park.Wait(r.unsealedReady, r.sealedAll, done, timer))
 }
 
 func (r *ByteRing) unsealedReady() bool {

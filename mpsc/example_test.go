@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/ringsink/ringsink/mpsc"
 )
@@ -80,4 +81,23 @@ func ExampleByteRing_MaxRecord() {
 	big := make([]byte, r.MaxRecord()+1)
 	fmt.Println(r.MaxRecord(), r.TryWrite(big), len(big) > r.MaxRecord())
 	// Output: 24 false true
+}
+
+// A consumer that owns a stop channel and a flush timer waits with
+// WaitChan, which tells it why it woke.
+func ExampleRing_WaitChan() {
+	r := mpsc.New[int](8)
+	stop := make(chan struct{})
+	flush := time.NewTimer(time.Millisecond)
+	defer flush.Stop()
+	fmt.Println(r.WaitChan(stop, flush.C)) // nothing pushed: the timer fires
+	r.TryPush(1)
+	fmt.Println(r.WaitChan(stop, nil))
+	close(stop)
+	r.TryPop()
+	fmt.Println(r.WaitChan(stop, nil))
+	// Output:
+	// timeout
+	// ready
+	// done
 }

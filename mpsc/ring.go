@@ -212,8 +212,8 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 // WaitChan is Wait for callers that own a stop channel and a reusable timer:
 // it returns when a value is ready, Wake is called, done is closed or timer
 // fires (either may be nil), and reports which. Consumer only; allocates nothing.
-func (r *Ring[T]) WaitChan(done <-chan struct{}, timer <-chan time.Time) park.Reason {
-	return r.park.Wait(r.Ready, r.idle, done, timer)
+func (r *Ring[T]) WaitChan(done <-chan struct{}, timer <-chan time.Time) WaitReason {
+	return WaitReason(r.park.Wait(r.Ready, r.idle, done, timer))
 }
 
 // idle reports whether no slot is claimed beyond head: the consumer may

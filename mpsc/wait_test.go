@@ -6,8 +6,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/ringsink/ringsink/internal/park"
 )
 
 // TestNoLostWakeup ping-pongs single values between a producer and a parking
@@ -100,11 +98,19 @@ func TestWaitHonoursContextAndWake(t *testing.T) {
 		}
 		r.Wake()
 	}()
-	if got := r.WaitChan(nil, nil); got != park.Woken {
+	if got := r.WaitChan(nil, nil); got != WaitWoken {
 		t.Fatalf("WaitChan after Wake = %v; want Woken", got)
 	}
 	timer := time.NewTimer(time.Millisecond)
-	if got := r.WaitChan(nil, timer.C); got != park.Timeout {
+	if got := r.WaitChan(nil, timer.C); got != WaitTimeout {
 		t.Fatalf("WaitChan with timer = %v; want Timeout", got)
+	}
+}
+
+func TestWaitReasonString(t *testing.T) {
+	for r, want := range map[WaitReason]string{WaitReady: "ready", WaitWoken: "woken", WaitDone: "done", WaitTimeout: "timeout", 200: "WaitReason(200)"} {
+		if got := r.String(); got != want {
+			t.Errorf("WaitReason(%d).String() = %q; want %q", uint8(r), got, want)
+		}
 	}
 }

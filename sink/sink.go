@@ -398,7 +398,7 @@ func (s *Sink[T]) run() {
 		if s.ring.Ready() {
 			continue
 		}
-		if s.ring.WaitChan(s.stop, timerC) == park.Timeout {
+		if s.ring.WaitChan(s.stop, timerC) == mpsc.WaitTimeout {
 			c.armed = false
 			c.write()
 		}
@@ -460,7 +460,7 @@ func (c *consumer[T]) serveFlushes() {
 	}
 	for s.ctx.Err() == nil && s.written.Load()+uint64(len(c.batch)) < target {
 		// A push counted in target may still be publishing: wait for it.
-		if !s.ring.Ready() && s.ring.WaitChan(s.ctx.Done(), nil) == park.Done {
+		if !s.ring.Ready() && s.ring.WaitChan(s.ctx.Done(), nil) == mpsc.WaitDone {
 			break
 		}
 		c.fill()
