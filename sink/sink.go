@@ -240,27 +240,26 @@ func (s *Sink[T]) TryPush(v T) error {
 // the consumer frees space, Close begins, or ctx is done; it does not spin.
 // It works in both Overflow modes.
 func (s *Sink[T]) Push(ctx context.Context, v T) error {
-	for {
-		if s.closed.Load() {
-			return ErrClosed
-		}
-		if s.ring.TryPush(v) {
-			return nil
-		}
-		if s.ring.Closed() {
-			return ErrClosed
-		}
-		ch := s.room.Register()
-		// Retry after registering: room freed before the registration was
-		// seen by the consumer would otherwise go unnoticed (park.Room).
-		if !s.closed.Load() && s.ring.TryPush(v) {
-			s.room.Unregister()
-			return nil
-		}
-		if err := s.room.Wait(ctx, ch, s.stop); err != nil {
-			return err
-		}
+	if s.closed.Load() {
+		return ErrClosed
 	}
+	// A push that waited a millisecond or more goes first (park.Room,
+	// "Fairness"): until it is through, this one queues behind it.
+	if s.room.Open() && s.ring.TryPush(v) {
+		return nil
+	}
+	return s.pushWait(ctx, v)
+}
+
+// pushWait is Push's slow path: wait for room, in turn.
+func (s *Sink[T]) pushWait(ctx context.Context, v T) error {
+	check := func() error {
+		if s.closed.Load() || s.ring.Closed() {
+			return ErrClosed
+		}
+		return nil
+	}
+	return s.room.Block(ctx, s.stop, check, s.closed.Load, func() bool { return s.ring.TryPush(v) })
 }
 
 // Flush waits until every message accepted before the call has been written

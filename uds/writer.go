@@ -502,26 +502,33 @@ func (w *Writer) admit(p []byte) error {
 // the ring is full it parks until the consumer frees room (no spinning), ctx
 // is done, or the Writer is closed.
 func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
-	for {
+	if err := w.admit(p); err != nil {
+		return 0, err
+	}
+	// A call that waited a millisecond or more goes first (park.Room,
+	// "Fairness"): until it is through, this one queues behind it.
+	if w.room.Open() && w.ring.TryWrite(p) {
+		return len(p), nil
+	}
+	return w.writeWait(ctx, p)
+}
+
+// writeWait is WriteContext's slow path: wait for room, in turn.
+func (w *Writer) writeWait(ctx context.Context, p []byte) (int, error) {
+	check := func() error {
 		if err := w.admit(p); err != nil {
-			return 0, err
-		}
-		if w.ring.TryWrite(p) {
-			return len(p), nil
+			return err
 		}
 		if w.ring.Closed() {
 			w.droppedClosed.Add(1)
-			return 0, ErrClosed
+			return ErrClosed
 		}
-		ch := w.room.Register()
-		if !w.closed.Load() && w.ring.TryWrite(p) {
-			w.room.Unregister()
-			return len(p), nil
-		}
-		if err := w.room.Wait(ctx, ch, w.stop); err != nil {
-			return 0, err
-		}
+		return nil
 	}
+	if err := w.room.Block(ctx, w.stop, check, w.closed.Load, func() bool { return w.ring.TryWrite(p) }); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // Flush waits until every record accepted before the call has been handed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ringsink/ringsink/internal/relstore"
 )
@@ -13,15 +14,35 @@ import (
 // the consumer pays one fence and one atomic load per release batch when
 // nobody waits.
 //
-// Producer protocol (any number of goroutines):
+// Producer protocol (any number of goroutines): a fast path, then Block,
+// which registers, retries once (room freed before the registration was
+// seen would otherwise go unnoticed), and parks, in a loop:
 //
-//	for !tryPush() {
-//		ch := room.Register()
-//		if tryPush() { room.Unregister(); break } // room freed before Register
-//		if err := room.Wait(ctx, ch, stop); err != nil { return err }
-//	}
+//	if room.Open() && tryPush() { return nil }
+//	return room.Block(ctx, stop, check, stopped, tryPush)
 //
 // Consumer: call Freed after every release.
+//
+// # Fairness
+//
+// Freed wakes every waiter, and they race for the room with producers that
+// have not waited, which are running and usually win: under sustained
+// overload one producer could wait for seconds while the others kept
+// pushing (measured: docs/benchmarks.md, "Fair waiting"). So, like
+// sync.Mutex, a Room turns fair when a waiter starves: a push that has
+// waited starveAfter (1 ms) or more counts itself as starving, and while
+// any push starves, only starving pushes may try the ring (Open and
+// MayTry); the others register and wait behind them. A starving push that
+// leaves (pushed, closed or given up) wakes every waiter, so that those
+// that deferred to it try again. Starving pushes still race among
+// themselves, so the order is not strict, but a running producer can no
+// longer take the room from one that has waited for a millisecond.
+//
+// The wake in Leave is the same store→load pattern, on both sides with
+// read-modify-writes (sequentially consistent): a deferring push adds to
+// waiters and then loads starving; a leaving starving push subtracts from
+// starving and then loads waiters. Either the deferring push sees starving
+// at zero and tries, or the leaving one sees its registration and wakes it.
 //
 // This is the park protocol run the other way, and the same store→load
 // pattern: the producer increments waiters (a locked RMW: a full fence)
@@ -36,10 +57,11 @@ import (
 // sees the producer's increment, or the increment (and the retry after it)
 // comes later and the retry sees the released slots.
 type Room struct {
-	waiters atomic.Int32
-	mu      sync.Mutex
-	ch      chan struct{} // guarded by mu; closed and replaced by Freed
-	chans   uint64        // guarded by mu; wake-up channels made (one allocation each)
+	waiters  atomic.Int32
+	starving atomic.Int32 // pushes that have waited starveAfter or more and not yet left
+	mu       sync.Mutex
+	ch       chan struct{} // guarded by mu; closed and replaced by Freed
+	chans    uint64        // guarded by mu; wake-up channels made (one allocation each)
 }
 
 // Register announces a waiting producer and returns the channel that Freed
@@ -85,6 +107,12 @@ func (r *Room) Wait(ctx context.Context, ch, stop <-chan struct{}) error {
 // slots; one fence and one atomic load when nobody waits.
 func (r *Room) Freed() {
 	relstore.Fence() // the release before the load of waiters (see Room)
+	r.wakeAll()
+}
+
+// wakeAll wakes every registered producer; one atomic load when nobody
+// waits. The caller has fenced its stores before it (see Room).
+func (r *Room) wakeAll() {
 	if r.waiters.Load() == 0 {
 		return
 	}
@@ -94,4 +122,85 @@ func (r *Room) Freed() {
 		r.ch = nil
 	}
 	r.mu.Unlock()
+}
+
+// starveAfter is how long a push waits before the Room turns fair for it
+// (sync.Mutex uses the same bound).
+const starveAfter = time.Millisecond
+
+// Open reports whether a push that has not waited may try the ring: false
+// while a waiting push starves, so that it does not lose the room to a
+// running producer again. One atomic load.
+func (r *Room) Open() bool { return r.starving.Load() == 0 }
+
+// Turn is one blocking push's standing in a Room. The zero value is a push
+// that has not waited; keep it on the push's stack, and pass it to Leave
+// when the push ends, whichever way.
+type Turn struct {
+	since    time.Time // when the push first waited; zero before that
+	starving bool      // counted in Room.starving
+}
+
+// MayTry reports whether the push may try the ring now: a starving push
+// always may, the others only while nobody starves.
+func (t *Turn) MayTry(r *Room) bool { return t.starving || r.Open() }
+
+// WaitTurn is Wait for a push with a Turn: it notes when the push first
+// waited, and after a wait that brings the push to starveAfter it counts
+// the push as starving, which closes the room to every other push that is
+// not starving until it leaves.
+func (r *Room) WaitTurn(ctx context.Context, ch, stop <-chan struct{}, t *Turn) error {
+	if t.since.IsZero() {
+		t.since = time.Now()
+	}
+	err := r.Wait(ctx, ch, stop)
+	if err == nil && !t.starving && time.Since(t.since) >= starveAfter {
+		t.starving = true
+		r.starving.Add(1)
+	}
+	return err
+}
+
+// Leave ends a push's Turn. If it was starving, the room may open again:
+// every waiter is woken to try (see Room, "Fairness").
+func (r *Room) Leave(t *Turn) {
+	if !t.starving {
+		return
+	}
+	t.starving = false
+	r.starving.Add(-1) // a read-modify-write: ordered before wakeAll's load of waiters
+	r.wakeAll()
+}
+
+// Starving returns how many pushes are starving now. For tests and
+// diagnostics.
+func (r *Room) Starving() int { return int(r.starving.Load()) }
+
+// Block is a blocking push's slow path, after its fast path (Open, then
+// one try) failed. It loops: check (a non-nil error ends the push: closed,
+// say), try if the push may (MayTry), register, try once more unless
+// stopped reports that intake has ended, then wait (WaitTurn) until the
+// consumer frees room, a starving push leaves, stop is closed or ctx is
+// done (ctx.Err()). It returns nil once try has succeeded. check may count
+// what it refuses: it runs once per loop, and its error is returned at
+// once.
+func (r *Room) Block(ctx context.Context, stop <-chan struct{}, check func() error, stopped, try func() bool) error {
+	var t Turn
+	defer r.Leave(&t)
+	for {
+		if err := check(); err != nil {
+			return err
+		}
+		if t.MayTry(r) && try() {
+			return nil
+		}
+		ch := r.Register()
+		if !stopped() && t.MayTry(r) && try() {
+			r.Unregister()
+			return nil
+		}
+		if err := r.WaitTurn(ctx, ch, stop, &t); err != nil {
+			return err
+		}
+	}
 }
