@@ -65,6 +65,9 @@ func BenchmarkWrite(b *testing.B) {
 					w.Close()
 					reportDelivered(b, received, before, st.Written-w0, len(rec))
 					b.ReportMetric(float64(st.DroppedFull)/float64(b.N), "dropped/op")
+					// WriteTimeout waits that expired on a reader that did
+					// not read: each holds every waiting call that long.
+					b.ReportMetric(float64(st.Stalls), "stalls")
 				})
 			}
 			b.Run(fmt.Sprintf("impl=locked-conn/reader=%s/producers=%d", reader, producers), func(b *testing.B) {
