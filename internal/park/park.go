@@ -67,8 +67,8 @@ import (
 // back-off"). With one P (GOMAXPROCS=1) nothing can be published while the
 // consumer spins, so it does not spin (measured: the spin cost 0.65x-0.94x).
 // spins is the most a Wait may spin; how many it does depends on how soon
-// the last spin found a value (nextBudget): paced producers see a consumer
-// that parks after about a microsecond, not one that spins 11 µs each time.
+// the last spins found a value (nextBudget): with paced producers the
+// consumer soon parks after the yield, instead of spinning 11 µs each time.
 const (
 	spins    = 4
 	spinFrom = 7
@@ -78,16 +78,23 @@ const (
 // nextBudget is the spin budget after a Wait that had a budget of n spins
 // and found a value after spin i (i == n: at the yield; i < 0: not before
 // parking). The spin pays when the producers keep the ring busy: then the
-// first wait (about 1 µs) finds a batch, and the budget grows back to max.
+// first wait (about 1 µs) finds a batch, and the budget grows back to max
+// (with no budget, a value found at the yield counts as that first find).
 // A value found only later, or not at all, means the producers are paced:
 // the consumer spent microseconds of a core that they, or whatever else
 // the process runs, may have been waiting for, and the budget shrinks (by
-// one, to no less than one spin, when the spin or the yield still found a
-// value; by half when the consumer parked). Measured on two vCPUs with a
-// fixed budget of 4: the sink's p99.9 with 4 paced producers at half a
-// channel's saturation read 4.6 ms, against 1.4 ms for a channel; with
-// this rule, 1.25 ms, and the same closed-loop throughput
-// (docs/benchmarks.md, "Adaptive spin").
+// one, to no less than one spin, when a later spin or the yield still
+// found a value; by half when the consumer parked), so a paced consumer
+// mostly parks right after the yield. Measured on two vCPUs against the
+// fixed budget of 4, in two A/B runs: the sink's open-loop p99.9 with 4
+// paced producers at half a channel's saturation read 2.64 and 2.65 ms,
+// against 4.82 and 4.06 ms, about the channel sink's (2.51 and 2.05 ms),
+// with no change in closed-loop throughput that this machine can resolve.
+// The price: a producer that pushes one value every 2-4 µs finds the
+// consumer parked now and then and pays its wake-up, a p99 per push of
+// 4.2-10 µs (a channel's: 3.7-9.7 µs), against 30-50 ns when the consumer
+// spun a core through the gaps (BenchmarkPaced; docs/benchmarks.md,
+// "Adaptive spin").
 func nextBudget(n, i, most int) int {
 	switch {
 	case i == 0:
@@ -144,7 +151,7 @@ type Waiter struct {
 	claimWaits    atomic.Uint64 // parks that found a claimed, unpublished slot
 	claimTimeouts atomic.Uint64 // of those, waits that ended on the timer
 
-	// spins is the consumer's spin budget, spinsFor(GOMAXPROCS). Consumer
+	// spins is the most the consumer may spin, spinsFor(GOMAXPROCS). Consumer
 	// only; read in Init and again after every block, because asking the
 	// runtime takes its scheduler lock: too dear for every empty poll,
 	// cheap next to a park. A change of GOMAXPROCS counts from the next park.

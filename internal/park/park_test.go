@@ -189,6 +189,20 @@ func TestNoSpinOnOneP(t *testing.T) {
 	if w.spins != 0 {
 		t.Fatalf("after a park with GOMAXPROCS=1: %d spins; want 0", w.spins)
 	}
+	// The spin budget left from two Ps (halved by that park, not zero) must
+	// not spin at one: a Wait that finds nothing checks once after the
+	// yield and once when it announces the park.
+	if w.budget == 0 {
+		t.Fatal("the park emptied the budget: this check would prove nothing")
+	}
+	calls := 0
+	w.Wake()
+	if r := w.Wait(func() bool { calls++; return false }, func() bool { return true }, nil, nil); r != Woken {
+		t.Fatalf("Wait after Wake = %v; want Woken", r)
+	}
+	if calls != 2 {
+		t.Fatalf("with GOMAXPROCS=1, Wait called ready() %d times; want 2 (no spin)", calls)
+	}
 }
 
 // TestCheckModes: what announce concludes on a ring that is empty and
@@ -339,8 +353,18 @@ func TestSpinBudgetAdapts(t *testing.T) {
 	if wait(2); w.budget != 1 {
 		t.Fatalf("paced ring at one spin: budget %d; want it kept at 1", w.budget)
 	}
-	// Idle: a park halves the budget, to none; the next Wait goes straight
-	// to the yield (one ready() call).
+	// A park halves the budget: from the full spin to half of it, and from
+	// one spin to none; a Wait with none goes straight to the yield (one
+	// ready() call).
+	for range 3 {
+		wait(1) // busy again: back to the full spin
+	}
+	if wait(0); w.budget != spins/2 {
+		t.Fatalf("a park at budget %d: budget %d; want %d", spins, w.budget, spins/2)
+	}
+	for w.budget > 1 {
+		wait(w.budget + 1) // found after the yield: one spin less
+	}
 	if wait(0); w.budget != 0 {
 		t.Fatalf("after a park: budget %d; want 0", w.budget)
 	}
