@@ -6,16 +6,20 @@ p999 = collections.defaultdict(list)
 lost = collections.defaultdict(list)
 ratio = collections.defaultdict(list)
 for f in sorted(glob.glob(out + ".*.json")):
-    b = f[len(out) + 1:].split(".")[0]
+    b = f[len(out) + 1:].rsplit(".", 2)[0]  # OUT.<binary>.<run>.json
     rows = json.load(open(f))
     closed = {}
     for r in rows:
         if r["mode"] == "open":
+            # one open-loop rate per run (latbench-ab.sh leaves -open at its
+            # default, 0.5 of the measured saturation, so the rate differs
+            # from run to run): keyed without it
             k = (b, r["scenario"], r["producers"], r["impl"])
             p999[k].append(r["p999_ns"])
             lost[k].append(r["lost"])
         else:
-            closed[(r["scenario"], r["producers"], r["round"], r["baseline"])] = r
+            # the first implementation of each side (the request scenario has two)
+            closed.setdefault((r["scenario"], r["producers"], r["round"], r["baseline"]), r)
     for (s, p, rd, base), r in closed.items():
         other = closed.get((s, p, rd, True))
         if not base and other:
@@ -36,7 +40,7 @@ for k in sorted(ratio):
 # round-trip probes read < 300 ns, far when both read 300 ns - 1 µs.
 rows = collections.defaultdict(lambda: {"near": [], "far": [], "all": []})
 for f in sorted(glob.glob(out + ".*.json")):
-    b = f[len(out) + 1:].split(".")[0]
+    b = f[len(out) + 1:].rsplit(".", 2)[0]
     for r in json.load(open(f)):
         if r["mode"] != "closed":
             continue

@@ -12,9 +12,19 @@
 set -euo pipefail
 out=$1 scenarios=$2 producers=$3 runs=$4
 shift 4
+names=$(for b in "$@"; do basename "$b"; done)
+if [[ $(sort <<<"$names" | uniq -d) ]]; then
+	echo "binaries need distinct names: $names" >&2
+	exit 2
+fi
+if compgen -G "$out.*.json" >/dev/null; then
+	echo "$out.*.json exist: use a new OUT" >&2
+	exit 2
+fi
 for r in $(seq "$runs"); do
 	for b in "$@"; do
-		"$b" -scenarios "$scenarios" -producers "$producers" -rounds 3 -json 2>/dev/null >"$out.$(basename "$b").$r.json"
+		# a binary's stderr goes beside its JSON
+		"$b" -scenarios "$scenarios" -producers "$producers" -rounds 3 -json 2>"$out.$(basename "$b").$r.err" >"$out.$(basename "$b").$r.json"
 	done
 done
 python3 "$(dirname "$0")/latbench-ab.py" "$out"
