@@ -14,7 +14,8 @@ import (
 // but queues; the starving push gets the room at the next Freed, and when
 // it leaves, it wakes the newcomer, which then gets the rest of the room
 // with no further Freed. The pushes run the production protocol (Open,
-// then Block) against a counter of free slots.
+// then Block) against a counter of free slots. The overtaking check is
+// made while N has not yet waited, so it cannot be starving itself.
 func TestRoomTurnsFair(t *testing.T) {
 	var r Room
 	var free atomic.Int32 // the ring: free slots; none at first
@@ -97,8 +98,11 @@ func TestRoomTurnsFair(t *testing.T) {
 			t.Fatalf("%s still waiting (starving %d, waiters %d, pushed %v)", name, r.Starving(), r.waiters.Load(), pushed())
 		}
 	}
-	if got := pushed(); !slices.Equal(got, []string{"W", "N"}) {
-		t.Fatalf("pushed %v; want [W N]", got)
+	// Both are in. (Their order is not checked here: had N waited 1 ms by
+	// this Freed, as under the race detector, it starves too, and starving
+	// pushes race among themselves.)
+	if got := pushed(); len(got) != 2 || !slices.Contains(got, "W") || !slices.Contains(got, "N") {
+		t.Fatalf("pushed %v; want W and N", got)
 	}
 	if s, wt := r.Starving(), r.waiters.Load(); s != 0 || wt != 0 {
 		t.Fatalf("after both pushes: %d starving, %d waiters; want 0, 0", s, wt)
