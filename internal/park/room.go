@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ringsink/ringsink/internal/pad"
 	"github.com/ringsink/ringsink/internal/relstore"
 )
 
@@ -32,11 +33,17 @@ import (
 // sync.Mutex, a Room turns fair when a waiter starves: a push that has
 // waited starveAfter (1 ms) or more counts itself as starving, and while
 // any push starves, only starving pushes may try the ring (Open and
-// MayTry); the others register and wait behind them. A starving push that
-// leaves (pushed, closed or given up) wakes every waiter, so that those
-// that deferred to it try again. Starving pushes still race among
-// themselves, so the order is not strict, but a running producer can no
-// longer take the room from one that has waited for a millisecond.
+// MayTry); the other blocking pushes register and wait behind them, even
+// with room free, and one whose ctx is already done returns its error. A
+// starving push that leaves (pushed, closed or given up) wakes every
+// waiter, so that those that deferred to it try again. A starving push
+// keeps the room closed for starveHold (10 ms) at most, then opens it and
+// may starve again after another starveAfter: one that cannot use what
+// the consumer frees does not hold back pushes that fit for long.
+// Starving pushes race among themselves, so the order is not strict, and
+// non-blocking pushes (sink.TryPush, uds.Writer.Write), which never wait,
+// still take room as they find it; but a blocking push that is running
+// can no longer take the room from one that has waited a millisecond.
 //
 // The wake in Leave is the same store→load pattern, on both sides with
 // read-modify-writes (sequentially consistent): a deferring push adds to
@@ -57,8 +64,14 @@ import (
 // sees the producer's increment, or the increment (and the retry after it)
 // comes later and the retry sees the released slots.
 type Room struct {
+	_ pad.Line
+	// starving counts the pushes that have waited starveAfter or more and
+	// hold the room closed (Open). Every blocking push's fast path reads
+	// it, so it has a line of its own, away from waiters and the mutex,
+	// which waiting pushes write.
+	starving atomic.Int32
+	_        pad.Line
 	waiters  atomic.Int32
-	starving atomic.Int32 // pushes that have waited starveAfter or more and not yet left
 	mu       sync.Mutex
 	ch       chan struct{} // guarded by mu; closed and replaced by Freed
 	chans    uint64        // guarded by mu; wake-up channels made (one allocation each)
@@ -125,8 +138,16 @@ func (r *Room) wakeAll() {
 }
 
 // starveAfter is how long a push waits before the Room turns fair for it
-// (sync.Mutex uses the same bound).
-const starveAfter = time.Millisecond
+// (sync.Mutex uses the same bound), and starveHold the longest a starving
+// push keeps the room closed to the others: one that cannot use what the
+// consumer frees (a record too large for the room a spilling uds.Writer
+// keeps while the daemon is away) must not hold back pushes that fit. Once
+// its hold is over it lets the others try, and may starve again after
+// another starveAfter.
+const (
+	starveAfter = time.Millisecond
+	starveHold  = 10 * time.Millisecond
+)
 
 // Open reports whether a push that has not waited may try the ring: false
 // while a waiting push starves, so that it does not lose the room to a
@@ -137,37 +158,62 @@ func (r *Room) Open() bool { return r.starving.Load() == 0 }
 // that has not waited; keep it on the push's stack, and pass it to Leave
 // when the push ends, whichever way.
 type Turn struct {
-	since    time.Time // when the push first waited; zero before that
-	starving bool      // counted in Room.starving
+	since    time.Time   // when the push began to wait, or its last hold ended; zero before that
+	starving bool        // counted in Room.starving
+	hold     *time.Timer // ends the hold of a starving push (made when it first starves)
 }
 
 // MayTry reports whether the push may try the ring now: a starving push
 // always may, the others only while nobody starves.
 func (t *Turn) MayTry(r *Room) bool { return t.starving || r.Open() }
 
-// WaitTurn is Wait for a push with a Turn: it notes when the push first
-// waited, and after a wait that brings the push to starveAfter it counts
-// the push as starving, which closes the room to every other push that is
-// not starving until it leaves.
+// WaitTurn is Wait for a push with a Turn: it notes when the push began to
+// wait, and after a wait that brings the push to starveAfter it counts the
+// push as starving, which closes the room to every other push that is not
+// starving until it leaves or its hold (starveHold) is over.
 func (r *Room) WaitTurn(ctx context.Context, ch, stop <-chan struct{}, t *Turn) error {
 	if t.since.IsZero() {
 		t.since = time.Now()
 	}
-	err := r.Wait(ctx, ch, stop)
-	if err == nil && !t.starving && time.Since(t.since) >= starveAfter {
+	var hold <-chan time.Time
+	if t.starving {
+		hold = t.hold.C
+	}
+	defer r.waiters.Add(-1)
+	select {
+	case <-ch:
+	case <-stop:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-hold:
+		// The hold is over: open the room, and wait starveAfter again
+		// before closing it.
+		r.Leave(t)
+		t.since = time.Now()
+		return nil
+	}
+	if !t.starving && time.Since(t.since) >= starveAfter {
 		t.starving = true
 		r.starving.Add(1)
+		if t.hold == nil {
+			t.hold = time.NewTimer(starveHold)
+		} else {
+			t.hold.Reset(starveHold)
+		}
 	}
-	return err
+	return nil
 }
 
-// Leave ends a push's Turn. If it was starving, the room may open again:
-// every waiter is woken to try (see Room, "Fairness").
+// Leave ends a push's Turn, or its hold. If it was starving, the room may
+// open again: every waiter is woken to try (see Room, "Fairness").
 func (r *Room) Leave(t *Turn) {
 	if !t.starving {
 		return
 	}
 	t.starving = false
+	if t.hold != nil {
+		t.hold.Stop()
+	}
 	r.starving.Add(-1) // a read-modify-write: ordered before wakeAll's load of waiters
 	r.wakeAll()
 }

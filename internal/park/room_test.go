@@ -166,3 +166,56 @@ func TestBlockEnds(t *testing.T) {
 		t.Fatalf("after Block: %d starving, %d waiters", s, w)
 	}
 }
+
+// TestRoomHoldEnds: a starving push that cannot use the room the consumer
+// frees (a record too large for it) keeps the room closed for starveHold
+// at most: a push that fits gets in with no further Freed. Cancelling the
+// starving push's ctx then ends its turn, and nothing is left starving or
+// registered.
+func TestRoomHoldEnds(t *testing.T) {
+	var r Room
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	never := func() bool { return false }
+	ok := func() error { return nil }
+	big := make(chan error, 1)
+	go func() { big <- r.Block(ctx, nil, ok, never, never) }()
+	for deadline := time.Now().Add(10 * time.Second); r.Starving() == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the large push never starved")
+		}
+		time.Sleep(2 * starveAfter)
+		r.Freed() // room freed, but never enough for it
+	}
+	var free atomic.Int32
+	free.Store(1)
+	small := make(chan error, 1)
+	go func() {
+		try := func() bool { return free.CompareAndSwap(1, 0) }
+		if r.Open() && try() {
+			small <- nil
+			return
+		}
+		small <- r.Block(context.Background(), nil, ok, never, try)
+	}()
+	select {
+	case err := <-small:
+		if err != nil || free.Load() != 0 {
+			t.Fatalf("small push: %v, free %d", err, free.Load())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("a push that fits waited 10 s behind one that does not (starving %d, waiters %d)", r.Starving(), r.waiters.Load())
+	}
+	cancel()
+	select {
+	case err := <-big:
+		if err != context.Canceled {
+			t.Fatalf("large push after cancel: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the large push did not see its ctx end")
+	}
+	if s, w := r.Starving(), r.waiters.Load(); s != 0 || w != 0 {
+		t.Fatalf("after both: %d starving, %d waiters; want 0, 0", s, w)
+	}
+}
