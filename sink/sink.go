@@ -239,10 +239,10 @@ func (s *Sink[T]) TryPush(v T) error {
 // Push queues v, waiting for room while the queue is full. It parks until
 // the consumer frees space, Close begins, or ctx is done; it does not spin.
 // It works in both Overflow modes. Waiting Push calls take turns: once one
-// has waited a millisecond, later Push calls wait behind it for up to
-// 10 ms even if there is room, so that running producers cannot starve it
-// (a call whose ctx is already done then returns ctx.Err()). TryPush does
-// not wait, and does not take turns.
+// has waited a millisecond, later Push calls wait behind it even if there
+// is room (each waiting call holds the others back 10 ms at most), so that
+// running producers cannot starve it (a call whose ctx is already done
+// then returns ctx.Err()). TryPush does not wait, and does not take turns.
 func (s *Sink[T]) Push(ctx context.Context, v T) error {
 	if s.closed.Load() {
 		return ErrClosed

@@ -501,10 +501,11 @@ func (w *Writer) admit(p []byte) error {
 // WriteContext is Write for callers that prefer backpressure to loss: when
 // the ring is full it parks until the consumer frees room (no spinning), ctx
 // is done, or the Writer is closed. Waiting calls take turns: once one has
-// waited a millisecond, later WriteContext calls wait behind it for up to
-// 10 ms even if there is room, so that running producers cannot starve it
-// (a call whose ctx is already done then returns ctx.Err()). Write does not
-// wait, and does not take turns.
+// waited a millisecond, later WriteContext calls wait behind it even if
+// there is room (each waiting call holds the others back 10 ms at most),
+// so that running producers cannot starve it (a call whose ctx is already
+// done then returns ctx.Err()). Write does not wait, and does not take
+// turns.
 func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
