@@ -81,7 +81,10 @@ func TestRoom(t *testing.T) {
 	r.Freed() // nobody waits: nothing happens
 	ch := r.Register()
 	got := make(chan error, 1)
-	go func() { got <- r.Wait(context.Background(), ch, nil) }()
+	go func() {
+		var turn Turn
+		got <- r.WaitTurn(context.Background(), ch, nil, &turn)
+	}()
 	r.Freed()
 	select {
 	case err := <-got:
@@ -93,7 +96,8 @@ func TestRoom(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := r.Wait(ctx, r.Register(), nil); !errors.Is(err, context.Canceled) {
+	var turn Turn
+	if err := r.WaitTurn(ctx, r.Register(), nil, &turn); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait with a cancelled context = %v", err)
 	}
 	if n := r.waiters.Load(); n != 0 {

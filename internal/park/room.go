@@ -102,20 +102,6 @@ func (r *Room) Chans() uint64 {
 // Unregister withdraws a Register that is not followed by Wait.
 func (r *Room) Unregister() { r.waiters.Add(-1) }
 
-// Wait parks until ch is closed (room was freed: nil), stop is closed (nil:
-// the caller re-checks its closed state) or ctx is done (ctx.Err()).
-func (r *Room) Wait(ctx context.Context, ch, stop <-chan struct{}) error {
-	defer r.waiters.Add(-1)
-	select {
-	case <-ch:
-		return nil
-	case <-stop:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // Freed wakes every registered producer. Consumer side, after releasing
 // slots; one fence and one atomic load when nobody waits.
 func (r *Room) Freed() {
@@ -167,8 +153,10 @@ type Turn struct {
 // always may, the others only while nobody starves.
 func (t *Turn) MayTry(r *Room) bool { return t.starving || r.Open() }
 
-// WaitTurn is Wait for a push with a Turn: it notes when the push began to
-// wait, and after a wait that brings the push to starveAfter it counts the
+// WaitTurn parks a registered push until ch is closed (room was freed, or
+// a starving push left: nil), stop is closed (nil: the caller re-checks
+// its closed state), ctx is done (ctx.Err()) or, for a starving push, its
+// hold is over (nil). It notes when the push began to wait, and after a wait that brings the push to starveAfter it counts the
 // push as starving, which closes the room to every other push that is not
 // starving until it leaves or its hold (starveHold) is over.
 func (r *Room) WaitTurn(ctx context.Context, ch, stop <-chan struct{}, t *Turn) error {
