@@ -78,7 +78,7 @@ type Room struct {
 }
 
 // Register announces a waiting producer and returns the channel that Freed
-// will close. The caller must retry its push once before Wait.
+// will close. The caller must retry its push once before WaitTurn.
 func (r *Room) Register() <-chan struct{} {
 	r.mu.Lock()
 	if r.ch == nil {
@@ -99,7 +99,7 @@ func (r *Room) Chans() uint64 {
 	return r.chans
 }
 
-// Unregister withdraws a Register that is not followed by Wait.
+// Unregister withdraws a Register that is not followed by WaitTurn.
 func (r *Room) Unregister() { r.waiters.Add(-1) }
 
 // Freed wakes every registered producer. Consumer side, after releasing
@@ -156,9 +156,10 @@ func (t *Turn) MayTry(r *Room) bool { return t.starving || r.Open() }
 // WaitTurn parks a registered push until ch is closed (room was freed, or
 // a starving push left: nil), stop is closed (nil: the caller re-checks
 // its closed state), ctx is done (ctx.Err()) or, for a starving push, its
-// hold is over (nil). It notes when the push began to wait, and after a wait that brings the push to starveAfter it counts the
-// push as starving, which closes the room to every other push that is not
-// starving until it leaves or its hold (starveHold) is over.
+// hold is over (nil). It notes when the push began to wait, and after a
+// wait that brings the push to starveAfter it counts the push as starving,
+// which closes the room to every other push that is not starving until it
+// leaves or its hold (starveHold) is over.
 func (r *Room) WaitTurn(ctx context.Context, ch, stop <-chan struct{}, t *Turn) error {
 	if t.since.IsZero() {
 		t.since = time.Now()
