@@ -104,7 +104,7 @@ func NewByteRing(capacity int) *ByteRing {
 		hlen: hdrSize,
 		buf:  unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n),
 	}
-	r.park.Init()
+	r.park.Init(uint64(len(r.buf)), 32)
 	return r
 }
 
@@ -252,7 +252,7 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 		}
 		// Publish the record to the consumer.
 		r.hdr(i).Store(uint64(len(p)) + 1)
-		r.park.Notify()
+		r.park.Notify(uint64(pos), uint64(pos+total))
 		return true
 	}
 }
@@ -364,16 +364,22 @@ func (r *ByteRing) Ready() bool {
 // Wait parks the consumer until a record is ready, Wake is called or ctx is
 // done; it returns ctx.Err() in the last case. Consumer only. See Ring.Wait.
 func (r *ByteRing) Wait(ctx context.Context) error {
-	if r.park.Wait(r.Ready, r.idle, ctx.Done(), nil) == park.Done {
+	if r.park.Wait(r.headPos(), r.Ready, r.idle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil
 }
 
+// headPos is the byte position the consumer reads next.
+func (r *ByteRing) headPos() uint64 {
+	_, pos := unpack(r.head.Load())
+	return uint64(pos)
+}
+
 // WaitChan is Wait with a stop channel and a reusable timer (either may be
 // nil); it reports why it returned. Consumer only; allocates nothing.
 func (r *ByteRing) WaitChan(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	return WaitReason(r.park.Wait(r.Ready, r.idle, done, timer))
+	return WaitReason(r.park.Wait(r.headPos(), r.Ready, r.idle, done, timer))
 }
 
 // idle reports whether no record is claimed beyond head (the claim CAS

@@ -135,7 +135,7 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 		buf:     mem[DurableHeader:],
 		persist: (*atomic.Uint64)(unsafe.Pointer(&mem[offHead])),
 	}
-	r.park.Init()
+	r.park.Init(uint64(len(r.buf)), 32)
 	hdr := mem[:DurableHeader]
 	if [8]byte(hdr[:8]) == ([8]byte{}) {
 		if !allZero(mem[DurableHeader:]) { // a header half formatted by a killed Open is redone
@@ -234,7 +234,7 @@ func (r *ByteRing) Seal() int {
 // published, done is closed or timer fires (either may be nil). Durable
 // rings only; consumer only; allocates nothing.
 func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	return WaitReason(r.park.Wait(r.unsealedReady, r.sealedAll, done, timer))
+	return WaitReason(r.park.Wait(r.headPos(), r.unsealedReady, r.sealedAll, done, timer))
 }
 
 func (r *ByteRing) unsealedReady() bool {

@@ -67,7 +67,7 @@ func New[T any](capacity int) *Ring[T] {
 	for i := range r.slots {
 		r.slots[i].seq.Store(uint64(i))
 	}
-	r.park.Init()
+	r.park.Init(uint64(n), 64)
 	return r
 }
 
@@ -91,7 +91,7 @@ func (r *Ring[T]) TryPush(v T) bool {
 				s.val = v
 				// Publish the value to the consumer.
 				s.seq.Store(pos + 1)
-				r.park.Notify()
+				r.park.Notify(pos, pos+1)
 				return true
 			}
 			// Lost the race: back off briefly so the winner keeps the
@@ -203,7 +203,7 @@ func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() &^ closedBit }
 // blocks; blocked, it costs no CPU, and producers wake it with one atomic
 // load on their fast path.
 func (r *Ring[T]) Wait(ctx context.Context) error {
-	if r.park.Wait(r.Ready, r.idle, ctx.Done(), nil) == park.Done {
+	if r.park.Wait(r.head.Load(), r.Ready, r.idle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil
@@ -213,7 +213,7 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 // it returns when a value is ready, Wake is called, done is closed or timer
 // fires (either may be nil), and reports which. Consumer only; allocates nothing.
 func (r *Ring[T]) WaitChan(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	return WaitReason(r.park.Wait(r.Ready, r.idle, done, timer))
+	return WaitReason(r.park.Wait(r.head.Load(), r.Ready, r.idle, done, timer))
 }
 
 // idle reports whether no slot is claimed beyond head: the consumer may

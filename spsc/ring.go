@@ -70,7 +70,7 @@ type Ring[T any] struct {
 func New[T any](capacity int) *Ring[T] {
 	n := pow2.Round(capacity, "spsc: capacity")
 	r := &Ring[T]{mask: uint64(n - 1), clear: hasPointers(reflect.TypeFor[T]()), buf: make([]T, n)}
-	r.park.Init()
+	r.park.Init(uint64(n), 64)
 	if relstore.Release {
 		// A plain MOV publishes: the consumer must fence when it parks.
 		// Otherwise Store is sequentially consistent (sync/atomic), and
@@ -103,7 +103,7 @@ func (r *Ring[T]) TryPush(v T) bool {
 	// Publish the slot, then wake a parked consumer (one load when it is
 	// not parked).
 	r.tail.Store(tail + 1)
-	r.park.Notify()
+	r.park.Notify(tail, tail+1)
 	return true
 }
 
@@ -121,7 +121,7 @@ func (r *Ring[T]) TryPushBatch(src []T) int {
 	copy(r.buf, src[c:n])
 	// Publish the n slots, then wake a parked consumer (as in TryPush).
 	r.tail.Store(tail + uint64(n))
-	r.park.Notify()
+	r.park.Notify(tail, tail+uint64(n))
 	return n
 }
 
@@ -190,7 +190,7 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 // the timer) and blocks without a timer. See Ring's invariants for why, and for amd64
 // off Linux, where it keeps re-checking every millisecond instead.
 func (r *Ring[T]) Wait(ctx context.Context) error {
-	if r.park.Wait(r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
+	if r.park.Wait(r.head.Load(), r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil

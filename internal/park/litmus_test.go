@@ -142,7 +142,7 @@ func TestLitmusPark(t *testing.T) {
 				case <-w.wake: // the last round's token
 				default:
 				}
-				w.parked.Store(false)
+				w.state.Store(awake)
 				parked.Store(false)
 				tail.Store(0)
 				seq.Store(0)
@@ -152,7 +152,7 @@ func TestLitmusPark(t *testing.T) {
 					parked.Store(true)
 					return b2i(seq.Load() == 1)
 				}
-				v := w.announce(func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 }, false)
+				v := w.announce(func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 })
 				outcomes[v]++
 				return int(v)
 			},
@@ -163,7 +163,7 @@ func TestLitmusPark(t *testing.T) {
 				}
 				tail.CompareAndSwap(0, 1)
 				seq.Store(1)
-				return b2i(w.notify())
+				return b2i(w.notify(0, 1))
 			},
 			func(round, c, p int) bool {
 				if round%2 == 0 {

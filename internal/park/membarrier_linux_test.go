@@ -61,27 +61,27 @@ func litmusNoClaim(batch int, w *Waiter) (rounds, misses, controlMisses int) {
 					case <-x.wake: // the last round's token
 					default:
 					}
-					x.parked.Store(false)
+					x.state.Store(awake)
 				}
 				seq.Store(0)
 			},
 			func(round int) int {
 				if round%2 == 0 { // control, inline (as in TestLitmusPark): store parked, load seq
-					control.parked.Store(true)
+					control.state.Store(parked)
 					if seq.Load() == 1 {
 						return int(vReady)
 					}
 					return int(vBlock)
 				}
-				return int(w.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }, true))
+				return int(w.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }))
 			},
 			func(round int) int {
 				if round%2 == 0 {
 					seq.Store(1)
-					return b2i(control.notify())
+					return b2i(control.notify(0, 1))
 				}
 				seq.Store(1)
-				return b2i(w.notify())
+				return b2i(w.notify(0, 1))
 			},
 			func(round, c, p int) bool {
 				if verdict(c) == vBlock && p == 0 {
@@ -111,7 +111,7 @@ func BenchmarkParkCheck(b *testing.B) {
 		b.ReportAllocs()
 		w := newWaiter()
 		for b.Loop() {
-			if w.announce(ready, idle, false) != vBlock {
+			if w.announce(ready, idle) != vBlock {
 				b.Fatal("not idle")
 			}
 		}
@@ -131,7 +131,7 @@ func BenchmarkParkCheck(b *testing.B) {
 			w := newWaiter()
 			w.UseHeavyFence()
 			for b.Loop() {
-				if w.announce(ready, idle, true) != vBlock {
+				if w.announce(ready, idle) != vBlock {
 					b.Fatal("not idle")
 				}
 			}

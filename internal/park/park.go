@@ -114,11 +114,14 @@ func spinsFor(procs int) int {
 	return spins
 }
 
-// While a slot is claimed but not yet published, the consumer re-checks on
-// a timer that starts at claimWaitMin and doubles up to claimWaitMax.
+// The consumer naps on a timer that starts at claimWaitMin and doubles,
+// napSteps times (20 µs to 640 µs); parked, while a slot is claimed but not
+// yet published, it re-checks on a timer that starts at claimWaitMin and
+// doubles up to claimWaitMax.
 const (
 	claimWaitMin = 20 * time.Microsecond
 	claimWaitMax = time.Millisecond
+	napSteps     = 6
 )
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to
@@ -142,11 +145,27 @@ func delay(n int) int {
 // Wake and Notify are safe for any number of goroutines; Wait must only be
 // called by the single consumer goroutine.
 type Waiter struct {
+	_     pad.Line
+	state atomic.Uint32 // awake, napping or parked; read by every producer
+	wake  chan struct{} // one slot: at most one outstanding token
+	claim *time.Timer   // consumer only: the nap's and the bounded wait's timer
+
+	// wakeAt: a push that publishes up to this position or beyond wakes a
+	// napping consumer: half a ring past where it stopped reading. Stored
+	// by the consumer before it naps, read by producers that find it
+	// napping (on the state's line).
+	wakeAt atomic.Uint64
 	_      pad.Line
-	parked atomic.Bool // true while the consumer is (about to be) blocked on wake; read by every producer
-	_      pad.Line
-	wake   chan struct{} // one slot: at most one outstanding token
-	claim  *time.Timer   // consumer only: re-checks while a claimed slot is unpublished
+	half   uint64 // half the span: set by Init
+	posOff uint   // positions have 64-posOff bits (ByteRing: 32)
+
+	// naps is how many timed naps a Wait takes before it parks (napSteps),
+	// unless its spin had been paying (or alwaysNap: SetNaps, for tests).
+	// Set before use, then read-only.
+	naps      int
+	alwaysNap bool
+
+	napCount atomic.Uint64 // naps that ended on their timer
 
 	claimWaits    atomic.Uint64 // parks that found a claimed, unpublished slot
 	claimTimeouts atomic.Uint64 // of those, waits that ended on the timer
@@ -163,9 +182,15 @@ type Waiter struct {
 
 	// check is how announce may conclude that it can block without a
 	// bound (UseHeavyFence, UseBoundedWait). Set before use, then read-only.
-	check     checkMode
-	fenceFrom time.Duration // checkFence: fence once the bounded step reaches this
+	check checkMode
 }
+
+// The consumer's states, as Notify sees them.
+const (
+	awake   uint32 = iota // polling or handling values: Notify does nothing
+	napping               // asleep on a timer: Notify wakes it only at a quarter of the ring
+	parked                // blocked without a bound (or about to be): Notify wakes it
+)
 
 // checkMode is how a parking consumer proves that no publish escaped it.
 type checkMode uint8
@@ -176,9 +201,13 @@ const (
 	checkBounded                  // no proof: every park re-checks on the claim timer
 )
 
-// Init prepares w for use.
-func (w *Waiter) Init() {
+// Init prepares w for use by a ring of span positions (values or bytes),
+// whose positions are posBits-bit counters that wrap.
+func (w *Waiter) Init(span uint64, posBits uint) {
 	w.wake = make(chan struct{}, 1)
+	w.half = span / 2
+	w.posOff = 64 - posBits
+	w.naps = napSteps
 	w.claim = time.NewTimer(time.Hour)
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	w.budget = w.spins
@@ -189,28 +218,35 @@ func (w *Waiter) Init() {
 // UseHeavyFence, called after Init and before the first Wait, is for a
 // ring with no claim to check: one producer that publishes with a release
 // store and then calls Notify (spsc). Nothing orders that store before the
-// producer's load of parked. A parking consumer first waits with the
-// bounds of UseBoundedWait (Notify still wakes it at once, unless the race
-// hits), and once those have reached their longest step with nothing
-// published (1.26 ms), it runs heavyFence between storing parked and
-// re-checking ready(): the fence drains the producer's publish (ready()
-// sees it) or comes before the producer's load of parked (the producer
-// sees the park and sends the token), so it may then block without a
-// bound. The fence costs a system call and an IPI to every CPU running
-// the process (about 0.8 µs idle, 14-17 µs with another CPU busy), so it
-// is kept for long idle spells. The process's registration for it waits
-// for an RCU grace period (milliseconds); it starts here, in the
+// producer's load of the consumer's state. A parking consumer (after its
+// naps) runs heavyFence between storing parked and re-checking ready(): the
+// fence drains the producer's publish (ready() sees it) or comes before the
+// producer's load of the state (the producer sees the park and sends the
+// token), so it may then block without a bound. The fence costs a system
+// call and an IPI to every CPU running the process (about 0.8 µs idle,
+// 14-17 µs with another CPU busy), so it is kept for the end of the naps,
+// once per idle spell of 1.26 ms or more. The process's registration for it
+// waits for an RCU grace period (milliseconds); it starts here, in the
 // background, and until it is done, or where the fence is not available,
-// the consumer stays on the timed steps.
-func (w *Waiter) UseHeavyFence() { w.UseHeavyFenceFrom(claimWaitMax) }
-
-// UseHeavyFenceFrom is UseHeavyFence with the fence run once the bounded
-// step has reached from (0: at every park). For tests, which need the
-// fenced check to run often.
-func (w *Waiter) UseHeavyFenceFrom(from time.Duration) {
+// the consumer keeps re-checking on the bounded wait's timer.
+func (w *Waiter) UseHeavyFence() {
 	w.check = checkFence
-	w.fenceFrom = min(from, claimWaitMax) // the steps stop growing there
 	startHeavyFence()
+}
+
+// SetNaps makes every Wait take n naps before it parks, whether or not its
+// spin had been paying (by default napSteps, and none after a paying spin).
+// For tests: n = 0 runs the park's check at every Wait, a large n keeps the
+// consumer napping. Call it before the first Wait.
+func (w *Waiter) SetNaps(n int) { w.naps, w.alwaysNap = n, true }
+
+// NapAt sets the state napping, with producers to wake the consumer once
+// they publish up to head plus half the ring (head: the position the
+// consumer reads next). Wait calls it before each nap; tests call it to
+// see which pushes wake a napping consumer.
+func (w *Waiter) NapAt(head uint64) {
+	w.wakeAt.Store(head + w.half) // before the state: a producer that sees napping sees it
+	w.state.Store(napping)
 }
 
 // UseBoundedWait, called after Init and before the first Wait, is for a
@@ -221,18 +257,30 @@ func (w *Waiter) UseHeavyFenceFrom(from time.Duration) {
 // fallback of UseHeavyFence.
 func (w *Waiter) UseBoundedWait() { w.check = checkBounded }
 
-// Notify is the producer's fast path: one atomic load when the consumer is
-// awake, and a wake-up only when it is parked. Call it after publishing
-// something the consumer's ready() condition sees, and only after a claim
-// that idle() sees (see the package doc for why), or with the consumer in
-// UseHeavyFence or UseBoundedWait mode.
-func (w *Waiter) Notify() { w.notify() }
+// Notify is the producer's fast path, called after it published the
+// positions [from, to): one atomic load when the consumer is awake or
+// napping, and a wake-up only when it is parked, or napping and the push
+// crossed a quarter of the ring (so a napping consumer is not left to sleep
+// while the ring fills). Call it after publishing something the consumer's
+// ready() condition sees, and only after a claim that idle() sees (see the
+// package doc for why), or with the consumer in UseHeavyFence or
+// UseBoundedWait mode.
+func (w *Waiter) Notify(from, to uint64) { w.notify(from, to) }
 
-// notify is Notify, reporting whether it found the consumer parked (for the
-// litmus tests).
-func (w *Waiter) notify() bool {
+// notify is Notify, reporting whether it sent a token (for the litmus
+// tests).
+func (w *Waiter) notify(from, to uint64) bool {
+	switch w.state.Load() {
+	case awake:
+		return false
+	case napping:
+		// Wrapping compare of posBits-bit positions: to is before wakeAt.
+		if int64((to-w.wakeAt.Load())<<w.posOff) < 0 {
+			return false
+		}
+	}
 	// The Swap makes exactly one producer send the token for each park.
-	if w.parked.Load() && w.parked.Swap(false) {
+	if w.state.Swap(awake) != awake {
 		w.token()
 		return true
 	}
@@ -273,19 +321,18 @@ const (
 	vClaimed                // a slot is claimed, not yet published: block with a bound
 )
 
-// announce stores parked, then (with UseHeavyFence, and fence set) runs
-// the heavy fence, then re-checks ready() and (in the default mode) idle(),
-// in that order; the consumer's half of the protocol in the package doc.
-// It leaves parked set unless the verdict is vReady.
-func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
-	w.parked.Store(true) // sequentially consistent: ordered before idle()'s load of tail
+// announce stores parked, then (with UseHeavyFence) runs the heavy fence,
+// then re-checks ready() and (in the default mode) idle(), in that order;
+// the consumer's half of the protocol in the package doc. It leaves the
+// state parked unless the verdict is vReady.
+func (w *Waiter) announce(ready, idle func() bool) verdict {
+	w.state.Store(parked) // sequentially consistent: ordered before idle()'s load of tail
 	// checkFence: the fence orders the producer's publish before ready()'s
-	// load (design.md, "No lost wake-ups", section 3), when the caller asks
-	// for it; refused, it proves nothing (bounded wait). checkBounded never
-	// proves anything.
-	fenced := w.check == checkFence && fence && heavyFence()
+	// load (design.md, "No lost wake-ups", section 3); refused, it proves
+	// nothing (bounded wait). checkBounded never proves anything.
+	fenced := w.check == checkFence && heavyFence()
 	if ready() {
-		w.parked.Store(false)
+		w.state.Store(awake)
 		return vReady
 	}
 	if fenced || (w.check == checkIdle && idle()) {
@@ -296,14 +343,20 @@ func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
 
 // Wait blocks the consumer until ready() reports true, a producer wakes it,
 // done is closed or timer fires. done and timer may be nil; a done closed
-// before the call is answered at once (Ready if ready(), else Done). In the
+// before the call is answered at once (Ready if ready(), else Done).
+//
+// After its spin and yield it naps: it sleeps on a timer, 20 µs doubling
+// to 640 µs (1.26 ms in all, as the Go runtime's timers allow: about a
+// millisecond each when no other goroutine runs), re-checking ready()
+// after each, and producers do not wake it (a push pays one load), unless
+// a push crosses a quarter of the ring. Only then does it park. In the
 // default mode idle() must report whether no push is claimed beyond what
 // the consumer has read (one sequentially consistent load of the claim
-// index), and Wait blocks without a bound only when it holds; with
-// UseHeavyFence it blocks without a bound only after a successful fence
+// index), and Wait parks without a bound only when it holds; with
+// UseHeavyFence it parks without a bound only after a successful fence
 // (idle() is not consulted), and with UseBoundedWait never. Wait allocates
 // nothing.
-func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
+func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
 	// A caller whose done is already closed gets its answer without the
 	// spin, the yield or a fence.
 	select {
@@ -332,11 +385,33 @@ func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-cha
 		}
 	}
 	w.budget = nextBudget(n, -1, w.spins)
-	for d := claimWaitMin; ; d = min(2*d, claimWaitMax) {
-		// checkFence: the fence only once the bounded waits have reached
-		// their longest step (1.26 ms without a value), so a consumer pays
-		// it once per long idle spell, not once per park.
-		switch w.announce(ready, idle, d >= w.fenceFrom) {
+	d := claimWaitMin
+	naps := w.naps
+	if n == w.spins && !w.alwaysNap {
+		// The spin had been paying: the producers keep the ring busy, and
+		// this is a stall that ends soon, with the ring filling meanwhile.
+		// Park at once, so that the first push wakes the consumer.
+		naps = 0
+	}
+	for range naps {
+		// No order needed against the producers: the nap ends on its
+		// timer, so a publish its re-check misses is found one step later.
+		w.NapAt(head)
+		if ready() {
+			w.state.Store(awake)
+			return Ready
+		}
+		if r := w.sleep(d, done, timer); r != claimFired {
+			return r
+		}
+		w.napCount.Add(1)
+		if ready() {
+			return Ready
+		}
+		d = min(2*d, claimWaitMax)
+	}
+	for d = claimWaitMin; ; d = min(2*d, claimWaitMax) {
+		switch w.announce(ready, idle) {
 		case vReady:
 			return Ready
 		case vBlock:
@@ -344,13 +419,10 @@ func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-cha
 		}
 		// A producer is between its claim and its publish (or, in the
 		// fence and bounded modes, nothing proves that no publish escaped
-		// the check). Its Notify may miss parked (see the package doc), so
-		// wait for it with a bound.
+		// the check). Its Notify may miss the park (see the package doc),
+		// so wait for it with a bound.
 		w.claimWaits.Add(1)
-		w.claim.Reset(d)
-		r := w.block(done, timer, w.claim.C)
-		w.claim.Stop()
-		if r != claimFired {
+		if r := w.sleep(d, done, timer); r != claimFired {
 			return r
 		}
 		w.claimTimeouts.Add(1)
@@ -360,7 +432,15 @@ func (w *Waiter) Wait(ready, idle func() bool, done <-chan struct{}, timer <-cha
 	}
 }
 
-// block waits for a token, done, timer or claim, then clears parked.
+// sleep blocks as block does, for d at most (claimFired).
+func (w *Waiter) sleep(d time.Duration, done <-chan struct{}, timer <-chan time.Time) Reason {
+	w.claim.Reset(d)
+	r := w.block(done, timer, w.claim.C)
+	w.claim.Stop()
+	return r
+}
+
+// block waits for a token, done, timer or claim, then sets the state awake.
 func (w *Waiter) block(done <-chan struct{}, timer, claim <-chan time.Time) Reason {
 	var r Reason
 	select {
@@ -373,14 +453,21 @@ func (w *Waiter) block(done <-chan struct{}, timer, claim <-chan time.Time) Reas
 	case <-claim:
 		r = claimFired
 	}
-	w.parked.Store(false)
+	w.state.Store(awake)
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	return r
 }
 
 // IsParked reports whether the consumer has announced that it is parking.
 // For tests and diagnostics.
-func (w *Waiter) IsParked() bool { return w.parked.Load() }
+func (w *Waiter) IsParked() bool { return w.state.Load() == parked }
+
+// IsNapping reports whether the consumer is napping. For tests.
+func (w *Waiter) IsNapping() bool { return w.state.Load() == napping }
+
+// Naps returns how many of the consumer's naps ended on their timer.
+// Diagnostics.
+func (w *Waiter) Naps() uint64 { return w.napCount.Load() }
 
 // ClaimWaits returns how many times the consumer, about to park, found a
 // claimed but unpublished slot (or, with UseHeavyFence or UseBoundedWait,

@@ -14,21 +14,21 @@ func idle() bool { return true }
 
 func newWaiter() *Waiter {
 	w := &Waiter{}
-	w.Init()
+	w.Init(1024, 64)
 	return w
 }
 
 func TestWaitReasons(t *testing.T) {
 	w := newWaiter()
-	if r := w.Wait(func() bool { return true }, idle, nil, nil); r != Ready {
+	if r := w.Wait(0, func() bool { return true }, idle, nil, nil); r != Ready {
 		t.Fatalf("Wait with a ready condition = %v; want Ready", r)
 	}
 	done := make(chan struct{})
 	close(done)
-	if r := w.Wait(func() bool { return false }, idle, done, nil); r != Done {
+	if r := w.Wait(0, func() bool { return false }, idle, done, nil); r != Done {
 		t.Fatalf("Wait with done closed = %v; want Done", r)
 	}
-	if r := w.Wait(func() bool { return false }, idle, nil, time.After(time.Millisecond)); r != Timeout {
+	if r := w.Wait(0, func() bool { return false }, idle, nil, time.After(time.Millisecond)); r != Timeout {
 		t.Fatalf("Wait with a timer = %v; want Timeout", r)
 	}
 	if w.IsParked() {
@@ -42,7 +42,7 @@ func TestWakeBeforeParkIsNotLost(t *testing.T) {
 	w := newWaiter()
 	w.Wake()
 	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(func() bool { return false }, idle, nil, nil) }()
+	go func() { got <- w.Wait(0, func() bool { return false }, idle, nil, nil) }()
 	select {
 	case r := <-got:
 		if r != Woken {
@@ -55,10 +55,10 @@ func TestWakeBeforeParkIsNotLost(t *testing.T) {
 
 func TestNotifyWakesParkedConsumerOnly(t *testing.T) {
 	w := newWaiter()
-	w.Notify() // nobody parked: no token
+	w.Notify(0, 1) // nobody parked: no token
 	var ready atomic.Bool
 	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(ready.Load, idle, nil, nil) }()
+	go func() { got <- w.Wait(0, ready.Load, idle, nil, nil) }()
 	for !w.IsParked() {
 		time.Sleep(time.Millisecond)
 	}
@@ -68,7 +68,7 @@ func TestNotifyWakesParkedConsumerOnly(t *testing.T) {
 	case <-time.After(20 * time.Millisecond):
 	}
 	ready.Store(true)
-	w.Notify()
+	w.Notify(0, 1)
 	select {
 	case <-got:
 	case <-time.After(10 * time.Second):
@@ -122,7 +122,7 @@ func TestWaitClaimedSlot(t *testing.T) {
 		ready.Store(true)
 	}()
 	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(ready.Load, notIdle, nil, nil) }()
+	go func() { got <- w.Wait(0, ready.Load, notIdle, nil, nil) }()
 	select {
 	case r := <-got:
 		if r != Ready {
@@ -147,10 +147,10 @@ func TestWaitClaimedSlot(t *testing.T) {
 	close(done)
 	never := func() bool { return false }
 	w.Wake()
-	if r := w.Wait(never, notIdle, done, nil); r != Done {
+	if r := w.Wait(0, never, notIdle, done, nil); r != Done {
 		t.Fatalf("claimed Wait with done closed and a token = %v; want Done", r)
 	}
-	w.Wait(never, notIdle, nil, nil) // take the token
+	w.Wait(0, never, notIdle, nil, nil) // take the token
 	later := make(chan struct{})
 	go func() {
 		for !w.IsParked() {
@@ -158,14 +158,14 @@ func TestWaitClaimedSlot(t *testing.T) {
 		}
 		close(later)
 	}()
-	if r := w.Wait(never, notIdle, later, nil); r != Done {
+	if r := w.Wait(0, never, notIdle, later, nil); r != Done {
 		t.Fatalf("claimed Wait, done closed while parked = %v; want Done", r)
 	}
-	if r := w.Wait(never, notIdle, nil, time.After(5*time.Millisecond)); r != Timeout {
+	if r := w.Wait(0, never, notIdle, nil, time.After(5*time.Millisecond)); r != Timeout {
 		t.Fatalf("claimed Wait with a timer = %v; want Timeout", r)
 	}
 	w.Wake()
-	if r := w.Wait(never, notIdle, nil, nil); r != Woken {
+	if r := w.Wait(0, never, notIdle, nil, nil); r != Woken {
 		t.Fatalf("claimed Wait after Wake = %v; want Woken", r)
 	}
 }
@@ -181,13 +181,13 @@ func TestNoSpinOnOneP(t *testing.T) {
 	// The budget follows GOMAXPROCS from Init, and after a park.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	var w Waiter
-	w.Init()
+	w.Init(1024, 64)
 	if w.spins != spins {
 		t.Fatalf("after Init with GOMAXPROCS=2: %d spins; want %d", w.spins, spins)
 	}
 	runtime.GOMAXPROCS(1)
 	w.Wake()
-	if r := w.Wait(func() bool { return false }, func() bool { return true }, nil, nil); r != Woken {
+	if r := w.Wait(0, func() bool { return false }, func() bool { return true }, nil, nil); r != Woken {
 		t.Fatalf("Wait after Wake = %v; want Woken", r)
 	}
 	if w.spins != 0 {
@@ -201,7 +201,7 @@ func TestNoSpinOnOneP(t *testing.T) {
 	}
 	calls := 0
 	w.Wake()
-	if r := w.Wait(func() bool { calls++; return false }, func() bool { return true }, nil, nil); r != Woken {
+	if r := w.Wait(0, func() bool { calls++; return false }, func() bool { return true }, nil, nil); r != Woken {
 		t.Fatalf("Wait after Wake = %v; want Woken", r)
 	}
 	if calls != 2 {
@@ -223,22 +223,19 @@ func TestCheckModes(t *testing.T) {
 	idleTrue := func() bool { return true }
 	idleFalse := func() bool { return false }
 	w := newWaiter()
-	if v := w.announce(notReady, idleTrue, false); v != vBlock {
+	if v := w.announce(notReady, idleTrue); v != vBlock {
 		t.Fatalf("claim check, idle: %v; want vBlock", v)
 	}
-	if v := w.announce(notReady, idleFalse, true); v != vClaimed {
+	if v := w.announce(notReady, idleFalse); v != vClaimed {
 		t.Fatalf("claim check, a claim in flight: %v; want vClaimed", v)
 	}
 	w = newWaiter()
 	w.UseHeavyFence()
-	if v := w.announce(notReady, idleTrue, false); v != vClaimed {
-		t.Fatalf("heavy fence, not asked to fence: %v; want vClaimed", v)
-	}
 	want := vClaimed // no fence here: the bounded wait
 	if HeavyFenceAvailable() {
 		want = vBlock
 	}
-	if v := w.announce(notReady, idleFalse, true); v != want {
+	if v := w.announce(notReady, idleFalse); v != want {
 		t.Fatalf("heavy fence, fenced (available: %v): %v; want %v (idle() is not consulted)", HeavyFenceAvailable(), v, want)
 	}
 	modes := []func(*Waiter){(*Waiter).UseBoundedWait}
@@ -251,12 +248,12 @@ func TestCheckModes(t *testing.T) {
 	for _, mode := range modes {
 		w = newWaiter()
 		mode(w)
-		if v := w.announce(notReady, idleTrue, false); v != vClaimed {
+		if v := w.announce(notReady, idleTrue); v != vClaimed {
 			t.Fatalf("bounded wait, idle: %v; want vClaimed", v)
 		}
 		var published atomic.Bool
 		time.AfterFunc(5*time.Millisecond, func() { published.Store(true) }) // no Notify
-		if r := w.Wait(published.Load, idleTrue, nil, nil); r != Ready {
+		if r := w.Wait(0, published.Load, idleTrue, nil, nil); r != Ready {
 			t.Fatalf("bounded wait for an unannounced publish: %v; want Ready", r)
 		}
 		if waits, timeouts := w.ClaimWaits(); waits == 0 || timeouts == 0 {
@@ -266,30 +263,34 @@ func TestCheckModes(t *testing.T) {
 }
 
 // TestFenceModeStopsPolling: with UseHeavyFence a consumer on an idle ring
-// re-checks on the bounded timer only until the steps reach their longest
-// (six timeouts: 20 µs to 640 µs), then fences and blocks without a timer,
-// so an idle consumer costs nothing; Notify then wakes it.
+// naps six times (20 µs to 640 µs), then fences and blocks without a
+// timer, so an idle consumer costs nothing; Notify then wakes it.
 func TestFenceModeStopsPolling(t *testing.T) {
 	if !HeavyFenceAvailable() {
 		t.Skip("no heavy fence here: the bounded wait polls by design")
 	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	w := newWaiter()
 	w.UseHeavyFence()
+	w.budget = 0 // a consumer whose spin has not been paying: it naps
 	var published atomic.Bool
 	returned := make(chan Reason, 1)
-	go func() { returned <- w.Wait(published.Load, idle, nil, nil) }()
+	go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
 	time.Sleep(100 * time.Millisecond)
-	_, first := w.ClaimWaits()
+	first := w.Naps()
 	time.Sleep(100 * time.Millisecond)
-	_, second := w.ClaimWaits()
-	if first != 6 || second != 6 {
-		t.Fatalf("claim-timer timeouts: %d, then %d 100 ms later; want 6 both times (20 µs to 640 µs, then the fence)", first, second)
+	second := w.Naps()
+	if first != napSteps || second != napSteps {
+		t.Fatalf("naps: %d, then %d 100 ms later; want %d both times (20 µs to 640 µs, then the fence)", first, second, napSteps)
+	}
+	if waits, _ := w.ClaimWaits(); waits != 0 {
+		t.Fatalf("%d bounded waits after the naps; want 0 (the fence proves the park)", waits)
 	}
 	if !w.IsParked() {
 		t.Fatal("the consumer is not parked")
 	}
 	published.Store(true)
-	w.Notify()
+	w.Notify(0, 1)
 	select {
 	case r := <-returned:
 		if r != Woken && r != Ready {
@@ -308,7 +309,7 @@ func TestFenceModeStopsPolling(t *testing.T) {
 func TestSpinBudgetAdapts(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	var w Waiter
-	w.Init()
+	w.Init(1024, 64)
 	if w.budget != spins {
 		t.Fatalf("after Init: budget %d; want %d", w.budget, spins)
 	}
@@ -329,7 +330,7 @@ func TestSpinBudgetAdapts(t *testing.T) {
 		if k == 0 {
 			want = Woken
 		}
-		if r := w.Wait(ready, idle, nil, nil); r != want {
+		if r := w.Wait(0, ready, idle, nil, nil); r != want {
 			t.Fatalf("Wait (value at call %d) = %v; want %v", k, r, want)
 		}
 		return *calls
@@ -380,5 +381,110 @@ func TestSpinBudgetAdapts(t *testing.T) {
 		if wait(1); w.budget != want {
 			t.Fatalf("busy again: budget %d; want %d", w.budget, want)
 		}
+	}
+}
+
+// TestNotifyWakesNapperAtHalf: a producer that finds the consumer napping
+// wakes it only once it publishes half a ring past where the consumer
+// stopped reading, with positions that wrap at 64 bits (slot rings) or 32
+// (ByteRing); a parked consumer is woken by any publish.
+func TestNotifyWakesNapperAtHalf(t *testing.T) {
+	for _, c := range []struct {
+		bits       uint
+		head, half uint64
+	}{
+		{64, 0, 512},
+		{64, 1<<64 - 100, 512}, // wakeAt wraps past 2^64
+		{32, 1<<32 - 100, 512}, // ByteRing positions wrap at 2^32
+		{32, 1000, 512},
+	} {
+		var w Waiter
+		w.Init(2*c.half, c.bits)
+		mask := uint64(1)<<(c.bits%64) - 1
+		if c.bits == 64 {
+			mask = ^uint64(0)
+		}
+		at := func(d uint64) uint64 { return (c.head + d) & mask }
+		w.NapAt(c.head)
+		for _, d := range []uint64{0, 1, c.half - 2} {
+			if w.notify(at(d), at(d+1)) {
+				t.Fatalf("%d-bit positions, head %#x: a push ending %d past head woke the napping consumer; want only from %d", c.bits, c.head, d+1, c.half)
+			}
+			if !w.IsNapping() {
+				t.Fatalf("%d-bit positions: state changed by a push that did not wake", c.bits)
+			}
+		}
+		if !w.notify(at(c.half-1), at(c.half)) {
+			t.Fatalf("%d-bit positions, head %#x: the push ending half a ring past head did not wake the napping consumer", c.bits, c.head)
+		}
+		if w.IsNapping() || len(w.wake) != 1 {
+			t.Fatalf("%d-bit positions: after the wake, napping %v and %d tokens; want awake and 1", c.bits, w.IsNapping(), len(w.wake))
+		}
+		<-w.wake
+		w.NapAt(c.head)
+		if !w.notify(at(c.half+100), at(c.half+101)) {
+			t.Fatalf("%d-bit positions: a push beyond half a ring did not wake the napping consumer", c.bits)
+		}
+		<-w.wake
+		w.state.Store(parked)
+		if !w.notify(at(0), at(1)) {
+			t.Fatalf("%d-bit positions: the first push did not wake the parked consumer", c.bits)
+		}
+	}
+}
+
+// TestNapsOnlyWhenPaced: a Wait whose spin had been paying (the budget is
+// full: producers keep the ring busy) parks at once, so the next push
+// wakes it; one whose spin had not been paying naps napSteps times first,
+// and producers pay nothing meanwhile.
+func TestNapsOnlyWhenPaced(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	never := func() bool { return false }
+	for _, c := range []struct {
+		name   string
+		budget int
+		naps   uint64
+	}{{"busy", spins, 0}, {"paced", 0, napSteps}} {
+		w := newWaiter()
+		w.budget = c.budget
+		returned := make(chan Reason, 1)
+		go func() { returned <- w.Wait(0, never, idle, nil, nil) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for !w.IsParked() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: the consumer never parked", c.name)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		if got := w.Naps(); got != c.naps {
+			t.Fatalf("%s (budget %d): %d naps before the park; want %d", c.name, c.budget, got, c.naps)
+		}
+		w.Wake()
+		if r := <-returned; r != Woken {
+			t.Fatalf("%s: Wait = %v; want Woken", c.name, r)
+		}
+	}
+}
+
+// TestNapFindsPublishWithoutNotify: a napping consumer re-checks on its
+// timer, so a publish that no Notify announces (a producer that found it
+// napping, below half a ring) still ends its Wait.
+func TestNapFindsPublishWithoutNotify(t *testing.T) {
+	w := newWaiter()
+	w.SetNaps(1 << 30) // keep napping: only the nap's re-check can find the value
+	var published atomic.Bool
+	returned := make(chan Reason, 1)
+	go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
+	for !w.IsNapping() {
+		time.Sleep(100 * time.Microsecond)
+	}
+	published.Store(true)
+	select {
+	case r := <-returned:
+		if r != Ready {
+			t.Fatalf("Wait = %v; want Ready", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the napping consumer did not find the publish on its timer")
 	}
 }
