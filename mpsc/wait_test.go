@@ -114,3 +114,45 @@ func TestWaitReasonString(t *testing.T) {
 		}
 	}
 }
+
+// TestPushWakesNapperAtHalf: a consumer napping in Wait (its spin had not
+// been paying) is not woken by pushes that end less than half a ring past
+// its head, and is by the push that reaches it: the positions each ring
+// hands its waiter. The ByteRing runs across its 32-bit position wrap.
+func TestPushWakesNapperAtHalf(t *testing.T) {
+	r := New[int](8)
+	for i := range 5 { // head at 5: the wake point is not a multiple of half
+		r.TryPush(i)
+		r.TryPop()
+	}
+	r.park.NapAt(r.head.Load())
+	for i := range 4 {
+		r.TryPush(i)
+		if end := r.Pushed() - r.head.Load(); r.park.IsNapping() != (end < 4) {
+			t.Fatalf("Ring: after a push ending %d past head, napping = %v; want it until 4 (half the ring)", end, r.park.IsNapping())
+		}
+	}
+	if r.park.IsNapping() {
+		t.Fatal("Ring: the consumer still naps with half the ring full")
+	}
+
+	b := NewByteRing(256)
+	start := uint32(1<<32 - 64) // four 16-byte records before the position wraps
+	b.tail.Store(pack(0, start))
+	b.head.Store(pack(0, start))
+	b.park.NapAt(b.headPos())
+	rec := make([]byte, 8) // 16 bytes with its header
+	for i := 0; ; i++ {
+		if !b.TryWrite(rec) {
+			t.Fatalf("ByteRing: write %d refused", i)
+		}
+		_, pos := unpack(b.tail.Load())
+		end := pos - start
+		if b.park.IsNapping() != (end < 128) {
+			t.Fatalf("ByteRing: after a write ending %d bytes past head, napping = %v; want it until 128 (half the ring)", end, b.park.IsNapping())
+		}
+		if end >= 128 {
+			break
+		}
+	}
+}

@@ -119,3 +119,25 @@ func TestWaitHonoursContextAndWake(t *testing.T) {
 		t.Fatalf("Wait on a ring holding a value = %v; want nil even with a cancelled context", err)
 	}
 }
+
+// TestPushWakesNapperAtHalf: a consumer napping in Wait (its spin had not
+// been paying) is not woken by pushes that end less than half a ring past
+// its head, and is by the push, or the batch, that reaches it.
+func TestPushWakesNapperAtHalf(t *testing.T) {
+	r := New[uint64](8)
+	r.park.NapAt(r.head.Load())
+	if r.TryPushBatch([]uint64{1, 2, 3}); !r.park.IsNapping() {
+		t.Fatal("a batch ending 3 past head (half the ring: 4) woke the napping consumer")
+	}
+	if r.TryPush(4); r.park.IsNapping() {
+		t.Fatal("the push ending half a ring past head did not wake the napping consumer")
+	}
+	r.TryPopBatch(make([]uint64, 4))
+	r.park.NapAt(r.head.Load())
+	if r.TryPush(5); !r.park.IsNapping() {
+		t.Fatal("a push ending 1 past head woke the napping consumer")
+	}
+	if r.TryPushBatch([]uint64{6, 7, 8, 9}); r.park.IsNapping() {
+		t.Fatal("a batch ending 5 past head did not wake the napping consumer")
+	}
+}

@@ -404,10 +404,7 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 		if r := w.sleep(d, done, timer); r != claimFired {
 			return r
 		}
-		w.napCount.Add(1)
-		if ready() {
-			return Ready
-		}
+		w.napCount.Add(1) // the next nap, or the park, re-checks ready()
 		d = min(2*d, claimWaitMax)
 	}
 	for d = claimWaitMin; ; d = min(2*d, claimWaitMax) {

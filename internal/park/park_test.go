@@ -475,7 +475,12 @@ func TestNapFindsPublishWithoutNotify(t *testing.T) {
 	var published atomic.Bool
 	returned := make(chan Reason, 1)
 	go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
 	for !w.IsNapping() {
+		if time.Now().After(deadline) {
+			w.Wake() // end the Wait: no leak
+			t.Fatal("the consumer never napped")
+		}
 		time.Sleep(100 * time.Microsecond)
 	}
 	published.Store(true)
