@@ -433,10 +433,11 @@ func TestNotifyWakesNapperAtHalf(t *testing.T) {
 	}
 }
 
-// TestNapsOnlyWhenPaced: a Wait whose spin had been paying (the budget is
-// full: producers keep the ring busy) parks at once, so the next push
-// wakes it; one whose spin had not been paying naps napSteps times first,
-// and producers pay nothing meanwhile.
+// TestNapsOnlyWhenPaced: a Wait whose spin had been paying until lately
+// (a budget of two spins or more: producers keep the ring busy) parks at
+// once, so the next push wakes it; one whose spin had not been paying (one
+// spin or none) naps napSteps times first, and producers pay nothing
+// meanwhile.
 func TestNapsOnlyWhenPaced(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	never := func() bool { return false }
@@ -444,7 +445,7 @@ func TestNapsOnlyWhenPaced(t *testing.T) {
 		name   string
 		budget int
 		naps   uint64
-	}{{"busy", spins, 0}, {"paced", 0, napSteps}} {
+	}{{"busy", spins, 0}, {"lately busy", 2, 0}, {"paced", 1, napSteps}, {"paced, no spin", 0, napSteps}} {
 		w := newWaiter()
 		w.budget = c.budget
 		returned := make(chan Reason, 1)
