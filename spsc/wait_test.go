@@ -21,6 +21,7 @@ func waitModes() map[string]func(capacity int) *Ring[uint64] {
 		"fence-every-park": func(n int) *Ring[uint64] {
 			r := New[uint64](n)
 			if relstore.Release {
+				r.park.UseHeavyFenceFrom(0)
 				r.park.SetNaps(0)
 			}
 			return r

@@ -152,7 +152,7 @@ func TestLitmusPark(t *testing.T) {
 					parked.Store(true)
 					return b2i(seq.Load() == 1)
 				}
-				v := w.announce(func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 })
+				v := w.announce(func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 }, false)
 				outcomes[v]++
 				return int(v)
 			},

@@ -73,7 +73,7 @@ func litmusNoClaim(batch int, w *Waiter) (rounds, misses, controlMisses int) {
 					}
 					return int(vBlock)
 				}
-				return int(w.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }))
+				return int(w.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }, true))
 			},
 			func(round int) int {
 				if round%2 == 0 {
@@ -111,7 +111,7 @@ func BenchmarkParkCheck(b *testing.B) {
 		b.ReportAllocs()
 		w := newWaiter()
 		for b.Loop() {
-			if w.announce(ready, idle) != vBlock {
+			if w.announce(ready, idle, false) != vBlock {
 				b.Fatal("not idle")
 			}
 		}
@@ -131,7 +131,7 @@ func BenchmarkParkCheck(b *testing.B) {
 			w := newWaiter()
 			w.UseHeavyFence()
 			for b.Loop() {
-				if w.announce(ready, idle) != vBlock {
+				if w.announce(ready, idle, true) != vBlock {
 					b.Fatal("not idle")
 				}
 			}

@@ -182,7 +182,8 @@ type Waiter struct {
 
 	// check is how announce may conclude that it can block without a
 	// bound (UseHeavyFence, UseBoundedWait). Set before use, then read-only.
-	check checkMode
+	check     checkMode
+	fenceFrom time.Duration // checkFence, no naps: fence once the bounded step reaches this
 }
 
 // The consumer's states, as Notify sees them.
@@ -229,8 +230,14 @@ func (w *Waiter) Init(span uint64, posBits uint) {
 // waits for an RCU grace period (milliseconds); it starts here, in the
 // background, and until it is done, or where the fence is not available,
 // the consumer keeps re-checking on the bounded wait's timer.
-func (w *Waiter) UseHeavyFence() {
+func (w *Waiter) UseHeavyFence() { w.UseHeavyFenceFrom(claimWaitMax) }
+
+// UseHeavyFenceFrom is UseHeavyFence with the fence run, in a Wait that
+// did not nap, once the bounded step has reached from (0: at every park).
+// For tests, which need the fenced check to run often.
+func (w *Waiter) UseHeavyFenceFrom(from time.Duration) {
 	w.check = checkFence
+	w.fenceFrom = min(from, claimWaitMax) // the steps stop growing there
 	startHeavyFence()
 }
 
@@ -321,16 +328,17 @@ const (
 	vClaimed                // a slot is claimed, not yet published: block with a bound
 )
 
-// announce stores parked, then (with UseHeavyFence) runs the heavy fence,
-// then re-checks ready() and (in the default mode) idle(), in that order;
-// the consumer's half of the protocol in the package doc. It leaves the
-// state parked unless the verdict is vReady.
-func (w *Waiter) announce(ready, idle func() bool) verdict {
+// announce stores parked, then (with UseHeavyFence, and fence set) runs
+// the heavy fence, then re-checks ready() and (in the default mode) idle(),
+// in that order; the consumer's half of the protocol in the package doc.
+// It leaves the state parked unless the verdict is vReady.
+func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
 	w.state.Store(parked) // sequentially consistent: ordered before idle()'s load of tail
 	// checkFence: the fence orders the producer's publish before ready()'s
-	// load (design.md, "No lost wake-ups", section 3); refused, it proves
-	// nothing (bounded wait). checkBounded never proves anything.
-	fenced := w.check == checkFence && heavyFence()
+	// load (design.md, "No lost wake-ups", section 3), when the caller asks
+	// for it; refused, it proves nothing (bounded wait). checkBounded never
+	// proves anything.
+	fenced := w.check == checkFence && fence && heavyFence()
 	if ready() {
 		w.state.Store(awake)
 		return vReady
@@ -415,7 +423,11 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 		d = min(2*d, claimWaitMax)
 	}
 	for d = claimWaitMin; ; d = min(2*d, claimWaitMax) {
-		switch w.announce(ready, idle) {
+		// checkFence: the fence once the consumer has napped, or the
+		// bounded waits have reached their longest step (1.26 ms without a
+		// value), so a consumer pays it once per long idle spell, not once
+		// per park.
+		switch w.announce(ready, idle, naps > 0 || d >= w.fenceFrom) {
 		case vReady:
 			return Ready
 		case vBlock:

@@ -223,19 +223,22 @@ func TestCheckModes(t *testing.T) {
 	idleTrue := func() bool { return true }
 	idleFalse := func() bool { return false }
 	w := newWaiter()
-	if v := w.announce(notReady, idleTrue); v != vBlock {
+	if v := w.announce(notReady, idleTrue, false); v != vBlock {
 		t.Fatalf("claim check, idle: %v; want vBlock", v)
 	}
-	if v := w.announce(notReady, idleFalse); v != vClaimed {
+	if v := w.announce(notReady, idleFalse, true); v != vClaimed {
 		t.Fatalf("claim check, a claim in flight: %v; want vClaimed", v)
 	}
 	w = newWaiter()
 	w.UseHeavyFence()
+	if v := w.announce(notReady, idleTrue, false); v != vClaimed {
+		t.Fatalf("heavy fence, not asked to fence: %v; want vClaimed", v)
+	}
 	want := vClaimed // no fence here: the bounded wait
 	if HeavyFenceAvailable() {
 		want = vBlock
 	}
-	if v := w.announce(notReady, idleFalse); v != want {
+	if v := w.announce(notReady, idleFalse, true); v != want {
 		t.Fatalf("heavy fence, fenced (available: %v): %v; want %v (idle() is not consulted)", HeavyFenceAvailable(), v, want)
 	}
 	modes := []func(*Waiter){(*Waiter).UseBoundedWait}
@@ -248,7 +251,7 @@ func TestCheckModes(t *testing.T) {
 	for _, mode := range modes {
 		w = newWaiter()
 		mode(w)
-		if v := w.announce(notReady, idleTrue); v != vClaimed {
+		if v := w.announce(notReady, idleTrue, false); v != vClaimed {
 			t.Fatalf("bounded wait, idle: %v; want vClaimed", v)
 		}
 		var published atomic.Bool
@@ -263,41 +266,49 @@ func TestCheckModes(t *testing.T) {
 }
 
 // TestFenceModeStopsPolling: with UseHeavyFence a consumer on an idle ring
-// naps six times (20 µs to 640 µs), then fences and blocks without a
-// timer, so an idle consumer costs nothing; Notify then wakes it.
+// that naps (its spin had not been paying) naps six times (20 µs to
+// 640 µs), then fences and blocks without a timer; one that parks at once
+// (its spin had been paying) re-checks on the bounded timer six times
+// (Notify wakes it meanwhile), then fences and blocks. Either way an idle
+// consumer then costs nothing, and Notify wakes it.
 func TestFenceModeStopsPolling(t *testing.T) {
 	if !HeavyFenceAvailable() {
 		t.Skip("no heavy fence here: the bounded wait polls by design")
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	w := newWaiter()
-	w.UseHeavyFence()
-	w.budget = 0 // a consumer whose spin has not been paying: it naps
-	var published atomic.Bool
-	returned := make(chan Reason, 1)
-	go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
-	time.Sleep(100 * time.Millisecond)
-	first := w.Naps()
-	time.Sleep(100 * time.Millisecond)
-	second := w.Naps()
-	if first != napSteps || second != napSteps {
-		t.Fatalf("naps: %d, then %d 100 ms later; want %d both times (20 µs to 640 µs, then the fence)", first, second, napSteps)
-	}
-	if waits, _ := w.ClaimWaits(); waits != 0 {
-		t.Fatalf("%d bounded waits after the naps; want 0 (the fence proves the park)", waits)
-	}
-	if !w.IsParked() {
-		t.Fatal("the consumer is not parked")
-	}
-	published.Store(true)
-	w.Notify(0, 1)
-	select {
-	case r := <-returned:
-		if r != Woken && r != Ready {
-			t.Fatalf("Wait = %v; want Woken or Ready", r)
+	for _, c := range []struct {
+		name                    string
+		budget                  int
+		naps, bounded, timeouts uint64
+	}{{"paced", 0, napSteps, 0, 0}, {"busy", spins, 0, 6, 6}} {
+		w := newWaiter()
+		w.UseHeavyFence()
+		w.budget = c.budget
+		var published atomic.Bool
+		returned := make(chan Reason, 1)
+		go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
+		time.Sleep(100 * time.Millisecond)
+		naps := w.Naps()
+		_, first := w.ClaimWaits()
+		time.Sleep(100 * time.Millisecond)
+		waits, second := w.ClaimWaits()
+		if naps != c.naps || w.Naps() != c.naps || waits != c.bounded || first != c.timeouts || second != c.timeouts {
+			t.Fatalf("%s: %d naps, %d bounded waits, %d then %d (100 ms later) of them timed out; want %d, %d, %d, %d",
+				c.name, w.Naps(), waits, first, second, c.naps, c.bounded, c.timeouts, c.timeouts)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Notify did not wake the fenced consumer")
+		if !w.IsParked() {
+			t.Fatalf("%s: the consumer is not parked", c.name)
+		}
+		published.Store(true)
+		w.Notify(0, 1)
+		select {
+		case r := <-returned:
+			if r != Woken && r != Ready {
+				t.Fatalf("%s: Wait = %v; want Woken or Ready", c.name, r)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Notify did not wake the fenced consumer", c.name)
+		}
 	}
 }
 
