@@ -1,7 +1,23 @@
 // Package park implements the consumer wait strategy shared by the rings:
-// spin for a few microseconds, yield, then park on a one-slot channel until
-// a producer wakes it (an eventcount), and Room, where producers that chose
-// to wait for space park until the consumer frees some.
+// spin for a few microseconds, yield, nap on a timer while the producers
+// are paced, then park on a one-slot channel until a producer wakes it (an
+// eventcount); and Room, where producers that chose to wait for space park
+// until the consumer frees some.
+//
+// # Naps
+//
+// A push that wakes a parked consumer readies its goroutine, and the
+// runtime may make a system call to wake a thread for it: microseconds on
+// the producer's hot path. So a consumer whose spin has not been paying
+// (values come paced) first naps: it sleeps on a timer (20 µs doubling to
+// 640 µs, 1.26 ms in all) with its state set to napping, and a producer
+// that loads that state does nothing, unless its push reaches half a ring
+// past the consumer's head, where it wakes it so that the ring does not
+// fill. A nap needs no memory order against the producers: it ends on its
+// timer and re-checks. Only after the naps does the consumer park, under
+// the protocol below. A consumer whose spin was paying until lately parks
+// at once: under saturation a park is a short stall. docs/design.md,
+// "Consumer waiting".
 //
 // # Why a parked consumer never sleeps through a publish
 //
@@ -90,11 +106,10 @@ const (
 // paced producers at half a channel's saturation read 2.64 and 2.65 ms,
 // against 4.82 and 4.06 ms, about the channel sink's (2.51 and 2.05 ms),
 // with no change in closed-loop throughput that this machine can resolve.
-// The price: a producer that pushes one value every 2-4 µs finds the
-// consumer parked now and then and pays its wake-up, a p99 per push of
-// 4.2-10 µs (a channel's: 3.7-9.7 µs), against 30-50 ns when the consumer
-// spun a core through the gaps (BenchmarkPaced; docs/benchmarks.md,
-// "Adaptive spin").
+// The budget also tells Wait whether to nap: a paced consumer (one spin or
+// none) naps before it parks, so a producer that pushes one value every
+// 2-16 µs no longer pays its wake-up (push p99 40-135 ns, against 2-17 µs
+// when it parked at once; BenchmarkPaced, docs/benchmarks.md, "Naps").
 func nextBudget(n, i, most int) int {
 	switch {
 	case i == 0:
