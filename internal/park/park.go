@@ -410,7 +410,7 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 	w.budget = nextBudget(n, -1, w.spins)
 	d := claimWaitMin
 	naps := w.naps
-	if n > 1 && !w.alwaysNap {
+	if (n > 1 || w.spins == 0) && !w.alwaysNap {
 		// The spin had been paying until lately (the budget falls to one
 		// or none only when Waits keep finding values late, or parking):
 		// the producers keep the ring busy, and this is a stall that ends
@@ -420,7 +420,10 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 		// parking at once (mixed placement, 9 rounds) in spsc's Wait
 		// benchmark at capacity 16384, where a producer fills half a ring
 		// in about 80 µs and then waits for the wake-up (docs/benchmarks.md,
-		// "Naps").
+		// "Naps"). With one P (no spins) a push readies the consumer
+		// without waking a thread (there is no idle P to run it on), and
+		// the nap's timer would run only when the producer yields, so it
+		// parks at once too.
 		naps = 0
 	}
 	for range naps {

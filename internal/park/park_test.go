@@ -448,15 +448,16 @@ func TestNotifyWakesNapperAtHalf(t *testing.T) {
 // (a budget of two spins or more: producers keep the ring busy) parks at
 // once, so the next push wakes it; one whose spin had not been paying (one
 // spin or none) naps napSteps times first, and producers pay nothing
-// meanwhile.
+// meanwhile. With one P it never naps.
 func TestNapsOnlyWhenPaced(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	never := func() bool { return false }
 	for _, c := range []struct {
-		name   string
-		budget int
-		naps   uint64
-	}{{"busy", spins, 0}, {"lately busy", 2, 0}, {"paced", 1, napSteps}, {"paced, no spin", 0, napSteps}} {
+		name          string
+		procs, budget int
+		naps          uint64
+	}{{"busy", 2, spins, 0}, {"lately busy", 2, 2, 0}, {"paced", 2, 1, napSteps}, {"paced, no spin", 2, 0, napSteps}, {"one P", 1, 0, 0}} {
+		runtime.GOMAXPROCS(c.procs)
 		w := newWaiter()
 		w.budget = c.budget
 		returned := make(chan Reason, 1)
