@@ -16,8 +16,8 @@
 // fill. A nap needs no memory order against the producers: it ends on its
 // timer and re-checks. Only after the naps does the consumer park, under
 // the protocol below. A consumer whose spin was paying until lately parks
-// at once: under saturation a park is a short stall. docs/design.md,
-// "Consumer waiting".
+// at once: under saturation a park is a short stall; so does one with one
+// P, whose wake-up needs no thread. docs/design.md, "Consumer waiting".
 //
 // # Why a parked consumer never sleeps through a publish
 //
