@@ -226,6 +226,9 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			// consumer moved meanwhile (a stale tail can even be behind head).
 			now := r.tail.Load()
 			if now == tail && r.head.Load() == head {
+				// A napping consumer may not know: a record can fail to fit
+				// before the ring is half full (padding, a large record).
+				r.park.Refused()
 				return false
 			}
 			tail = now

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ringsink/ringsink/internal/park"
 )
 
 // TestNoLostWakeup ping-pongs single values between a producer and a parking
@@ -154,5 +156,99 @@ func TestPushWakesNapperAtHalf(t *testing.T) {
 		if end >= 128 {
 			break
 		}
+	}
+}
+
+// TestWaitNapsFromHead: Wait, WaitChan and WaitUnsealed hand their waiter
+// the head the consumer reads next, so a napping consumer is woken half a
+// ring past it.
+func TestWaitNapsFromHead(t *testing.T) {
+	r := New[int](8)
+	for i := range 5 {
+		r.TryPush(i)
+		r.TryPop()
+	}
+	b := NewByteRing(256)
+	b.tail.Store(pack(0, 1<<32-40))
+	b.head.Store(pack(0, 1<<32-40))
+	d, _, err := NewDurableByteRing(make([]byte, DurableHeader+256), [16]byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		d.TryWrite(make([]byte, 8))
+	}
+	d.Seal()
+	d.Release(3)
+	for _, c := range []struct {
+		name       string
+		wait       func() WaitReason
+		w          *park.Waiter
+		wake       func()
+		head, half uint64
+	}{
+		{"Ring.WaitChan", func() WaitReason { return r.WaitChan(nil, nil) }, &r.park, r.Wake, r.head.Load(), 4},
+		{"Ring.Wait", func() WaitReason { _ = r.Wait(context.Background()); return WaitWoken }, &r.park, r.Wake, r.head.Load(), 4},
+		{"ByteRing.WaitChan", func() WaitReason { return b.WaitChan(nil, nil) }, &b.park, b.Wake, b.headPos(), 128},
+		{"ByteRing.Wait", func() WaitReason { _ = b.Wait(context.Background()); return WaitWoken }, &b.park, b.Wake, b.headPos(), 128},
+		{"ByteRing.WaitUnsealed", func() WaitReason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, d.headPos(), 128},
+	} {
+		c.w.SetNaps(1 << 30) // nap until woken
+		returned := make(chan WaitReason, 1)
+		go func() { returned <- c.wait() }()
+		deadline := time.Now().Add(10 * time.Second)
+		for !c.w.IsNapping() {
+			if time.Now().After(deadline) {
+				c.wake()
+				t.Fatalf("%s: the consumer never napped", c.name)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		got := c.w.WakeAt()
+		c.wake()
+		<-returned
+		if c.head == 0 {
+			t.Fatalf("%s: head 0: the check would not tell head from nothing", c.name)
+		}
+		if want := c.head + c.half; got != want {
+			t.Fatalf("%s: a napping consumer is woken at position %d; want %d (head %d + half the ring)", c.name, got, want, c.head)
+		}
+	}
+}
+
+// TestByteRingWakesNapperOnPaddingAndRefusal: a ByteRing counts a record's
+// padding towards half a ring, and a record refused for want of room wakes
+// a napping consumer even with the ring less than half full.
+func TestByteRingWakesNapperOnPaddingAndRefusal(t *testing.T) {
+	b := NewByteRing(1024)
+	b.tail.Store(pack(0, 600))
+	b.head.Store(pack(0, 600))
+	b.park.NapAt(b.headPos()) // woken at 1112
+	if !b.TryWrite(make([]byte, 292)) || !b.park.IsNapping() { // 300 bytes: ends at 900
+		t.Fatal("a write ending at 900 woke the consumer (or was refused); want it napping until 1112")
+	}
+	// 200 bytes from 900 would end at 1100, short of 1112, but do not fit
+	// before the buffer's end: with its 124 bytes of padding it ends at 1224.
+	if !b.TryWrite(make([]byte, 192)) || b.park.IsNapping() {
+		t.Fatal("a padded write ending past half the ring did not wake the napping consumer")
+	}
+
+	b = NewByteRing(256)
+	b.tail.Store(pack(0, 100))
+	b.head.Store(pack(0, 100))
+	b.park.NapAt(b.headPos())
+	for range 7 { // 112 bytes: less than half
+		if !b.TryWrite(make([]byte, 8)) {
+			t.Fatal("a small write was refused")
+		}
+	}
+	if !b.park.IsNapping() {
+		t.Fatal("writes short of half the ring woke the consumer")
+	}
+	if b.TryWrite(make([]byte, b.MaxRecord())) {
+		t.Fatal("a MaxRecord write fitted in 144 free bytes")
+	}
+	if b.park.IsNapping() {
+		t.Fatal("a refused write left the consumer napping")
 	}
 }

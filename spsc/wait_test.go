@@ -142,3 +142,28 @@ func TestPushWakesNapperAtHalf(t *testing.T) {
 		t.Fatal("a batch ending 5 past head did not wake the napping consumer")
 	}
 }
+
+// TestWaitNapsFromHead: Wait hands its waiter the head the consumer reads
+// next, so a napping consumer is woken half a ring past it.
+func TestWaitNapsFromHead(t *testing.T) {
+	r := New[uint64](8)
+	r.TryPushBatch([]uint64{1, 2, 3, 4, 5})
+	r.TryPopBatch(make([]uint64, 5))
+	r.park.SetNaps(1 << 30) // nap until woken
+	returned := make(chan error, 1)
+	go func() { returned <- r.Wait(context.Background()) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !r.park.IsNapping() {
+		if time.Now().After(deadline) {
+			r.Wake()
+			t.Fatal("the consumer never napped")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	got := r.park.WakeAt()
+	r.Wake()
+	<-returned
+	if got != 5+4 {
+		t.Fatalf("a napping consumer is woken at position %d; want 9 (head 5 + half the ring)", got)
+	}
+}

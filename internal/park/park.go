@@ -137,6 +137,7 @@ const (
 	claimWaitMin = 20 * time.Microsecond
 	claimWaitMax = time.Millisecond
 	napSteps     = 6
+	napSpan      = claimWaitMin * (1<<napSteps - 1) // 1.26 ms: the naps, were timers exact
 )
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to
@@ -179,6 +180,11 @@ type Waiter struct {
 	// Set before use, then read-only.
 	naps      int
 	alwaysNap bool
+
+	// slow (consumer only): the last Wait's naps all ran out, so values
+	// come further apart than naps last; Waits park at once until a park
+	// ends within napSpan.
+	slow bool
 
 	napCount atomic.Uint64 // naps that ended on their timer
 
@@ -309,6 +315,21 @@ func (w *Waiter) notify(from, to uint64) bool {
 	return false
 }
 
+// Refused is for a producer whose push the ring refused for want of room:
+// it wakes a napping consumer, which a push short of half a ring does not,
+// though the ring may have no room for a large record before it is half
+// full (a ByteRing's padding). One load when the consumer is awake or
+// parked (a parked consumer was woken by the pushes that filled the ring).
+func (w *Waiter) Refused() {
+	if w.state.Load() == napping && w.state.CompareAndSwap(napping, awake) {
+		w.token()
+	}
+}
+
+// WakeAt returns the position whose publish wakes a napping consumer. For
+// tests.
+func (w *Waiter) WakeAt() uint64 { return w.wakeAt.Load() }
+
 // Wake wakes the consumer for an event its ready() condition does not see
 // (a flush request, Close). It always leaves a token, so a consumer that is
 // just about to park returns at once instead of missing the event. It never
@@ -408,24 +429,8 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 		}
 	}
 	w.budget = nextBudget(n, -1, w.spins)
+	naps, slow := w.napsFor(n, idle), w.slow
 	d := claimWaitMin
-	naps := w.naps
-	if (n > 1 || w.spins == 0) && !w.alwaysNap {
-		// The spin had been paying until lately (the budget falls to one
-		// or none only when Waits keep finding values late, or parking):
-		// the producers keep the ring busy, and this is a stall that ends
-		// soon, with the ring filling meanwhile. Park at once, so that the
-		// first push wakes the consumer. Measured against napping whenever
-		// the budget is not full: that read 0.56x the values per second of
-		// parking at once (mixed placement, 9 rounds) in spsc's Wait
-		// benchmark at capacity 16384, where a producer fills half a ring
-		// in about 80 µs and then waits for the wake-up (docs/benchmarks.md,
-		// "Naps"). With one P (no spins) a push readies the consumer
-		// without waking a thread (there is no idle P to run it on), and
-		// the nap's timer would run only when the producer yields, so it
-		// parks at once too.
-		naps = 0
-	}
 	for range naps {
 		// No order needed against the producers: the nap ends on its
 		// timer, so a publish its re-check misses is found one step later.
@@ -440,12 +445,68 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 		w.napCount.Add(1) // the next nap, or the park, re-checks ready()
 		d = min(2*d, claimWaitMax)
 	}
-	for d = claimWaitMin; ; d = min(2*d, claimWaitMax) {
+	if naps > 0 && !w.alwaysNap {
+		// Every nap ran out: values come further apart than the naps
+		// last. Park at once from now on, until a park ends soon.
+		w.slow = true
+	}
+	if !slow {
+		return w.park(ready, idle, done, timer, naps > 0)
+	}
+	start := time.Now()
+	r := w.park(ready, idle, done, timer, false)
+	if (r == Ready || r == Woken) && time.Since(start) < napSpan {
+		// Values come close together again: naps would have spared the
+		// producer this wake-up.
+		w.slow = false
+	}
+	return r
+}
+
+// napsFor is how many naps a Wait that spun n times, and found nothing,
+// takes before it parks.
+func (w *Waiter) napsFor(n int, idle func() bool) int {
+	switch {
+	case w.alwaysNap:
+		return w.naps
+	case n > 1 || w.spins == 0:
+		// The spin had been paying until lately (the budget falls to one
+		// or none only when Waits keep finding values late, or parking):
+		// the producers keep the ring busy, and this is a stall that ends
+		// soon, with the ring filling meanwhile. Park at once, so that the
+		// first push wakes the consumer. Measured against napping whenever
+		// the budget is not full: in a three-way run at capacity 16384
+		// that read 0.90x the values per second of the commit before in
+		// spsc's Wait benchmark, against 1.00x with this rule
+		// (docs/benchmarks.md, "Naps"); a producer fills half a ring in
+		// about 80 µs and then waits for the wake-up. With one P (no
+		// spins) a push readies the consumer without waking a thread
+		// (there is no idle P to run it on), and the nap's timer would run
+		// only when the producer yields, so it parks at once too.
+		return 0
+	case w.slow:
+		// The last naps all ran out: a nap only adds timer wake-ups to
+		// the producer's.
+		return 0
+	case !idle():
+		// A push is claimed but not yet published (mpsc): the consumer
+		// waits for that slot, and its producer's Notify, which is below
+		// half a ring, must wake it, as it does a parked consumer.
+		return 0
+	}
+	return w.naps
+}
+
+// park announces the park and blocks: without a bound when announce
+// proves that no publish escaped it, else re-checking on the bounded
+// steps. fence: run the heavy fence at once (the consumer napped already).
+func (w *Waiter) park(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time, fence bool) Reason {
+	for d := claimWaitMin; ; d = min(2*d, claimWaitMax) {
 		// checkFence: the fence once the consumer has napped, or the
 		// bounded waits have reached their longest step (1.26 ms without a
 		// value), so a consumer pays it once per long idle spell, not once
 		// per park.
-		switch w.announce(ready, idle, naps > 0 || d >= w.fenceFrom) {
+		switch w.announce(ready, idle, fence || d >= w.fenceFrom) {
 		case vReady:
 			return Ready
 		case vBlock:

@@ -506,3 +506,105 @@ func TestNapFindsPublishWithoutNotify(t *testing.T) {
 		t.Fatal("the napping consumer did not find the publish on its timer")
 	}
 }
+
+// TestSlowValuesStopNaps: once a Wait's naps all run out (values come
+// further apart than the naps last), later Waits park at once, so a slow
+// producer pays its wake-up as with a channel and the consumer no timer
+// wake-ups; a park that ends soon (values close together again) brings the
+// naps back.
+func TestSlowValuesStopNaps(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	never := func() bool { return false }
+	w := newWaiter()
+	w.budget = 0 // paced
+	// parkThenWake runs a Wait, waits until it parks, sleeps for after and
+	// wakes it; it returns how many naps the Wait took.
+	parkThenWake := func(after time.Duration) uint64 {
+		t.Helper()
+		before := w.Naps()
+		returned := make(chan Reason, 1)
+		go func() { returned <- w.Wait(0, never, idle, nil, nil) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for !w.IsParked() {
+			if time.Now().After(deadline) {
+				w.Wake()
+				t.Fatal("the consumer never parked")
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+		time.Sleep(after)
+		w.Wake()
+		if r := <-returned; r != Woken {
+			t.Fatalf("Wait = %v; want Woken", r)
+		}
+		return w.Naps() - before
+	}
+	if n := parkThenWake(0); n != napSteps {
+		t.Fatalf("first Wait: %d naps; want %d", n, napSteps)
+	}
+	// Slow values: the naps ran out, so the next Wait parks at once; a
+	// park that lasts past the naps' span keeps it so.
+	for i := range 2 {
+		if n := parkThenWake(2 * napSpan); n != 0 {
+			t.Fatalf("Wait %d after the naps ran out: %d naps; want 0", i+2, n)
+		}
+	}
+	// A park that ends soon: naps again. A Wake left before the Wait ends
+	// it at once; a preemption could still stretch it past napSpan, so try
+	// a few times.
+	for i := 0; w.slow; i++ {
+		if i == 20 {
+			t.Fatal("a park that ended at once did not bring the naps back")
+		}
+		w.Wake()
+		if r := w.Wait(0, never, idle, nil, nil); r != Woken {
+			t.Fatalf("Wait = %v; want Woken", r)
+		}
+	}
+	if n := parkThenWake(0); n != napSteps {
+		t.Fatalf("Wait after a short park: %d naps; want %d", n, napSteps)
+	}
+}
+
+// TestNoNapWithAClaim: a Wait that finds a push claimed but not published
+// (mpsc's idle() false) does not nap, since that push's Notify, short of
+// half a ring, would not wake a napping consumer; it waits for the publish
+// on the bounded steps, as a parked consumer that Notify wakes.
+func TestNoNapWithAClaim(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	w := newWaiter()
+	w.budget = 0 // paced: it would nap
+	returned := make(chan Reason, 1)
+	go func() { returned <- w.Wait(0, func() bool { return false }, func() bool { return false }, nil, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for waits, _ := w.ClaimWaits(); waits == 0; waits, _ = w.ClaimWaits() {
+		if time.Now().After(deadline) {
+			w.Wake()
+			t.Fatal("the consumer never waited on the bounded steps")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	w.Wake()
+	<-returned
+	if n := w.Naps(); n != 0 {
+		t.Fatalf("%d naps with a push claimed; want 0", n)
+	}
+}
+
+// TestRefusedWakesNapper: a producer refused for want of room wakes a
+// napping consumer (a ByteRing may refuse a large record before it is half
+// full), and sends no token to an awake or parked one.
+func TestRefusedWakesNapper(t *testing.T) {
+	w := newWaiter()
+	w.Refused()
+	w.state.Store(parked)
+	w.Refused()
+	if len(w.wake) != 0 {
+		t.Fatal("Refused sent a token to an awake or parked consumer")
+	}
+	w.NapAt(0)
+	w.Refused()
+	if w.IsNapping() || len(w.wake) != 1 {
+		t.Fatalf("after Refused: napping %v, %d tokens; want awake and 1", w.IsNapping(), len(w.wake))
+	}
+}
