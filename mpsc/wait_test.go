@@ -223,7 +223,7 @@ func TestByteRingWakesNapperOnPaddingAndRefusal(t *testing.T) {
 	b := NewByteRing(1024)
 	b.tail.Store(pack(0, 600))
 	b.head.Store(pack(0, 600))
-	b.park.NapAt(b.headPos()) // woken at 1112
+	b.park.NapAt(b.headPos())                                  // woken at 1112
 	if !b.TryWrite(make([]byte, 292)) || !b.park.IsNapping() { // 300 bytes: ends at 900
 		t.Fatal("a write ending at 900 woke the consumer (or was refused); want it napping until 1112")
 	}
