@@ -223,8 +223,9 @@ func TestByteRingWakesNapperOnPaddingAndRefusal(t *testing.T) {
 	b := NewByteRing(1024)
 	b.tail.Store(pack(0, 600))
 	b.head.Store(pack(0, 600))
-	b.park.NapAt(b.headPos())                                  // woken at 1112
-	if !b.TryWrite(make([]byte, 292)) || !b.park.IsNapping() { // 300 bytes: ends at 900
+	b.park.NapAt(b.headPos()) // woken at 1112
+	// 300 bytes: ends at 900.
+	if !b.TryWrite(make([]byte, 292)) || !b.park.IsNapping() {
 		t.Fatal("a write ending at 900 woke the consumer (or was refused); want it napping until 1112")
 	}
 	// 200 bytes from 900 would end at 1100, short of 1112, but do not fit
