@@ -18,10 +18,10 @@
 //   - An idle consumer parked in Wait uses no CPU; a producer pays one atomic
 //     load to learn that the consumer is awake or napping, and wakes it only
 //     when it is parked, or napping with the ring half full past its head.
-//     A consumer naps (on a timer, 1.26 ms in all, about a millisecond per
-//     nap where nothing else runs) before it parks when values come paced,
-//     so a paced producer never pays a wake-up, and a value may wait about
-//     a millisecond to be read. A push that returned true before or during a Wait always ends
+//     A consumer naps on a timer (six naps, a few milliseconds in all)
+//     before it parks when values come paced, from microseconds to a few
+//     milliseconds apart, so such a producer rarely pays a wake-up, and a
+//     value may wait about a millisecond to be read. A push that returned true before or during a Wait always ends
 //     that Wait: the consumer blocks without a bound only after it has seen
 //     that nothing is claimed, and a claim is a sequentially consistent CAS
 //     (docs/design.md, "No lost wake-ups"). While a record is claimed but

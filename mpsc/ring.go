@@ -200,9 +200,9 @@ func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() &^ closedBit }
 // ring may still be empty after a nil return (a Wake, or a stale wake-up
 // token from a producer): callers re-check. Consumer only. The consumer
 // spins for a few microseconds (not at all with GOMAXPROCS=1), yields, naps
-// on a timer for 1.26 ms if values have been coming paced (producers then
-// wake it only at half a ring, so a value may wait about a millisecond),
-// then blocks; blocked, it costs no CPU, and producers wake it with one
+// on a timer for a few milliseconds if values have been coming paced
+// (producers then wake it only at half a ring, so a value may wait about a
+// millisecond), then blocks; blocked, it costs no CPU, and producers wake it with one
 // atomic load on their fast path.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	if r.park.Wait(r.head.Load(), r.Ready, r.idle, ctx.Done(), nil) == park.Done {

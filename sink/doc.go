@@ -32,10 +32,10 @@
 //     on with the next batch. A panic in OnError is recovered too.
 //   - An idle sink costs nothing: the consumer parks, and the interval timer
 //     runs only while a partial batch waits. When messages come paced, the
-//     consumer naps on a timer (1.26 ms in all) before it parks, so that a
-//     push does not pay for waking it: a message may then wait about a
-//     millisecond before the consumer takes it into a batch. Flush and
-//     Close wake it at once.
+//     consumer naps on a timer (a few milliseconds in all) before it
+//     parks, so that a push rarely pays for waking it: a message may then
+//     wait about a millisecond before the consumer takes it into a batch.
+//     Flush and Close wake it at once.
 //   - Nothing is lost silently: Stats.Pushed == Stats.Delivered +
 //     Stats.Failed + Stats.Pending at any quiescent moment, and refusals are
 //     counted in Dropped and Rejected. The library never logs.

@@ -15,12 +15,12 @@
 //     fail at once. Wait parks the consumer until the next push (or Wake,
 //     or the context's end), like a channel receive, after a spin of a few
 //     microseconds that lets a batch build. The producer pays one load per
-//     push for it. When values come paced, the consumer first naps on a
-//     timer for 1.26 ms (about a millisecond per nap where nothing else
-//     runs), and the producer does not wake it unless the ring is half
-//     full: the push never pays for the consumer's wake-up, and a value
-//     waits up to about a millisecond. A parked consumer re-checks on a
-//     timer for its first 1.26 ms (unless it napped), then, on amd64 Linux, pays one membarrier(2) system call and
+//     push for it. When values come paced, from microseconds to a few
+//     milliseconds apart, the consumer first naps on a timer (six naps, a
+//     few milliseconds in all), and the producer does not wake it unless
+//     the ring is half full: the push rarely pays for the consumer's
+//     wake-up, and a value may wait about a millisecond. A parked consumer
+//     re-checks on a timer for its first 1.26 ms (unless it napped), then, on amd64 Linux, pays one membarrier(2) system call and
 //     blocks without a timer; on amd64 elsewhere, or where the kernel or a
 //     sandbox refuses membarrier, it keeps re-checking every millisecond
 //     (docs/design.md, "No lost wake-ups").

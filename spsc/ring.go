@@ -14,17 +14,17 @@ package spsc
 //     ring keeps nothing alive. A T without pointers (ints, plain structs)
 //     is not zeroed: the write would only pull the producer's slot line
 //     over to the consumer's core and back for nothing.
-//   - A consumer napping in Wait (paced values: it sleeps on a timer, 1.26
-//     ms in all, before it parks) is woken by the publish that reaches half
-//     a ring past its head, and finds the others on its timer; it needs no
+//   - A consumer napping in Wait (paced values: it sleeps on a timer, six
+//     naps, before it parks) is woken by the publish that reaches half a
+//     ring past its head, and finds the others on its timer; it needs no
 //     order for that. A consumer parked in Wait is woken by every later
 //     publish. The producer stores tail, then loads parked (Notify); the
-//     consumer stores parked, then loads tail. Where Store is a plain MOV (amd64, the
-//     release-store build) that gives no store→load order, so one side
-//     needs a full barrier between its store and its load. The producer
-//     does not pay it. A parking consumer first re-checks on a timer (20 µs
-//     doubling, 1.26 ms in all, or the naps), so a wake-up the race loses is late by
-//     that step at most; then it runs a heavy fence (membarrier(2),
+//     consumer stores parked, then loads tail. Where Store is a plain MOV
+//     (amd64, the release-store build) that gives no store→load order, so
+//     one side needs a full barrier between its store and its load. The
+//     producer does not pay it. A parking consumer first re-checks on a
+//     timer (20 µs doubling, 1.26 ms in all, or it has napped), so a
+//     wake-up the race loses is late by that step at most; then it runs a heavy fence (membarrier(2),
 //     park.Waiter.UseHeavyFence) between its store of parked and its
 //     re-check, which drains the producer's publish or orders the
 //     producer's later load of parked after the store, and blocks without a
@@ -186,16 +186,18 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 // It first spins for up to 7-11 µs in short back-offs that do not touch the
 // producer's lines, letting a batch build, then yields once (with
 // GOMAXPROCS=1 it does not spin). If the spin has not been paying (values
-// come paced), it then naps on a timer, 20 µs doubling to 640 µs: the
-// producer pays nothing to leave it napping, and wakes it only with a
-// push that reaches half a ring past the consumer's head, so a value may
-// wait about a millisecond before Wait returns. Then it parks until the
-// producer's next push. While parked it re-checks on a timer for the
-// first 1.26 ms (unless it napped); after that, on amd64 Linux, it runs one membarrier(2) system call (an IPI to
-// each CPU running the process: about 0.8 µs, 14-17 µs with another CPU
-// busy; until New's background registration for it is done, it keeps to
-// the timer) and blocks without a timer. See Ring's invariants for why, and for amd64
-// off Linux, where it keeps re-checking every millisecond instead.
+// come paced), it then naps on a timer, six naps from 20 µs doubling to
+// 640 µs (a few milliseconds in all where nothing else runs): the producer
+// pays one more load to leave it napping, and wakes it only with a push
+// that reaches half a ring past the consumer's head, so a value may wait
+// about a millisecond before Wait returns. Then it parks until the
+// producer's next push. While parked it re-checks on a timer for the first
+// 1.26 ms (unless it napped); after that, on amd64 Linux, it runs one
+// membarrier(2) system call (an IPI to each CPU running the process: about
+// 0.8 µs, 14-17 µs with another CPU busy; until New's background
+// registration for it is done, it keeps to the timer) and blocks without a
+// timer. See Ring's invariants for why, and for amd64 off Linux, where it
+// keeps re-checking every millisecond instead.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	if r.park.Wait(r.head.Load(), r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()

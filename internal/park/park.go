@@ -7,17 +7,25 @@
 // # Naps
 //
 // A push that wakes a parked consumer readies its goroutine, and the
-// runtime may make a system call to wake a thread for it: microseconds on
-// the producer's hot path. So a consumer whose spin has not been paying
-// (values come paced) first naps: it sleeps on a timer (20 µs doubling to
-// 640 µs, 1.26 ms in all) with its state set to napping, and a producer
-// that loads that state does nothing, unless its push reaches half a ring
-// past the consumer's head, where it wakes it so that the ring does not
-// fill. A nap needs no memory order against the producers: it ends on its
-// timer and re-checks. Only after the naps does the consumer park, under
-// the protocol below. A consumer whose spin was paying until lately parks
-// at once: under saturation a park is a short stall; so does one with one
-// P, whose wake-up needs no thread. docs/design.md, "Consumer waiting".
+// runtime may make a system call to wake a thread for it: microseconds,
+// up to a hundred with the process otherwise idle, on the producer's hot
+// path. So a consumer whose spin has not been paying (values come paced)
+// first naps: six sleeps on a timer, 20 µs doubling to 640 µs (1.26 ms were
+// timers exact; 4.5-7.8 ms measured with nothing else to run, since the
+// runtime's timers then wait in epoll with millisecond resolution), with
+// its state set to napping. A producer that loads that state does nothing
+// (a second load, of wakeAt), unless its push reaches half a ring past the
+// consumer's head, where it wakes it so that the ring does not fill; a
+// ByteRing that refuses a record for want of room wakes it too (Refused).
+// A nap needs no memory order against the producers: it ends on its timer
+// and re-checks. Only after the naps does the consumer park, under the
+// protocol below. It parks at once, without naps, when its spin was paying
+// until lately (under saturation a park is a short stall), with one P
+// (whose wake-up needs no thread), with a push claimed and not yet
+// published (whose Notify would not wake a napper), and once the naps keep
+// running out (values further apart than the naps last: they would only
+// add timer wake-ups), until a park ends within 1.26 ms. docs/design.md,
+// "Consumer waiting".
 //
 // # Why a parked consumer never sleeps through a publish
 //
@@ -210,7 +218,7 @@ type Waiter struct {
 // The consumer's states, as Notify sees them.
 const (
 	awake   uint32 = iota // polling or handling values: Notify does nothing
-	napping               // asleep on a timer: Notify wakes it only at a quarter of the ring
+	napping               // asleep on a timer: Notify wakes it only at half a ring past its head
 	parked                // blocked without a bound (or about to be): Notify wakes it
 )
 
@@ -286,10 +294,10 @@ func (w *Waiter) NapAt(head uint64) {
 func (w *Waiter) UseBoundedWait() { w.check = checkBounded }
 
 // Notify is the producer's fast path, called after it published the
-// positions [from, to): one atomic load when the consumer is awake or
-// napping, and a wake-up only when it is parked, or napping and the push
-// crossed a quarter of the ring (so a napping consumer is not left to sleep
-// while the ring fills). Call it after publishing something the consumer's
+// positions [from, to): one atomic load when the consumer is awake, two
+// when it naps, and a wake-up only when it is parked, or napping and the
+// push reached half a ring past the consumer's head (so a napping consumer
+// is not left to sleep while the ring fills). Call it after publishing something the consumer's
 // ready() condition sees, and only after a claim that idle() sees (see the
 // package doc for why), or with the consumer in UseHeavyFence or
 // UseBoundedWait mode.
@@ -389,11 +397,12 @@ func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
 // done is closed or timer fires. done and timer may be nil; a done closed
 // before the call is answered at once (Ready if ready(), else Done).
 //
-// After its spin and yield it naps: it sleeps on a timer, 20 µs doubling
-// to 640 µs (1.26 ms in all, as the Go runtime's timers allow: about a
-// millisecond each when no other goroutine runs), re-checking ready()
-// after each, and producers do not wake it (a push pays one load), unless
-// a push crosses a quarter of the ring. Only then does it park. In the
+// After its spin and yield it naps (napsFor says when): it sleeps on a
+// timer, 20 µs doubling to 640 µs (4.5-7.8 ms in all measured with nothing
+// else to run: the runtime's timers have millisecond resolution then),
+// re-checking ready() before each, and producers do not wake it (a push
+// pays two loads) unless a push reaches half a ring past head, the
+// position the consumer reads next. Then it parks. In the
 // default mode idle() must report whether no push is claimed beyond what
 // the consumer has read (one sequentially consistent load of the claim
 // index), and Wait parks without a bound only when it holds; with
