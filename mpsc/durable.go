@@ -234,15 +234,26 @@ func (r *ByteRing) Seal() int {
 // published, done is closed or timer fires (either may be nil). Durable
 // rings only; consumer only; allocates nothing.
 func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	return WaitReason(r.park.Wait(r.headPos(), r.unsealedReady, r.sealedAll, done, timer))
+	// Napping, the consumer is woken half a ring past the first unsealed
+	// record (a sealed backlog it holds would have put head + half behind
+	// the tail already); a ring full before that wakes it by refusing.
+	pos, _ := r.unsealedPos()
+	return WaitReason(r.park.Wait(uint64(pos), r.unsealedReady, r.sealedAll, done, timer))
 }
 
-func (r *ByteRing) unsealedReady() bool {
+// unsealedPos returns the byte position of the first record Seal has not
+// sealed, and head's.
+func (r *ByteRing) unsealedPos() (pos, head uint32) {
 	records, head := unpack(r.head.Load())
-	pos := r.sealPos
+	pos = r.sealPos
 	if int32(r.sealRec-records) < 0 {
 		pos = head
 	}
+	return pos, head
+}
+
+func (r *ByteRing) unsealedReady() bool {
+	pos, head := r.unsealedPos()
 	_, _, _, ok := r.next(pos, head)
 	return ok
 }

@@ -159,9 +159,9 @@ func TestPushWakesNapperAtHalf(t *testing.T) {
 	}
 }
 
-// TestWaitNapsFromHead: Wait, WaitChan and WaitUnsealed hand their waiter
-// the head the consumer reads next, so a napping consumer is woken half a
-// ring past it.
+// TestWaitNapsFromHead: Wait and WaitChan hand their waiter the head the
+// consumer reads next, and WaitUnsealed the first unsealed record, so a
+// napping consumer is woken half a ring past it.
 func TestWaitNapsFromHead(t *testing.T) {
 	r := New[int](8)
 	for i := range 5 {
@@ -179,7 +179,10 @@ func TestWaitNapsFromHead(t *testing.T) {
 		d.TryWrite(make([]byte, 8))
 	}
 	d.Seal()
-	d.Release(3)
+	d.Release(1) // two sealed records held: WaitUnsealed naps from the seal, not from head
+	if uint64(d.sealPos) == d.headPos() {
+		t.Fatal("the seal is at head: the durable case would not tell them apart")
+	}
 	for _, c := range []struct {
 		name       string
 		wait       func() WaitReason
@@ -191,7 +194,7 @@ func TestWaitNapsFromHead(t *testing.T) {
 		{"Ring.Wait", func() WaitReason { _ = r.Wait(context.Background()); return WaitWoken }, &r.park, r.Wake, r.head.Load(), 4},
 		{"ByteRing.WaitChan", func() WaitReason { return b.WaitChan(nil, nil) }, &b.park, b.Wake, b.headPos(), 128},
 		{"ByteRing.Wait", func() WaitReason { _ = b.Wait(context.Background()); return WaitWoken }, &b.park, b.Wake, b.headPos(), 128},
-		{"ByteRing.WaitUnsealed", func() WaitReason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, d.headPos(), 128},
+		{"ByteRing.WaitUnsealed", func() WaitReason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, uint64(d.sealPos), 128},
 	} {
 		c.w.SetNaps(1 << 30) // nap until woken
 		returned := make(chan WaitReason, 1)
@@ -211,7 +214,7 @@ func TestWaitNapsFromHead(t *testing.T) {
 			t.Fatalf("%s: head 0: the check would not tell head from nothing", c.name)
 		}
 		if want := c.head + c.half; got != want {
-			t.Fatalf("%s: a napping consumer is woken at position %d; want %d (head %d + half the ring)", c.name, got, want, c.head)
+			t.Fatalf("%s: a napping consumer is woken at position %d; want %d (%d, where the consumer reads next, + half the ring)", c.name, got, want, c.head)
 		}
 	}
 }

@@ -189,10 +189,17 @@ type Waiter struct {
 	naps      int
 	alwaysNap bool
 
-	// slow (consumer only): the last Wait's naps all ran out, so values
-	// come further apart than naps last; Waits park at once until a park
-	// ends within napSpan.
-	slow bool
+	// slow (consumer only): a Wait's naps all ran out (they took napTook),
+	// so values come further apart than naps last; from then on Waits park
+	// at once, until a park ends within napTook (napSpan at least).
+	slow    bool
+	napTook time.Duration
+
+	// refused: a producer found the ring full while the consumer napped
+	// (Refused). The next Wait parks at once instead of napping: the ring
+	// holds what the consumer keeps (a durable ring's sealed records), and
+	// each refusal would wake it from its nap again.
+	refused atomic.Bool
 
 	napCount atomic.Uint64 // naps that ended on their timer
 
@@ -330,6 +337,7 @@ func (w *Waiter) notify(from, to uint64) bool {
 // parked (a parked consumer was woken by the pushes that filled the ring).
 func (w *Waiter) Refused() {
 	if w.state.Load() == napping && w.state.CompareAndSwap(napping, awake) {
+		w.refused.Store(true) // the next Wait parks (napsFor)
 		w.token()
 	}
 }
@@ -439,6 +447,10 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 	}
 	w.budget = nextBudget(n, -1, w.spins)
 	naps, slow := w.napsFor(n, idle), w.slow
+	var napStart time.Time
+	if naps > 0 && !w.alwaysNap {
+		napStart = time.Now()
+	}
 	d := claimWaitMin
 	for range naps {
 		// No order needed against the producers: the nap ends on its
@@ -456,16 +468,20 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 	}
 	if naps > 0 && !w.alwaysNap {
 		// Every nap ran out: values come further apart than the naps
-		// last. Park at once from now on, until a park ends soon.
-		w.slow = true
+		// last (napTook: their real length, several times napSpan where
+		// the runtime's timers have millisecond resolution). Park at once
+		// from now on, until a park ends sooner than that.
+		w.slow, w.napTook = true, time.Since(napStart)
 	}
 	if !slow {
 		return w.park(ready, idle, done, timer, naps > 0)
 	}
+	// Slow values: the fence at once too (spsc), not the bounded steps,
+	// whose timer wake-ups the naps' absence is meant to spare.
 	start := time.Now()
-	r := w.park(ready, idle, done, timer, false)
-	if (r == Ready || r == Woken) && time.Since(start) < napSpan {
-		// Values come close together again: naps would have spared the
+	r := w.park(ready, idle, done, timer, true)
+	if (r == Ready || r == Woken) && time.Since(start) < max(napSpan, w.napTook) {
+		// Values come closer together again: naps would have spared the
 		// producer this wake-up.
 		w.slow = false
 	}
@@ -492,6 +508,11 @@ func (w *Waiter) napsFor(n int, idle func() bool) int {
 		// spins) a push readies the consumer without waking a thread
 		// (there is no idle P to run it on), and the nap's timer would run
 		// only when the producer yields, so it parks at once too.
+		return 0
+	case w.refused.Load():
+		// The ring was full while the consumer napped: park, where a
+		// refusal costs a producer one load and no wake-up.
+		w.refused.Store(false)
 		return 0
 	case w.slow:
 		// The last naps all ran out: a nap only adds timer wake-ups to

@@ -517,6 +517,10 @@ func TestSlowValuesStopNaps(t *testing.T) {
 	never := func() bool { return false }
 	w := newWaiter()
 	w.budget = 0 // paced
+	fenced := HeavyFenceAvailable()
+	if fenced {
+		w.UseHeavyFence() // as spsc: a slow park fences at once, no bounded steps
+	}
 	// parkThenWake runs a Wait, waits until it parks, sleeps for after and
 	// wakes it; it returns how many naps the Wait took.
 	parkThenWake := func(after time.Duration) uint64 {
@@ -543,23 +547,29 @@ func TestSlowValuesStopNaps(t *testing.T) {
 		t.Fatalf("first Wait: %d naps; want %d", n, napSteps)
 	}
 	// Slow values: the naps ran out, so the next Wait parks at once; a
-	// park that lasts past the naps' span keeps it so.
+	// park that lasts longer than the naps took keeps it so.
+	if w.napTook < napSpan {
+		t.Fatalf("the naps took %v; want at least %v", w.napTook, napSpan)
+	}
 	for i := range 2 {
-		if n := parkThenWake(2 * napSpan); n != 0 {
+		if n := parkThenWake(2 * w.napTook); n != 0 {
 			t.Fatalf("Wait %d after the naps ran out: %d naps; want 0", i+2, n)
 		}
 	}
-	// A park that ends soon: naps again. A Wake left before the Wait ends
-	// it at once; a preemption could still stretch it past napSpan, so try
-	// a few times.
+	if waits, _ := w.ClaimWaits(); fenced && waits != 0 {
+		t.Fatalf("%d bounded waits in slow parks with the heavy fence; want 0 (the timer wake-ups naps are dropped to spare)", waits)
+	}
+	// A park that ends sooner than the naps took: naps again. The naps
+	// take several times napSpan (timers of millisecond resolution), and
+	// a park between the two ends them too: values that far apart are
+	// what the naps catch. A preemption could stretch a park, so try a
+	// few times.
+	took := w.napTook
 	for i := 0; w.slow; i++ {
 		if i == 20 {
-			t.Fatal("a park that ended at once did not bring the naps back")
+			t.Fatalf("parks of %v (the naps took %v) did not bring the naps back", (napSpan+took)/2, took)
 		}
-		w.Wake()
-		if r := w.Wait(0, never, idle, nil, nil); r != Woken {
-			t.Fatalf("Wait = %v; want Woken", r)
-		}
+		parkThenWake((napSpan + took) / 2)
 	}
 	if n := parkThenWake(0); n != napSteps {
 		t.Fatalf("Wait after a short park: %d naps; want %d", n, napSteps)
@@ -599,12 +609,32 @@ func TestRefusedWakesNapper(t *testing.T) {
 	w.Refused()
 	w.state.Store(parked)
 	w.Refused()
-	if len(w.wake) != 0 {
-		t.Fatal("Refused sent a token to an awake or parked consumer")
+	if len(w.wake) != 0 || !w.IsParked() {
+		t.Fatalf("Refused on an awake, then a parked consumer: %d tokens, parked %v; want 0 and still parked", len(w.wake), w.IsParked())
 	}
 	w.NapAt(0)
 	w.Refused()
 	if w.IsNapping() || len(w.wake) != 1 {
 		t.Fatalf("after Refused: napping %v, %d tokens; want awake and 1", w.IsNapping(), len(w.wake))
+	}
+	<-w.wake
+	// The next Wait parks at once: a ring full of what the consumer keeps
+	// would have each refusal wake it from its naps again.
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	w.spins, w.budget = spins, 0 // paced: it would nap
+	returned := make(chan Reason, 1)
+	go func() { returned <- w.Wait(0, func() bool { return false }, idle, nil, nil) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !w.IsParked() {
+		if time.Now().After(deadline) {
+			w.Wake()
+			t.Fatal("the consumer never parked")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	w.Wake()
+	<-returned
+	if n := w.Naps(); n != 0 {
+		t.Fatalf("the Wait after a refusal took %d naps; want 0", n)
 	}
 }
