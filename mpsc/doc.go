@@ -16,8 +16,9 @@
 //   - TryPop, TryPopBatch, Wait and the ByteRing read/release methods are
 //     consumer only: exactly one goroutine at a time may call them.
 //   - An idle consumer parked in Wait uses no CPU; a producer pays one atomic
-//     load to learn that the consumer is awake or napping, and wakes it only
-//     when it is parked, or napping with the ring half full past its head.
+//     load to learn that the consumer is awake, two to learn that it naps,
+//     and wakes it only when it is parked, or napping with the ring half
+//     full past its head.
 //     A consumer naps on a timer (six naps, a few milliseconds in all)
 //     before it parks when values come paced, from microseconds to a few
 //     milliseconds apart, so such a producer rarely pays a wake-up, and a

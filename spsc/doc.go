@@ -15,7 +15,7 @@
 //     fail at once. Wait parks the consumer until the next push (or Wake,
 //     or the context's end), like a channel receive, after a spin of a few
 //     microseconds that lets a batch build. The producer pays one load per
-//     push for it. When values come paced, from microseconds to a few
+//     push for it (two while the consumer naps). When values come paced, from microseconds to a few
 //     milliseconds apart, the consumer first naps on a timer (six naps, a
 //     few milliseconds in all), and the producer does not wake it unless
 //     the ring is half full: the push rarely pays for the consumer's

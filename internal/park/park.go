@@ -22,10 +22,11 @@
 // protocol below. It parks at once, without naps, when its spin was paying
 // until lately (under saturation a park is a short stall), with one P
 // (whose wake-up needs no thread), with a push claimed and not yet
-// published (whose Notify would not wake a napper), and once the naps keep
-// running out (values further apart than the naps last: they would only
-// add timer wake-ups), until a park ends within 1.26 ms. docs/design.md,
-// "Consumer waiting".
+// published (whose Notify would not wake a napper), right after a refusal
+// woke it (a full ring: parked, a refusal costs no wake-up), and once its
+// naps have run out (values further apart than the naps last: they would
+// only add timer wake-ups), until a park ends sooner than the naps took.
+// docs/design.md, "Consumer waiting".
 //
 // # Why a parked consumer never sleeps through a publish
 //
