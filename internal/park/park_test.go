@@ -462,13 +462,7 @@ func TestNapsOnlyWhenPaced(t *testing.T) {
 		w.budget = c.budget
 		returned := make(chan Reason, 1)
 		go func() { returned <- w.Wait(0, never, idle, nil, nil) }()
-		deadline := time.Now().Add(10 * time.Second)
-		for !w.IsParked() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: the consumer never parked", c.name)
-			}
-			time.Sleep(100 * time.Microsecond)
-		}
+		until(t, w, w.IsParked, c.name+": the consumer never parked")
 		if got := w.Naps(); got != c.naps {
 			t.Fatalf("%s (budget %d): %d naps before the park; want %d", c.name, c.budget, got, c.naps)
 		}
@@ -488,14 +482,7 @@ func TestNapFindsPublishWithoutNotify(t *testing.T) {
 	var published atomic.Bool
 	returned := make(chan Reason, 1)
 	go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !w.IsNapping() {
-		if time.Now().After(deadline) {
-			w.Wake() // end the Wait: no leak
-			t.Fatal("the consumer never napped")
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	until(t, w, w.IsNapping, "the consumer never napped")
 	published.Store(true)
 	select {
 	case r := <-returned:
@@ -504,6 +491,20 @@ func TestNapFindsPublishWithoutNotify(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the napping consumer did not find the publish on its timer")
+	}
+}
+
+// until polls cond every 100 µs for 10 s; on timeout it wakes w, which
+// ends a Wait under test (nothing leaks), and fails with what.
+func until(t *testing.T, w *Waiter, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.Wake()
+			t.Fatal(what)
+		}
+		time.Sleep(100 * time.Microsecond)
 	}
 }
 
@@ -528,14 +529,7 @@ func TestSlowValuesStopNaps(t *testing.T) {
 		before := w.Naps()
 		returned := make(chan Reason, 1)
 		go func() { returned <- w.Wait(0, never, idle, nil, nil) }()
-		deadline := time.Now().Add(10 * time.Second)
-		for !w.IsParked() {
-			if time.Now().After(deadline) {
-				w.Wake()
-				t.Fatal("the consumer never parked")
-			}
-			time.Sleep(100 * time.Microsecond)
-		}
+		until(t, w, w.IsParked, "the consumer never parked")
 		time.Sleep(after)
 		w.Wake()
 		if r := <-returned; r != Woken {
@@ -624,14 +618,7 @@ func TestRefusedWakesNapper(t *testing.T) {
 	w.spins, w.budget = spins, 0 // paced: it would nap
 	returned := make(chan Reason, 1)
 	go func() { returned <- w.Wait(0, func() bool { return false }, idle, nil, nil) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !w.IsParked() {
-		if time.Now().After(deadline) {
-			w.Wake()
-			t.Fatal("the consumer never parked")
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
+	until(t, w, w.IsParked, "the consumer never parked")
 	w.Wake()
 	<-returned
 	if n := w.Naps(); n != 0 {
