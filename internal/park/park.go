@@ -492,6 +492,14 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 // napsFor is how many naps a Wait that spun n times, and found nothing,
 // takes before it parks.
 func (w *Waiter) napsFor(n int, idle func() bool) int {
+	if w.refused.Load() {
+		// The ring was full while the consumer napped: park, where a
+		// refusal costs a producer one load and no wake-up.
+		w.refused.Store(false)
+		if !w.alwaysNap {
+			return 0
+		}
+	}
 	switch {
 	case w.alwaysNap:
 		return w.naps
@@ -509,11 +517,6 @@ func (w *Waiter) napsFor(n int, idle func() bool) int {
 		// spins) a push readies the consumer without waking a thread
 		// (there is no idle P to run it on), and the nap's timer would run
 		// only when the producer yields, so it parks at once too.
-		return 0
-	case w.refused.Load():
-		// The ring was full while the consumer napped: park, where a
-		// refusal costs a producer one load and no wake-up.
-		w.refused.Store(false)
 		return 0
 	case w.slow:
 		// The last naps all ran out: a nap only adds timer wake-ups to
