@@ -553,17 +553,20 @@ func TestSlowValuesStopNaps(t *testing.T) {
 	if waits, _ := w.ClaimWaits(); fenced && waits != 0 {
 		t.Fatalf("%d bounded waits in slow parks with the heavy fence; want 0 (the timer wake-ups naps are dropped to spare)", waits)
 	}
-	// A park that ends sooner than the naps took: naps again. The naps
-	// take several times napSpan (timers of millisecond resolution), and
-	// a park between the two ends them too: values that far apart are
-	// what the naps catch. A preemption could stretch a park, so try a
+	// A park that ends sooner than the naps took: naps again, even when
+	// it lasts longer than napSpan, since values that far apart are what
+	// the naps catch (they take several times napSpan with timers of
+	// millisecond resolution). The naps' length is set here, so that the
+	// park's (a sleep, whose timer may run late on a loaded machine) sits
+	// well between the two; a preemption could still stretch it, so try a
 	// few times.
-	took := w.napTook
+	w.napTook = time.Second // between Waits: the consumer is not running
+	const short = 20 * time.Millisecond
 	for i := 0; w.slow; i++ {
-		if i == 20 {
-			t.Fatalf("parks of %v (the naps took %v) did not bring the naps back", (napSpan+took)/2, took)
+		if i == 5 {
+			t.Fatalf("parks of %v (the naps took %v) did not bring the naps back", short, w.napTook)
 		}
-		parkThenWake((napSpan + took) / 2)
+		parkThenWake(short)
 	}
 	if n := parkThenWake(0); n != napSteps {
 		t.Fatalf("Wait after a short park: %d naps; want %d", n, napSteps)
