@@ -7,9 +7,10 @@
 // # Naps
 //
 // A push that wakes a parked consumer readies its goroutine, and the
-// runtime may make a system call to wake a thread for it: microseconds,
-// up to a hundred with the process otherwise idle, on the producer's hot
-// path. So a consumer whose spin has not been paying (values come paced)
+// runtime may make a system call to wake a thread for it: a push's p99 of
+// 2-17 µs with values microseconds apart, 17-93 µs with the process
+// otherwise idle between them (BenchmarkPaced, every value delivered), on
+// the producer's hot path. So a consumer whose spin has not been paying (values come paced)
 // first naps: six sleeps on a timer, 20 µs doubling to 640 µs (1.26 ms were
 // timers exact; 4.5-7.8 ms measured with nothing else to run, since the
 // runtime's timers then wait in epoll with millisecond resolution), with
@@ -118,7 +119,8 @@ const (
 // The budget also tells Wait whether to nap: a paced consumer (one spin or
 // none) naps before it parks, so a producer that pushes one value every
 // 2-16 µs no longer pays its wake-up (push p99 40-135 ns, against 2-17 µs
-// when it parked at once; BenchmarkPaced, docs/benchmarks.md, "Naps").
+// when it parked at once, every value delivered; BenchmarkPaced,
+// docs/benchmarks.md, "Naps").
 func nextBudget(n, i, most int) int {
 	switch {
 	case i == 0:
