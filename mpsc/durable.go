@@ -234,11 +234,18 @@ func (r *ByteRing) Seal() int {
 // published, done is closed or timer fires (either may be nil). Durable
 // rings only; consumer only; allocates nothing.
 func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	// Napping, the consumer is woken half a ring past the first unsealed
-	// record (a sealed backlog it holds would have put head + half behind
-	// the tail already); a ring full before that wakes it by refusing.
-	pos, _ := r.unsealedPos()
-	return WaitReason(r.park.Wait(uint64(pos), r.unsealedReady, r.sealedAll, done, timer))
+	// Napping, the consumer is woken halfway through the free space: half
+	// of what lies between the first unsealed record and the end of the
+	// ring (head plus the capacity). The waiter wakes it half a ring past
+	// the position it is given, so it is given head plus half the sealed
+	// backlog. Half a ring past the first unsealed record, as for Wait,
+	// would lie beyond the end of the ring whenever the sealed backlog
+	// holds more than half of it (the uds consumer keeps up to three
+	// quarters while the daemon is away): no write could reach it, and
+	// the first wake-up would be a refused record. A ring full before the
+	// wake point (padding, a large record) still wakes it by refusing.
+	pos, head := r.unsealedPos()
+	return WaitReason(r.park.Wait(uint64(head+(pos-head)/2), r.unsealedReady, r.sealedAll, done, timer))
 }
 
 // unsealedPos returns the byte position of the first record Seal has not

@@ -160,8 +160,9 @@ func TestPushWakesNapperAtHalf(t *testing.T) {
 }
 
 // TestWaitNapsFromHead: Wait and WaitChan hand their waiter the head the
-// consumer reads next, and WaitUnsealed the first unsealed record, so a
-// napping consumer is woken half a ring past it.
+// consumer reads next, so a napping consumer is woken half a ring past it;
+// WaitUnsealed wakes it halfway from the first unsealed record to the end
+// of the ring.
 func TestWaitNapsFromHead(t *testing.T) {
 	r := New[int](8)
 	for i := range 5 {
@@ -194,7 +195,8 @@ func TestWaitNapsFromHead(t *testing.T) {
 		{"Ring.Wait", func() WaitReason { _ = r.Wait(context.Background()); return WaitWoken }, &r.park, r.Wake, r.head.Load(), 4},
 		{"ByteRing.WaitChan", func() WaitReason { return b.WaitChan(nil, nil) }, &b.park, b.Wake, b.headPos(), 128},
 		{"ByteRing.Wait", func() WaitReason { _ = b.Wait(context.Background()); return WaitWoken }, &b.park, b.Wake, b.headPos(), 128},
-		{"ByteRing.WaitUnsealed", func() WaitReason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, uint64(d.sealPos), 128},
+		// Two sealed records held: halfway from the seal to the ring's end.
+		{"ByteRing.WaitUnsealed", func() WaitReason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, uint64(d.sealPos), (d.headPos() + 256 - uint64(d.sealPos)) / 2},
 	} {
 		c.w.SetNaps(1 << 30) // nap until woken
 		returned := make(chan WaitReason, 1)
@@ -214,7 +216,7 @@ func TestWaitNapsFromHead(t *testing.T) {
 			t.Fatalf("%s: head 0: the check would not tell head from nothing", c.name)
 		}
 		if want := c.head + c.half; got != want {
-			t.Fatalf("%s: a napping consumer is woken at position %d; want %d (%d, where the consumer reads next, + half the ring)", c.name, got, want, c.head)
+			t.Fatalf("%s: a napping consumer is woken at position %d; want %d (%d, where the consumer reads next, + %d)", c.name, got, want, c.head, c.half)
 		}
 	}
 }
@@ -254,5 +256,51 @@ func TestByteRingWakesNapperOnPaddingAndRefusal(t *testing.T) {
 	}
 	if b.park.IsNapping() {
 		t.Fatal("a refused write left the consumer napping")
+	}
+}
+
+// TestWaitUnsealedWakesBeforeSealedBacklogFills: a consumer that holds a
+// sealed backlog of more than half the ring (as uds does while the daemon
+// is away, evicting the oldest past three quarters) and naps in
+// WaitUnsealed is woken by a write before the ring fills, so it can evict
+// before a write is refused. Woken half a ring past the first unsealed
+// record, it slept until a write was refused (the 4 KiB ring with a
+// 2 904-byte backlog below took 12 writes, the 13th refused).
+func TestWaitUnsealedWakesBeforeSealedBacklogFills(t *testing.T) {
+	d, _, err := NewDurableByteRing(make([]byte, DurableSize(4096)), [16]byte{1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := make([]byte, 72) // 88 bytes with the header
+	for d.Len()+88 <= 2992 {
+		if !d.TryWrite(rec) {
+			t.Fatal("the backlog's write was refused")
+		}
+	}
+	d.Seal()
+	if held := d.Len(); held <= d.Cap()/2 || held > d.Cap()/4*3 {
+		t.Fatalf("the sealed backlog holds %d of %d bytes; want more than half, at most three quarters", held, d.Cap())
+	}
+	d.park.SetNaps(1 << 30) // nap until a write wakes it
+	returned := make(chan WaitReason, 1)
+	go func() { returned <- d.WaitUnsealed(nil, nil) }()
+	for deadline := time.Now().Add(10 * time.Second); !d.park.IsNapping(); time.Sleep(50 * time.Microsecond) {
+		if time.Now().After(deadline) {
+			d.Wake()
+			t.Fatal("the consumer never napped")
+		}
+	}
+	// A burst, microseconds long: the consumer's own re-check on its
+	// nap's timer could only wake it early, never make the test fail.
+	for i := 0; d.park.IsNapping(); i++ {
+		if !d.TryWrite(rec) {
+			d.Wake()
+			<-returned
+			t.Fatalf("write %d was refused (%d of %d bytes in use) while the consumer napped: no write woke it to evict", i, d.Len(), d.Cap())
+		}
+	}
+	<-returned
+	if free := d.Cap() - d.Len(); free < 88 {
+		t.Fatalf("the consumer was woken with %d bytes free; want room for another record", free)
 	}
 }
