@@ -355,6 +355,10 @@ func (c *consumer) sync(force bool) {
 	c.synced = [2]uint32{w.ring.Sealed(), w.ring.Released()}
 	if err := w.spill.sync(); err != nil {
 		w.lastErr.Store(ptr(fmt.Errorf("uds: msync %s: %w", w.spill.path, err)))
+	} else if w.spill.gone() {
+		// Two fstatats per SpillSync: the msync kept nothing for the
+		// next Open, and Close will say so.
+		w.lastErr.Store(ptr(fmt.Errorf("%w: %s was removed or replaced while open: what is left in it at Close is lost", ErrSpillLost, w.spill.path)))
 	}
 	c.syncAt = time.Now()
 }
@@ -517,7 +521,9 @@ func (c *consumer) shutdown() {
 // in the ring file, checksummed (and synced, with SpillSync), for the next
 // Open. The file is unmapped and unlocked unless a Write is still between
 // its claim and its publish: it would store into the mapping after the
-// unmap, so the mapping and the lock are kept for it.
+// unmap, so the mapping and the lock are kept for it. If the path no
+// longer names the file (spill.gone), what is left in it is lost, counted
+// (Stats.SpillLost) and reported as such, never as kept.
 func (c *consumer) closeSpill() {
 	w := c.w
 	if c.conn != nil {
@@ -527,8 +533,18 @@ func (c *consumer) closeSpill() {
 	c.sync(true)
 	quiet := w.ring.Quiescent()
 	left := w.ring.Pending()
+	gone := left > 0 && w.spill.gone()
 	w.spill.close(!quiet)
 	switch {
+	case gone:
+		// Out of Pending, into SpillLost: sent counts what left the ring.
+		w.spillLost.Add(uint64(left))
+		w.sent.Add(uint64(left))
+		why := fmt.Errorf("%w: close: %d records not sent; %s was removed or replaced while open, so no Open will find them", ErrSpillLost, left, w.spill.path)
+		if last := c.lastErrOr(); !errors.Is(last, ErrSpillLost) { // sync's notice says the same
+			why = fmt.Errorf("%w: %w", why, last)
+		}
+		w.closeErr = why
 	case !quiet:
 		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s; a Write never finished its record, so the file stays mapped and locked until the process exits: %w",
 			left, w.spill.path, c.lastErrOr())

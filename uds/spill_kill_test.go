@@ -450,7 +450,9 @@ func smallFSChild() {
 
 // TestSpillFullFileSystem: a spill directory without room for the ring
 // file is an error from Open, not a SIGBUS in a Write. Needs root (a tmpfs
-// of 256 KiB is mounted in a private mount namespace).
+// of 256 KiB is mounted in a private mount namespace; mode 0700, since a
+// tmpfs root is 1777 by default and Open refuses a directory others can
+// write).
 func TestSpillFullFileSystem(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs")
@@ -463,7 +465,7 @@ func TestSpillFullFileSystem(t *testing.T) {
 		t.Skipf("no private mount namespace here (a container?): %v %s", err, out)
 	}
 	dir := t.TempDir()
-	script := `mount -t tmpfs -o size=256k tmpfs "$RINGSINK_SMALLFS" && exec "$0" -test.run='^$'`
+	script := `mount -t tmpfs -o size=256k,mode=0700 tmpfs "$RINGSINK_SMALLFS" && exec "$0" -test.run='^$'`
 	cmd := exec.Command(unshare, "-m", "sh", "-c", script, os.Args[0])
 	cmd.Env = append(os.Environ(), "RINGSINK_CHILD=smallfs", "RINGSINK_SMALLFS="+dir)
 	out, err := cmd.CombinedOutput()

@@ -16,3 +16,4 @@ func openSpill(string, int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
 
 func (*spill) sync() error { return nil }
 func (*spill) close(bool)  {}
+func (*spill) gone() bool  { return false }

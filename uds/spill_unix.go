@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"unsafe"
 
@@ -16,54 +16,97 @@ import (
 	"github.com/ringsink/ringsink/mpsc"
 )
 
-// spillName is the ring file's name in Config.SpillDir; lockName the file
-// whose flock says which Writer has the directory.
+// spillName is the ring file's name in Config.SpillDir. oldLockName is
+// the lock file earlier versions kept beside it (now the directory itself
+// is locked): Open removes one it can lock, and leaves anything else of
+// that name alone.
 const (
-	spillName = "ring"
-	lockName  = "lock"
+	spillName   = "ring"
+	oldLockName = "lock"
 )
 
 // spill is a byte ring kept in a memory-mapped file (Config.SpillDir),
 // locked for one Writer at a time.
 type spill struct {
-	path string
-	f    *os.File // the ring file
-	lock *os.File // holds the flock while open
-	mem  []byte   // the MAP_SHARED mapping the ring lives in
+	path    string   // dir/ring as the caller spelled dir, for messages
+	dirPath string   // Config.SpillDir as given
+	dir     int      // the directory, opened once: every file is found relative to it; holds the flock
+	dirID   fileID   // the directory's device and inode
+	id      fileID   // the ring file's device and inode
+	f       *os.File // the ring file
+	mem     []byte   // the MAP_SHARED mapping the ring lives in
 }
 
-// openSpill locks dir's ring file (creating dir and the file as needed),
-// maps it, and recovers the ring it holds, or formats a new one of
-// ringBytes. Nothing in an existing file is changed when it fails.
+// fileID is a file's device and inode.
+type fileID struct{ dev, ino uint64 }
+
+func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), uint64(st.Ino)} }
+
+// openSpill opens dir once (creating it 0700 if missing), checks that it
+// and its ring file can be trusted (checkDir, checkFile), locks it, maps
+// the ring file (creating it 0600), and recovers the ring it holds, or
+// formats a new one of ringBytes. Nothing in an existing file is changed
+// when it fails.
+//
+// dir is resolved by the kernel once, here: its last component must not be
+// a symbolic link (O_NOFOLLOW), and everything after is relative to the
+// directory's descriptor (openat, fstatat, fsync), so no later rename or
+// symlink along the path can steer a file operation elsewhere, and every
+// spelling of one directory takes the same lock.
 func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
 	var rec mpsc.Recovery
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
 	}
-	s := &spill{path: filepath.Join(dir, spillName)}
-	// The lock is on a file of its own, never mapped: a mapping holds the
-	// file it maps open, so a flock on the ring file would outlive a
-	// killed process for as long as anything holds its address space (seen:
-	// the next Open, right after the kill, found it locked).
-	lockPath := filepath.Join(dir, lockName)
-	lock, err := os.OpenFile(lockPath, os.O_RDWR|os.O_CREATE, 0o600)
+	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
-	}
-	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		lock.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, nil, rec, fmt.Errorf("%w: %s", ErrSpillInUse, lockPath)
+		// (A symbolic link fails O_NOFOLLOW with ELOOP on Linux, ENOTDIR
+		// with O_DIRECTORY on some kernels, EMLINK on FreeBSD: ask.)
+		if isSymlink(unix.AT_FDCWD, dir) {
+			return nil, nil, rec, fmt.Errorf("%w: %s is a symbolic link, which is never followed (name the directory itself)", ErrSpillUnsafe, dir)
 		}
-		return nil, nil, rec, fmt.Errorf("uds: lock %s: %w", lockPath, err)
+		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
-	s.lock = lock
-	f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		lock.Close()
-		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
+	s := &spill{path: under(dir, spillName), dirPath: dir, dir: dfd}
+	fail := func(err error) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
+		s.unmap()
+		if s.f != nil {
+			s.f.Close()
+		}
+		unix.Close(dfd)
+		return nil, nil, rec, err
 	}
-	s.f = f
+	var st unix.Stat_t
+	if err := unix.Fstat(dfd, &st); err != nil {
+		return fail(fmt.Errorf("uds: Config.SpillDir: stat %s: %w", dir, err))
+	}
+	if err := checkDir(dir, &st); err != nil {
+		return fail(err)
+	}
+	s.dirID = idOf(&st)
+	// The lock is on the directory: a temp cleaner can delete a file from
+	// under its holder (systemd-tmpfiles did that to Fluentd's lock files),
+	// and then a second Writer would lock a new file and map the same ring;
+	// it cannot remove a directory that is not empty, nor give a new one
+	// the same inode while this descriptor holds it. Nor is the directory
+	// mapped: a mapping keeps its file open, so a flock on the ring file
+	// would outlive a killed process for as long as anything holds its
+	// address space (seen: the next Open, right after the kill, found it
+	// locked). The flock belongs to this open file description, so a second
+	// Open in the same process is refused as well.
+	if err := unix.Flock(dfd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return fail(fmt.Errorf("%w: %s", ErrSpillInUse, dir))
+		}
+		return fail(fmt.Errorf("uds: lock %s: %w", dir, err))
+	}
+	if err := s.dropOldLock(); err != nil {
+		return fail(err)
+	}
+	if s.f, err = s.openRing(); err != nil {
+		return fail(err)
+	}
+	f := s.f
 	want := mpsc.DurableSize(ringBytes)
 	ring, rec, err := s.mapRing(want)
 	if errors.Is(err, mpsc.ErrDurableDamaged) && s.blank() {
@@ -86,15 +129,173 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 		}
 	}
 	if err != nil {
-		s.unmap()
-		f.Close()
-		lock.Close()
 		if errors.Is(err, mpsc.ErrDurableDamaged) {
-			return nil, nil, rec, fmt.Errorf("uds: spill file %s: %w (nothing in it was changed; move it away to start afresh)", s.path, err)
+			return fail(fmt.Errorf("uds: spill file %s: %w (nothing in it was changed; move it away to start afresh)", s.path, err))
 		}
-		return nil, nil, rec, fmt.Errorf("uds: spill file %s: %w", s.path, err)
+		return fail(fmt.Errorf("uds: spill file %s: %w", s.path, err))
 	}
 	return s, ring, rec, nil
+}
+
+// openRing opens (or creates, 0600) the ring file relative to the
+// directory, never following a symbolic link, and checks it (checkFile)
+// before and after: a file that is not trusted is not even opened, so a
+// named pipe or a device there cannot block or act on the open.
+func (s *spill) openRing() (*os.File, error) {
+	var st unix.Stat_t
+	err := unix.Fstatat(s.dir, spillName, &st, unix.AT_SYMLINK_NOFOLLOW)
+	switch {
+	case err == nil:
+		if err := checkFile(s.path, &st); err != nil {
+			return nil, err
+		}
+	case !errors.Is(err, unix.ENOENT):
+		return nil, fmt.Errorf("uds: spill file %s: %w", s.path, err)
+	}
+	fd, err := unix.Openat(s.dir, spillName, unix.O_RDWR|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		if isSymlink(s.dir, spillName) { // planted since the fstatat
+			return nil, fmt.Errorf("%w: %s is a symbolic link, which is never followed (remove it)", ErrSpillUnsafe, s.path)
+		}
+		return nil, fmt.Errorf("uds: spill file %s: %w", s.path, err)
+	}
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("uds: spill file %s: %w", s.path, err)
+	}
+	if err := checkFile(s.path, &st); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	s.id = idOf(&st)
+	return os.NewFile(uintptr(fd), s.path), nil
+}
+
+// dropOldLock removes the lock file an earlier version of this package
+// kept in the directory, once its flock shows that no Writer of that
+// version holds it (if one does, the directory is in use). It is opened
+// relative to the directory, never following a link; anything named lock
+// that is not a regular file is left alone, never opened. Called with the
+// directory locked.
+func (s *spill) dropOldLock() error {
+	var st unix.Stat_t
+	if err := unix.Fstatat(s.dir, oldLockName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil || uint32(st.Mode)&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	fd, err := unix.Openat(s.dir, oldLockName, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil
+	}
+	defer unix.Close(fd)
+	if err := unix.Fstat(fd, &st); err != nil || uint32(st.Mode)&unix.S_IFMT != unix.S_IFREG {
+		return nil
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return fmt.Errorf("%w: %s (its %s is locked by a Writer of an earlier version)", ErrSpillInUse, s.dirPath, oldLockName)
+		}
+		return nil
+	}
+	unix.Unlinkat(s.dir, oldLockName, 0) // never follows a link
+	return nil
+}
+
+// checkDir refuses a spill directory that another user owns or that
+// group or others can write: they could replace the ring file, or plant
+// one whose records this process would send as its own.
+func checkDir(path string, st *unix.Stat_t) error {
+	mode := uint32(st.Mode)
+	euid := os.Geteuid()
+	switch {
+	case mode&unix.S_IFMT != unix.S_IFDIR:
+		return fmt.Errorf("uds: Config.SpillDir %s is not a directory", path)
+	case int(st.Uid) != euid:
+		return fmt.Errorf("%w: directory %s is owned by uid %d, not by this process's effective uid %d (chown %d %s, or use a directory of your own)",
+			ErrSpillUnsafe, path, st.Uid, euid, euid, path)
+	case mode&0o022 != 0:
+		return fmt.Errorf("%w: directory %s has mode %#o: group or others can write it (chmod 0700 %s)",
+			ErrSpillUnsafe, path, mode&0o7777, path)
+	}
+	return nil
+}
+
+// checkFile refuses a ring file that is not a regular file of this user's
+// with no group or other permission and one link: records may hold
+// secrets, and a file another user can read, write, or reach by another
+// name would leak them or send theirs as this process's own.
+func checkFile(path string, st *unix.Stat_t) error {
+	mode := uint32(st.Mode)
+	euid := os.Geteuid()
+	switch {
+	case mode&unix.S_IFMT == unix.S_IFLNK:
+		return fmt.Errorf("%w: %s is a symbolic link, which is never followed (remove it)", ErrSpillUnsafe, path)
+	case mode&unix.S_IFMT != unix.S_IFREG:
+		return fmt.Errorf("%w: %s is %s, not a regular file (remove it)", ErrSpillUnsafe, path, kindOf(mode))
+	case int(st.Uid) != euid:
+		return fmt.Errorf("%w: %s is owned by uid %d, not by this process's effective uid %d: its records would be sent as this process's own (remove it; chown %d it only if its records are yours)",
+			ErrSpillUnsafe, path, st.Uid, euid, euid)
+	case mode&0o077 != 0:
+		return fmt.Errorf("%w: %s has mode %#o: group or others can reach its records (chmod 0600 %s)",
+			ErrSpillUnsafe, path, mode&0o7777, path)
+	case uint64(st.Nlink) != 1:
+		return fmt.Errorf("%w: %s has %d links: its records can be reached by another name (remove the other links, or the file)",
+			ErrSpillUnsafe, path, uint64(st.Nlink))
+	}
+	return nil
+}
+
+// kindOf names a file type (the S_IFMT bits of mode) for an error message.
+func kindOf(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+		return "a directory"
+	case unix.S_IFIFO:
+		return "a named pipe"
+	case unix.S_IFSOCK:
+		return "a socket"
+	case unix.S_IFCHR, unix.S_IFBLK:
+		return "a device"
+	case unix.S_IFLNK:
+		return "a symbolic link"
+	}
+	return fmt.Sprintf("of type %#o", mode&unix.S_IFMT)
+}
+
+// isSymlink reports whether name, relative to dirfd, is a symbolic link.
+func isSymlink(dirfd int, name string) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && uint32(st.Mode)&unix.S_IFMT == unix.S_IFLNK
+}
+
+// under names a file in dir for messages, as the caller spelled dir:
+// filepath.Join would clean "L/../x" into "x", which is not where the
+// kernel finds it when L is a symbolic link.
+func under(dir, name string) string {
+	if strings.HasSuffix(dir, "/") {
+		return dir + name
+	}
+	return dir + "/" + name
+}
+
+// gone reports whether the ring file can no longer be found where the next
+// Open will look: Config.SpillDir no longer names the directory this Writer
+// locked (renamed or removed; the path is resolved as Open resolves it,
+// from the working directory of now), or its ring no longer names the
+// mapped file (removed, renamed, replaced). The records still in the
+// mapping then reach no later Open. A stat error other than "not there"
+// answers false: nothing says the file moved.
+func (s *spill) gone() bool {
+	var st unix.Stat_t
+	if err := unix.Fstatat(s.dir, spillName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return errors.Is(err, unix.ENOENT)
+	}
+	if idOf(&st) != s.id {
+		return true
+	}
+	if err := unix.Fstatat(unix.AT_FDCWD, s.dirPath, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR)
+	}
+	return idOf(&st) != s.dirID
 }
 
 // mapRing maps the file, sizing a new (empty) one to size, and opens the
@@ -117,10 +318,7 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 			}
 		}
 		// The new file's name reaches the disk with the directory.
-		if d, err := os.Open(filepath.Dir(s.path)); err == nil {
-			d.Sync()
-			d.Close()
-		}
+		unix.Fsync(s.dir)
 		n = int64(size)
 	}
 	if n < mpsc.DurableHeader || n > int64(mpsc.DurableHeader)+1<<30 {
@@ -174,14 +372,15 @@ func (s *spill) sync() error { return msync(s.mem, unix.MS_SYNC) }
 // msync is unix.Msync; a test counts the calls.
 var msync = unix.Msync
 
-// close unmaps the file and releases the lock. With live false (a producer
-// may still store into the mapping) it keeps both: the mapping stays valid
-// for that producer, and no other Writer can open the file under it.
+// close unmaps the file and releases the lock (closing the directory).
+// With live true (a producer may still store into the mapping) it keeps
+// both: the mapping stays valid for that producer, and no other Writer can
+// open the file under it.
 func (s *spill) close(live bool) {
 	if live {
 		return
 	}
 	s.unmap()
 	s.f.Close()
-	s.lock.Close()
+	unix.Close(s.dir)
 }

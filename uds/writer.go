@@ -38,6 +38,19 @@ var (
 	// ErrSpillInUse is returned by Open when Config.SpillDir belongs to
 	// another open Writer, in this process or another.
 	ErrSpillInUse = errors.New("uds: Config.SpillDir is in use by another open Writer")
+	// ErrSpillUnsafe is returned by Open when Config.SpillDir, or the ring
+	// file in it, could let another user read the records, plant records
+	// that would be sent as this process's own, or steer where the Writer
+	// writes: a symbolic link, a directory another user owns or group or
+	// others can write, a ring file that is not a regular file of this
+	// user's with mode 0600 (or stricter) and one link. The error names the
+	// path and the fix; nothing is changed.
+	ErrSpillUnsafe = errors.New("uds: Config.SpillDir is not safe to use")
+	// ErrSpillLost is wrapped by Close's error when records were left in
+	// the ring file but Config.SpillDir no longer names that file (it, or
+	// the directory, was removed, renamed or replaced while the Writer had
+	// it): no later Open finds them. Stats.SpillLost counts them.
+	ErrSpillLost = errors.New("uds: records lost with the spill file")
 )
 
 // yieldEvery: a full ring yields the processor on every yieldEvery-th drop.
@@ -244,7 +257,7 @@ func fileKind(m fs.FileMode) string {
 // Stats are the Writer's counters, cheap to read from any goroutine. At any
 // quiescent moment
 //
-//	Accepted + Preloaded + Recovered == Written + Evicted + DroppedUnsendable + Buffered + Pending
+//	Accepted + Preloaded + Recovered == Written + Evicted + DroppedUnsendable + SpillLost + Buffered + Pending
 //
 // and every Write that did not return an error was Accepted or counted in
 // DroppedFull.
@@ -261,6 +274,7 @@ type Stats struct {
 	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it: too large (EMSGSIZE, before the limit was known), or empty on a seqpacket socket
 	DroppedClosed     uint64 // Write after Close
 	Evicted           uint64 // records evicted from the offline ring (since Open); with SpillDir, from the ring while the daemon is away
+	SpillLost         uint64 // with SpillDir: records Close left in a ring file that the path no longer named (removed, renamed or replaced while open: ErrSpillLost)
 	Buffered          uint64 // records in the offline ring
 	Pending           uint64 // records in the ring, not yet sent or buffered (with SpillDir: the backlog too)
 	Notices           uint64 // drop-notice records sent
@@ -311,7 +325,7 @@ type Writer struct {
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
-	stalls                              atomic.Uint64
+	stalls, spillLost                   atomic.Uint64
 	connected                           atomic.Bool
 	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
 	closeBy                             atomic.Int64         // Close's deadline (unix ns), 0 before Close
@@ -627,6 +641,7 @@ func (w *Writer) Stats() Stats {
 		DroppedUnsendable: w.droppedUnsendable.Load(),
 		DroppedClosed:     w.droppedClosed.Load(),
 		Evicted:           w.evicted.Load(),
+		SpillLost:         w.spillLost.Load(),
 		Buffered:          w.buffered.Load(),
 		Notices:           w.notices.Load(),
 		Connects:          w.connects.Load(),
