@@ -55,19 +55,32 @@ func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), uint64(st.Ino)
 // spelling of one directory takes the same lock.
 func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
 	var rec mpsc.Recovery
+	// A trailing slash would make the kernel follow a link despite
+	// O_NOFOLLOW.
+	name := strings.TrimRight(dir, "/")
+	if name == "" {
+		name = "/"
+	}
+	// (A symbolic link fails O_NOFOLLOW with ELOOP on Linux, ENOTDIR with
+	// O_DIRECTORY on some kernels, EMLINK on FreeBSD, and a dangling one
+	// fails MkdirAll with EEXIST: ask.)
+	linked := func() error {
+		return fmt.Errorf("%w: %s is a symbolic link, which is never followed (name the directory itself)", ErrSpillUnsafe, dir)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		if isSymlink(unix.AT_FDCWD, name) {
+			return nil, nil, rec, linked()
+		}
 		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
 	}
-	dfd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	dfd, err := unix.Open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		// (A symbolic link fails O_NOFOLLOW with ELOOP on Linux, ENOTDIR
-		// with O_DIRECTORY on some kernels, EMLINK on FreeBSD: ask.)
-		if isSymlink(unix.AT_FDCWD, dir) {
-			return nil, nil, rec, fmt.Errorf("%w: %s is a symbolic link, which is never followed (name the directory itself)", ErrSpillUnsafe, dir)
+		if isSymlink(unix.AT_FDCWD, name) {
+			return nil, nil, rec, linked()
 		}
 		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
-	s := &spill{path: under(dir, spillName), dirPath: dir, dir: dfd}
+	s := &spill{path: under(dir, spillName), dirPath: name, dir: dfd}
 	fail := func(err error) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
 		s.unmap()
 		if s.f != nil {

@@ -96,12 +96,32 @@ func TestSpillNeverFollowsSymlinks(t *testing.T) {
 			symlink(t, target, filepath.Join(dir, "ring"))
 			return dir, target
 		}, true},
+		{"ring to an existing empty file", func(t *testing.T, base string) (string, string) {
+			dir, target := filepath.Join(base, "spill"), filepath.Join(base, "empty")
+			mkdir(t, dir)
+			if err := os.WriteFile(target, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			symlink(t, target, filepath.Join(dir, "ring"))
+			return dir, target
+		}, true},
 		{"dangling lock", func(t *testing.T, base string) (string, string) {
 			dir, target := filepath.Join(base, "spill"), filepath.Join(base, "nologin")
 			mkdir(t, dir)
 			symlink(t, target, filepath.Join(dir, "lock"))
 			return dir, target
 		}, false},
+		{"dangling directory", func(t *testing.T, base string) (string, string) {
+			dir, target := filepath.Join(base, "spill"), filepath.Join(base, "nowhere")
+			symlink(t, target, dir)
+			return dir, target
+		}, true},
+		{"directory with a trailing slash", func(t *testing.T, base string) (string, string) {
+			real, dir := filepath.Join(base, "real"), filepath.Join(base, "spill")
+			mkdir(t, real)
+			symlink(t, real, dir)
+			return dir + "/", filepath.Join(real, "ring")
+		}, true},
 		{"directory", func(t *testing.T, base string) (string, string) {
 			real, dir := filepath.Join(base, "real"), filepath.Join(base, "spill")
 			mkdir(t, real)
@@ -133,7 +153,7 @@ func TestSpillNeverFollowsSymlinks(t *testing.T) {
 			case os.IsNotExist(statErr) && !os.IsNotExist(statAfter):
 				t.Errorf("the link's target %s was created (%d bytes); want it never made", target, len(after))
 			case statErr == nil && !bytes.Equal(before, after):
-				t.Errorf("the link's target %s = %q (err %v); want it unchanged, %q", target, after, err, before)
+				t.Errorf("the link's target %s: %d bytes, starting %q (err %v); want it unchanged, %q", target, len(after), after[:min(len(after), 16)], err, before)
 			}
 		})
 	}
