@@ -25,8 +25,8 @@
 //
 // Nothing is lost silently: Stats counts records written, buffered, pending
 // and dropped by reason, and Accepted + Preloaded + Recovered == Written +
-// Evicted + DroppedUnsendable + Buffered + Pending whenever the writer is
-// quiescent. The library never
+// Evicted + DroppedUnsendable + SpillLost + Buffered + Pending whenever the
+// writer is quiescent. The library never
 // logs; LastError says why the daemon is unreachable. One bound is outside
 // any counter: a record is Written once the kernel took it, so if the daemon
 // dies, what sat in the socket buffer and the daemon's input queue is lost
@@ -62,8 +62,13 @@
 //     checksummed records), on a disk file system.
 //
 // On tmpfs (/dev/shm, /run) the file costs no writeback and survives only
-// the process. One directory belongs to one open Writer (flock:
-// ErrSpillInUse). A damaged file is refused with an error and left as it
+// the process. One directory belongs to one open Writer (a flock on the
+// directory: ErrSpillInUse). The directory and its file are private
+// (0700, 0600) and never followed through a symbolic link; one that
+// another user owns or can reach is refused (ErrSpillUnsafe), and a ring
+// file removed or replaced under the Writer makes Close report its
+// records lost (ErrSpillLost), not kept. Only this user and root can
+// truncate the mapped file, which kills the process with SIGBUS. A damaged file is refused with an error and left as it
 // was; damage inside it to checksummed records costs the records it hits,
 // counted (Recovery().Damaged). Not covered: damage to a record not yet
 // checksummed is sent as it is, and damage to the head stored in the

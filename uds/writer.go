@@ -155,7 +155,26 @@ type Config struct {
 	// (Stats.Recovered, Writer.Recovery); a record whose Write was killed
 	// mid-copy is skipped, never sent torn. The file is RingBytes plus 4
 	// KiB; a file holding records keeps its size until they are sent. One
-	// directory belongs to one open Writer at a time (ErrSpillInUse).
+	// directory belongs to one open Writer at a time (ErrSpillInUse: the
+	// directory itself is flocked).
+	//
+	// Records may hold secrets, and the file is input on recovery, so Open
+	// trusts nothing it did not make: the directory is created 0700 (its
+	// ring file 0600) and resolved once, and neither it (its last path
+	// component) nor the ring file may be a symbolic link; a directory another user owns or group or others can write, or
+	// a ring file that is not a regular file, not this user's, open to
+	// group or others, or with a second link, is refused
+	// with ErrSpillUnsafe naming the path and the fix (nothing is changed).
+	// If the ring file or the directory is removed, renamed or replaced
+	// while the Writer has it, Close reports what was left in it as lost
+	// (ErrSpillLost, Stats.SpillLost), never as kept.
+	//
+	// The file is mapped: anyone who can truncate it under a running Writer
+	// kills the process with SIGBUS at the next store past the new end (as
+	// with any mmap). With the checks above that is only this user (another
+	// of its processes, a stray truncate or cleanup) or root; Open also
+	// allocates every block, so a full file system is an error from Open,
+	// not a SIGBUS later.
 	//
 	// With a spill directory the ring is also the backlog while the daemon
 	// is away (there is no offline ring: Config.Offline must be nil, and
@@ -346,7 +365,8 @@ type flushReq struct {
 // wait for the daemon: if the socket is absent, records are buffered and the
 // Writer keeps trying to connect. It fails only on a bad Config: an empty
 // path, a path longer than the kernel's limit, a path that exists and is not
-// a socket, or out-of-range sizes.
+// a socket, or out-of-range sizes; or on a Config.SpillDir it cannot use
+// (ErrSpillInUse, ErrSpillUnsafe, a damaged ring file).
 func Open(cfg Config) (*Writer, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
