@@ -18,16 +18,20 @@ type Framing uint8
 
 const (
 	// Raw sends records as they are: they carry their own framing (DLT,
-	// RFC 6587 octet counting, ...). The default.
+	// RFC 6587 octet counting, ...), so their bytes are the framing, and a
+	// record from outside can end a message or start another. The default.
 	Raw Framing = iota
 	// Newline ends every record with '\n' (syslog-ng and rsyslog
 	// unix-stream sources, Vector's newline_delimited): it appends one
-	// unless the record already ends with it. A '\n' inside a record would
-	// split it into several messages, so Writer refuses such records unless
-	// Config.AllowNewlines is set.
+	// unless the record already ends with it. A '\n' inside a record, or a
+	// NUL anywhere in it (syslog-ng ends a message at either), would split
+	// it into several messages, so Writer refuses such records
+	// (ErrNewline, ErrNUL) unless Config.AllowNewlines is set. Conn
+	// itself sends what it is given.
 	Newline
 	// LengthPrefix puts a 4-byte big-endian length before every record
-	// (Vector's length_delimited).
+	// (Vector's length_delimited). A record may hold any bytes: none of
+	// them can end it early.
 	LengthPrefix
 )
 

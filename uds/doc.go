@@ -127,8 +127,15 @@
 // # Pointing it at a daemon
 //
 // With Newline framing, a record that already ends in '\n' (a slog, zap or
-// zerolog line) is sent as it is, and one with a '\n' inside is refused
-// (ErrNewline) unless Config.AllowNewlines is set. Set Config.MaxRecord to
+// zerolog line) is sent as it is, and one with a '\n' inside, or a NUL
+// anywhere (syslog-ng's stream reader ends a message at either), is
+// refused (ErrNewline, ErrNUL: counted in Stats.DroppedNewline) unless
+// Config.AllowNewlines is set: a record's bytes can then neither end its
+// message early nor forge another. Structured loggers never write either
+// raw (JSON escapes them, text handlers quote). Datagram and seqpacket
+// sockets carry one record per message and LengthPrefix counts the
+// record's bytes, so any byte is data there; Raw sends records as they
+// are, their own framing. Set Config.MaxRecord to
 // the daemon's own limit so an oversized record is refused and counted, not
 // truncated or split downstream.
 //

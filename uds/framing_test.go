@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -136,5 +137,48 @@ func TestConfigMaxRecord(t *testing.T) {
 	defer w2.Close()
 	if w2.MaxRecord() != 1024/2-8 {
 		t.Fatalf("MaxRecord() = %d; want it capped at %d", w2.MaxRecord(), 1024/2-8)
+	}
+}
+
+// TestNewlineFramingRefusesNUL: a NUL ends a message at syslog-ng's stream
+// reader as '\n' does, so with Newline framing Write refuses a record with
+// one anywhere (ErrNUL, which wraps ErrNewline), counts it with the
+// newlines, and AllowNewlines lets it through on purpose. Other framings
+// carry any byte.
+func TestNewlineFramingRefusesNUL(t *testing.T) {
+	recs := []string{"a", "\x00", "b\x00", "\x00c", "d\x00e\n", "f\n"}
+	for _, tc := range []struct {
+		framing Framing
+		allow   bool
+		want    string
+		refused uint64
+	}{
+		{Newline, false, "a\nf\n", 4},
+		{Newline, true, "a\n\x00\nb\x00\n\x00c\nd\x00e\nf\n", 0},
+		{Raw, false, strings.Join(recs, ""), 0},
+	} {
+		t.Run(fmt.Sprintf("%v/AllowNewlines=%v", tc.framing, tc.allow), func(t *testing.T) {
+			path := sockPath(t)
+			d := startDaemon(t, path)
+			w := mustOpen(t, Config{Path: path, Framing: tc.framing, AllowNewlines: tc.allow})
+			for _, rec := range recs {
+				_, err := w.Write([]byte(rec))
+				refuse := tc.framing == Newline && !tc.allow && strings.IndexByte(rec, 0) >= 0
+				if refuse && (!errors.Is(err, ErrNUL) || !errors.Is(err, ErrNewline)) {
+					t.Fatalf("Write(%q) = %v; want ErrNUL, wrapping ErrNewline", rec, err)
+				}
+				if !refuse && err != nil {
+					t.Fatalf("Write(%q) = %v; want nil", rec, err)
+				}
+			}
+			flushAndClose(t, w)
+			d.wait()
+			if got := string(bytes.Join(d.data(), nil)); got != tc.want {
+				t.Fatalf("stream %q; want %q", got, tc.want)
+			}
+			if st := w.Stats(); st.DroppedNewline != tc.refused {
+				t.Fatalf("DroppedNewline = %d; want %d", st.DroppedNewline, tc.refused)
+			}
+		})
 	}
 }

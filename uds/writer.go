@@ -32,6 +32,12 @@ var (
 	// with a '\n' before its end: the daemon would split it into several
 	// messages (set Config.AllowNewlines to send it anyway).
 	ErrNewline = errors.New("uds: record contains a newline")
+	// ErrNUL is returned by Write, with Newline framing, for a record with
+	// a NUL byte anywhere: syslog-ng's stream reader ends a message there
+	// as it does at '\n', so the rest would arrive as a message of its
+	// own. It wraps ErrNewline, and is counted with it
+	// (Stats.DroppedNewline); Config.AllowNewlines lets it through too.
+	ErrNUL = fmt.Errorf("uds: record contains a NUL byte, which ends a message as a newline does: %w", ErrNewline)
 	// ErrOfflineInUse is returned by Open when Config.Offline belongs to
 	// another open Writer.
 	ErrOfflineInUse = errors.New("uds: Config.Offline is in use by another open Writer")
@@ -64,7 +70,7 @@ const sunPathMax = 107
 type Drops struct {
 	Full       uint64 // Write found the ring full
 	TooLarge   uint64 // Write got a record above MaxRecord
-	Newline    uint64 // Write got a record with an inner newline (Newline framing)
+	Newline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	Unsendable uint64 // a message socket could not carry an accepted record
 	Evicted    uint64 // the offline ring evicted its oldest record
 }
@@ -87,9 +93,11 @@ type Config struct {
 	// goroutine. Write does not change. On a message socket the largest
 	// record Write accepts shrinks by the format's largest header.
 	Format Format
-	// AllowNewlines lets records with an inner '\n' through with Newline
-	// framing (the daemon then sees several messages). By default Write
-	// refuses them with ErrNewline and counts them (Stats.DroppedNewline).
+	// AllowNewlines lets records with an inner '\n' or a NUL byte through
+	// with Newline framing (the daemon then sees several messages: a
+	// stream reader such as syslog-ng's ends a message at either). By
+	// default Write refuses them with ErrNewline or ErrNUL and counts them
+	// (Stats.DroppedNewline). Defaults to false.
 	AllowNewlines bool
 	// MaxRecord, when positive, is the largest record Write accepts; larger
 	// ones are refused with ErrTooLarge and counted. Set it to what the
@@ -289,7 +297,7 @@ type Stats struct {
 	Writevs           uint64 // writev (stream), sendmmsg or write (message socket) system calls
 	DroppedFull       uint64 // Write found the ring full
 	DroppedTooLarge   uint64 // Write got a record above MaxRecord
-	DroppedNewline    uint64 // Write got a record with an inner newline (Newline framing)
+	DroppedNewline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it: too large (EMSGSIZE, before the limit was known), or empty on a seqpacket socket
 	DroppedClosed     uint64 // Write after Close
 	Evicted           uint64 // records evicted from the offline ring (since Open); with SpillDir, from the ring while the daemon is away
@@ -486,7 +494,9 @@ func (w *Writer) Offline() *offline.Ring[[]byte] { return w.off }
 // ring is full the record is dropped and counted (and, with
 // Config.ErrorOnDrop, Write returns 0, ErrFull), and every 8th drop yields
 // the processor so the consumer can catch up. It returns ErrTooLarge for a
-// record above MaxRecord and ErrClosed after Close; both are counted. A
+// record above MaxRecord, ErrClosed after Close, and, with Newline framing,
+// ErrNewline or ErrNUL for a record the daemon would split; all are
+// counted. A
 // Write that races Close either returns nil and is sent (or left in the
 // offline ring and counted in Close's error) or returns ErrClosed: the
 // consumer closes the ring before its final drain.
@@ -525,9 +535,19 @@ func (w *Writer) admit(p []byte) error {
 		w.droppedLarge.Add(1)
 		return fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), limit)
 	}
-	if w.cfg.Framing == Newline && !w.cfg.AllowNewlines && len(p) > 1 && bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
-		w.droppedNewline.Add(1)
-		return ErrNewline
+	if w.cfg.Framing == Newline && !w.cfg.AllowNewlines && len(p) > 0 {
+		// A record's bytes are data, never framing: a '\n' before its end
+		// or a NUL anywhere would end the message at the daemon's stream
+		// reader, and what follows would be read as a message of its own
+		// (a forged one, if the record holds text from outside).
+		if bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
+			w.droppedNewline.Add(1)
+			return ErrNewline
+		}
+		if bytes.IndexByte(p, 0) >= 0 {
+			w.droppedNewline.Add(1)
+			return ErrNUL
+		}
 	}
 	return nil
 }
