@@ -103,7 +103,12 @@
 // record and a trailer as separate iovecs, so Write does not change and
 // nothing is copied. A record's severity comes from a leading "<PRI>" the
 // producer wrote ("<3>disk full"), from its slog, zap or zerolog level field
-// (format.LevelField), or the format's default:
+// (format.LevelField), or the format's default. The facility is the
+// format's: a prefix sets the severity only, so a record cannot make itself
+// authpriv ("<80>") or user.emerg ("<0>"), unless
+// format.Options.RecordFacility lets it. (Without a Format, a daemon that
+// parses its input reads a record's own "<PRI>": use a Format, or the
+// daemon's no-parse flag, for records that carry text from outside.)
 //
 //	f, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "api", Level: format.LevelField})
 //	uds.Config{Path: "/dev/log", Format: f}

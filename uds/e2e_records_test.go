@@ -4,12 +4,15 @@ package uds
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringsink/ringsink/uds/format"
 )
 
 // forgedSSHD is a syslog line a record may carry to pass itself off as
@@ -66,4 +69,49 @@ func syslogNGLines(t *testing.T, sng *syslogNG, dir, file string, n int) []strin
 		t.Fatal(err)
 	}
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// TestSyslogNGRecordPRISetsSeverityOnly: syslog-ng parses what the RFC 3164
+// format sends for records that start with a <PRI>. By default the prefix
+// sets the severity only: "<80>" (authpriv.emerg) arrives in the format's
+// facility, local2, as "<0>" (user.emerg, which rsyslog's default set-up
+// writes to every terminal) does; with format.Options.RecordFacility the
+// record chooses (facility kern still takes the format's). "<192>" is no
+// PRI: it stays in the message.
+func TestSyslogNGRecordPRISetsSeverityOnly(t *testing.T) {
+	recs := []string{"<80>su: root", "<0>halt", "<38>sshd", "<192>x"}
+	for _, tc := range []struct {
+		anyFac bool
+		want   []string // PRI |MSG|
+	}{
+		{false, []string{"144 |su: root|", "144 |halt|", "150 |sshd|", "150 |<192>x|"}},
+		{true, []string{"80 |su: root|", "144 |halt|", "38 |sshd|", "150 |<192>x|"}},
+	} {
+		t.Run(fmt.Sprintf("RecordFacility=%v", tc.anyFac), func(t *testing.T) {
+			sng, dir := syslogNGInTempDir(t)
+			f, err := format.RFC3164(format.Local2|format.Info, format.Options{AppName: "api", ProcID: "7", RecordFacility: tc.anyFac})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := mustOpen(t, Config{Path: filepath.Join(dir, "log.3164"), Format: f})
+			for _, r := range recs {
+				if _, err := w.Write([]byte(r)); err != nil {
+					t.Fatalf("Write(%q): %v", r, err)
+				}
+			}
+			flushAndClose(t, w)
+			var got []string
+			for _, line := range syslogNGLines(t, sng, dir, "parsed.log", len(recs)) {
+				// "PRI PROGRAM PID MSGID UNIXTIME |MSG|"
+				f := strings.SplitN(line, " ", 6)
+				if len(f) != 6 || f[1] != "api" || f[2] != "7" {
+					t.Fatalf("line %q: want program api, pid 7", line)
+				}
+				got = append(got, f[0]+" "+f[5])
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Fatalf("syslog-ng parsed\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
 }

@@ -11,11 +11,15 @@
 // Write while the daemon keeps up, the time of sending for records that
 // waited in the offline ring. Journald stamps records itself on receipt.
 //
-// A record's priority comes from, in order: a leading "<PRI>" the producer
-// wrote (as in syslog(3): "<3>disk full" is severity Err, and facility 0
-// takes the format's own), which is cut from the body; Options.Level, which
-// can read a structured logger's level field (LevelField); the default the
-// format was made with. One trailing newline is cut, so slog, zap and
+// A record's severity comes from, in order: a leading "<PRI>" the producer
+// wrote ("<3>disk full" is severity Err), which is cut from the body;
+// Options.Level, which can read a structured logger's level field
+// (LevelField); the default the format was made with. The facility is the
+// format's: a prefix sets the severity only (PRI & 7), so "<80>" is not
+// authpriv and "<0>" is not user.emerg, which rsyslog's default set-up
+// writes to every logged-in terminal. Options.RecordFacility lets records
+// choose it (facility 0, kern, still takes the format's). A prefix above
+// <191>, or with a leading zero, is not a PRI: it stays in the body. One trailing newline is cut, so slog, zap and
 // zerolog lines arrive as single messages without a stray '\n'.
 //
 // Daemon set-up for the datagram sockets these formats target:

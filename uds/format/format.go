@@ -28,8 +28,9 @@ const (
 )
 
 // Facilities, from RFC 5424. Kern is reserved for the kernel, as in
-// glibc's syslog(3): a default priority with facility Kern gets User, and a
-// record's <PRI> with facility Kern gets the format's facility.
+// glibc's syslog(3): a default priority with facility Kern gets User, and
+// (with Options.RecordFacility) a record's <PRI> with facility Kern gets
+// the format's facility.
 const (
 	Kern Priority = iota << 3
 	User
@@ -88,12 +89,22 @@ type Options struct {
 	// prefix; false means "not found" and the default priority applies.
 	// LevelField reads slog's, zap's and zerolog's level fields.
 	Level func(rec []byte) (Priority, bool)
+	// RecordFacility lets a record's leading <PRI> choose the facility as
+	// well as the severity: "<80>" is then authpriv.emerg (facility Kern
+	// still takes the format's own). Defaults to false: a prefix sets the
+	// severity only (PRI & 7), and the facility is always the one the
+	// format was made with, so a record that carries text from outside
+	// cannot move itself into auth or authpriv, or out of the facility
+	// the daemon routes. glibc's syslog(3) never parses the message, and
+	// journald's stdout stream takes only <0> to <7>.
+	RecordFacility bool
 }
 
 // Syslog renders RFC 3164 or RFC 5424 headers. Make one with RFC3164 or
 // RFC5424. It is immutable and safe for concurrent use.
 type Syslog struct {
 	rfc5424 bool
+	anyFac  bool     // Options.RecordFacility
 	pri     Priority // default facility | severity
 	head    []byte   // after the timestamp: " host app[pid]: " or " host app procid msgid - "
 	level   func([]byte) (Priority, bool)
@@ -126,7 +137,7 @@ func RFC3164(pri Priority, o Options) (*Syslog, error) {
 		head = append(append(append(head, '['), o.ProcID...), ']')
 	}
 	head = append(head, ": "...)
-	return newSyslog(false, pri, head, o.Level, len(stamp3164)), nil
+	return newSyslog(false, pri, head, o, len(stamp3164)), nil
 }
 
 // RFC5424 returns the syslog protocol format: "<PRI>1 TIMESTAMP HOSTNAME
@@ -149,7 +160,7 @@ func RFC5424(pri Priority, o Options) (*Syslog, error) {
 		}
 	}
 	head := []byte(" " + o.Hostname + " " + o.AppName + " " + o.ProcID + " " + o.MsgID + " - ")
-	return newSyslog(true, pri, head, o.Level, len(stamp5424)+len("1")), nil
+	return newSyslog(true, pri, head, o, len(stamp5424)+len("1")), nil
 }
 
 // The timestamp layouts. RFC 3164's day of month is space-padded.
@@ -158,12 +169,13 @@ const (
 	stamp5424 = "2006-01-02T15:04:05.000000Z07:00"
 )
 
-func newSyslog(rfc5424 bool, pri Priority, head []byte, level func([]byte) (Priority, bool), stampLen int) *Syslog {
+func newSyslog(rfc5424 bool, pri Priority, head []byte, o Options, stampLen int) *Syslog {
 	return &Syslog{
 		rfc5424: rfc5424,
+		anyFac:  o.RecordFacility,
 		pri:     pri,
 		head:    head,
-		level:   level,
+		level:   o.Level,
 		maxOver: len("<191>") + stampLen + len(head),
 	}
 }
@@ -177,9 +189,10 @@ func (s *Syslog) AppendStamp(dst []byte, now time.Time) []byte {
 }
 
 // Frame appends rec's header to dst. The body is rec without a leading
-// <PRI> (which sets the record's priority) and without one trailing '\n'.
+// <PRI> (which sets the record's severity, and its facility with
+// Options.RecordFacility) and without one trailing '\n'.
 func (s *Syslog) Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte) {
-	pri, body := priority(rec, s.pri, s.level)
+	pri, body := priority(rec, s.pri, s.level, s.anyFac)
 	dst = append(dst, '<')
 	dst = strconv.AppendInt(dst, int64(pri), 10)
 	dst = append(dst, '>')
@@ -201,6 +214,7 @@ func (s *Syslog) MaxOverhead() int { return s.maxOver }
 // /run/systemd/journal/socket. It is immutable and safe for concurrent use.
 type Journal struct {
 	pri     Priority
+	anyFac  bool   // Options.RecordFacility
 	fixed   []byte // SYSLOG_IDENTIFIER=, SYSLOG_PID=, Fields, "MESSAGE\n"
 	level   func([]byte) (Priority, bool)
 	maxOver int
@@ -243,6 +257,7 @@ func Journald(pri Priority, o Options) (*Journal, error) {
 	fixed = append(fixed, "MESSAGE\n"...)
 	return &Journal{
 		pri:     pri,
+		anyFac:  o.RecordFacility,
 		fixed:   fixed,
 		level:   o.Level,
 		maxOver: len("PRIORITY=7\nSYSLOG_FACILITY=23\n") + len(fixed) + 8 + len("\n"),
@@ -255,9 +270,10 @@ var newline = []byte{'\n'}
 func (j *Journal) AppendStamp(dst []byte, _ time.Time) []byte { return dst }
 
 // Frame appends rec's fields to dst. The body is rec without a leading
-// <PRI> (which sets PRIORITY=) and without one trailing '\n'.
+// <PRI> (which sets PRIORITY=, and SYSLOG_FACILITY= with
+// Options.RecordFacility) and without one trailing '\n'.
 func (j *Journal) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
-	pri, body := priority(rec, j.pri, j.level)
+	pri, body := priority(rec, j.pri, j.level, j.anyFac)
 	dst = append(dst, "PRIORITY="...)
 	dst = append(dst, byte('0'+pri&severityMask), '\n')
 	dst = append(dst, "SYSLOG_FACILITY="...)
@@ -272,15 +288,17 @@ func (j *Journal) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
 func (j *Journal) MaxOverhead() int { return j.maxOver }
 
 // priority returns rec's priority and body: a leading "<PRI>" (0 to 191,
-// no leading zeros) sets the priority and is cut; otherwise level, if set,
-// gives the severity; otherwise def applies. Facility Kern becomes def's
-// facility. One trailing '\n' is cut.
-func priority(rec []byte, def Priority, level func([]byte) (Priority, bool)) (Priority, []byte) {
+// no leading zeros) sets the severity, and the facility too if anyFac, and
+// is cut; otherwise level, if set, gives the severity; otherwise def
+// applies. A record's facility Kern becomes def's facility. One trailing
+// '\n' is cut.
+func priority(rec []byte, def Priority, level func([]byte) (Priority, bool), anyFac bool) (Priority, []byte) {
 	pri := def
 	if p, n := parsePri(rec); n > 0 {
-		pri, rec = p, rec[n:]
-		if facility(pri) == Kern {
-			pri |= facility(def)
+		rec = rec[n:]
+		pri = facility(def) | p&severityMask
+		if anyFac && facility(p) != Kern {
+			pri = p
 		}
 	} else if level != nil {
 		if sev, ok := level(rec); ok {

@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -49,7 +50,7 @@ func TestRFC3164(t *testing.T) {
 	for _, c := range []struct{ rec, want string }{
 		{"hello\n", "<14>Nov  9 07:05:03 api[42]: hello"},
 		{"<3>disk full", "<11>Nov  9 07:05:03 api[42]: disk full"},    // severity only: the format's facility
-		{"<165>local4", "<165>Nov  9 07:05:03 api[42]: local4"},       // a whole PRI is kept
+		{"<165>local4", "<13>Nov  9 07:05:03 api[42]: local4"},        // severity only: not local4
 		{"<192>too big", "<14>Nov  9 07:05:03 api[42]: <192>too big"}, // not a PRI: sent as text
 		{"<03>zero", "<14>Nov  9 07:05:03 api[42]: <03>zero"},         // leading zero: not a PRI
 		{"<>x", "<14>Nov  9 07:05:03 api[42]: <>x"},
@@ -302,6 +303,58 @@ func TestDefaultAppNameIsValid(t *testing.T) {
 			if err := mk(); err != nil {
 				t.Errorf("%s with program %q: %v", rfc, name, err)
 			}
+		}
+	}
+}
+
+// TestRecordPRISetsSeverityOnly: a record's leading <PRI> chooses its
+// severity and never its facility, unless Options.RecordFacility says
+// so: "<80>" would be authpriv.emerg, "<0>" user.emerg, which rsyslog's
+// default set-up writes to every logged-in terminal. With the option, a
+// record's facility Kern still takes the format's. Above <191> it is not
+// a PRI at all.
+func TestRecordPRISetsSeverityOnly(t *testing.T) {
+	for _, c := range []struct {
+		rec       string
+		pri, prio Priority // syslog <PRI>; journald PRIORITY and SYSLOG_FACILITY
+		anyFac    bool
+		body      string
+	}{
+		{"<80>su: root", Local2 | Emerg, Emerg, false, "su: root"},
+		{"<0>halt", Local2 | Emerg, Emerg, false, "halt"},
+		{"<38>sshd", Local2 | Info, Info, false, "sshd"},
+		{"<191>x", Local2 | Debug, Debug, false, "x"},
+		{"<192>x", Local2 | Notice, Notice, false, "<192>x"},
+		{"<80>su: root", Authpriv | Emerg, Emerg, true, "su: root"},
+		{"<0>halt", Local2 | Emerg, Emerg, true, "halt"}, // kern: the format's facility
+		{"<38>sshd", Auth | Info, Info, true, "sshd"},
+		{"<192>x", Local2 | Notice, Notice, true, "<192>x"},
+	} {
+		o := Options{AppName: "api", ProcID: "42", RecordFacility: c.anyFac}
+		f, err := RFC3164(Local2|Notice, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		local := time.Date(2026, 11, 9, 7, 5, 3, 0, time.Local)
+		want := fmt.Sprintf("<%d>Nov  9 07:05:03 api[42]: %s", c.pri, c.body)
+		if got := frame(t, f, c.rec, local); got != want {
+			t.Errorf("RFC3164 RecordFacility=%v %q: got %q; want %q", c.anyFac, c.rec, got, want)
+		}
+		f5, err := RFC5424(Local2|Notice, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := frame(t, f5, c.rec, when), fmt.Sprintf("<%d>1 ", c.pri); !strings.HasPrefix(got, want) {
+			t.Errorf("RFC5424 RecordFacility=%v %q: got %q; want it to start %q", c.anyFac, c.rec, got, want)
+		}
+		j, err := Journald(Local2|Notice, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := parseJournal(t, []byte(frame(t, j, c.rec, when)))
+		wantJ := []string{fmt.Sprintf("PRIORITY=%d", c.prio), fmt.Sprintf("SYSLOG_FACILITY=%d", c.pri>>3)}
+		if got[0] != wantJ[0] || got[1] != wantJ[1] || got[len(got)-1] != "MESSAGE="+c.body {
+			t.Errorf("Journald RecordFacility=%v %q: got %q; want %q and MESSAGE=%s", c.anyFac, c.rec, got, wantJ, c.body)
 		}
 	}
 }

@@ -6,12 +6,11 @@ import (
 	"testing"
 )
 
-// C: a record's <PRI> sets its facility as well as its severity (doc.go: "A
-// record's priority comes from ... a leading <PRI>"; Journald: "pri is the
-// default facility and severity for records that carry none (PRIORITY= and
-// SYSLOG_FACILITY=)"). Journald keeps the default facility.
+// C: with Options.RecordFacility a record's <PRI> sets its facility as
+// well as its severity, in journald's SYSLOG_FACILITY= too (it used to keep
+// the default facility).
 func TestReviewJournaldRecordFacility(t *testing.T) {
-	f, err := Journald(User|Info, Options{AppName: "api", ProcID: "42"})
+	f, err := Journald(User|Info, Options{AppName: "api", ProcID: "42", RecordFacility: true})
 	if err != nil {
 		t.Fatal(err)
 	}
