@@ -29,7 +29,11 @@
 //     itself. A drain that panics does not take the process down: the panic
 //     is recovered, counted (Stats.Panics), reported through Config.OnError
 //     and returned by the next Flush as ErrDrainPanic, and the consumer goes
-//     on with the next batch. A panic in OnError is recovered too.
+//     on with the next batch. A panic in OnError is recovered too
+//     (Stats.OnErrorPanics).
+//   - Configuration fails in New, never later: a nil Drain panics there (a
+//     programmer error), BatchSize is capped at the queue's capacity, and
+//     New allocates everything the consumer needs.
 //   - An idle sink costs nothing: the consumer parks, and the interval timer
 //     runs only while a partial batch waits. When messages come paced, the
 //     consumer naps on a timer (a few milliseconds in all) before it

@@ -86,7 +86,9 @@ type Config struct {
 	// QueueCapacity is the most messages queued; defaults to 10 000 when
 	// zero (rounded up to a power of two: 16384).
 	QueueCapacity int
-	// BatchSize is the most messages per WriteBatch; defaults to 256.
+	// BatchSize is the most messages per WriteBatch; defaults to 256, and
+	// is at most the queue's capacity (a larger value is lowered to it:
+	// New allocates the batch, which then holds no more than the queue).
 	BatchSize int
 	// FlushInterval bounds how long a partial batch waits for more messages;
 	// defaults to 100 ms. No timer runs while there is nothing to write.
@@ -181,8 +183,14 @@ func (r *flushReq) answer(err error) bool {
 }
 
 // New starts the consumer goroutine and returns the sink. Call Close to stop
-// it.
+// it. A nil Drain (or a nil DrainFunc) is a programmer error: New panics,
+// on the caller's goroutine, as it does for a QueueCapacity above the
+// largest ring; every allocation the sink needs is made here, so no
+// setting can make the consumer goroutine fail later.
 func New[T any](d Drain[T], cfg Config) *Sink[T] {
+	if f, ok := d.(DrainFunc[T]); d == nil || ok && f == nil {
+		panic("sink: New with a nil Drain")
+	}
 	if cfg.QueueCapacity <= 0 {
 		cfg.QueueCapacity = 10_000
 	}
@@ -192,9 +200,11 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
+	ring := mpsc.New[T](cfg.QueueCapacity)
+	cfg.BatchSize = min(cfg.BatchSize, ring.Cap())
 	ctx, cancel := context.WithCancelCause(context.Background())
 	s := &Sink[T]{
-		ring:  mpsc.New[T](cfg.QueueCapacity),
+		ring:  ring,
 		drain: d,
 		cfg:   cfg,
 		stop:  make(chan struct{}),
@@ -202,7 +212,7 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 		ctx:   ctx,
 		abort: cancel,
 	}
-	go s.run()
+	go s.run(make([]T, 0, cfg.BatchSize))
 	return s
 }
 
@@ -372,9 +382,10 @@ type consumer[T any] struct {
 	armed bool
 }
 
-func (s *Sink[T]) run() {
+// run is the consumer goroutine; batch is its buffer, which New allocated.
+func (s *Sink[T]) run(batch []T) {
 	defer close(s.done)
-	c := &consumer[T]{s: s, batch: make([]T, 0, s.cfg.BatchSize), timer: time.NewTimer(time.Hour)}
+	c := &consumer[T]{s: s, batch: batch, timer: time.NewTimer(time.Hour)}
 	c.timer.Stop()
 	for {
 		if s.closed.Load() {

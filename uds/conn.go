@@ -61,7 +61,10 @@ var newline = []byte{'\n'}
 // record is never torn. A record the socket cannot carry is skipped and
 // counted (Unsendable), never retried: one it refuses as too large
 // (EMSGSIZE), or an empty one on a seqpacket socket, where a zero-length
-// message reads as the end of the stream.
+// message reads as the end of the stream. A record whose Format.Frame
+// panics is skipped and counted the same way, on any socket (the panic is
+// recovered: a Format is the caller's code); a Format.AppendStamp that
+// panics leaves the batch's stamp empty.
 //
 // Conn is not safe for concurrent use: the uds Writer's consumer goroutine
 // owns it.
@@ -90,7 +93,9 @@ type Conn struct {
 	err        error
 	writevs    uint64 // writev (or sendmmsg) system calls made, over the Conn's life
 	bytes      uint64 // bytes written, over the Conn's life
-	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), skipped
+	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), or the Format panicked on, skipped
+	panics     uint64 // Format panics recovered, over the Conn's life
+	panicked   error  // the last of them
 	writeFn    func(fd uintptr) bool
 
 	// Format state: the batch's stamp, the arena its headers are rendered
@@ -206,7 +211,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 	if c.format != nil && off == 0 {
 		// A torn record is continued with the stamp it started with, so
 		// its header renders to the same bytes.
-		c.stamp = c.format.AppendStamp(c.stamp[:0], time.Now())
+		c.appendStamp()
 	}
 	var err error
 	if c.message {
@@ -264,7 +269,24 @@ func (c *Conn) fill() int {
 	// progress whatever the Format does.
 	for k := c.done; k < len(c.recs) && k-c.base < maxIov && n+perRec <= maxIov && c.room(k); k++ {
 		var parts [5][]byte // prefix, header, body, trailer, newline
-		parts[1], parts[2], parts[3] = c.format3(c.recs[k])
+		var ok bool
+		parts[1], parts[2], parts[3], ok = c.format3(c.recs[k])
+		if !ok { // the Format panicked on it
+			if k > c.done {
+				break // the batch ends before it; it is first in the next
+			}
+			if skip > 0 {
+				// Part of its frame is on the wire already: it cannot be
+				// skipped without splicing the next record onto it. The
+				// connection is closed (a torn record is sent whole on the
+				// next, where it is skipped if the Format panics again).
+				c.panics++
+				c.err = fmt.Errorf("uds: %w: Format.Frame panicked on a record it had rendered before (a Format must be deterministic): %w", ErrCallbackPanic, c.panicked)
+				return 0
+			}
+			c.skipPanicked()
+			continue
+		}
 		size := len(parts[1]) + len(parts[2]) + len(parts[3])
 		switch c.framing {
 		case LengthPrefix:
@@ -327,13 +349,19 @@ func (c *Conn) room(k int) bool {
 // format3 returns rec's header, body and trailer: rec alone without a
 // Format. A Format that returns its header other than as dst extended (only
 // the new bytes, or a slice of its own) has it copied into the arena, so
-// the bytes on the wire stay right and the arena keeps its place.
-func (c *Conn) format3(rec []byte) (hdr, body, trailer []byte) {
+// the bytes on the wire stay right and the arena keeps its place. ok is
+// false if the Format panicked (c.panicked says how): the caller skips the
+// record (skipPanicked) or ends the batch before it.
+func (c *Conn) format3(rec []byte) (hdr, body, trailer []byte, ok bool) {
 	if c.format == nil {
-		return nil, rec, nil
+		return nil, rec, nil, true
 	}
 	start := len(c.hdrs)
-	h, body, trailer := c.format.Frame(c.hdrs, rec, c.stamp)
+	h, body, trailer, ok := c.frame(rec)
+	if !ok {
+		c.hdrs = c.hdrs[:start] // whatever it appended before it panicked
+		return nil, nil, nil, false
+	}
 	extended := len(h) >= start && cap(h) > 0 && (unsafe.SliceData(h) == unsafe.SliceData(c.hdrs) || cap(h) > cap(c.hdrs))
 	if extended {
 		// dst extended, as the contract says; if it appended more than
@@ -343,7 +371,44 @@ func (c *Conn) format3(rec []byte) (hdr, body, trailer []byte) {
 	} else {
 		c.hdrs = append(c.hdrs, h...) // overlapping bytes of the arena copy onto themselves
 	}
-	return c.hdrs[start:], body, trailer
+	return c.hdrs[start:], body, trailer, true
+}
+
+// frame calls Format.Frame, recovering a panic: the Format is the caller's
+// code, and a panic on the consumer goroutine would end the process.
+func (c *Conn) frame(rec []byte) (hdr, body, trailer []byte, ok bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.panicked = fmt.Errorf("%w: Format.Frame: %v", ErrCallbackPanic, v)
+			ok = false
+		}
+	}()
+	hdr, body, trailer = c.format.Frame(c.hdrs, rec, c.stamp)
+	return hdr, body, trailer, true
+}
+
+// appendStamp renders the batch's stamp; a Format.AppendStamp that panics
+// is counted and leaves it empty.
+func (c *Conn) appendStamp() {
+	defer func() {
+		if v := recover(); v != nil {
+			c.panics++
+			c.panicked = fmt.Errorf("%w: Format.AppendStamp: %v", ErrCallbackPanic, v)
+			c.stamp = c.stamp[:0]
+		}
+	}()
+	c.stamp = c.format.AppendStamp(c.stamp[:0], time.Now())
+}
+
+// skipPanicked skips the record at c.done, the first of the batch being
+// built, on which the Format panicked: it is counted as unsendable, and
+// the batch starts again after it (no iovec points into the arena yet).
+func (c *Conn) skipPanicked() {
+	c.panics++
+	c.unsendable++
+	c.done++
+	c.off = 0
+	c.startBatch()
 }
 
 // endsLine reports whether a frame whose parts are given carries its own
@@ -391,11 +456,21 @@ func (c *Conn) unsendableEmpty(rec []byte) bool {
 // SetFormat makes the Conn send every record inside f's header and trailer
 // (nil: records as they are). Set it before the first write.
 func (c *Conn) SetFormat(f Format) {
+	over := 0
+	if f != nil {
+		over = f.MaxOverhead()
+	}
+	c.setFormat(f, over)
+}
+
+// setFormat is SetFormat with f's MaxOverhead already known (the Writer
+// asks once, at Open).
+func (c *Conn) setFormat(f Format, maxOver int) {
 	c.format, c.maxOver, c.hdrs = f, 0, nil
 	if f != nil {
 		// Room for a typical header per record of a full batch, and never
 		// less than a worst-case one.
-		c.maxOver = f.MaxOverhead()
+		c.maxOver = maxOver
 		c.hdrs = make([]byte, 0, maxIov*128+c.maxOver)
 	}
 }
@@ -409,7 +484,8 @@ func (c *Conn) Message() bool { return c.message }
 func (c *Conn) MaxMessage() int { return c.maxMsg }
 
 // Unsendable returns how many records WriteRecords skipped, counting them
-// as done, because the message socket cannot carry them (see Conn).
+// as done, because the message socket cannot carry them or the Format
+// panicked on them (see Conn).
 func (c *Conn) Unsendable() uint64 { return c.unsendable }
 
 // Writevs returns how many writev system calls the Conn has made.

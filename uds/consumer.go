@@ -108,7 +108,7 @@ func (c *consumer) connect(ctx context.Context) {
 	w := c.w
 	ctx, cancel := context.WithTimeout(ctx, w.cfg.DialTimeout)
 	defer cancel()
-	uc, err := w.cfg.Dial(ctx, w.cfg.Path)
+	uc, err := w.dial(ctx)
 	if err != nil {
 		w.dialErrs.Add(1)
 		c.fail(fmt.Errorf("uds: dial %s: %w", w.cfg.Path, err))
@@ -128,7 +128,7 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	}
 	c.conn = conn
 	c.conn.limit = &w.closeBy
-	c.conn.SetFormat(w.cfg.Format)
+	c.conn.setFormat(w.cfg.Format, w.maxOver)
 	c.conn.early = w.spill != nil
 	w.setLimit(conn.maxMsg) // a message socket's limit for Write; none of its own on a stream
 	w.live.Store(c.conn)
@@ -170,10 +170,14 @@ func (c *consumer) hangUp() {
 // done with (to release or pop) and how many of those a message socket
 // could not carry (the caller counts them: DroppedUnsendable, not Written).
 func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
-	before, bytesBefore, overBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable
+	before, bytesBefore, overBefore, panicsBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable, c.conn.panics
 	n, err = c.conn.writeFrom(recs, c.torn)
 	c.w.writevs.Add(c.conn.writevs - before)
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
+	if p := c.conn.panics - panicsBefore; p > 0 { // the Format panicked
+		c.w.panics.Add(p)
+		c.w.lastErr.Store(ptr(c.conn.panicked))
+	}
 	over = c.conn.unsendable - overBefore
 	c.torn = 0
 	if n < len(recs) { // an error, or an early return (Conn.early) part way through a record
@@ -214,7 +218,7 @@ func (c *consumer) send() bool {
 	if c.notice == nil && c.torn == 0 && w.cfg.DropNotice != nil {
 		t := c.totals() // once: drops counted while DropNotice runs go in the next notice
 		if d := t.since(c.noticed); d != (Drops{}) {
-			c.notice = w.cfg.DropNotice(d)
+			c.notice = c.dropNotice(d)
 			c.noticed = t
 		}
 	}
@@ -259,6 +263,19 @@ func (c *consumer) send() bool {
 	w.written.Add(uint64(k) - over)
 	c.settle(err)
 	return true
+}
+
+// dropNotice calls Config.DropNotice. A panic is recovered and counted,
+// and no notice is sent for d: the drops stay counted in Stats.
+func (c *consumer) dropNotice(d Drops) (notice []byte) {
+	defer func() {
+		if v := recover(); v != nil {
+			c.w.panics.Add(1)
+			c.w.lastErr.Store(ptr(fmt.Errorf("%w: Config.DropNotice: %v", ErrCallbackPanic, v)))
+			notice = nil
+		}
+	}()
+	return c.w.cfg.DropNotice(d)
 }
 
 // release removes k sent or spilled records from the byte ring.

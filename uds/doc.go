@@ -27,7 +27,11 @@
 // and dropped by reason, and Accepted + Preloaded + Recovered == Written +
 // Evicted + DroppedUnsendable + SpillLost + Buffered + Pending whenever the
 // writer is quiescent. The library never
-// logs; LastError says why the daemon is unreachable. One bound is outside
+// logs; LastError says why the daemon is unreachable. The caller's code
+// that the consumer goroutine runs (Config.Dial, Config.DropNotice,
+// Config.Format) cannot take the process down: a panic in it is recovered
+// and counted (Stats.Panics, LastError wraps ErrCallbackPanic); a record
+// the Format panicked on is skipped and counted (DroppedUnsendable). One bound is outside
 // any counter: a record is Written once the kernel took it, so if the daemon
 // dies, what sat in the socket buffer and the daemon's input queue is lost
 // (3 991 records of 64 bytes over six restarts of syslog-ng in one test run,

@@ -46,10 +46,17 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 			if c.unsendableEmpty(c.recs[k]) {
 				break // skipped by the next skipEmpty, in order
 			}
+			hdr, body, trailer, ok := c.format3(c.recs[k])
+			if !ok { // the Format panicked on it
+				if n > 0 {
+					break // the batch ends before it; it is first in the next
+				}
+				c.skipPanicked()
+				continue
+			}
 			h := &c.mm.hdr[n]
 			h.hdr = unix.Msghdr{}
 			first := v
-			hdr, body, trailer := c.format3(c.recs[k])
 			for _, part := range [3][]byte{hdr, body, trailer} {
 				if len(part) > 0 {
 					c.mm.iov[v].Base = &part[0]
@@ -63,6 +70,9 @@ func (c *Conn) sendmsgs(fd uintptr) bool {
 			}
 			c.flen[k-c.base] = len(hdr) + len(body) + len(trailer)
 			n++
+		}
+		if n == 0 {
+			continue // every record left was skipped
 		}
 		// RawSyscall for the reason write gives: the socket is non-blocking.
 		var r uintptr

@@ -17,7 +17,11 @@ func (c *Conn) sendAll() error { return c.rc.Write(c.writeFn) }
 func (c *Conn) sendmsgs(fd uintptr) bool {
 	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
 		c.startBatch()
-		hdr, body, trailer := c.format3(c.recs[c.done])
+		hdr, body, trailer, ok := c.format3(c.recs[c.done])
+		if !ok { // the Format panicked on it
+			c.skipPanicked()
+			continue
+		}
 		c.flen[0] = len(hdr) + len(body) + len(trailer)
 		msg := body
 		if c.format != nil { // one message from three parts: a copy, on this portable path

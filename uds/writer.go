@@ -57,6 +57,10 @@ var (
 	// the directory, was removed, renamed or replaced while the Writer had
 	// it): no later Open finds them. Stats.SpillLost counts them.
 	ErrSpillLost = errors.New("uds: records lost with the spill file")
+	// ErrCallbackPanic wraps a panic recovered from the caller's code that
+	// the consumer goroutine runs (Config.Dial, Config.DropNotice,
+	// Config.Format); LastError returns it, and Stats.Panics counts it.
+	ErrCallbackPanic = errors.New("uds: callback panicked")
 )
 
 // yieldEvery: a full ring yields the processor on every yieldEvery-th drop.
@@ -153,6 +157,9 @@ type Config struct {
 	// record that is sent before anything else (before the offline backlog)
 	// whenever the counts are non-zero and the daemon is connected, as libdlt
 	// reports lost messages downstream. It runs on the consumer goroutine.
+	// If it panics, the panic is recovered and counted (Stats.Panics,
+	// LastError) and that notice is not sent; the drops stay counted in
+	// Stats, and the next notice reports only later ones.
 	DropNotice func(Drops) []byte
 	// SpillDir, if set, keeps the ring in a memory-mapped file in this
 	// directory (created if missing) instead of the Go heap, so the records
@@ -200,7 +207,10 @@ type Config struct {
 	SpillSync time.Duration
 	// Dial, if set, replaces net.Dialer for connecting to Path (tests,
 	// abstract sockets, custom setup). The Writer applies SendBuffer and the
-	// write deadline to the connection it returns.
+	// write deadline to the connection it returns. A Dial that returns
+	// neither a connection nor an error, or panics (recovered, counted in
+	// Stats.Panics), is a failed attempt (Stats.DialErrors, LastError), and
+	// the Writer tries again with backoff.
 	Dial func(ctx context.Context, path string) (*net.UnixConn, error)
 }
 
@@ -298,7 +308,7 @@ type Stats struct {
 	DroppedFull       uint64 // Write found the ring full
 	DroppedTooLarge   uint64 // Write got a record above MaxRecord
 	DroppedNewline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
-	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it: too large (EMSGSIZE, before the limit was known), or empty on a seqpacket socket
+	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it (too large: EMSGSIZE, before the limit was known; empty on a seqpacket socket), or because Config.Format panicked on it
 	DroppedClosed     uint64 // Write after Close
 	Evicted           uint64 // records evicted from the offline ring (since Open); with SpillDir, from the ring while the daemon is away
 	SpillLost         uint64 // with SpillDir: records Close left in a ring file that the path no longer named (removed, renamed or replaced while open: ErrSpillLost)
@@ -309,6 +319,7 @@ type Stats struct {
 	DialErrors        uint64 // failed connection attempts
 	WriteErrors       uint64 // writes that failed (the connection was then closed)
 	Stalls            uint64 // WriteTimeout waits that expired on a daemon not reading (the connection was kept)
+	Panics            uint64 // panics recovered from Config.Dial, Config.DropNotice and Config.Format (LastError has the last)
 	Connected         bool
 }
 
@@ -352,7 +363,8 @@ type Writer struct {
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
-	stalls, spillLost                   atomic.Uint64
+	stalls, spillLost, panics           atomic.Uint64
+	maxOver                             int // Config.Format's MaxOverhead, asked once at Open
 	connected                           atomic.Bool
 	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
 	closeBy                             atomic.Int64         // Close's deadline (unix ns), 0 before Close
@@ -390,8 +402,8 @@ func Open(cfg Config) (*Writer, error) {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	var err error
 	if cfg.SpillDir != "" {
-		var err error
 		if w.spill, w.ring, w.recovery, err = openSpill(cfg.SpillDir, cfg.RingBytes); err != nil {
 			offlineInUse.Delete(cfg.Offline)
 			return nil, err
@@ -399,7 +411,16 @@ func Open(cfg Config) (*Writer, error) {
 	} else {
 		w.ring = mpsc.NewByteRing(cfg.RingBytes)
 	}
-	first, err := probe(cfg)
+	if cfg.Format != nil {
+		if w.maxOver, err = maxOverhead(cfg.Format); err != nil {
+			offlineInUse.Delete(cfg.Offline)
+			if w.spill != nil {
+				w.spill.close(false)
+			}
+			return nil, err
+		}
+	}
+	first, err := w.probe()
 	if err != nil {
 		offlineInUse.Delete(cfg.Offline)
 		if w.spill != nil {
@@ -435,25 +456,64 @@ func Open(cfg Config) (*Writer, error) {
 // offlineInUse holds the offline rings of open Writers.
 var offlineInUse sync.Map
 
+// maxOverhead asks f for its MaxOverhead, once: a panic or a negative
+// answer is a bad Config.
+func maxOverhead(f Format) (n int, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("uds: Config.Format.MaxOverhead: %w: %v", ErrCallbackPanic, v)
+		}
+	}()
+	if n = f.MaxOverhead(); n < 0 {
+		return 0, fmt.Errorf("uds: Config.Format.MaxOverhead is negative (%d)", n)
+	}
+	return n, nil
+}
+
 // probe dials Path once if it exists, to refuse at Open what can never work:
 // a socket of another type than Config.Network names. A connection it makes
 // becomes the Writer's first (and tells MaxRecord a message socket's
 // limit); any other failure (no listener yet) is left to the consumer's
 // reconnect loop.
-func probe(cfg Config) (*net.UnixConn, error) {
+func (w *Writer) probe() (*net.UnixConn, error) {
+	cfg := &w.cfg
 	if _, err := os.Stat(cfg.Path); err != nil {
 		return nil, nil // absent: the daemon may come later
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cfg.DialTimeout)
 	defer cancel()
-	uc, err := cfg.Dial(ctx, cfg.Path)
+	uc, err := w.dial(ctx)
 	if errors.Is(err, syscall.EPROTOTYPE) {
 		return nil, fmt.Errorf("uds: %s is not a socket of the type Config.Network or Config.Dial asks for: %w", cfg.Path, err)
 	}
 	if err != nil {
+		if errors.Is(err, ErrCallbackPanic) {
+			w.lastErr.Store(&err)
+		}
 		return nil, nil
 	}
 	return uc, nil
+}
+
+// dial calls Config.Dial. It turns a panic (recovered, counted in
+// Stats.Panics) and a nil connection without an error into errors, and
+// closes a connection that comes with an error.
+func (w *Writer) dial(ctx context.Context) (uc *net.UnixConn, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			w.panics.Add(1)
+			uc, err = nil, fmt.Errorf("%w: Config.Dial: %v", ErrCallbackPanic, v)
+		}
+	}()
+	uc, err = w.cfg.Dial(ctx, w.cfg.Path)
+	switch {
+	case err != nil && uc != nil:
+		uc.Close()
+		return nil, err
+	case err == nil && uc == nil:
+		return nil, errors.New("Config.Dial returned neither a connection nor an error")
+	}
+	return uc, err
 }
 
 // MaxRecord returns the largest record Write accepts: Config.MaxRecord or
@@ -468,11 +528,7 @@ func (w *Writer) MaxRecord() int {
 func (w *Writer) setLimit(maxMsg int) {
 	l := w.maxRecord
 	if maxMsg > 0 {
-		over := 0
-		if w.cfg.Format != nil {
-			over = w.cfg.Format.MaxOverhead()
-		}
-		l = max(min(l, maxMsg-over), 0)
+		l = max(min(l, maxMsg-w.maxOver), 0)
 	}
 	w.limit.Store(int64(l))
 }
@@ -657,7 +713,9 @@ func (w *Writer) Close() error {
 }
 
 // LastError returns the most recent dial or write error (nil if none): why
-// the Writer is not connected, for example "connect: permission denied".
+// the Writer is not connected, for example "connect: permission denied";
+// or a panic recovered from a callback (ErrCallbackPanic). A connection
+// clears it.
 func (w *Writer) LastError() error {
 	if p := w.lastErr.Load(); p != nil {
 		return *p
@@ -688,6 +746,7 @@ func (w *Writer) Stats() Stats {
 		DialErrors:        w.dialErrs.Load(),
 		WriteErrors:       w.writeErrs.Load(),
 		Stalls:            w.stalls.Load(),
+		Panics:            w.panics.Load(),
 		Connected:         w.connected.Load(),
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than

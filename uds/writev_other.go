@@ -18,7 +18,10 @@ func (v *vectors) set(i int, b []byte) { v.bufs[i] = b }
 func (c *Conn) writeAll() error {
 	for c.done < len(c.recs) {
 		n := c.fill()
-		if n == 0 { // only empty raw records left
+		if c.err != nil { // a Format panic on a torn record
+			return c.err
+		}
+		if n == 0 { // only empty raw records left, or skipped ones
 			c.advance(0)
 			continue
 		}

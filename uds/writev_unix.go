@@ -24,7 +24,10 @@ func (c *Conn) writeAll() error { return c.rc.Write(c.writeFn) }
 func (c *Conn) write(fd uintptr) bool {
 	for c.done < len(c.recs) {
 		n := c.fill()
-		if n == 0 { // only empty raw records left
+		if c.err != nil { // a Format panic on a torn record
+			return true
+		}
+		if n == 0 { // only empty raw records left, or skipped ones
 			c.advance(0)
 			continue
 		}

@@ -1,0 +1,242 @@
+//go:build unix
+
+package uds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ringsink/ringsink/uds/format"
+)
+
+// TestDropNoticePanicIsContained: a DropNotice that panics used to end the
+// process on the consumer goroutine. The panic is recovered and counted
+// (Stats.Panics, LastError wraps ErrCallbackPanic), that notice is not
+// sent, the drops stay counted, the next notice reports only later drops,
+// and every record still goes out.
+func TestDropNoticePanicIsContained(t *testing.T) {
+	path := sockPath(t)
+	d := startDaemon(t, path)
+	var calls atomic.Int32
+	notice := func(dr Drops) []byte {
+		if calls.Add(1) == 1 {
+			panic("notice bug")
+		}
+		return fmt.Appendf(nil, "DROPPED too-large=%d", dr.TooLarge)
+	}
+	w := mustOpen(t, Config{Path: path, MaxRecord: 8, Framing: Newline, DropNotice: notice})
+	write := func(rec string) {
+		t.Helper()
+		if _, err := w.Write([]byte(rec)); err != nil {
+			t.Fatalf("Write(%q): %v", rec, err)
+		}
+	}
+	flush := func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := w.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Write([]byte("much too large")) // a drop: the notice panics
+	write("a")
+	flush()
+	if st, err := w.Stats(), w.LastError(); st.Panics != 1 || !errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "notice bug") {
+		t.Fatalf("Panics %d, LastError %v; want 1, an ErrCallbackPanic naming the panic", st.Panics, err)
+	}
+	w.Write([]byte("too large again")) // a second drop: this notice is sent
+	w.Write([]byte("and again"))
+	write("b")
+	flushAndClose(t, w)
+	d.wait()
+	if got, want := string(bytes.Join(d.data(), nil)), "a\nDROPPED too-large=2\nb\n"; got != want {
+		t.Fatalf("stream %q; want %q", got, want)
+	}
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.DroppedTooLarge != 3 || st.Notices != 1 || st.Panics != 1 || st.Written != 2 {
+		t.Fatalf("too large %d, notices %d, panics %d, written %d; want 3, 1, 1, 2", st.DroppedTooLarge, st.Notices, st.Panics, st.Written)
+	}
+}
+
+// TestBadDialIsAFailedDial: a Config.Dial that returns (nil, nil) used to
+// hand a nil connection to the consumer; one that panics ended the
+// process. Both are failed attempts now (Stats.DialErrors, LastError; the
+// panic is counted in Stats.Panics), at Open's probe and on the consumer
+// goroutine, and the Writer keeps trying: once Dial works, the records
+// queued meanwhile arrive.
+func TestBadDialIsAFailedDial(t *testing.T) {
+	for _, bad := range []string{"nil", "panic"} {
+		t.Run(bad, func(t *testing.T) {
+			path := sockPath(t)
+			d := startDaemon(t, path)
+			var calls atomic.Int32
+			dial := func(ctx context.Context, path string) (*net.UnixConn, error) {
+				if calls.Add(1) <= 3 {
+					if bad == "panic" {
+						panic("dial bug")
+					}
+					return nil, nil
+				}
+				return dialNetwork("unix")(ctx, path)
+			}
+			w := mustOpen(t, Config{Path: path, Dial: dial, Framing: Newline,
+				ReconnectMin: time.Millisecond, ReconnectMax: 2 * time.Millisecond})
+			if _, err := w.Write([]byte("queued")); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "a connection", 10*time.Second, func() bool { return w.Stats().Connects == 1 })
+			flushAndClose(t, w)
+			d.wait()
+			if got := string(bytes.Join(d.data(), nil)); got != "queued\n" {
+				t.Fatalf("stream %q; want %q", got, "queued\n")
+			}
+			// Call 1 is Open's probe; 2 and 3 are the consumer's.
+			st := w.Stats()
+			wantPanics := map[string]uint64{"nil": 0, "panic": 3}[bad]
+			if calls.Load() != 4 || st.DialErrors != 2 || st.Panics != wantPanics {
+				t.Fatalf("Dial called %d times, DialErrors %d, Panics %d; want 4, 2, %d", calls.Load(), st.DialErrors, st.Panics, wantPanics)
+			}
+		})
+	}
+}
+
+// TestBadDialLastError: LastError says why Dial failed.
+func TestBadDialLastError(t *testing.T) {
+	for bad, want := range map[string]string{
+		"nil":   "neither a connection nor an error",
+		"panic": "dial bug",
+	} {
+		dial := func(context.Context, string) (*net.UnixConn, error) {
+			if bad == "panic" {
+				panic("dial bug")
+			}
+			return nil, nil
+		}
+		w := mustOpen(t, Config{Path: sockPath(t), Dial: dial, CloseTimeout: time.Millisecond})
+		waitFor(t, "a failed dial", 10*time.Second, func() bool { return w.Stats().DialErrors > 0 })
+		if err := w.LastError(); err == nil || !strings.Contains(err.Error(), want) || (bad == "panic") != errors.Is(err, ErrCallbackPanic) {
+			t.Fatalf("%s: LastError %v; want it to say %q", bad, err, want)
+		}
+		w.Close()
+	}
+}
+
+// panicky is a Format whose AppendStamp panics when told.
+type panicky struct {
+	Format
+	stamp atomic.Bool
+}
+
+func (p *panicky) AppendStamp(dst []byte, now time.Time) []byte {
+	if p.stamp.Load() {
+		panic("stamp bug")
+	}
+	return p.Format.AppendStamp(dst, now)
+}
+
+// TestFormatPanicSkipsTheRecord: a Format is the caller's code (and
+// format.Options.Level a callback inside one); a panic in it used to end
+// the process. The record it panicked on is skipped and counted
+// (DroppedUnsendable, Panics), on a stream and on a datagram socket, in
+// the middle of a batch or at its start; the others go out formatted.
+func TestFormatPanicSkipsTheRecord(t *testing.T) {
+	level := func(rec []byte) (format.Priority, bool) {
+		if bytes.Contains(rec, []byte("boom")) {
+			panic("level bug")
+		}
+		return 0, false
+	}
+	for _, network := range []string{"unix", "unixgram"} {
+		t.Run(network, func(t *testing.T) {
+			path := sockPath(t)
+			f, err := format.RFC3164(format.User|format.Info, format.Options{AppName: "a", ProcID: "-", Level: level})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := mustOpen(t, Config{Path: path, Framing: Newline, Format: f, Network: network,
+				ReconnectMin: time.Millisecond, ReconnectMax: 2 * time.Millisecond})
+			recs := []string{"boom 0", "one", "boom 2", "boom 3", "four", "boom 5"}
+			for _, r := range recs {
+				if _, err := w.Write([]byte(r)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The daemon comes after the records: they go out in one batch.
+			d := startMsgDaemon(t, network, path, false)
+			flushAndClose(t, w)
+			st := w.Stats()
+			checkConservation(t, st)
+			if st.Written != 2 || st.DroppedUnsendable != 4 || st.Panics != 4 {
+				t.Fatalf("written %d, unsendable %d, panics %d; want 2, 4, 4", st.Written, st.DroppedUnsendable, st.Panics)
+			}
+			if err := w.LastError(); !errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "level bug") {
+				t.Fatalf("LastError %v; want the Level panic", err)
+			}
+			waitFor(t, "the records", 10*time.Second, func() bool { return bytes.Contains(bytes.Join(d.got(), nil), []byte("four")) })
+			var got []string
+			for _, m := range d.got() {
+				for _, line := range strings.Split(strings.TrimSuffix(string(m), "\n"), "\n") {
+					got = append(got, line[strings.Index(line, " a: ")+4:])
+				}
+			}
+			if strings.Join(got, "|") != "one|four" {
+				t.Fatalf("the daemon got %q; want one, four", got)
+			}
+		})
+	}
+}
+
+// TestFormatStampPanicIsCounted: an AppendStamp that panics leaves the
+// batch's stamp empty; the records go out, and the panic is counted.
+func TestFormatStampPanicIsCounted(t *testing.T) {
+	path := sockPath(t)
+	d := startMsgDaemon(t, "unixgram", path, false)
+	p := &panicky{Format: formats(t)["rfc5424"]}
+	p.stamp.Store(true)
+	w := mustOpen(t, Config{Path: path, Format: p})
+	if _, err := w.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	flushAndClose(t, w)
+	waitFor(t, "the message", 5*time.Second, func() bool { return len(d.got()) == 1 })
+	if st := w.Stats(); st.Written != 1 || st.Panics == 0 || !errors.Is(w.LastError(), ErrCallbackPanic) {
+		t.Fatalf("written %d, panics %d, LastError %v; want 1, some, ErrCallbackPanic", st.Written, st.Panics, w.LastError())
+	}
+	if got, want := string(d.got()[0]), string(framed(p.Format, []byte("x"), nil)); got != want {
+		t.Fatalf("got %q; want %q (no stamp)", got, want)
+	}
+}
+
+// TestFormatMaxOverheadPanicFailsOpen: Open asks the Format for its
+// MaxOverhead once; a panic or a negative answer is a bad Config.
+func TestFormatMaxOverheadPanicFailsOpen(t *testing.T) {
+	for name, f := range map[string]Format{"panic": overhead(-1), "negative": overhead(-2)} {
+		_, err := Open(Config{Path: sockPath(t), Format: f})
+		if err == nil || (name == "panic") != errors.Is(err, ErrCallbackPanic) {
+			t.Fatalf("%s: Open = %v; want an error", name, err)
+		}
+	}
+}
+
+// overhead is a Format whose MaxOverhead panics (-1) or returns n.
+type overhead int
+
+func (overhead) AppendStamp(dst []byte, _ time.Time) []byte { return dst }
+func (overhead) Frame(dst, rec, _ []byte) ([]byte, []byte, []byte) {
+	return dst, rec, nil
+}
+func (o overhead) MaxOverhead() int {
+	if o == -1 {
+		panic("overhead bug")
+	}
+	return int(o)
+}
