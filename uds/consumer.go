@@ -121,6 +121,11 @@ func (c *consumer) connect(ctx context.Context) {
 func (c *consumer) attach(uc *net.UnixConn) {
 	w := c.w
 	conn, err := newConn(uc, w.cfg.Framing, w.cfg.WriteTimeout, w.cfg.SendBuffer)
+	if err == nil && w.cfg.RequirePeerUID {
+		if err = w.checkPeer(conn); err != nil {
+			conn.Close()
+		}
+	}
 	if err != nil {
 		w.dialErrs.Add(1)
 		c.fail(fmt.Errorf("uds: dial %s: %w", w.cfg.Path, err))

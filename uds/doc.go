@@ -80,6 +80,17 @@
 // away, a record larger than a quarter of the ring finds no room (Write
 // counts it in DroppedFull; WriteContext waits until the daemon returns).
 //
+// # Who is listening: Config.RequirePeerUID
+//
+// A socket path is a name anyone who can write its directory may bind once
+// the daemon is gone, and the backlog then goes to whoever did. For records
+// that hold secrets, Config.RequirePeerUID sends only to a listener that
+// runs as Config.PeerUID (root by default): the kernel's peer credentials
+// on a stream or seqpacket socket (SO_PEERCRED, LOCAL_PEERCRED), the socket
+// file's owner on a datagram socket, which carries none (a weaker check).
+// It costs one getsockopt (or stat) per connection; a mismatch is a failed
+// dial, and the records wait.
+//
 // # Datagram sockets
 //
 // The daemons every Linux host runs listen on datagram sockets: /dev/log

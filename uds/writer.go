@@ -212,6 +212,24 @@ type Config struct {
 	// Stats.Panics), is a failed attempt (Stats.DialErrors, LastError), and
 	// the Writer tries again with backoff.
 	Dial func(ctx context.Context, path string) (*net.UnixConn, error)
+	// RequirePeerUID makes the Writer send nothing to a socket whose
+	// daemon does not run as PeerUID: after the daemon died, any local
+	// process that can write the socket's directory can bind the same path
+	// and would receive the backlog. After every connect the Writer asks
+	// the kernel who listens (SO_PEERCRED on Linux, LOCAL_PEERCRED on macOS
+	// and FreeBSD: the credentials recorded when the daemon called listen;
+	// for a socket that systemd made, systemd's, uid 0): one getsockopt per
+	// connection, nothing per record. A datagram socket carries no peer
+	// credentials: there the owner of the socket file at Path, stat'ed
+	// after the connect, is checked instead, which is weaker: a process
+	// that can write the directory could swap files between the connect
+	// and the stat. A mismatch is a failed dial (Stats.DialErrors,
+	// LastError says which uid answered), retried with backoff; the
+	// records stay queued. Other systems (Windows) fail Open. Defaults to
+	// false.
+	RequirePeerUID bool
+	// PeerUID is the uid RequirePeerUID asks for; defaults to 0 (root).
+	PeerUID int
 }
 
 func (cfg *Config) setDefaults() error {
@@ -238,6 +256,10 @@ func (cfg *Config) setDefaults() error {
 		return fmt.Errorf("uds: negative SpillSync %v", cfg.SpillSync)
 	case cfg.SpillSync > 0 && cfg.SpillDir == "":
 		return errors.New("uds: Config.SpillSync needs Config.SpillDir")
+	case cfg.PeerUID < 0 || uint64(cfg.PeerUID) > 1<<32-2:
+		return fmt.Errorf("uds: PeerUID %d out of range", cfg.PeerUID)
+	case cfg.RequirePeerUID && !peerCredSupported:
+		return fmt.Errorf("uds: Config.RequirePeerUID: no peer credentials on %s", runtime.GOOS)
 	case cfg.SpillDir != "" && cfg.Offline != nil:
 		return errors.New("uds: Config.Offline with Config.SpillDir: the spill file is the backlog (leave Offline nil)")
 	}
