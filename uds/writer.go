@@ -574,10 +574,9 @@ func (w *Writer) Offline() *offline.Ring[[]byte] { return w.off }
 // the processor so the consumer can catch up. It returns ErrTooLarge for a
 // record above MaxRecord, ErrClosed after Close, and, with Newline framing,
 // ErrNewline or ErrNUL for a record the daemon would split; all are
-// counted. A
-// Write that races Close either returns nil and is sent (or left in the
-// offline ring and counted in Close's error) or returns ErrClosed: the
-// consumer closes the ring before its final drain.
+// counted. A Write that races Close either returns nil and is sent (or
+// left in the offline ring and counted in Close's error) or returns
+// ErrClosed: the consumer closes the ring before its final drain.
 func (w *Writer) Write(p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
