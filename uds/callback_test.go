@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -239,4 +240,76 @@ func (o overhead) MaxOverhead() int {
 		panic("overhead bug")
 	}
 	return int(o)
+}
+
+// flaky is a Format whose Frame panics on every record once armed: a
+// Format that breaks its contract (the same record and stamp must give the
+// same bytes).
+type flaky struct {
+	Format
+	armed atomic.Bool
+}
+
+func (f *flaky) Frame(dst, rec, stamp []byte) ([]byte, []byte, []byte) {
+	if f.armed.Load() {
+		panic("frame bug")
+	}
+	return f.Format.Frame(dst, rec, stamp)
+}
+
+// TestFormatPanicOnATornRecordClosesTheStream: a record whose frame is on
+// the wire in part cannot be skipped (the next record would be spliced
+// onto it). If the Format panics when the Conn renders it again to go on,
+// the write fails (ErrCallbackPanic), so the Writer closes the connection
+// and sends the record whole on the next one; nothing more is written on
+// this one, and nothing is counted as skipped.
+func TestFormatPanicOnATornRecordClosesTheStream(t *testing.T) {
+	inner, err := format.RFC5424(format.User|format.Info, format.Options{Hostname: "h", AppName: "app", ProcID: "7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := make([][]byte, 300)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, "rec %04d %s", i, strings.Repeat("x", 900))
+	}
+	for try := 0; try < 30; try++ {
+		path := sockPath(t)
+		ln := listen(t, path)
+		accepted := make(chan *netUnixConn, 1)
+		go func() {
+			c, _ := ln.AcceptUnix()
+			accepted <- c
+		}()
+		c, err := Dial(context.Background(), path, Newline, 20*time.Millisecond, 4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &flaky{Format: inner}
+		c.SetFormat(f)
+		peer := <-accepted
+		n, err := c.writeFrom(recs, 0) // the peer does not read: times out
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatal(n, err)
+		}
+		if c.off == 0 { // the timeout fell between records: try again
+			c.Close()
+			peer.Close()
+			continue
+		}
+		writevs, bytesBefore := c.writevs, c.bytes
+		f.armed.Store(true)
+		c.timeout = 10 * time.Second
+		m, err := c.writeFrom(recs[n:], c.off)
+		c.Close()
+		peer.Close()
+		if m != 0 || !errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "frame bug") {
+			t.Fatalf("writeFrom = %d, %v; want 0 records and an ErrCallbackPanic", m, err)
+		}
+		if c.writevs != writevs || c.bytes != bytesBefore || c.Unsendable() != 0 {
+			t.Fatalf("writevs %d -> %d, bytes %d -> %d, unsendable %d: want nothing written or skipped",
+				writevs, c.writevs, bytesBefore, c.bytes, c.Unsendable())
+		}
+		return
+	}
+	t.Skip("no write timed out inside a record")
 }
