@@ -50,6 +50,9 @@ func (w *Writer) run(first *net.UnixConn) {
 	c.evictedTo = w.ring.Released() // nothing evicted yet: every Flush target is above it
 	defer close(w.done)
 	defer offlineInUse.Delete(w.off) // before done: a Writer opened after Close returned may take it
+	if w.checkLines() {
+		c.dropBroken()
+	}
 	c.foreign = w.off.Len()
 	held := make([][]byte, w.off.Len()) // records the caller preloaded
 	for _, rec := range held[:w.off.Peek(held)] {
@@ -99,6 +102,22 @@ func (w *Writer) run(first *net.UnixConn) {
 			w.ring.WaitChan(w.stop, timerC)
 		}
 		c.timer.Stop()
+	}
+}
+
+// dropBroken removes from the offline ring, at start, the records the
+// caller preloaded that Newline framing cannot send as one line each (a
+// '\n' before the end, a NUL): they never passed Write's check. Each is
+// counted in DroppedUnsendable; the others keep their order.
+func (c *consumer) dropBroken() {
+	w := c.w
+	for range w.off.Len() {
+		v, _ := w.off.Pop()
+		if lineBreak(v) != nil {
+			w.droppedUnsendable.Add(1)
+			continue
+		}
+		w.off.Push(v) // to the back, after the pop: no eviction, and the order holds
 	}
 }
 

@@ -182,3 +182,36 @@ func TestNewlineFramingRefusesNUL(t *testing.T) {
 		})
 	}
 }
+
+// TestPreloadedRecordsAreCheckedForLineBreaks: records the caller puts in
+// Config.Offline never pass Write, and used to go out with Newline framing
+// whatever they held, so a '\n' or a NUL in them split a message. They
+// are checked as Write checks records: the broken ones are dropped and
+// counted (DroppedUnsendable), the others sent in order.
+func TestPreloadedRecordsAreCheckedForLineBreaks(t *testing.T) {
+	for _, allow := range []bool{false, true} {
+		t.Run(fmt.Sprintf("AllowNewlines=%v", allow), func(t *testing.T) {
+			path := sockPath(t)
+			d := startDaemon(t, path)
+			off := offline.New[[]byte](8)
+			for _, r := range []string{"ok1", "bad\nforged", "nul\x00forged", "ok2\n", "\x00"} {
+				off.Push([]byte(r))
+			}
+			w := mustOpen(t, Config{Path: path, Framing: Newline, AllowNewlines: allow, Offline: off})
+			flushAndClose(t, w)
+			d.wait()
+			want, dropped := "ok1\nok2\n", uint64(3)
+			if allow {
+				want, dropped = "ok1\nbad\nforged\nnul\x00forged\nok2\n\x00\n", 0
+			}
+			if got := string(bytes.Join(d.data(), nil)); got != want {
+				t.Fatalf("stream %q; want %q", got, want)
+			}
+			st := w.Stats()
+			checkConservation(t, st)
+			if st.Preloaded != 5 || st.DroppedUnsendable != dropped || st.Written != 5-dropped {
+				t.Fatalf("preloaded %d, unsendable %d, written %d; want 5, %d, %d", st.Preloaded, st.DroppedUnsendable, st.Written, dropped, 5-dropped)
+			}
+		})
+	}
+}

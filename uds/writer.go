@@ -116,7 +116,10 @@ type Config struct {
 	// Offline holds records while the daemon is away, and is sent first, in
 	// order, when it returns. Defaults to a new ring of 4096 records. The
 	// caller may fill it before Open and read it after Close (what could not
-	// be sent stays in it); between the two the Writer owns it.
+	// be sent stays in it); between the two the Writer owns it. Records the
+	// caller put in are checked as Write checks them: with Newline framing
+	// (and not AllowNewlines), one with a '\n' before its end or a NUL is
+	// dropped and counted (Stats.DroppedUnsendable).
 	Offline *offline.Ring[[]byte]
 	// OfflineBytes bounds the payload bytes held in the offline ring: when a
 	// spilled record would exceed it, the oldest records are evicted (and
@@ -330,7 +333,7 @@ type Stats struct {
 	DroppedFull       uint64 // Write found the ring full
 	DroppedTooLarge   uint64 // Write got a record above MaxRecord
 	DroppedNewline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
-	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it (too large: EMSGSIZE, before the limit was known; empty on a seqpacket socket), or because Config.Format panicked on it
+	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it (too large: EMSGSIZE, before the limit was known; empty on a seqpacket socket), because Config.Format panicked on it, or preloaded in Config.Offline with a line break Newline framing cannot carry
 	DroppedClosed     uint64 // Write after Close
 	Evicted           uint64 // records evicted from the offline ring (since Open); with SpillDir, from the ring while the daemon is away
 	SpillLost         uint64 // with SpillDir: records Close left in a ring file that the path no longer named (removed, renamed or replaced while open: ErrSpillLost)
@@ -612,19 +615,33 @@ func (w *Writer) admit(p []byte) error {
 		w.droppedLarge.Add(1)
 		return fmt.Errorf("%w: %d bytes, max %d", ErrTooLarge, len(p), limit)
 	}
-	if w.cfg.Framing == Newline && !w.cfg.AllowNewlines && len(p) > 0 {
-		// A record's bytes are data, never framing: a '\n' before its end
-		// or a NUL anywhere would end the message at the daemon's stream
-		// reader, and what follows would be read as a message of its own
-		// (a forged one, if the record holds text from outside).
-		if bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
+	if w.checkLines() {
+		if err := lineBreak(p); err != nil {
 			w.droppedNewline.Add(1)
-			return ErrNewline
+			return err
 		}
-		if bytes.IndexByte(p, 0) >= 0 {
-			w.droppedNewline.Add(1)
-			return ErrNUL
-		}
+	}
+	return nil
+}
+
+// checkLines reports whether records must be checked for line breaks:
+// Newline framing, without Config.AllowNewlines.
+func (w *Writer) checkLines() bool { return w.cfg.Framing == Newline && !w.cfg.AllowNewlines }
+
+// lineBreak returns ErrNewline or ErrNUL if p cannot go whole as one line.
+// A record's bytes are data, never framing: a '\n' before its end or a NUL
+// anywhere would end the message at the daemon's stream reader, and what
+// follows would be read as a message of its own (a forged one, if the
+// record holds text from outside).
+func lineBreak(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if bytes.IndexByte(p[:len(p)-1], '\n') >= 0 {
+		return ErrNewline
+	}
+	if bytes.IndexByte(p, 0) >= 0 {
+		return ErrNUL
 	}
 	return nil
 }
