@@ -83,12 +83,27 @@ type ByteRing struct {
 	mask uint32
 	hlen uint32 // header bytes: hdrSize, or durHdr for a durable ring
 	buf  []byte // 8-aligned: backed by a []uint64 or a file mapping
-	park park.Waiter
+	// persist is nil except in a durable ring (durable.go): the file's copy
+	// of head, stored by Release. Beside buf: producers read both.
+	persist *atomic.Uint64
+	park    park.Waiter
 
-	// Durable rings only (durable.go); persist is nil in any other.
-	persist *atomic.Uint64 // the file's copy of head, stored by Release
-	sealPos uint32         // consumer only: records before this position are sealed
-	sealRec uint32         // consumer only: the record count at sealPos
+	// Durable rings only (durable.go), consumer only, except damaged.
+	sealPos uint32 // records before this position are sealed
+	sealRec uint32 // the record count at sealPos
+	// Every record before seenPos (seenRec records counted from the
+	// start) was published when the consumer read its header: no producer
+	// stores below seenPos again, so damage there can be skipped.
+	seenPos, seenRec uint32
+	// peekEnds[peekLo:peekN] are pack(records, pos) after each record the
+	// last Peek returned and Release has not removed: Release removes
+	// exactly those, without reading their headers again.
+	peekEnds      []uint64
+	peekLo, peekN int
+	// The last resync (durable.go): damage at rsPos (record count rsRec)
+	// ends at rsEnd (count rsEndRec). rsEnd == rsPos: none.
+	rsPos, rsRec, rsEnd, rsEndRec uint32
+	damaged                       atomic.Uint64 // records released as damaged (Damaged); read by any goroutine
 }
 
 // NewByteRing returns a ring of capacity bytes, rounded up to a power of two
@@ -248,13 +263,15 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			i = 0
 		}
 		preemptWindow()
+		h := uint64(len(p)) + 1
 		if r.persist != nil {
 			r.durableCopy(i, records, p)
+			h |= h << 32 // a durable record states its length twice (durable.go)
 		} else {
 			copy(r.buf[i+hdrSize:], p)
 		}
 		// Publish the record to the consumer.
-		r.hdr(i).Store(uint64(len(p)) + 1)
+		r.hdr(i).Store(h)
 		r.park.Notify(uint64(pos), uint64(pos+total))
 		return true
 	}
@@ -293,6 +310,9 @@ func (r *ByteRing) next(pos, head uint32) (start, n int, end uint32, ok bool) {
 // must not be written to. Calling Peek again returns the same records first.
 // Consumer only. It allocates nothing.
 func (r *ByteRing) Peek(dst [][]byte) int {
+	if r.persist != nil {
+		return r.peekDurable(dst)
+	}
 	_, head := unpack(r.head.Load())
 	pos := head
 	k := 0
@@ -313,6 +333,9 @@ func (r *ByteRing) Peek(dst [][]byte) int {
 // them. Records returned by an earlier Peek beyond the first n stay in the
 // ring, in order, and the next Peek returns them first. Consumer only.
 func (r *ByteRing) Release(n int) int {
+	if r.persist != nil {
+		return r.releaseDurable(n)
+	}
 	records, head := unpack(r.head.Load())
 	pos := head
 	k := 0
@@ -327,21 +350,9 @@ func (r *ByteRing) Release(n int) int {
 	if pos == head {
 		return 0
 	}
-	next := pack(records+uint32(k), pos)
-	if r.persist != nil {
-		// Into the file before the bytes are zeroed: a crash in between
-		// leaves released records after the recovered ones, where their
-		// sequence numbers mark them stale, never a hole before them.
-		r.persist.Store(next)
-		r.clearRecords(head, pos)
-		if int32(r.sealRec-(records+uint32(k))) < 0 {
-			r.sealPos, r.sealRec = pos, records+uint32(k)
-		}
-	} else {
-		r.zero(head, pos)
-	}
+	r.zero(head, pos)
 	// Hand the zeroed bytes back to producers and count the records.
-	r.head.Store(next)
+	r.head.Store(pack(records+uint32(k), pos))
 	return k
 }
 
@@ -359,7 +370,11 @@ func (r *ByteRing) zero(from, to uint32) {
 // Ready reports whether the oldest record is published, so Peek would return
 // at least one record. Consumer only.
 func (r *ByteRing) Ready() bool {
-	_, head := unpack(r.head.Load())
+	records, head := unpack(r.head.Load())
+	if r.persist != nil {
+		_, _, _, _, ok := r.nextDurable(head, records, head)
+		return ok
+	}
 	_, _, _, ok := r.next(head, head)
 	return ok
 }

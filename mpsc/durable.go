@@ -69,7 +69,7 @@ const (
 	// follows it.
 	DurableHeader = 4096
 	durHdr        = 16
-	durVersion    = 1
+	durVersion    = 2 // 1: a published header was len+1 alone (still recovered)
 	sealedBit     = 1 << 31
 	liveBit       = 1 << 30 // in every live record's word 1: a cleared word 1 reads 0
 	offVersion    = 8
@@ -99,7 +99,7 @@ type Recovery struct {
 	Records    int  // records recovered: queued, oldest first, ahead of new ones
 	Bytes      int  // their payload bytes
 	Unfinished int  // records whose producer died mid-copy: skipped
-	Damaged    int  // damaged stretches between recovered records: skipped
+	Damaged    int  // damaged stretches (between recovered records, or after the last): skipped
 	Unverified int  // records written before a reboot and never sealed: skipped
 	Formatted  bool // the memory was blank and has been formatted
 }
@@ -130,10 +130,11 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 		return nil, rec, errors.New("mpsc: durable ring memory is not 8-aligned")
 	}
 	r := &ByteRing{
-		mask:    uint32(capa - 1),
-		hlen:    durHdr,
-		buf:     mem[DurableHeader:],
-		persist: (*atomic.Uint64)(unsafe.Pointer(&mem[offHead])),
+		mask:     uint32(capa - 1),
+		hlen:     durHdr,
+		buf:      mem[DurableHeader:],
+		persist:  (*atomic.Uint64)(unsafe.Pointer(&mem[offHead])),
+		peekEnds: make([]uint64, peekMax),
 	}
 	r.park.Init(uint64(len(r.buf)), 32)
 	hdr := mem[:DurableHeader]
@@ -152,8 +153,9 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 	if [8]byte(hdr[:8]) != durMagic {
 		return nil, rec, fmt.Errorf("%w: bad magic %q", ErrDurableDamaged, hdr[:8])
 	}
-	if v := *(*uint32)(unsafe.Pointer(&hdr[offVersion])); v != durVersion {
-		return nil, rec, fmt.Errorf("%w: layout version %d, want %d", ErrDurableDamaged, v, durVersion)
+	version := (*uint32)(unsafe.Pointer(&hdr[offVersion]))
+	if v := *version; v != 1 && v != durVersion {
+		return nil, rec, fmt.Errorf("%w: layout version %d, want 1 or %d", ErrDurableDamaged, v, durVersion)
 	}
 	if lc := *(*uint32)(unsafe.Pointer(&hdr[offLogCap])); lc >= 31 || 1<<lc != capa {
 		return nil, rec, fmt.Errorf("%w: header says %d data bytes, the memory holds %d (truncated or extended)", ErrDurableDamaged, uint64(1)<<min(lc, 63), capa)
@@ -164,6 +166,9 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 	}
 	trust := boot != [16]byte{} && bytes.Equal(hdr[offBoot:offBoot+16], boot[:])
 	r.recover(head, trust, &rec)
+	// After the walk, which rewrote every kept header in layout 2's form
+	// (a walk of either layout accepts both forms).
+	*version = durVersion
 	copy(hdr[offBoot:], boot[:])
 	return r, rec, nil
 }
@@ -200,12 +205,12 @@ func (r *ByteRing) durableCopy(i, seq uint32, p []byte) {
 	copy(dst, p)
 }
 
-// seal stores the checksum of the published record whose payload is at
-// buffer index start, n bytes, unless it has one. Consumer only.
-func (r *ByteRing) seal(start, n int) {
+// seal stores the checksum of the published record seq whose payload is
+// at buffer index start, n bytes, unless it has one. Consumer only.
+func (r *ByteRing) seal(start, n int, seq uint32) {
 	w := r.hdr(uint32(start) - 8)
 	if v := w.Load(); v&sealedBit == 0 {
-		w.Store(v&^0xffffffff | check(uint32(v>>32), r.buf[start:start+n]))
+		w.Store(uint64(seq)<<32 | check(seq, r.buf[start:start+n]))
 	}
 }
 
@@ -214,18 +219,21 @@ func (r *ByteRing) seal(start, n int) {
 // consumer that holds records without sending them (a daemon away), so a
 // reboot does not cost them. Durable rings only; consumer only.
 func (r *ByteRing) Seal() int {
+	if r.persist == nil {
+		return 0
+	}
 	records, head := unpack(r.head.Load())
 	if int32(r.sealRec-records) < 0 {
 		r.sealPos, r.sealRec = head, records
 	}
 	k := 0
 	for {
-		start, n, end, ok := r.next(r.sealPos, head)
+		start, n, end, rec, ok := r.nextDurable(r.sealPos, r.sealRec, head)
 		if !ok {
 			return k
 		}
-		r.seal(start, n)
-		r.sealPos, r.sealRec = end, r.sealRec+1
+		r.seal(start, n, rec-1)
+		r.sealPos, r.sealRec = end, rec
 		k++
 	}
 }
@@ -244,24 +252,24 @@ func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) Wa
 	// quarters while the daemon is away): no write could reach it, and
 	// the first wake-up would be a refused record. A ring full before the
 	// wake point (padding, a large record) still wakes it by refusing.
-	pos, head := r.unsealedPos()
+	pos, _, head := r.unsealedPos()
 	return WaitReason(r.park.Wait(uint64(head+(pos-head)/2), r.unsealedReady, r.sealedAll, done, timer))
 }
 
 // unsealedPos returns the byte position of the first record Seal has not
-// sealed, and head's.
-func (r *ByteRing) unsealedPos() (pos, head uint32) {
+// sealed, its record count, and head's position.
+func (r *ByteRing) unsealedPos() (pos, rec, head uint32) {
 	records, head := unpack(r.head.Load())
-	pos = r.sealPos
+	pos, rec = r.sealPos, r.sealRec
 	if int32(r.sealRec-records) < 0 {
-		pos = head
+		pos, rec = head, records
 	}
-	return pos, head
+	return pos, rec, head
 }
 
 func (r *ByteRing) unsealedReady() bool {
-	pos, head := r.unsealedPos()
-	_, _, _, ok := r.next(pos, head)
+	pos, rec, head := r.unsealedPos()
+	_, _, _, _, ok := r.nextDurable(pos, rec, head)
 	return ok
 }
 
@@ -283,12 +291,24 @@ func max32(a, b uint32) uint32 {
 
 // Quiescent reports whether every claimed record is published: no producer
 // is between its claim and its publish, so no producer will store into the
-// ring's memory again once it is closed. Consumer only.
+// ring's memory again once it is closed. In a durable ring, a header
+// damaged before the consumer read it (see the top of durable.go) counts as
+// unpublished. Consumer only.
 func (r *ByteRing) Quiescent() bool {
 	records, head := unpack(r.head.Load())
 	tail, _ := r.snapshot()
 	claimed, _ := unpack(tail)
 	pos := head
+	if r.persist != nil {
+		for rec := records; int32(claimed-rec) > 0; {
+			_, _, end, next, ok := r.nextDurable(pos, rec, head)
+			if !ok {
+				return next == claimed // damage skipped up to the last claim
+			}
+			pos, rec = end, next
+		}
+		return true
+	}
 	for n := records; n != claimed; n++ {
 		_, _, end, ok := r.next(pos, head)
 		if !ok {
@@ -297,6 +317,174 @@ func (r *ByteRing) Quiescent() bool {
 		pos = end
 	}
 	return true
+}
+
+// Damaged returns how many records the consumer of a durable ring has
+// removed as damaged: their headers, in memory another process (or a
+// stray write) can change, no longer said what their producers stored, so
+// Peek never returned them (see the comment at the top of durable.go).
+// Release counts them when it moves past them. Zero in any other ring.
+// Safe from any goroutine.
+func (r *ByteRing) Damaged() uint64 { return r.damaged.Load() }
+
+// peekMax is how many record ends a durable ring's Peek keeps for Release:
+// uds peeks at most 1024 records (one writev). Records past it are found
+// again by reading their headers.
+const peekMax = 1024
+
+// peekDurable is Peek for a durable ring.
+func (r *ByteRing) peekDurable(dst [][]byte) int {
+	records, head := unpack(r.head.Load())
+	pos, rec := head, records
+	k := 0
+	for k < len(dst) {
+		start, n, end, next, ok := r.nextDurable(pos, rec, head)
+		if !ok {
+			break
+		}
+		dst[k] = r.buf[start : start+n : start+n]
+		if k < len(r.peekEnds) {
+			r.peekEnds[k] = pack(next, end)
+		}
+		pos, rec = end, next
+		k++
+	}
+	r.peekLo, r.peekN = 0, min(k, len(r.peekEnds))
+	return k
+}
+
+// releaseDurable is Release for a durable ring. The records the last Peek
+// returned are removed by the ends it kept, not by their headers, which
+// may have been damaged since: what was sent is exactly what is removed.
+func (r *ByteRing) releaseDurable(n int) int {
+	records, head := unpack(r.head.Load())
+	pos, rec := head, records
+	k := 0
+	if use := min(n, r.peekN-r.peekLo); use > 0 {
+		rec, pos = unpack(r.peekEnds[r.peekLo+use-1])
+		r.peekLo += use
+		k = use
+	}
+	for k < n {
+		_, _, end, next, ok := r.nextDurable(pos, rec, head)
+		if !ok {
+			break
+		}
+		pos, rec = end, next
+		k++
+	}
+	if k == 0 {
+		return 0
+	}
+	r.peekLo = r.peekN // a Release past the peeked records ends them too
+	if lost := rec - records - uint32(k); lost != 0 {
+		r.damaged.Add(uint64(lost))
+	}
+	next := pack(rec, pos)
+	// Into the file before the bytes are zeroed: a crash in between
+	// leaves released records after the recovered ones, where their
+	// sequence numbers mark them stale, never a hole before them.
+	r.persist.Store(next)
+	r.clearRecords(head, pos)
+	if int32(r.sealRec-rec) < 0 {
+		r.sealPos, r.sealRec = pos, rec
+	}
+	// Hand the zeroed bytes back to producers and count the records.
+	r.head.Store(next)
+	return k
+}
+
+// nextDurable is next for a durable ring, whose header words another
+// process can change at any time: it returns the first published record at
+// or after pos (record count rec), stepping over padding and over damage
+// it may skip, with the record count after it (damaged records skipped
+// included). Not ok, end and next are where it stopped: a record not yet
+// published there, or pos reached head+cap. Every word it reads is checked
+// before it is used as a length or an index (see the comment at the top of
+// durable.go). Consumer only.
+func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next uint32, ok bool) {
+	capa := uint32(len(r.buf))
+	limit := head + capa
+	for pos != limit {
+		i := pos & r.mask
+		h := r.hdr(i).Load()
+		if h&padFlag != 0 {
+			// A producer pads to the buffer's end; recovery pads gaps
+			// between the records it keeps, all before seenPos.
+			if m := h &^ padFlag; m >= 8 && m%8 == 0 && m <= uint64(capa-i) && pos+uint32(m)-head <= capa &&
+				(m == uint64(capa-i) || r.before(pos+uint32(m), r.seenPos+1)) {
+				pos += uint32(m)
+				continue
+			}
+		} else if m := uint32(h) - 1; h>>32 == h&(1<<32-1) && m <= capa/2-durHdr {
+			// Published: both halves agree (a producer's last store), so
+			// its producer is done with the record.
+			size := r.recordSize(int(m))
+			if i+size <= capa && pos+size-head <= capa {
+				w1 := r.hdr(i + 8).Load()
+				if uint32(w1>>32) == rec && (uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
+					if r.before(r.seenPos, pos+size) {
+						r.seenPos, r.seenRec = pos+size, rec+1
+					}
+					return int(i + durHdr), int(m), pos + size, rec + 1, true
+				}
+				// Its word 1 is not what its producer stored: the damage
+				// costs this record (its length is known and verified).
+				pos, rec = pos+size, rec+1
+				if r.before(r.seenPos, pos) {
+					r.seenPos, r.seenRec = pos, rec
+				}
+				continue
+			}
+		}
+		// Not a record, not padding. Beyond seenPos this may be a record
+		// still being written (0, a claim word) or damage a producer's
+		// publish will overwrite: wait for it, as for any claim.
+		if !r.before(pos, r.seenPos) {
+			return 0, 0, pos, rec, false
+		}
+		// Damage where every producer is done: skip it.
+		pos, rec = r.resync(pos, rec)
+	}
+	return 0, 0, pos, rec, false
+}
+
+// before reports whether position a comes before b (both within a lap of
+// head). Consumer only.
+func (r *ByteRing) before(a, b uint32) bool { return int32(a-b) < 0 }
+
+// resync returns where the records resume after damage at pos (record
+// count rec), a position before seenPos: the first published record after
+// pos that fits before seenPos and whose word 1 holds a record count
+// between rec and seenRec, else seenPos itself (whose count is known).
+// Every producer is done below seenPos, so the bytes skipped are no
+// producer's. Consumer only.
+func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
+	if pos == r.rsPos && rec == r.rsRec && r.rsEnd != r.rsPos {
+		return r.rsEnd, r.rsEndRec
+	}
+	capa := uint32(len(r.buf))
+	q, qrec := r.seenPos, r.seenRec
+	for p := pos + 8; p != r.seenPos; p += 8 {
+		i := p & r.mask
+		h := r.hdr(i).Load()
+		m := uint32(h) - 1
+		if h>>32 != h&(1<<32-1) || m > capa/2-durHdr {
+			continue
+		}
+		size := r.recordSize(int(m))
+		if i+size > capa || r.before(r.seenPos, p+size) {
+			continue
+		}
+		w1 := r.hdr(i + 8).Load()
+		s := uint32(w1 >> 32)
+		if int32(s-rec) > 0 && int32(r.seenRec-s) > 0 && (uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
+			q, qrec = p, s
+			break
+		}
+	}
+	r.rsPos, r.rsRec, r.rsEnd, r.rsEndRec = pos, rec, q, qrec
+	return q, qrec
 }
 
 // recover walks the data from head and rebuilds the ring from the records
@@ -326,15 +514,19 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 			rec.Unfinished++
 			pos += r.recordSize(int(w0 &^ claimFlag))
 			continue
-		case w0 != 0 && w0-1 <= uint64(maxRec) && r.recordSize(int(w0-1)) <= room:
-			n := int(w0 - 1)
+		case pubLen(w0) <= maxRec && r.recordSize(int(pubLen(w0))) <= room:
+			n := int(pubLen(w0))
 			w1 := r.hdr(i + 8).Load()
 			seq := uint32(w1 >> 32)
 			p := r.buf[i+durHdr : i+durHdr+uint32(n)]
 			sealed := w1&sealedBit != 0
 			unsealed := uint32(w1) == liveBit // as its producer left it
-			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || unsealed && trust && !damaged
 			stale := int32(seq-expect) < 0
+			// A damaged stretch ends at a verified seal, or at an unsealed
+			// record this boot wrote whose seq is not behind (seq only
+			// grows along the ring): damage costs what it hits, not the
+			// unsealed records after the last sealed one.
+			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || unsealed && trust && !stale
 			if ok && stale || !damaged && (uint32(w1) == 0 || unsealed && stale) {
 				// Released before the crash: head reached the file, and the
 				// clearing (word 1 first, the header last) had not begun,
@@ -352,6 +544,9 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 				r.pad(gap, pos)
 				newSeq := records + kept
 				r.hdr(i + 8).Store(uint64(newSeq)<<32 | check(newSeq, p))
+				if pub := uint64(n+1) * (1<<32 + 1); w0 != pub {
+					r.hdr(i).Store(pub) // layout 1's len+1: the live path checks both halves
+				}
 				expect = seq + 1
 				kept++
 				rec.Records++
@@ -360,7 +555,11 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 				last, gap = pos, pos
 				continue
 			}
-			if unsealed && !trust && !damaged {
+			if unsealed && !trust && !stale {
+				if damaged {
+					rec.Damaged++
+					damaged = false
+				}
 				rec.Unverified++ // a record the reboot may have torn: step over it
 				pos += r.recordSize(n)
 				continue
@@ -369,10 +568,25 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 		damaged = true
 		pos += 8
 	}
+	if damaged {
+		rec.Damaged++ // a stretch after the last record kept
+	}
 	r.clearTail(last, end) // free space, and whatever followed the last kept record
 	r.head.Store(head)
 	r.tail.Store(pack(records+kept, last))
 	r.sealPos, r.sealRec = last, records+kept
+	r.seenPos, r.seenRec = last, records+kept // no producer has written since
+}
+
+// pubLen returns the payload length a published header states: layout 2
+// states len+1 in both halves, layout 1 in the low half only. Anything
+// else returns more than any MaxRecord.
+func pubLen(w0 uint64) uint32 {
+	lo := uint32(w0)
+	if hi := w0 >> 32; hi != 0 && hi != uint64(lo) || lo == 0 {
+		return 1<<32 - 1
+	}
+	return lo - 1
 }
 
 // clearTail clears [from, to), which follows the last kept record and
@@ -403,18 +617,41 @@ func (r *ByteRing) clearTail(from, to uint32) {
 // kill part way leaves the record being cleared with its header intact and
 // its word 1 zero, which no live record has (liveBit), so recovery reads it
 // as released, never a zeroed header before payload bytes that could read
-// as records.
+// as records. The headers are read again, and checked: one that does not
+// fit in what is left (damage, or a word changed since the walk) leaves
+// the rest to clearBack.
 func (r *ByteRing) clearRecords(from, to uint32) {
+	capa := uint32(len(r.buf))
 	for pos := from; pos != to; {
 		i := pos & r.mask
 		h := r.hdr(i).Load()
-		n := uint32(h &^ padFlag)
+		room := uint64(min(capa-i, to-pos))
+		m := h &^ padFlag
 		if h&padFlag == 0 {
-			n = r.recordSize(int(h - 1))
+			m = uint64(r.recordSize(int(uint32(h) - 1)))
+			if h>>32 != h&(1<<32-1) || uint32(h)-1 > capa/2-durHdr {
+				m = 0
+			}
 		}
-		clear(r.buf[i+8 : i+n])
+		if m < 8 || m%8 != 0 || m > room {
+			r.clearBack(pos, to)
+			return
+		}
+		clear(r.buf[i+8 : i+uint32(m)])
 		r.hdr(i).Store(0)
-		pos += n
+		pos += uint32(m)
+	}
+}
+
+// clearBack zeroes [from, to) one word at a time from the end, for bytes
+// whose headers cannot be trusted: a kill part way leaves them intact up
+// to some word and zero after it, so the first header (stale, or damaged)
+// is still there for recovery, and no header is zeroed before the bytes
+// after it.
+func (r *ByteRing) clearBack(from, to uint32) {
+	for pos := to; pos != from; {
+		pos -= 8
+		r.hdr(pos & r.mask).Store(0)
 	}
 }
 
