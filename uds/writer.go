@@ -319,7 +319,7 @@ func fileKind(m fs.FileMode) string {
 // Stats are the Writer's counters, cheap to read from any goroutine. At any
 // quiescent moment
 //
-//	Accepted + Preloaded + Recovered == Written + Evicted + DroppedUnsendable + SpillLost + Buffered + Pending
+//	Accepted + Preloaded + Recovered == Written + Evicted + DroppedUnsendable + DroppedDamaged + SpillLost + Buffered + Pending
 //
 // and every Write that did not return an error was Accepted or counted in
 // DroppedFull.
@@ -335,6 +335,7 @@ type Stats struct {
 	DroppedNewline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it (too large: EMSGSIZE, before the limit was known; empty on a seqpacket socket), because Config.Format panicked on it, or preloaded in Config.Offline with a line break Newline framing cannot carry
 	DroppedClosed     uint64 // Write after Close
+	DroppedDamaged    uint64 // with SpillDir: accepted, then skipped because another process or a stray write changed their headers in the ring file (never sent garbled; see docs/design.md, "Damage while running")
 	Evicted           uint64 // records evicted from the offline ring (since Open); with SpillDir, from the ring while the daemon is away
 	SpillLost         uint64 // with SpillDir: records Close left in a ring file that the path no longer named (removed, renamed or replaced while open: ErrSpillLost)
 	Buffered          uint64 // records in the offline ring
@@ -763,7 +764,11 @@ func (w *Writer) LastError() error {
 
 // Stats returns the Writer's counters. Safe from any goroutine.
 func (w *Writer) Stats() Stats {
-	sent := w.sent.Load() // records that left the ring; before Written(), so no underflow
+	// Records that left the ring, sent or skipped as damaged (the ring
+	// counts these as it releases them, before head moves); both before
+	// Written(), so no underflow.
+	sent := w.sent.Load()
+	damaged := w.ring.Damaged()
 	accepted := uint64(w.ring.Written())
 	st := Stats{
 		Preloaded:         w.preloaded,
@@ -776,6 +781,7 @@ func (w *Writer) Stats() Stats {
 		DroppedNewline:    w.droppedNewline.Load(),
 		DroppedUnsendable: w.droppedUnsendable.Load(),
 		DroppedClosed:     w.droppedClosed.Load(),
+		DroppedDamaged:    damaged,
 		Evicted:           w.evicted.Load(),
 		SpillLost:         w.spillLost.Load(),
 		Buffered:          w.buffered.Load(),
@@ -789,7 +795,7 @@ func (w *Writer) Stats() Stats {
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
 	// 2^32 records are ever pending, so the difference is exact.
-	st.Pending = uint64(uint32(accepted) - uint32(sent) - w.relBase)
-	st.Accepted = sent + st.Pending - st.Recovered
+	st.Pending = uint64(uint32(accepted) - uint32(sent) - uint32(damaged) - w.relBase)
+	st.Accepted = sent + damaged + st.Pending - st.Recovered
 	return st
 }
