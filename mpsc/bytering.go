@@ -266,7 +266,7 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 		h := uint64(len(p)) + 1
 		if r.persist != nil {
 			r.durableCopy(i, records, p)
-			h |= h << 32 // a durable record states its length twice (durable.go)
+			h = pubHeader(len(p), records) // the length twice, once keyed by seq (durable.go)
 		} else {
 			copy(r.buf[i+hdrSize:], p)
 		}

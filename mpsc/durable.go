@@ -165,7 +165,7 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 		return nil, rec, fmt.Errorf("%w: head position %d is not 8-aligned", ErrDurableDamaged, pos)
 	}
 	trust := boot != [16]byte{} && bytes.Equal(hdr[offBoot:offBoot+16], boot[:])
-	r.recover(head, trust, &rec)
+	r.recover(head, trust, *version == 1, &rec)
 	// After the walk, which rewrote every kept header in layout 2's form
 	// (a walk of either layout accepts both forms).
 	*version = durVersion
@@ -416,8 +416,8 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 				pos += uint32(m)
 				continue
 			}
-		} else if m := uint32(h) - 1; h>>32 == h&(1<<32-1) && m <= capa/2-durHdr {
-			// Published: both halves agree (a producer's last store), so
+		} else if m := uint32(h) - 1; m <= capa/2-durHdr && h == pubHeader(int(m), rec) {
+			// Published, by the producer of record rec (its last store):
 			// its producer is done with the record.
 			size := r.recordSize(int(m))
 			if i+size <= capa && pos+size-head <= capa {
@@ -469,7 +469,7 @@ func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
 		i := p & r.mask
 		h := r.hdr(i).Load()
 		m := uint32(h) - 1
-		if h>>32 != h&(1<<32-1) || m > capa/2-durHdr {
+		if m > capa/2-durHdr {
 			continue
 		}
 		size := r.recordSize(int(m))
@@ -478,7 +478,10 @@ func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
 		}
 		w1 := r.hdr(i + 8).Load()
 		s := uint32(w1 >> 32)
-		if int32(s-rec) > 0 && int32(r.seenRec-s) > 0 && (uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
+		// A record of count s takes 16 bytes at least: s-rec records fit
+		// in [pos, p) only if s-rec <= (p-pos)/16.
+		if int32(s-rec) > 0 && s-rec <= (p-pos)/durHdr && int32(r.seenRec-s) > 0 && h == pubHeader(int(m), s) &&
+			(uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
 			q, qrec = p, s
 			break
 		}
@@ -489,7 +492,7 @@ func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
 
 // recover walks the data from head and rebuilds the ring from the records
 // it can trust (see the comment at the top of this file).
-func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
+func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 	records, hpos := unpack(head)
 	capa := uint32(len(r.buf))
 	maxRec := uint32(r.MaxRecord())
@@ -526,7 +529,13 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 			// record this boot wrote whose seq is not behind (seq only
 			// grows along the ring): damage costs what it hits, not the
 			// unsealed records after the last sealed one.
-			ok := sealed && w1 == uint64(seq)<<32|check(seq, p) || unsealed && trust && !stale
+			verified := sealed && w1 == uint64(seq)<<32|check(seq, p)
+			// Word 0 keyed by word 1's count, or by the count this walk
+			// gives the record (a kill between renumbering's two stores),
+			// or layout 1's len+1 alone. An unsealed record's length has
+			// nothing else to vouch for it.
+			keyed := w0 == pubHeader(n, seq) || w0 == pubHeader(n, records+kept) || v1 && w0>>32 == 0
+			ok := verified || unsealed && trust && !stale && keyed
 			if ok && stale || !damaged && (uint32(w1) == 0 || unsealed && stale) {
 				// Released before the crash: head reached the file, and the
 				// clearing (word 1 first, the header last) had not begun,
@@ -543,10 +552,12 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 				}
 				r.pad(gap, pos)
 				newSeq := records + kept
-				r.hdr(i + 8).Store(uint64(newSeq)<<32 | check(newSeq, p))
-				if pub := uint64(n+1) * (1<<32 + 1); w0 != pub {
-					r.hdr(i).Store(pub) // layout 1's len+1: the live path checks both halves
+				// Word 0 first: a kill before word 1 leaves it keyed by
+				// the count the next walk gives it (keyed, above).
+				if pub := pubHeader(n, newSeq); w0 != pub {
+					r.hdr(i).Store(pub)
 				}
+				r.hdr(i + 8).Store(uint64(newSeq)<<32 | check(newSeq, p))
 				expect = seq + 1
 				kept++
 				rec.Records++
@@ -555,7 +566,7 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 				last, gap = pos, pos
 				continue
 			}
-			if unsealed && !trust && !stale {
+			if unsealed && !trust && !stale && keyed {
 				if damaged {
 					rec.Damaged++
 					damaged = false
@@ -578,15 +589,25 @@ func (r *ByteRing) recover(head uint64, trust bool, rec *Recovery) {
 	r.seenPos, r.seenRec = last, records+kept // no producer has written since
 }
 
-// pubLen returns the payload length a published header states: layout 2
-// states len+1 in both halves, layout 1 in the low half only. Anything
-// else returns more than any MaxRecord.
+// pubLen returns the payload length a published header states in its low
+// half (len+1), in either layout; a zero low half or a flag returns more
+// than any MaxRecord.
 func pubLen(w0 uint64) uint32 {
-	lo := uint32(w0)
-	if hi := w0 >> 32; hi != 0 && hi != uint64(lo) || lo == 0 {
-		return 1<<32 - 1
+	if lo := uint32(w0); lo != 0 && w0>>62 == 0 {
+		return lo - 1
 	}
-	return lo - 1
+	return 1<<32 - 1
+}
+
+// pubHeader is word 0 of a published durable record of n payload bytes and
+// record count seq (layout 2): len+1, and above it len+1 mixed with seq in
+// 30 bits, so that the live consumer, which knows the count it expects,
+// can tell a word changed by another process or copied from another record
+// from the one the producer stored (but for one chance in 2^30), before it
+// uses the length. The producer's publish is the same one store.
+func pubHeader(n int, seq uint32) uint64 {
+	l := uint32(n) + 1
+	return uint64((l^seq*0x9E3779B1)&(1<<30-1))<<32 | uint64(l)
 }
 
 // clearTail clears [from, to), which follows the last kept record and
@@ -629,7 +650,7 @@ func (r *ByteRing) clearRecords(from, to uint32) {
 		m := h &^ padFlag
 		if h&padFlag == 0 {
 			m = uint64(r.recordSize(int(uint32(h) - 1)))
-			if h>>32 != h&(1<<32-1) || uint32(h)-1 > capa/2-durHdr {
+			if h>>62 != 0 || uint32(h)-1 > capa/2-durHdr {
 				m = 0
 			}
 		}
