@@ -600,14 +600,16 @@ func pubLen(w0 uint64) uint32 {
 }
 
 // pubHeader is word 0 of a published durable record of n payload bytes and
-// record count seq (layout 2): len+1, and above it len+1 mixed with seq in
-// 30 bits, so that the live consumer, which knows the count it expects,
+// record count seq (layout 2): len+1, and above it a 30-bit hash of len+1
+// and seq, so that the live consumer, which knows the count it expects,
 // can tell a word changed by another process or copied from another record
 // from the one the producer stored (but for one chance in 2^30), before it
-// uses the length. The producer's publish is the same one store.
+// uses the length. A hash, not len+1 xor a key: flipping the same bit in
+// both halves must not pass (the fuzz target found that). The producer's
+// publish is the same one store, two multiplies dearer.
 func pubHeader(n int, seq uint32) uint64 {
 	l := uint32(n) + 1
-	return uint64((l^seq*0x9E3779B1)&(1<<30-1))<<32 | uint64(l)
+	return uint64((l^seq*0x9E3779B1)*0x85EBCA77>>2)<<32 | uint64(l)
 }
 
 // clearTail clears [from, to), which follows the last kept record and

@@ -146,6 +146,8 @@ func FuzzDurableLiveDamage(f *testing.F) {
 			}
 			next[pid] = idx + 1
 		}
+		word := func(pos uint32) *uint64 { return (*uint64)(unsafe.Pointer(&r.buf[pos&r.mask])) }
+		var mutlog [][3]uint64
 		dst := make([][]byte, 8)
 		var peeked [][]byte // copies of what the last Peek returned, not yet released
 		var peekIdx []int   // their buffer indexes
@@ -153,6 +155,11 @@ func FuzzDurableLiveDamage(f *testing.F) {
 			k := r.Peek(dst[:n])
 			peeked, peekIdx = peeked[:0], peekIdx[:0]
 			for _, p := range dst[:k] {
+				bi := uint32(int(uintptr(unsafe.Pointer(unsafe.SliceData(p)))-uintptr(unsafe.Pointer(&r.buf[0]))) - durHdr)
+				if len(p) < 7 || int(p[0]) >= producers || !bytes.Equal(p, livePayload(int(p[0]), int(binary.LittleEndian.Uint16(p[1:])), salt, maxLen)) {
+					w0, w1 := atomic.LoadUint64(word(bi)), atomic.LoadUint64(word(bi+8))
+					t.Logf("header at %d: %#x %#x; mutations (position, record, value after): %v", bi, w0, w1, mutlog)
+				}
 				written1(p, "peeked")
 				peeked = append(peeked, bytes.Clone(p))
 				peekIdx = append(peekIdx, int(uintptr(unsafe.Pointer(unsafe.SliceData(p)))-uintptr(unsafe.Pointer(&r.buf[0]))))
@@ -170,7 +177,6 @@ func FuzzDurableLiveDamage(f *testing.F) {
 			}
 			peeked, peekIdx = peeked[m:], peekIdx[m:]
 		}
-		word := func(pos uint32) *uint64 { return (*uint64)(unsafe.Pointer(&r.buf[pos&r.mask])) }
 		for i := 0; i+1 < len(ops); i += 2 {
 			op, arg := ops[i]%8, int(ops[i+1])
 			switch op {
@@ -231,6 +237,7 @@ func FuzzDurableLiveDamage(f *testing.F) {
 					atomicXor(w, (b%3+1)<<32)
 				}
 				mutations++
+				mutlog = append(mutlog, [3]uint64{uint64(pos), uint64(tseq), atomic.LoadUint64(w)})
 			case 6:
 				runtime.Gosched() // let the producers run (one processor)
 			case 7:
