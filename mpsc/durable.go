@@ -376,7 +376,6 @@ func (r *ByteRing) releaseDurable(n int) int {
 	if k == 0 {
 		return 0
 	}
-	r.peekLo = r.peekN // a Release past the peeked records ends them too
 	if lost := rec - records - uint32(k); lost != 0 {
 		r.damaged.Add(uint64(lost))
 	}
