@@ -23,13 +23,15 @@ package mpsc
 //     wherever tail stands, so a record within MaxRecord is never refused
 //     forever.
 //   - A durable ring (NewDurableByteRing: memory-mapped, recoverable after a
-//     crash; durable.go) has 16-byte headers: the word above, then
+//     crash; durable.go) has 16-byte headers: the word above (a published
+//     one carries a hash of len+1 and seq in its high half), then
 //     seq<<32|check, where seq is the record's count at its claim and check
 //     is liveBit until the consumer's Seal adds a checksum. Before its copy
 //     the producer stores claimFlag|len and its seq, so recovery can step
 //     over a record whose producer died mid-copy. Release stores the new
 //     head into the file before it clears the released records (word 1
-//     first, the header last).
+//     first, the header last). Another process can write its memory: the
+//     consumer checks every header word before use (durable.go).
 //   - Close flips bit 31 of tail.pos (posClosed), so tail.pos-head.pos, which
 //     is at most cap <= 2^30 while open, has bit 31 set from then on: the
 //     ring looks more than full to every producer, and no claim succeeds.
@@ -200,8 +202,8 @@ func (r *ByteRing) Written() uint32 {
 	return n
 }
 
-// Released returns how many records Release has removed, modulo 2^32. Safe
-// from any goroutine.
+// Released returns how many records Release has removed (damaged ones
+// included), modulo 2^32. Safe from any goroutine.
 func (r *ByteRing) Released() uint32 {
 	n, _ := unpack(r.head.Load())
 	return n
@@ -308,7 +310,9 @@ func (r *ByteRing) next(pos, head uint32) (start, n int, end uint32, ok bool) {
 // removing them, and returns how many it filled. Each dst[k] aliases the
 // ring's memory: it stays valid and unchanged until Release removes it, and
 // must not be written to. Calling Peek again returns the same records first.
-// Consumer only. It allocates nothing.
+// (A durable ring's memory can be changed by another process: a record
+// whose header was damaged since is skipped, counted in Damaged; see
+// durable.go.) Consumer only. It allocates nothing.
 func (r *ByteRing) Peek(dst [][]byte) int {
 	if r.persist != nil {
 		return r.peekDurable(dst)
@@ -331,7 +335,11 @@ func (r *ByteRing) Peek(dst [][]byte) int {
 // Release removes the n oldest records (fewer if fewer are published) and
 // returns how many it removed, zeroing their bytes so producers can reuse
 // them. Records returned by an earlier Peek beyond the first n stay in the
-// ring, in order, and the next Peek returns them first. Consumer only.
+// ring, in order, and the next Peek returns them first. In a durable ring
+// it also removes the damaged records among or before them that Peek
+// skipped (counted in Damaged, and in Released, not in its result), and
+// the records of the last Peek (up to 1024) are removed by where Peek
+// found them, whatever their headers say since. Consumer only.
 func (r *ByteRing) Release(n int) int {
 	if r.persist != nil {
 		return r.releaseDurable(n)

@@ -6,14 +6,17 @@ package mpsc
 //
 //	[0, 4096)        file header
 //	  0  [8]byte     magic "RINGSINK"
-//	  8  uint32      layout version (1)
+//	  8  uint32      layout version (2; 1 is recovered, then rewritten)
 //	 12  uint32      log2 of the data capacity
 //	 16  uint64      head: records<<32 | byte position, stored by Release
 //	 24  [16]byte    boot id of the last open (who may trust unsealed records)
 //	[4096, 4096+cap) data: records as in ByteRing, with 16-byte headers
 //
-//	record header    word 0: len+1 (published), claimFlag|len (claimed,
-//	                         the copy may be torn), padFlag|n (skip n bytes)
+//	record header    word 0: pubHeader(len, seq) (published: len+1 in the
+//	                         low half, a 30-bit hash of len+1 and seq in
+//	                         the high half; layout 1: len+1 alone),
+//	                         claimFlag|len (claimed, the copy may be
+//	                         torn), padFlag|n (skip n bytes)
 //	                 word 1: seq<<32 | check
 //
 // seq is the record's count at its claim (the high half of tail), so
@@ -21,15 +24,79 @@ package mpsc
 // until the consumer seals the record (Seal), then sealedBit | liveBit |
 // 30 bits of CRC-32C over the payload, mixed with seq and len. A live
 // record's word 1 is never 0: clearing a released record zeroes word 1
-// first, so a record caught half cleared reads as released. Producers never compute
-// a checksum: their path gains two plain stores (the claim word and seq)
-// over an in-memory ring.
+// first, so a record caught half cleared reads as released. Producers
+// never compute a checksum: their path gains two plain stores (the claim
+// word and seq) over an in-memory ring, and two multiplies (the hash in the
+// publish store's value).
+//
+// The live path. The mapping is shared: another process of the same user,
+// or a stray write, can change any word under the consumer. The consumer
+// (nextDurable, under Peek, Release, Ready, Seal, Quiescent, WaitUnsealed)
+// reads header words only, each once, and checks each before using it as
+// a length or an index; the payload is never read as structure. At the
+// position of record count rec it accepts:
+//
+//   - padding, padFlag|n: n 8-aligned, at least 8, not past the buffer's
+//     end nor head+cap, and ending exactly at the buffer's end (what a
+//     producer writes), or within the part seen (below, where recovery's
+//     gaps between the records it kept lie);
+//   - a record: word 0 == pubHeader(len, rec) with len <= MaxRecord, the
+//     record within the buffer (never straddling its end) and head+cap,
+//     and word 1 == rec<<32|liveBit or rec<<32|sealed check (the check
+//     itself is not verified live: that is a CRC per record). Word 1 is
+//     read only after word 0 showed the publish, which is the producer's
+//     release store after its store of word 1: the acquire load of word 0
+//     orders the load of word 1 after it.
+//
+// These are a compare or two each, on words in one or two cache lines.
+// Anything else is either a record still being written (0, a claim word:
+// the consumer waits, as for any claim) or damage, and which one depends
+// on where it is:
+//
+//   - below seenPos, the end of the records the consumer has already seen
+//     published (a walk passed their publish, the producer's last store to
+//     them; recovery sets seenPos to the end of what it kept), no producer
+//     will store again, so damage there is skipped: resync steps 8 bytes
+//     at a time to the first record that passes the checks above with a
+//     count between rec and seenRec (and at most one record per 16 bytes
+//     skipped), or to seenPos itself, and the records in between (their
+//     counts tell how many) are lost, counted in Damaged when Release
+//     moves past them. A record whose word 0 passes but whose word 1 does
+//     not costs itself alone (its length is verified: its producer is
+//     done, and the next record starts after it).
+//   - at or past seenPos, a word that is not a record may be a record
+//     whose producer is still copying: a stray write there is repaired by
+//     the producer's publish, and releasing those bytes would let the
+//     producer write into another record later. The consumer cannot tell
+//     a finished producer from one that is not, so it waits there, as for
+//     a claim. If the producer had finished, the consumer stays stopped
+//     at that record (Peek returns what precedes it, the ring fills and
+//     producers are refused, Quiescent is false so uds leaves the file
+//     mapped at Close) until the next Open, whose recovery skips the
+//     damage and counts it. This is the one kind of damage the live path
+//     does not pass.
+//
+// Release removes exactly the records the last Peek returned, by the ends
+// Peek kept (peekEnds), not by reading their headers again: a header
+// damaged between Peek and Release changes neither what is removed nor
+// how many are counted lost. Clearing released bytes reads each header
+// again, checked, and clears one word at a time from the end (clearBack)
+// from the first header that does not fit.
+//
+// Not defended: a writer that knows the layout and the record counts can
+// forge records (the same user can write the file anyway: see the threat
+// model in docs/design.md); a change to a payload byte of a record not yet
+// sealed is sent as it is (no checksum exists yet), and of a sealed one
+// too (the live path does not verify checks); a random word passes as a
+// published header once in 2^30 tries.
 //
 // Recovery (recover) walks the data from the stored head, at most cap bytes:
 //
 //   - a published record is kept if its check verifies (sealed), or if it is
-//     unsealed and this is the boot that wrote it (the page cache, not the
-//     disk, held it, so it is exactly what the producer stored); a record
+//     unsealed, this is the boot that wrote it (the page cache, not the
+//     disk, held it, so it is exactly what the producer stored), and word 0
+//     is keyed by word 1's seq (or by the count this walk gives it: a kill
+//     inside renumbering; or layout 1's len+1 alone); a record
 //     whose seq is below the expected one (verified, or unsealed), or whose
 //     word 1 is 0, was released before the crash (Release stores head
 //     before clearing) and ends the walk;
@@ -41,9 +108,15 @@ package mpsc
 //     memory, in program order as far as anything read afterwards can
 //     tell, and the claim word is stored before the copy;
 //   - anything else is damage: the walk resynchronizes 8 bytes at a time
-//     and trusts only a sealed record whose check verifies.
+//     and trusts only a sealed record whose check verifies, or an unsealed
+//     record of this boot whose seq is not below the expected one (records
+//     are claimed in seq order), or steps over such a record of another
+//     boot (Unverified). So damage costs the records it hits, not the
+//     unsealed records that follow the last sealed one. Damaged counts the
+//     damaged stretches, one after the last record kept included.
 //
-// Kept records are renumbered (seq = head.records + k) and resealed, the
+// Kept records are renumbered (seq = head.records + k: word 0 keyed first,
+// then word 1) and resealed, the
 // gaps between them become padding records, and the bytes after the last
 // one are zeroed, so the ring is a valid ByteRing again and new records
 // follow with higher sequence numbers. Every step is a single aligned store
@@ -416,12 +489,19 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 				continue
 			}
 		} else if m := uint32(h) - 1; m <= capa/2-durHdr && h == pubHeader(int(m), rec) {
-			// Published, by the producer of record rec (its last store):
-			// its producer is done with the record.
+			// Published, by the producer of record rec: its last store to
+			// the record, so it is done with it.
 			size := r.recordSize(int(m))
 			if i+size <= capa && pos+size-head <= capa {
+				// The producer stored word 1 before its release store of
+				// word 0, which this goroutine's acquire load of word 0
+				// saw: this load sees that store of word 1 (or a later
+				// store by Seal, or another process's).
 				w1 := r.hdr(i + 8).Load()
 				if uint32(w1>>32) == rec && (uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
+					// Every record up to here was seen published, in
+					// order (a walk starts at head, at seenPos after
+					// recovery): no producer stores below seenPos again.
 					if r.before(r.seenPos, pos+size) {
 						r.seenPos, r.seenRec = pos+size, rec+1
 					}

@@ -25,8 +25,8 @@
 //
 // Nothing is lost silently: Stats counts records written, buffered, pending
 // and dropped by reason, and Accepted + Preloaded + Recovered == Written +
-// Evicted + DroppedUnsendable + SpillLost + Buffered + Pending whenever the
-// writer is quiescent. The library never
+// Evicted + DroppedUnsendable + DroppedDamaged + SpillLost + Buffered +
+// Pending whenever the writer is quiescent. The library never
 // logs; LastError says why the daemon is unreachable. The caller's code
 // that the consumer goroutine runs (Config.Dial, Config.DropNotice,
 // Config.Format) cannot take the process down: a panic in it is recovered
@@ -74,9 +74,14 @@
 // records lost (ErrSpillLost), not kept. Only this user and root can
 // truncate the mapped file, which kills the process with SIGBUS. A damaged file is refused with an error and left as it
 // was; damage inside it to checksummed records costs the records it hits,
-// counted (Recovery().Damaged). Not covered: damage to a record not yet
-// checksummed is sent as it is, and damage to the head stored in the
-// file header can cost records without a count. While the daemon is
+// counted (Recovery().Damaged). While the Writer runs, another process
+// (or a stray write) changing a record's header in the file costs that
+// record, counted in Stats.DroppedDamaged, never a panic or a garbled
+// record; a header damaged before the consumer read it stops the consumer
+// at that record until the next Open recovers past it (its producer may
+// still be writing it: see docs/design.md, "Damage while running"). Not
+// covered: damage to a record's payload is sent as it is, and damage to
+// the head stored in the file header can cost records without a count. While the daemon is
 // away, a record larger than a quarter of the ring finds no room (Write
 // counts it in DroppedFull; WriteContext waits until the daemon returns).
 //
