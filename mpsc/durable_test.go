@@ -379,6 +379,9 @@ func TestDurableConcurrent(t *testing.T) {
 		}
 	}
 	left := r.Pending()
+	if r.Damaged() != 0 {
+		t.Fatalf("%d records counted damaged: a claim in flight was taken for damage", r.Damaged())
+	}
 	r2, rc := openDurable(t, mem, bootA)
 	if rc.Records != left || rc.Unfinished+rc.Damaged != 0 {
 		t.Fatalf("recovery: %+v, want %d records", rc, left)
