@@ -48,7 +48,9 @@ package mpsc
 //     release store after its store of word 1: the acquire load of word 0
 //     orders the load of word 1 after it.
 //
-// These are a compare or two each, on words in one or two cache lines.
+// Per record that is one more load (word 1, beside word 0), the hash (two
+// multiplies) and six compares, all on one or two cache lines the consumer
+// reads anyway; padding, three compares.
 // Anything else is either a record still being written (0, a claim word:
 // the consumer waits, as for any claim) or damage, and which one depends
 // on where it is:
