@@ -147,3 +147,27 @@ func TestDurableRecoveryDamagedLastSealedKeepsTheRest(t *testing.T) {
 		checkRecords(t, drain(r2), keep)
 	}
 }
+
+// A kill inside a recovery's renumbering: the dead record before the
+// kept ones became padding, the first kept record was renumbered (count 1
+// to 0, resealed), the second got word 0 keyed by its new count (1) and
+// still has its old one (2) in word 1. The next recovery keeps all three:
+// the second's count is ahead of the first's by more than the bytes
+// between them hold, not more than the bytes since head.
+func TestDurableKillInsideRenumbering(t *testing.T) {
+	mem := durMem(1024)
+	r, _ := openDurable(t, mem, bootA)
+	if !deadWrite(r, rec(0, 20)) {
+		t.Fatal("the hook did not run")
+	}
+	want := writeRecs(t, r, 1, 4, 20) // counts 1, 2, 3
+	*word(mem, 0) = padFlag | recAt
+	*word(mem, recAt) = pubHeader(20, 0)
+	*word(mem, recAt+8) = check(0, want[0])
+	*word(mem, 2*recAt) = pubHeader(20, 1)
+	r2, rc := openDurable(t, mem, bootA)
+	if rc.Records != 3 {
+		t.Fatalf("recovery: %+v; want the 3 records", rc)
+	}
+	checkRecords(t, drain(r2), want)
+}

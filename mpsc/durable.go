@@ -98,10 +98,14 @@ package mpsc
 //     unsealed, this is the boot that wrote it (the page cache, not the
 //     disk, held it, so it is exactly what the producer stored), and word 0
 //     is keyed by word 1's seq (or by the count this walk gives it: a kill
-//     inside renumbering; or layout 1's len+1 alone); a record
-//     whose seq is below the expected one (verified, or unsealed), or whose
-//     word 1 is 0, was released before the crash (Release stores head
-//     before clearing) and ends the walk;
+//     inside renumbering; or layout 1's len+1 alone), and a seq no further
+//     from head's count than the bytes since head hold records (16 bytes
+//     each at least); a verified record whose seq is below the expected
+//     one, or one whose word 1 is 0, was released before the crash
+//     (Release stores head before clearing) and ends the walk; an
+//     unsealed one below it is stepped over by its (keyed) length: it was
+//     released, and only released records follow, or its seq was damaged
+//     and a record kept after it counts a damaged stretch;
 //   - a claimed record (claimFlag) is a producer that died mid-copy: it is
 //     skipped by its length, never sent;
 //   - a zero word is free space or a claim whose producer died before its
@@ -115,7 +119,12 @@ package mpsc
 //     are claimed in seq order), or steps over such a record of another
 //     boot (Unverified). So damage costs the records it hits, not the
 //     unsealed records that follow the last sealed one. Damaged counts the
-//     damaged stretches, one after the last record kept included.
+//     damaged stretches, one after the last record kept included, and a
+//     kept record whose seq is further ahead than the claims skipped
+//     before it explain (each counted one, or 16 zero bytes at least):
+//     damage that read as padding or free space over records. A kill
+//     inside a recovery's renumbering can make the next one count such a
+//     stretch that was not damage (counted, nothing lost).
 //
 // Kept records are renumbered (seq = head.records + k: word 0 keyed first,
 // then word 1) and resealed, the
@@ -583,6 +592,13 @@ func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 	last := hpos     // the end of the last kept record
 	gap := hpos      // the start of the gap before the next kept record
 	damaged := false // inside a damaged stretch: trust nothing but a verified seal
+	// Since the last kept record: claims skipped and counted, and zero
+	// bytes (a claim whose producer died before its claim word leaves 16 at
+	// least). Together they bound how far the next kept record's seq may
+	// be ahead of expect; further, records were lost to damage that read
+	// as something else (padding over a record).
+	skips, zeros := uint32(0), uint32(0)
+	staleSkipped := false // an unsealed record behind expect was stepped over
 	for pos := hpos; pos != end; {
 		i := pos & r.mask
 		w0 := r.hdr(i).Load()
@@ -590,12 +606,14 @@ func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 		switch {
 		case w0 == 0:
 			pos += 8
+			zeros += 8
 			continue
 		case !damaged && w0&padFlag != 0 && w0&claimFlag == 0 && w0&^padFlag >= 8 && w0&^padFlag <= uint64(room) && w0%8 == 0:
 			pos += uint32(w0 &^ padFlag)
 			continue
 		case !damaged && w0&claimFlag != 0 && w0&padFlag == 0 && w0&^claimFlag <= uint64(maxRec) && r.recordSize(int(w0&^claimFlag)) <= room:
 			rec.Unfinished++
+			skips++
 			pos += r.recordSize(int(w0 &^ claimFlag))
 			continue
 		case pubLen(w0) <= maxRec && r.recordSize(int(pubLen(w0))) <= room:
@@ -616,8 +634,13 @@ func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 			// or layout 1's len+1 alone. An unsealed record's length has
 			// nothing else to vouch for it.
 			keyed := w0 == pubHeader(n, seq) || w0 == pubHeader(n, records+kept) || v1 && w0>>32 == 0
-			ok := verified || unsealed && trust && !stale && keyed
-			if ok && stale || !damaged && (uint32(w1) == 0 || unsealed && stale) {
+			// The records claimed since head lie between it and here, 16
+			// bytes each at least (renumbering only lowers seqs, so this
+			// holds in the middle of a killed recovery too). A header
+			// forged in a payload rarely fits.
+			fits := seq-records <= (pos-hpos)/durHdr
+			ok := verified && (stale || fits) || unsealed && trust && keyed && !stale && fits
+			if ok && stale || !damaged && uint32(w1) == 0 {
 				// Released before the crash: head reached the file, and the
 				// clearing (word 1 first, the header last) had not begun,
 				// or had cleared word 1 (never 0 in a live record) and
@@ -626,11 +649,23 @@ func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 				pos = end
 				continue
 			}
+			if !damaged && unsealed && stale && keyed {
+				// Released (Release stores head before clearing), and
+				// then only released records follow to the walk's end;
+				// or a live record whose seq was damaged, if a record is
+				// kept after it (counted then). Its length is keyed:
+				// step over it, never into its payload.
+				skips++
+				staleSkipped = true
+				pos += r.recordSize(n)
+				continue
+			}
 			if ok {
-				if damaged {
+				if damaged || staleSkipped || seq-expect > skips+zeros/durHdr {
 					rec.Damaged++
 					damaged = false
 				}
+				skips, zeros, staleSkipped = 0, 0, false
 				r.pad(gap, pos)
 				newSeq := records + kept
 				// Word 0 first: a kill before word 1 leaves it keyed by
@@ -647,12 +682,13 @@ func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 				last, gap = pos, pos
 				continue
 			}
-			if unsealed && !trust && !stale && keyed {
+			if unsealed && !trust && !stale && keyed && fits {
 				if damaged {
 					rec.Damaged++
 					damaged = false
 				}
 				rec.Unverified++ // a record the reboot may have torn: step over it
+				skips++
 				pos += r.recordSize(n)
 				continue
 			}
