@@ -150,10 +150,11 @@ func TestDurableRecoveryDamagedLastSealedKeepsTheRest(t *testing.T) {
 
 // A kill inside a recovery's renumbering: the dead record before the
 // kept ones became padding, the first kept record was renumbered (count 1
-// to 0, resealed), the second got word 0 keyed by its new count (1) and
-// still has its old one (2) in word 1. The next recovery keeps all three:
-// the second's count is ahead of the first's by more than the bytes
-// between them hold, not more than the bytes since head.
+// to 0, resealed), the second was resealed with its new count (1) and its
+// word 0 is still keyed by its old one (2). The next recovery keeps all
+// three: the second verifies, and the third's count is ahead of the
+// second's by more than the bytes between them hold, not more than the
+// bytes since head.
 func TestDurableKillInsideRenumbering(t *testing.T) {
 	mem := durMem(1024)
 	r, _ := openDurable(t, mem, bootA)
@@ -164,7 +165,7 @@ func TestDurableKillInsideRenumbering(t *testing.T) {
 	*word(mem, 0) = padFlag | recAt
 	*word(mem, recAt) = pubHeader(20, 0)
 	*word(mem, recAt+8) = check(0, want[0])
-	*word(mem, 2*recAt) = pubHeader(20, 1)
+	*word(mem, 2*recAt+8) = 1<<32 | check(1, want[1])
 	r2, rc := openDurable(t, mem, bootA)
 	if rc.Records != 3 {
 		t.Fatalf("recovery: %+v; want the 3 records", rc)

@@ -97,8 +97,7 @@ package mpsc
 //   - a published record is kept if its check verifies (sealed), or if it is
 //     unsealed, this is the boot that wrote it (the page cache, not the
 //     disk, held it, so it is exactly what the producer stored), and word 0
-//     is keyed by word 1's seq (or by the count this walk gives it: a kill
-//     inside renumbering; or layout 1's len+1 alone), and a seq no further
+//     is keyed by word 1's seq (or is layout 1's len+1 alone), and a seq no further
 //     from head's count than the bytes since head hold records (16 bytes
 //     each at least); a verified record whose seq is below the expected
 //     one, or one whose word 1 is 0, was released before the crash
@@ -126,8 +125,8 @@ package mpsc
 //     inside a recovery's renumbering can make the next one count such a
 //     stretch that was not damage (counted, nothing lost).
 //
-// Kept records are renumbered (seq = head.records + k: word 0 keyed first,
-// then word 1) and resealed, the
+// Kept records are renumbered (seq = head.records + k: word 1 resealed
+// first, then word 0 keyed) and resealed, the
 // gaps between them become padding records, and the bytes after the last
 // one are zeroed, so the ring is a valid ByteRing again and new records
 // follow with higher sequence numbers. Every step is a single aligned store
@@ -629,11 +628,12 @@ func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 			// grows along the ring): damage costs what it hits, not the
 			// unsealed records after the last sealed one.
 			verified := sealed && w1 == uint64(seq)<<32|check(seq, p)
-			// Word 0 keyed by word 1's count, or by the count this walk
-			// gives the record (a kill between renumbering's two stores),
-			// or layout 1's len+1 alone. An unsealed record's length has
-			// nothing else to vouch for it.
-			keyed := w0 == pubHeader(n, seq) || w0 == pubHeader(n, records+kept) || v1 && w0>>32 == 0
+			// Word 0 keyed by word 1's count, or layout 1's len+1 alone:
+			// an unsealed record's length has nothing else to vouch for
+			// it. (A sealed one's check covers its length; a kill inside
+			// renumbering leaves word 0 keyed by the old count and word 1
+			// resealed with the new one: verified.)
+			keyed := w0 == pubHeader(n, seq) || v1 && w0>>32 == 0
 			// The records claimed since head lie between it and here, 16
 			// bytes each at least (renumbering only lowers seqs, so this
 			// holds in the middle of a killed recovery too). A header
@@ -668,12 +668,12 @@ func (r *ByteRing) recover(head uint64, trust, v1 bool, rec *Recovery) {
 				skips, zeros, staleSkipped = 0, 0, false
 				r.pad(gap, pos)
 				newSeq := records + kept
-				// Word 0 first: a kill before word 1 leaves it keyed by
-				// the count the next walk gives it (keyed, above).
+				// Word 1 first: a kill before word 0 leaves a record whose
+				// check verifies, whatever word 0's high half says.
+				r.hdr(i + 8).Store(uint64(newSeq)<<32 | check(newSeq, p))
 				if pub := pubHeader(n, newSeq); w0 != pub {
 					r.hdr(i).Store(pub)
 				}
-				r.hdr(i + 8).Store(uint64(newSeq)<<32 | check(newSeq, p))
 				expect = seq + 1
 				kept++
 				rec.Records++
