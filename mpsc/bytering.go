@@ -268,7 +268,7 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 		h := uint64(len(p)) + 1
 		if r.persist != nil {
 			r.durableCopy(i, records, p)
-			h = pubHeader(len(p), records) // the length twice, once keyed by seq (durable.go)
+			h = pubHeader(len(p), records) // len+1 and a hash of it and seq (durable.go)
 		} else {
 			copy(r.buf[i+hdrSize:], p)
 		}
