@@ -48,6 +48,7 @@ import (
 	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
+	"github.com/ringsink/ringsink/wait"
 )
 
 const (
@@ -121,7 +122,7 @@ func NewByteRing(capacity int) *ByteRing {
 		hlen: hdrSize,
 		buf:  unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), n),
 	}
-	r.park.Init(uint64(len(r.buf)), 32)
+	r.park.Init(32)
 	return r
 }
 
@@ -243,8 +244,8 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			// consumer moved meanwhile (a stale tail can even be behind head).
 			now := r.tail.Load()
 			if now == tail && r.head.Load() == head {
-				// A napping consumer may not know: a record can fail to fit
-				// before the ring is half full (padding, a large record).
+				// A lingering consumer may not know: a record can fail to
+				// fit before the ring is half full (padding, a large record).
 				r.park.Refused()
 				return false
 			}
@@ -274,7 +275,7 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 		}
 		// Publish the record to the consumer.
 		r.hdr(i).Store(h)
-		r.park.Notify(uint64(pos), uint64(pos+total))
+		r.park.Notify(uint64(pos + total))
 		return true
 	}
 }
@@ -387,10 +388,20 @@ func (r *ByteRing) Ready() bool {
 	return ok
 }
 
-// Wait parks the consumer until a record is ready, Wake is called or ctx is
-// done; it returns ctx.Err() in the last case. Consumer only. See Ring.Wait.
+// SetWait sets how Wait and WaitChan (and a durable ring's WaitUnsealed)
+// wait when nothing is ready: wait.Park() by default. Consumer only; see
+// Ring.SetWait.
+func (r *ByteRing) SetWait(p wait.Policy) {
+	r.park.SetPolicy(park.PolicyOf(p), park.Policy{Kind: park.KindPark})
+}
+
+// Wait blocks the consumer until a record is ready, Wake or Close is called
+// or ctx is done; it returns ctx.Err() in the last case. Consumer only. See
+// Ring.Wait: a lingering consumer is woken by the write that fills half the
+// ring past its head (padding counts), or by a write refused for want of
+// room.
 func (r *ByteRing) Wait(ctx context.Context) error {
-	if r.park.Wait(r.headPos(), r.Ready, r.idle, ctx.Done(), nil) == park.Done {
+	if r.wait(ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil
@@ -405,7 +416,14 @@ func (r *ByteRing) headPos() uint64 {
 // WaitChan is Wait with a stop channel and a reusable timer (either may be
 // nil); it reports why it returned. Consumer only; allocates nothing.
 func (r *ByteRing) WaitChan(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	return WaitReason(r.park.Wait(r.headPos(), r.Ready, r.idle, done, timer))
+	return WaitReason(r.wait(done, timer))
+}
+
+// wait is Wait: woken by a write past head parked, half a ring past it
+// lingering (32-bit positions: the waiter compares them modulo 2^32).
+func (r *ByteRing) wait(done <-chan struct{}, timer <-chan time.Time) park.Reason {
+	head := r.headPos()
+	return r.park.Wait(head, head+uint64(len(r.buf)/2), r.Ready, r.idle, done, timer)
 }
 
 // idle reports whether no record is claimed beyond head (the claim CAS

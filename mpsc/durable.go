@@ -219,7 +219,7 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 		persist:  (*atomic.Uint64)(unsafe.Pointer(&mem[offHead])),
 		peekEnds: make([]uint64, peekMax),
 	}
-	r.park.Init(uint64(len(r.buf)), 32)
+	r.park.Init(32)
 	hdr := mem[:DurableHeader]
 	if [8]byte(hdr[:8]) == ([8]byte{}) {
 		if !allZero(mem[DurableHeader:]) { // a header half formatted by a killed Open is redone
@@ -325,18 +325,19 @@ func (r *ByteRing) Seal() int {
 // published, done is closed or timer fires (either may be nil). Durable
 // rings only; consumer only; allocates nothing.
 func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	// Napping, the consumer is woken halfway through the free space: half
+	// Parked, the consumer is woken by the first write past the sealed
+	// records. Lingering, it is woken halfway through the free space: half
 	// of what lies between the first unsealed record and the end of the
-	// ring (head plus the capacity). The waiter wakes it half a ring past
-	// the position it is given, so it is given head plus half the sealed
-	// backlog. Half a ring past the first unsealed record, as for Wait,
-	// would lie beyond the end of the ring whenever the sealed backlog
-	// holds more than half of it (the uds consumer keeps up to three
-	// quarters while the daemon is away): no write could reach it, and
-	// the first wake-up would be a refused record. A ring full before the
-	// wake point (padding, a large record) still wakes it by refusing.
+	// ring (head plus the capacity). Half a ring past the first unsealed
+	// record, as for Wait, would lie beyond the end of the ring whenever
+	// the sealed backlog holds more than half of it (the uds consumer keeps
+	// up to three quarters while the daemon is away): no write could reach
+	// it, and the first wake-up would be a refused record. A ring full
+	// before the wake point (padding, a large record) still wakes it by
+	// refusing.
 	pos, _, head := r.unsealedPos()
-	return WaitReason(r.park.Wait(uint64(head+(pos-head)/2), r.unsealedReady, r.sealedAll, done, timer))
+	end := head + uint32(len(r.buf))
+	return WaitReason(r.park.Wait(uint64(pos), uint64(pos+(end-pos)/2), r.unsealedReady, r.sealedAll, done, timer))
 }
 
 // unsealedPos returns the byte position of the first record Seal has not

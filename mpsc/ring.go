@@ -27,6 +27,7 @@ import (
 	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
+	"github.com/ringsink/ringsink/wait"
 )
 
 // closedBit marks a closed ring in tail; positions never reach it.
@@ -67,7 +68,7 @@ func New[T any](capacity int) *Ring[T] {
 	for i := range r.slots {
 		r.slots[i].seq.Store(uint64(i))
 	}
-	r.park.Init(uint64(n), 64)
+	r.park.Init(64)
 	return r
 }
 
@@ -91,7 +92,7 @@ func (r *Ring[T]) TryPush(v T) bool {
 				s.val = v
 				// Publish the value to the consumer.
 				s.seq.Store(pos + 1)
-				r.park.Notify(pos, pos+1)
+				r.park.Notify(pos + 1)
 				return true
 			}
 			// Lost the race: back off briefly so the winner keeps the
@@ -195,17 +196,43 @@ func (r *Ring[T]) Cap() int { return len(r.slots) }
 // before the call is counted. Safe from any goroutine.
 func (r *Ring[T]) Pushed() uint64 { return r.tail.Load() &^ closedBit }
 
-// Wait parks the consumer until a value is ready, Wake or Close is called or
-// ctx is done; it returns ctx.Err() in the last case and nil otherwise. The
-// ring may still be empty after a nil return (a Wake, or a stale wake-up
-// token from a producer): callers re-check. Consumer only. The consumer
-// spins for a few microseconds (not at all with GOMAXPROCS=1), yields, naps
-// on a timer for a few milliseconds if values have been coming paced
-// (producers then wake it only at half a ring, so a value may wait about a
-// millisecond), then blocks; blocked, it costs no CPU, and producers wake it with one
-// atomic load on their fast path.
+// SetWait sets how Wait and WaitChan wait when the ring is empty (package
+// wait): wait.Park() by default (and for the zero Policy), like a channel
+// receive; wait.Linger(d) to spare paced producers their wake-ups, for up
+// to d per value; wait.Spin() for a consumer with a core of its own.
+// Consumer only: call it before the consumer starts, or from the consumer
+// between Waits. A ring takes only its capacity in New; the policy is the
+// consumer's, and most consumers keep the default.
+func (r *Ring[T]) SetWait(p wait.Policy) {
+	r.park.SetPolicy(park.PolicyOf(p), park.Policy{Kind: park.KindPark})
+}
+
+// Wait blocks the consumer until a value is ready, Wake or Close is called
+// or ctx is done; it returns ctx.Err() in the last case and nil otherwise.
+// The ring may still be empty after a nil return (a Wake, or a stale
+// wake-up token from a producer): callers re-check. Consumer only; it
+// allocates nothing.
+//
+// It spins for a few microseconds first (not at all with GOMAXPROCS=1),
+// yields once, then waits as SetWait says:
+//
+//   - park (the default): it blocks without a timer until the next push,
+//     which pays the wake-up (as a send to a channel's parked receiver
+//     does). While a push is claimed but not yet published it re-checks on
+//     a short timer instead, since that push's wake-up may miss it.
+//   - linger(d): it sleeps on a timer for d, with producers paying one
+//     atomic load per push and no wake-up until a push fills half the ring
+//     past the consumer's head; then it parks as above. A value may wait up
+//     to d plus the timer's lateness (package wait).
+//   - spin: it polls until a value, Wake, Close or ctx; producers never pay
+//     a wake-up, and the consumer keeps a core busy.
+//
+// Every push that returned true before or during a Wait ends it (within
+// the linger, with linger): the consumer blocks without a bound only after
+// it has seen that nothing is claimed, and a claim is a sequentially
+// consistent CAS (docs/design.md, "No lost wake-ups").
 func (r *Ring[T]) Wait(ctx context.Context) error {
-	if r.park.Wait(r.head.Load(), r.Ready, r.idle, ctx.Done(), nil) == park.Done {
+	if r.wait(ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil
@@ -215,7 +242,14 @@ func (r *Ring[T]) Wait(ctx context.Context) error {
 // it returns when a value is ready, Wake is called, done is closed or timer
 // fires (either may be nil), and reports which. Consumer only; allocates nothing.
 func (r *Ring[T]) WaitChan(done <-chan struct{}, timer <-chan time.Time) WaitReason {
-	return WaitReason(r.park.Wait(r.head.Load(), r.Ready, r.idle, done, timer))
+	return WaitReason(r.wait(done, timer))
+}
+
+// wait is Wait: woken by a publish past head parked, half a ring past it
+// lingering.
+func (r *Ring[T]) wait(done <-chan struct{}, timer <-chan time.Time) park.Reason {
+	head := r.head.Load()
+	return r.park.Wait(head, head+uint64(len(r.slots)/2), r.Ready, r.idle, done, timer)
 }
 
 // idle reports whether no slot is claimed beyond head: the consumer may

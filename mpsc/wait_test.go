@@ -117,32 +117,37 @@ func TestWaitReasonString(t *testing.T) {
 	}
 }
 
-// TestPushWakesNapperAtHalf: a consumer napping in Wait (its spin had not
-// been paying) is not woken by pushes that end less than half a ring past
-// its head, and is by the push that reaches it: the positions each ring
-// hands its waiter. The ByteRing runs across its 32-bit position wrap.
-func TestPushWakesNapperAtHalf(t *testing.T) {
+// lingerLong makes w linger until woken.
+func lingerLong(w *park.Waiter) {
+	w.SetPolicy(park.Policy{Kind: park.KindLinger, Linger: time.Hour}, park.Policy{})
+}
+
+// TestPushWakesLingererAtHalf: a consumer lingering in Wait is not woken
+// by pushes that end less than half a ring past its head, and is by the
+// push that reaches it: the positions each ring hands its waiter. The
+// ByteRing runs across its 32-bit position wrap.
+func TestPushWakesLingererAtHalf(t *testing.T) {
 	r := New[int](8)
 	for i := range 5 { // head at 5: the wake point is not a multiple of half
 		r.TryPush(i)
 		r.TryPop()
 	}
-	r.park.NapAt(r.head.Load())
+	r.park.LingerAt(r.head.Load() + 4)
 	for i := range 4 {
 		r.TryPush(i)
-		if end := r.Pushed() - r.head.Load(); r.park.IsNapping() != (end < 4) {
-			t.Fatalf("Ring: after a push ending %d past head, napping = %v; want it until 4 (half the ring)", end, r.park.IsNapping())
+		if end := r.Pushed() - r.head.Load(); r.park.IsLingering() != (end < 4) {
+			t.Fatalf("Ring: after a push ending %d past head, lingering = %v; want it until 4 (half the ring)", end, r.park.IsLingering())
 		}
 	}
-	if r.park.IsNapping() {
-		t.Fatal("Ring: the consumer still naps with half the ring full")
+	if r.park.IsLingering() {
+		t.Fatal("Ring: the consumer still lingers with half the ring full")
 	}
 
 	b := NewByteRing(256)
 	start := uint32(1<<32 - 64) // four 16-byte records before the position wraps
 	b.tail.Store(pack(0, start))
 	b.head.Store(pack(0, start))
-	b.park.NapAt(b.headPos())
+	b.park.LingerAt(b.headPos() + 128)
 	rec := make([]byte, 8) // 16 bytes with its header
 	for i := 0; ; i++ {
 		if !b.TryWrite(rec) {
@@ -150,8 +155,8 @@ func TestPushWakesNapperAtHalf(t *testing.T) {
 		}
 		_, pos := unpack(b.tail.Load())
 		end := pos - start
-		if b.park.IsNapping() != (end < 128) {
-			t.Fatalf("ByteRing: after a write ending %d bytes past head, napping = %v; want it until 128 (half the ring)", end, b.park.IsNapping())
+		if b.park.IsLingering() != (end < 128) {
+			t.Fatalf("ByteRing: after a write ending %d bytes past head, lingering = %v; want it until 128 (half the ring)", end, b.park.IsLingering())
 		}
 		if end >= 128 {
 			break
@@ -159,11 +164,12 @@ func TestPushWakesNapperAtHalf(t *testing.T) {
 	}
 }
 
-// TestWaitNapsFromHead: Wait and WaitChan hand their waiter the head the
-// consumer reads next, so a napping consumer is woken half a ring past it;
-// WaitUnsealed wakes it halfway from the first unsealed record to the end
-// of the ring.
-func TestWaitNapsFromHead(t *testing.T) {
+// TestWaitArmsFromHead: Wait and WaitChan hand their waiter the head the
+// consumer reads next: parked, it is woken by a publish past it; lingering,
+// half a ring past it. WaitUnsealed wakes a parked consumer past the first
+// unsealed record, and a lingering one halfway from there to the end of
+// the ring.
+func TestWaitArmsFromHead(t *testing.T) {
 	r := New[int](8)
 	for i := range 5 {
 		r.TryPush(i)
@@ -180,10 +186,11 @@ func TestWaitNapsFromHead(t *testing.T) {
 		d.TryWrite(make([]byte, 8))
 	}
 	d.Seal()
-	d.Release(1) // two sealed records held: WaitUnsealed naps from the seal, not from head
+	d.Release(1) // two sealed records held: WaitUnsealed arms from the seal, not from head
 	if uint64(d.sealPos) == d.headPos() {
 		t.Fatal("the seal is at head: the durable case would not tell them apart")
 	}
+	mask32 := uint64(1<<32 - 1)
 	for _, c := range []struct {
 		name       string
 		wait       func() WaitReason
@@ -198,70 +205,81 @@ func TestWaitNapsFromHead(t *testing.T) {
 		// Two sealed records held: halfway from the seal to the ring's end.
 		{"ByteRing.WaitUnsealed", func() WaitReason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, uint64(d.sealPos), (d.headPos() + 256 - uint64(d.sealPos)) / 2},
 	} {
-		c.w.SetNaps(1 << 30) // nap until woken
-		returned := make(chan WaitReason, 1)
-		go func() { returned <- c.wait() }()
-		deadline := time.Now().Add(10 * time.Second)
-		for !c.w.IsNapping() {
-			if time.Now().After(deadline) {
-				c.wake()
-				t.Fatalf("%s: the consumer never napped", c.name)
-			}
-			time.Sleep(100 * time.Microsecond)
-		}
-		got := c.w.WakeAt()
-		c.wake()
-		<-returned
 		if c.head == 0 {
 			t.Fatalf("%s: head 0: the check would not tell head from nothing", c.name)
 		}
-		if want := c.head + c.half; got != want {
-			t.Fatalf("%s: a napping consumer is woken at position %d; want %d (%d, where the consumer reads next, + %d)", c.name, got, want, c.head, c.half)
+		for _, linger := range []bool{false, true} {
+			if linger {
+				lingerLong(c.w) // linger until woken
+			} else {
+				c.w.SetPolicy(park.Policy{Kind: park.KindPark}, park.Policy{})
+			}
+			returned := make(chan WaitReason, 1)
+			go func() { returned <- c.wait() }()
+			deadline := time.Now().Add(10 * time.Second)
+			for !c.w.IsLingering() && !c.w.IsParked() {
+				if time.Now().After(deadline) {
+					c.wake()
+					t.Fatalf("%s: the consumer never waited", c.name)
+				}
+				time.Sleep(100 * time.Microsecond)
+			}
+			got, _ := c.w.WakeAt()
+			lingering := c.w.IsLingering()
+			c.wake()
+			<-returned
+			want := c.head + 1
+			if linger {
+				want = c.head + c.half
+			}
+			if lingering != linger || got != want&mask32 && got != want {
+				t.Fatalf("%s (linger %v): lingering %v, woken at position %d; want %v, %d (%d, where the consumer reads next, + %d)", c.name, linger, lingering, got, linger, want, c.head, want-c.head)
+			}
 		}
 	}
 }
 
-// TestByteRingWakesNapperOnPaddingAndRefusal: a ByteRing counts a record's
-// padding towards half a ring, and a record refused for want of room wakes
-// a napping consumer even with the ring less than half full.
-func TestByteRingWakesNapperOnPaddingAndRefusal(t *testing.T) {
+// TestByteRingWakesLingererOnPaddingAndRefusal: a ByteRing counts a
+// record's padding towards half a ring, and a record refused for want of
+// room wakes a lingering consumer even with the ring less than half full.
+func TestByteRingWakesLingererOnPaddingAndRefusal(t *testing.T) {
 	b := NewByteRing(1024)
 	b.tail.Store(pack(0, 600))
 	b.head.Store(pack(0, 600))
-	b.park.NapAt(b.headPos()) // woken at 1112
+	b.park.LingerAt(b.headPos() + 512) // woken at 1112
 	// 300 bytes: ends at 900.
-	if !b.TryWrite(make([]byte, 292)) || !b.park.IsNapping() {
-		t.Fatal("a write ending at 900 woke the consumer (or was refused); want it napping until 1112")
+	if !b.TryWrite(make([]byte, 292)) || !b.park.IsLingering() {
+		t.Fatal("a write ending at 900 woke the consumer (or was refused); want it lingering until 1112")
 	}
 	// 200 bytes from 900 would end at 1100, short of 1112, but do not fit
 	// before the buffer's end: with its 124 bytes of padding it ends at 1224.
-	if !b.TryWrite(make([]byte, 192)) || b.park.IsNapping() {
-		t.Fatal("a padded write ending past half the ring did not wake the napping consumer")
+	if !b.TryWrite(make([]byte, 192)) || b.park.IsLingering() {
+		t.Fatal("a padded write ending past half the ring did not wake the lingering consumer")
 	}
 
 	b = NewByteRing(256)
 	b.tail.Store(pack(0, 100))
 	b.head.Store(pack(0, 100))
-	b.park.NapAt(b.headPos())
+	b.park.LingerAt(b.headPos() + 128)
 	for range 7 { // 112 bytes: less than half
 		if !b.TryWrite(make([]byte, 8)) {
 			t.Fatal("a small write was refused")
 		}
 	}
-	if !b.park.IsNapping() {
+	if !b.park.IsLingering() {
 		t.Fatal("writes short of half the ring woke the consumer")
 	}
 	if b.TryWrite(make([]byte, b.MaxRecord())) {
 		t.Fatal("a MaxRecord write fitted in 144 free bytes")
 	}
-	if b.park.IsNapping() {
-		t.Fatal("a refused write left the consumer napping")
+	if b.park.IsLingering() {
+		t.Fatal("a refused write left the consumer lingering")
 	}
 }
 
 // TestWaitUnsealedWakesBeforeSealedBacklogFills: a consumer that holds a
 // sealed backlog of more than half the ring (as uds does while the daemon
-// is away, evicting the oldest past three quarters) and naps in
+// is away, evicting the oldest past three quarters) and lingers in
 // WaitUnsealed is woken by a write before the ring fills, so it can evict
 // before a write is refused. Woken half a ring past the first unsealed
 // record, it slept until a write was refused (the 4 KiB ring with a
@@ -281,22 +299,20 @@ func TestWaitUnsealedWakesBeforeSealedBacklogFills(t *testing.T) {
 	if held := d.Len(); held <= d.Cap()/2 || held > d.Cap()/4*3 {
 		t.Fatalf("the sealed backlog holds %d of %d bytes; want more than half, at most three quarters", held, d.Cap())
 	}
-	d.park.SetNaps(1 << 30) // nap until a write wakes it
+	lingerLong(&d.park) // linger until a write wakes it
 	returned := make(chan WaitReason, 1)
 	go func() { returned <- d.WaitUnsealed(nil, nil) }()
-	for deadline := time.Now().Add(10 * time.Second); !d.park.IsNapping(); time.Sleep(50 * time.Microsecond) {
+	for deadline := time.Now().Add(10 * time.Second); !d.park.IsLingering(); time.Sleep(50 * time.Microsecond) {
 		if time.Now().After(deadline) {
 			d.Wake()
-			t.Fatal("the consumer never napped")
+			t.Fatal("the consumer never lingered")
 		}
 	}
-	// A burst, microseconds long: the consumer's own re-check on its
-	// nap's timer could only wake it early, never make the test fail.
-	for i := 0; d.park.IsNapping(); i++ {
+	for i := 0; d.park.IsLingering(); i++ {
 		if !d.TryWrite(rec) {
 			d.Wake()
 			<-returned
-			t.Fatalf("write %d was refused (%d of %d bytes in use) while the consumer napped: no write woke it to evict", i, d.Len(), d.Cap())
+			t.Fatalf("write %d was refused (%d of %d bytes in use) while the consumer lingered: no write woke it to evict", i, d.Len(), d.Cap())
 		}
 	}
 	<-returned

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/wait"
 )
 
 // Sentinel errors. Errors returned by Flush and Close wrap them or the
@@ -69,6 +70,9 @@ type Closer interface {
 	Close(ctx context.Context) error
 }
 
+// defaultWait is Config.Wait's default.
+var defaultWait = wait.Linger(time.Millisecond)
+
 // Overflow says what TryPush does when the queue is full.
 type Overflow uint8
 
@@ -95,6 +99,17 @@ type Config struct {
 	FlushInterval time.Duration
 	// Overflow is the TryPush policy; defaults to Drop.
 	Overflow Overflow
+	// Wait is how the consumer waits while the queue is empty (package
+	// wait); defaults to wait.Linger(time.Millisecond) when zero: a
+	// producer pays one atomic load per push and no wake-up until the
+	// queue is half full, and a message may wait up to the linger before
+	// the consumer takes it into a batch: about 1 ms, 2 ms at most where
+	// the runtime's timers have millisecond resolution (Linux, with
+	// nothing else to run). Next to FlushInterval that is small. Flush and
+	// Close wake the consumer at once. wait.Park() wakes it at every push
+	// that finds it parked, as a channel does; wait.Spin() keeps a core
+	// busy.
+	Wait wait.Policy
 	// OnError, if set, is called on the consumer goroutine with every error
 	// from the drain (write, sync, close, recovered panic), once each, as it
 	// happens. It must not block for long: the consumer waits for it. A
@@ -203,6 +218,10 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 	ring := mpsc.New[T](cfg.QueueCapacity)
 	cfg.BatchSize = min(cfg.BatchSize, ring.Cap())
 	ctx, cancel := context.WithCancelCause(context.Background())
+	if cfg.Wait == (wait.Policy{}) {
+		cfg.Wait = defaultWait
+	}
+	ring.SetWait(cfg.Wait) // before the consumer starts
 	s := &Sink[T]{
 		ring:  ring,
 		drain: d,

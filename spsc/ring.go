@@ -14,26 +14,29 @@ package spsc
 //     ring keeps nothing alive. A T without pointers (ints, plain structs)
 //     is not zeroed: the write would only pull the producer's slot line
 //     over to the consumer's core and back for nothing.
-//   - A consumer napping in Wait (paced values: it sleeps on a timer, six
-//     naps, before it parks) is woken by the publish that reaches half a
-//     ring past its head, and finds the others on its timer; it needs no
-//     order for that. A consumer parked in Wait is woken by every later
-//     publish. The producer stores tail, then loads parked (Notify); the
-//     consumer stores parked, then loads tail. Where Store is a plain MOV
+//   - A consumer waiting in Wait is woken by the publish its wake word
+//     names (internal/park): any later publish when it parks, the one that
+//     fills half a ring past its head when it lingers (the linger ends on
+//     its timer, and needs no order), none when it spins (it polls). The
+//     producer stores tail, then loads the word (Notify); a parking
+//     consumer stores the word, then loads tail. Where Store is a plain MOV
 //     (amd64, the release-store build) that gives no store→load order, so
 //     one side needs a full barrier between its store and its load. The
-//     producer does not pay it. A parking consumer first re-checks on a
-//     timer (20 µs doubling, 1.26 ms in all, or it has napped), so a
-//     wake-up the race loses is late by that step at most; then it runs a heavy fence (membarrier(2),
-//     park.Waiter.UseHeavyFence) between its store of parked and its
-//     re-check, which drains the producer's publish or orders the
-//     producer's later load of parked after the store, and blocks without a
-//     timer. Where that fence is not available (amd64 off Linux, or a
-//     kernel or sandbox that refuses it) it keeps re-checking, every
-//     millisecond at most. In the other builds Store is sequentially
-//     consistent (sync/atomic), so both sides are a sequentially consistent
-//     store then a load, and no fence is needed. docs/design.md, "No lost
-//     wake-ups", section 3.
+//     producer does not pay it. A parking consumer first blocks with a
+//     timer of 1 ms (Notify wakes it meanwhile; the timer only catches a
+//     wake-up the race lost, one step late at most), or has lingered; then
+//     it runs a heavy fence (membarrier(2), park.Waiter.UseHeavyFence)
+//     between its store of the word and its re-check, which drains the
+//     producer's publish or orders the producer's later load of the word
+//     after the store, and blocks without a timer: one fence per park that
+//     blocks without a timer, none for a park that a push ends within the
+//     millisecond. The process registers for the fence the first time a
+//     park needs it, in the background. Where the fence is not available
+//     (amd64 off Linux, or a kernel or sandbox that refuses it) the
+//     consumer keeps re-checking, every millisecond at most. In the other
+//     builds Store is sequentially consistent (sync/atomic), so both sides
+//     are a sequentially consistent store then a load, and no fence is
+//     needed. docs/design.md, "No lost wake-ups", section 3.
 
 import (
 	"context"
@@ -43,6 +46,7 @@ import (
 	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/relstore"
+	"github.com/ringsink/ringsink/wait"
 )
 
 // Ring is a bounded lock-free queue for one producer and one consumer
@@ -69,16 +73,17 @@ type Ring[T any] struct {
 }
 
 // New returns a ring holding capacity values, rounded up to a power of two.
-// It panics if capacity < 1 or above 2^62 (2^30 on 32-bit platforms).
+// It panics if capacity < 1 or above 2^62 (2^30 on 32-bit platforms). It
+// starts no goroutine and makes no system call.
 func New[T any](capacity int) *Ring[T] {
 	n := pow2.Round(capacity, "spsc: capacity")
 	r := &Ring[T]{mask: uint64(n - 1), clear: hasPointers(reflect.TypeFor[T]()), buf: make([]T, n)}
-	r.park.Init(uint64(n), 64)
+	r.park.Init(64)
 	if relstore.Release {
-		// A plain MOV publishes: the consumer must fence when it parks.
-		// Otherwise Store is sequentially consistent (sync/atomic), and
-		// the default check (alwaysIdle after ready()) is the plain Dekker
-		// pattern.
+		// A plain MOV publishes: the consumer must fence when it parks
+		// (registered for the first time a park needs it). Otherwise Store
+		// is sequentially consistent (sync/atomic), and the default check
+		// (alwaysIdle after ready()) is the plain Dekker pattern.
 		r.park.UseHeavyFence()
 	}
 	return r
@@ -103,10 +108,10 @@ func (r *Ring[T]) TryPush(v T) bool {
 		return false
 	}
 	r.buf[tail&r.mask] = v
-	// Publish the slot, then wake a parked consumer (one load when it is
-	// not parked).
+	// Publish the slot, then wake a waiting consumer (one load unless its
+	// wake word names this publish).
 	r.tail.Store(tail + 1)
-	r.park.Notify(tail, tail+1)
+	r.park.Notify(tail + 1)
 	return true
 }
 
@@ -122,9 +127,9 @@ func (r *Ring[T]) TryPushBatch(src []T) int {
 	i := int(tail & r.mask)
 	c := copy(r.buf[i:], src[:n])
 	copy(r.buf, src[c:n])
-	// Publish the n slots, then wake a parked consumer (as in TryPush).
+	// Publish the n slots, then wake a waiting consumer (as in TryPush).
 	r.tail.Store(tail + uint64(n))
-	r.park.Notify(tail, tail+uint64(n))
+	r.park.Notify(tail + uint64(n))
 	return n
 }
 
@@ -177,7 +182,16 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 	return n
 }
 
-// Wait parks the consumer until a value is ready to pop, Wake is called
+// SetWait sets how Wait waits when the ring is empty (package wait):
+// wait.Park() by default (and for the zero Policy), like a channel receive;
+// wait.Linger(d) to spare a paced producer its wake-ups, for up to d per
+// value; wait.Spin() for a consumer with a core of its own. Consumer only:
+// call it before the consumer starts, or from the consumer between Waits.
+func (r *Ring[T]) SetWait(p wait.Policy) {
+	r.park.SetPolicy(park.PolicyOf(p), park.Policy{Kind: park.KindPark})
+}
+
+// Wait blocks the consumer until a value is ready to pop, Wake is called
 // or ctx is done, and returns ctx.Err() in the last case, nil otherwise. A
 // nil return does not promise a value (Wake, or a stale wake-up): pop, and
 // call Wait again when the ring is empty. Consumer only; it allocates
@@ -185,28 +199,31 @@ func (r *Ring[T]) TryPopBatch(dst []T) int {
 //
 // It first spins for up to 7-11 µs in short back-offs that do not touch the
 // producer's lines, letting a batch build, then yields once (with
-// GOMAXPROCS=1 it does not spin). If the spin has not been paying (values
-// come paced), it then naps on a timer, six naps from 20 µs doubling to
-// 640 µs (a few milliseconds in all where nothing else runs): the producer
-// pays one more load to leave it napping, and wakes it only with a push
-// that reaches half a ring past the consumer's head, so a value may wait
-// about a millisecond before Wait returns. Then it parks until the
-// producer's next push. While parked it re-checks on a timer for the first
-// 1.26 ms (unless it napped); after that, on amd64 Linux, it runs one
-// membarrier(2) system call (an IPI to each CPU running the process: about
-// 0.8 µs, 14-17 µs with another CPU busy; until New's background
-// registration for it is done, it keeps to the timer) and blocks without a
-// timer. See Ring's invariants for why, and for amd64 off Linux, where it
-// keeps re-checking every millisecond instead.
+// GOMAXPROCS=1 it does not spin), then waits as SetWait says:
+//
+//   - park (the default): it blocks until the producer's next push, which
+//     pays the wake-up (as a send to a channel's parked receiver does). On
+//     amd64 its first millisecond blocked has a timer; a park that lasts
+//     longer then runs one membarrier(2) system call (an IPI to each CPU
+//     running the process) and blocks without a timer. See Ring's
+//     invariants for why, and for amd64 off Linux, where it keeps
+//     re-checking every millisecond instead.
+//   - linger(d): it sleeps on a timer for d, with the producer paying one
+//     atomic load per push and no wake-up until a push fills half the ring
+//     past the consumer's head; then it parks as above, fencing at once. A
+//     value may wait up to d plus the timer's lateness (package wait).
+//   - spin: it polls until a value, Wake or ctx; the producer never pays a
+//     wake-up, and the consumer keeps a core busy.
 func (r *Ring[T]) Wait(ctx context.Context) error {
-	if r.park.Wait(r.head.Load(), r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
+	head := r.head.Load()
+	if r.park.Wait(head, head+uint64(len(r.buf)/2), r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {
 		return ctx.Err()
 	}
 	return nil
 }
 
-// Wake makes a consumer parked in Wait return (or the next Wait, if none
-// is parked). Safe from any goroutine; it never blocks.
+// Wake makes a consumer waiting in Wait return (or the next Wait, if none
+// waits). Safe from any goroutine; it never blocks.
 func (r *Ring[T]) Wake() { r.park.Wake() }
 
 // ready reports whether a value is ready to pop. Consumer only.

@@ -3,17 +3,22 @@ package spsc
 import (
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
+	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/relstore"
+	"github.com/ringsink/ringsink/wait"
 )
 
 // waitModes are the ways a parked consumer learns of a publish: as New
 // sets it up for this build (on amd64 Linux the heavy fence, run once a
-// park has waited 1.26 ms on the bounded steps), the fence at every park
-// (so the stress tests, whose pauses are far shorter, run the fenced check
-// all the time), and the bounded wait it falls back to where the fence is
+// park has waited a millisecond on its timer), the fence at every park (so
+// the stress tests, whose pauses are far shorter, run the fenced check all
+// the time), and the bounded wait it falls back to where the fence is
 // missing. The last two are forced here.
 func waitModes() map[string]func(capacity int) *Ring[uint64] {
 	return map[string]func(int) *Ring[uint64]{
@@ -22,7 +27,6 @@ func waitModes() map[string]func(capacity int) *Ring[uint64] {
 			r := New[uint64](n)
 			if relstore.Release {
 				r.park.UseHeavyFenceFrom(0)
-				r.park.SetNaps(0)
 			}
 			return r
 		},
@@ -121,49 +125,119 @@ func TestWaitHonoursContextAndWake(t *testing.T) {
 	}
 }
 
-// TestPushWakesNapperAtHalf: a consumer napping in Wait (its spin had not
-// been paying) is not woken by pushes that end less than half a ring past
-// its head, and is by the push, or the batch, that reaches it.
-func TestPushWakesNapperAtHalf(t *testing.T) {
+// TestPushWakesLingererAtHalf: a consumer lingering in Wait is not woken
+// by pushes that end less than half a ring past its head, and is by the
+// push, or the batch, that reaches it.
+func TestPushWakesLingererAtHalf(t *testing.T) {
 	r := New[uint64](8)
-	r.park.NapAt(r.head.Load())
-	if r.TryPushBatch([]uint64{1, 2, 3}); !r.park.IsNapping() {
-		t.Fatal("a batch ending 3 past head (half the ring: 4) woke the napping consumer")
+	r.park.LingerAt(r.head.Load() + 4)
+	if r.TryPushBatch([]uint64{1, 2, 3}); !r.park.IsLingering() {
+		t.Fatal("a batch ending 3 past head (half the ring: 4) woke the lingering consumer")
 	}
-	if r.TryPush(4); r.park.IsNapping() {
-		t.Fatal("the push ending half a ring past head did not wake the napping consumer")
+	if r.TryPush(4); r.park.IsLingering() {
+		t.Fatal("the push ending half a ring past head did not wake the lingering consumer")
 	}
 	r.TryPopBatch(make([]uint64, 4))
-	r.park.NapAt(r.head.Load())
-	if r.TryPush(5); !r.park.IsNapping() {
-		t.Fatal("a push ending 1 past head woke the napping consumer")
+	r.park.LingerAt(r.head.Load() + 4)
+	if r.TryPush(5); !r.park.IsLingering() {
+		t.Fatal("a push ending 1 past head woke the lingering consumer")
 	}
-	if r.TryPushBatch([]uint64{6, 7, 8, 9}); r.park.IsNapping() {
-		t.Fatal("a batch ending 5 past head did not wake the napping consumer")
+	if r.TryPushBatch([]uint64{6, 7, 8, 9}); r.park.IsLingering() {
+		t.Fatal("a batch ending 5 past head did not wake the lingering consumer")
 	}
 }
 
-// TestWaitNapsFromHead: Wait hands its waiter the head the consumer reads
-// next, so a napping consumer is woken half a ring past it.
-func TestWaitNapsFromHead(t *testing.T) {
+// TestWaitArmsFromHead: Wait hands its waiter the head the consumer reads
+// next: parked, a publish past it wakes the consumer; lingering, one half a
+// ring past it.
+func TestWaitArmsFromHead(t *testing.T) {
 	r := New[uint64](8)
 	r.TryPushBatch([]uint64{1, 2, 3, 4, 5})
 	r.TryPopBatch(make([]uint64, 5))
-	r.park.SetNaps(1 << 30) // nap until woken
-	returned := make(chan error, 1)
-	go func() { returned <- r.Wait(context.Background()) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !r.park.IsNapping() {
-		if time.Now().After(deadline) {
-			r.Wake()
-			t.Fatal("the consumer never napped")
+	for _, c := range []struct {
+		p    wait.Policy
+		want uint64
+	}{{wait.Park(), 5 + 1}, {wait.Linger(time.Hour), 5 + 4}} {
+		r.SetWait(c.p)
+		returned := make(chan error, 1)
+		go func() { returned <- r.Wait(context.Background()) }()
+		deadline := time.Now().Add(10 * time.Second)
+		for !r.park.IsLingering() && !r.park.IsParked() {
+			if time.Now().After(deadline) {
+				r.Wake()
+				t.Fatalf("%v: the consumer never waited", c.p)
+			}
+			time.Sleep(100 * time.Microsecond)
 		}
-		time.Sleep(100 * time.Microsecond)
+		got, _ := r.park.WakeAt()
+		r.Wake()
+		<-returned
+		if got != c.want {
+			t.Fatalf("%v: the consumer is woken at position %d; want %d (head 5 + %d)", c.p, got, c.want, c.want-5)
+		}
 	}
-	got := r.park.WakeAt()
-	r.Wake()
-	<-returned
-	if got != 5+4 {
-		t.Fatalf("a napping consumer is woken at position %d; want 9 (head 5 + half the ring)", got)
+}
+
+// TestNewStartsNoGoroutine: New starts nothing and registers nothing; a
+// consumer that waits and is woken leaves nothing running either (the
+// heavy fence's registration, started by the first park that needs it,
+// ends with it).
+func TestNewStartsNoGoroutine(t *testing.T) {
+	before := runtime.NumGoroutine()
+	r := New[int](8)
+	if n := runtime.NumGoroutine(); n != before {
+		t.Fatalf("New started %d goroutines", n-before)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			if _, ok := r.TryPop(); ok {
+				return
+			}
+			_ = r.Wait(context.Background())
+		}
+	}()
+	time.Sleep(30 * time.Millisecond) // long enough to fence (and register) where it can
+	r.TryPush(1)
+	<-done
+	goleak.VerifyNone(t, goleak.IgnoreCurrent())
+}
+
+// TestPacedValuesCostOneTimerAndOneFence: values a few milliseconds apart
+// (further apart than the park's timed step and the linger) cost the
+// consumer at most one timer wake-up and one heavy fence each, with the
+// default policy and with a linger: no polling, no fence per bounded
+// step. (The process registers for the fence first: until the first
+// park's registration is done, parks re-check every millisecond.)
+func TestPacedValuesCostOneTimerAndOneFence(t *testing.T) {
+	if relstore.Release && !park.HeavyFenceAvailable() {
+		t.Skip("no heavy fence here: the bounded wait polls by design")
+	}
+	const values = 8
+	for _, p := range []wait.Policy{wait.Park(), wait.Linger(time.Millisecond)} {
+		r := New[int](64)
+		r.SetWait(p)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for got := 0; got < values; {
+				if _, ok := r.TryPop(); ok {
+					got++
+					continue
+				}
+				_ = r.Wait(context.Background())
+			}
+		}()
+		for i := range values {
+			time.Sleep(3 * time.Millisecond)
+			r.TryPush(i)
+		}
+		<-done
+		_, timeouts := r.park.ClaimWaits()
+		timers := timeouts + r.park.Lingers()
+		if timers > values+1 || r.park.Fences() > values+1 {
+			t.Fatalf("%v: %d values 3 ms apart cost %d timer wake-ups and %d fences; want at most one each per value (and the first park)", p, values, timers, r.park.Fences())
+		}
 	}
 }

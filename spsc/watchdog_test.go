@@ -19,13 +19,22 @@ import (
 // a fence that does not order (New's ring rarely reaches its fence within
 // the stress's short pauses); the bounded cases recover within a
 // millisecond, so they check liveness and order only.
+//
+// Every wait policy runs (watchdog.Policies) in every mode; spin has no
+// park, so it runs once.
 func TestWatchdogRing(t *testing.T) {
-	for name, newRing := range waitModes() {
-		for _, mode := range watchdog.Modes {
-			t.Run(fmt.Sprintf("%s/%v", name, mode), func(t *testing.T) {
-				r := newRing(32)
-				watchdog.RunRing(t, r, 1, mode, r.park.IsParked)
-			})
+	for _, pol := range watchdog.Policies {
+		for name, newRing := range waitModes() {
+			if pol.Name == "spin" && name != "new" {
+				continue
+			}
+			for _, mode := range watchdog.Modes {
+				t.Run(fmt.Sprintf("%s/%s/%v", pol.Name, name, mode), func(t *testing.T) {
+					r := newRing(32)
+					r.SetWait(pol.Policy)
+					watchdog.RunRing(t, r, 1, mode, r.park.IsParked)
+				})
+			}
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/mpsc"
 	"github.com/ringsink/ringsink/offline"
+	"github.com/ringsink/ringsink/wait"
 )
 
 // Sentinel errors.
@@ -208,6 +209,16 @@ type Config struct {
 	// SpillSync. Zero (the default) leaves writeback to the kernel: records
 	// survive the process's crash, not the host's.
 	SpillSync time.Duration
+	// Wait is how the consumer goroutine waits while it has nothing to send
+	// (package wait); defaults to wait.Linger(time.Millisecond) when zero:
+	// a Write pays no wake-up until the ring is half full (or refuses a
+	// record for want of room), and a record may wait up to the linger
+	// before the consumer sends it: about 1 ms, 2 ms at most where the
+	// runtime's timers have millisecond resolution (Linux, with nothing
+	// else to run). Flush and Close wake the consumer at once.
+	// wait.Park() wakes it at every Write that finds it parked, as a
+	// channel does; wait.Spin() keeps a core busy.
+	Wait wait.Policy
 	// Dial, if set, replaces net.Dialer for connecting to Path (tests,
 	// abstract sockets, custom setup). The Writer applies SendBuffer and the
 	// write deadline to the connection it returns. A Dial that returns
@@ -295,8 +306,14 @@ func (cfg *Config) setDefaults() error {
 	if cfg.Dial == nil {
 		cfg.Dial = dialNetwork(cfg.Network)
 	}
+	if cfg.Wait == (wait.Policy{}) {
+		cfg.Wait = defaultWait
+	}
 	return nil
 }
+
+// defaultWait is Config.Wait's default.
+var defaultWait = wait.Linger(time.Millisecond)
 
 // fileKind names a file type for an error message.
 func fileKind(m fs.FileMode) string {
@@ -454,6 +471,7 @@ func Open(cfg Config) (*Writer, error) {
 		}
 		return nil, err
 	}
+	w.ring.SetWait(cfg.Wait) // before the consumer starts
 	w.relBase = w.ring.Released()
 	w.dialCtx, w.closing = context.WithCancel(context.Background())
 	w.maxRecord = w.ring.MaxRecord()

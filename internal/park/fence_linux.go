@@ -17,7 +17,8 @@ const (
 )
 
 // The registration's state: heavyFence answers false (and the consumer
-// stays on its timed steps) until it is heavyOK.
+// stays on its timed steps) until it is heavyOK. Nothing registers until
+// the first heavyFence or HeavyFenceAvailable.
 const (
 	heavyUnknown int32 = iota
 	heavyRegistering
@@ -49,14 +50,6 @@ func HeavyFenceAvailable() bool {
 	return heavyState.Load() == heavyOK
 }
 
-// startHeavyFence starts the registration in the background, once, so that
-// neither New nor a consumer's park waits for it.
-func startHeavyFence() {
-	if heavyState.CompareAndSwap(heavyUnknown, heavyRegistering) {
-		go heavyOnce.Do(register)
-	}
-}
-
 // heavyFence runs a full memory barrier on every CPU that is running a
 // thread of this process, and returns once they all have (membarrier(2),
 // an IPI to each). After it, every store another goroutine made before its
@@ -64,8 +57,19 @@ func startHeavyFence() {
 // the barrier sees what this goroutine stored before the call. It reports
 // false, having ordered nothing, while the registration is not done, and
 // for good once the kernel has refused.
+//
+// The first call starts the registration, in a goroutine of its own that
+// ends with it (5-25 ms), so that the consumer's park does not wait for
+// it: nothing registers before a park needs the fence.
 func heavyFence() bool {
-	if heavyState.Load() != heavyOK {
+	switch heavyState.Load() {
+	case heavyOK:
+	case heavyUnknown:
+		if heavyState.CompareAndSwap(heavyUnknown, heavyRegistering) {
+			go heavyOnce.Do(register)
+		}
+		return false
+	default:
 		return false
 	}
 	_, _, e := unix.Syscall(unix.SYS_MEMBARRIER, membarrierPrivateExpedited, 0, 0)

@@ -121,69 +121,93 @@ func b2i(b bool) int {
 	return 0
 }
 
+// litmusPolicies are the ways a consumer reaches its park's announce:
+// parking at once, or after a linger whose word (armed far ahead, so the
+// producer's publish does not reach it) the producer may load instead of
+// the park's. Spin arms nothing and blocks on nothing: it has no
+// store→load pair to test (the watchdog stress runs it).
+var litmusPolicies = []struct {
+	name   string
+	before func(w *Waiter)
+}{
+	{"park", func(*Waiter) {}},
+	{"linger", func(w *Waiter) { w.arm(1<<20, lingerBit) }},
+}
+
+// resetWaiter drops the last round's token and clears the wake word.
+func resetWaiter(w *Waiter) {
+	select {
+	case <-w.wake:
+	default:
+	}
+	w.at.Store(0)
+}
+
 // TestLitmusPark runs the real Waiter.announce against a producer that
 // claims with a CAS, publishes with a release store and calls notify; the
 // forbidden outcome is the consumer deciding to block without a bound while
-// the producer saw it awake. Every other round replays the protocol before
+// the producer sent no token. Every other round replays the protocol before
 // the fix (the consumer re-checks only the published sequence) as a
 // control: it must fail now and then in the same run, which shows that the
-// rounds overlapped the way a lost wake-up needs.
+// rounds overlapped the way a lost wake-up needs. It runs for each policy
+// that parks.
 func TestLitmusPark(t *testing.T) {
-	w := newWaiter()
-	var tail atomic.Uint64
-	var seq relstore.Uint64
-	var parked atomic.Bool // the control's flag
-	var outcomes [3]int
-	var misses, controlMisses int
-	rounds := litmusRun(func() {
-		litmus(litmusBatch,
-			func(int) {
-				select {
-				case <-w.wake: // the last round's token
-				default:
-				}
-				w.state.Store(awake)
-				parked.Store(false)
-				tail.Store(0)
-				seq.Store(0)
-			},
-			func(round int) int {
-				if round%2 == 0 { // control: 1 if it saw the record
-					parked.Store(true)
-					return b2i(seq.Load() == 1)
-				}
-				v := w.announce(func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 }, false)
-				outcomes[v]++
-				return int(v)
-			},
-			func(round int) int {
-				if round%2 == 0 { // control: 1 if it saw parked
-					seq.Store(1)
-					return b2i(parked.Load())
-				}
-				tail.CompareAndSwap(0, 1)
-				seq.Store(1)
-				return b2i(w.notify(0, 1))
-			},
-			func(round, c, p int) bool {
-				if round%2 == 0 {
-					if c == 0 && p == 0 {
-						controlMisses++
-					}
-					return false
-				}
-				if verdict(c) == vBlock && p == 0 {
-					misses++
-				}
-				return false
-			})
-	}, func() bool { return controlMisses > 0 && outcomes[vClaimed] > 0 })
-	t.Logf("%d rounds, half of them control; fixed protocol: ready %d, block (woken) %d, claim seen %d, lost %d; old protocol (control): lost %d",
-		rounds, outcomes[vReady], outcomes[vBlock], outcomes[vClaimed], misses, controlMisses)
-	if misses > 0 {
-		t.Errorf("lost wake-up: the consumer would block with the producer gone in %d rounds", misses)
+	for _, pol := range litmusPolicies {
+		t.Run(pol.name, func(t *testing.T) {
+			w := newWaiter()
+			var tail atomic.Uint64
+			var seq relstore.Uint64
+			var parked atomic.Bool // the control's flag
+			var outcomes [3]int
+			var misses, controlMisses int
+			rounds := litmusRun(func() {
+				litmus(litmusBatch,
+					func(int) {
+						resetWaiter(w)
+						parked.Store(false)
+						tail.Store(0)
+						seq.Store(0)
+					},
+					func(round int) int {
+						if round%2 == 0 { // control: 1 if it saw the record
+							parked.Store(true)
+							return b2i(seq.Load() == 1)
+						}
+						pol.before(w)
+						v := w.announce(0, func() bool { return seq.Load() == 1 }, func() bool { return tail.Load() == 0 }, false)
+						outcomes[v]++
+						return int(v)
+					},
+					func(round int) int {
+						if round%2 == 0 { // control: 1 if it saw parked
+							seq.Store(1)
+							return b2i(parked.Load())
+						}
+						tail.CompareAndSwap(0, 1)
+						seq.Store(1)
+						return b2i(w.notify(1))
+					},
+					func(round, c, p int) bool {
+						if round%2 == 0 {
+							if c == 0 && p == 0 {
+								controlMisses++
+							}
+							return false
+						}
+						if verdict(c) == vBlock && p == 0 {
+							misses++
+						}
+						return false
+					})
+			}, func() bool { return controlMisses > 0 && outcomes[vClaimed] > 0 })
+			t.Logf("%d rounds, half of them control; fixed protocol: ready %d, block (woken) %d, claim seen %d, lost %d; old protocol (control): lost %d",
+				rounds, outcomes[vReady], outcomes[vBlock], outcomes[vClaimed], misses, controlMisses)
+			if misses > 0 {
+				t.Errorf("lost wake-up: the consumer would block with the producer gone in %d rounds", misses)
+			}
+			calibration(t, controlMisses > 0 && outcomes[vClaimed] > 0, "the old protocol losing a wake-up and a claim in flight")
+		})
 	}
-	calibration(t, controlMisses > 0 && outcomes[vClaimed] > 0, "the old protocol losing a wake-up and a claim in flight")
 }
 
 // TestLitmusRoom runs the real Room: the consumer release-stores and calls

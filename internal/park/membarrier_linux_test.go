@@ -30,58 +30,60 @@ func membarrierSetup(tb testing.TB) {
 // TestLitmusMembarrierPark: spsc.Ring.Wait's protocol, the real announce
 // of a Waiter with the heavy fence against a producer that publishes with a
 // release store, never loses a wake-up; the control rounds (no fence) do.
+// It runs for each policy that parks (litmusPolicies).
 func TestLitmusMembarrierPark(t *testing.T) {
 	membarrierSetup(t)
-	w := newWaiter()
-	w.UseHeavyFence()
-	rounds, misses, controlMisses := litmusNoClaim(litmusBatch/10, w) // each round is a system call
-	t.Logf("%d rounds, half of them control: membarrier protocol lost %d; without the fence (control) lost %d", rounds, misses, controlMisses)
-	if misses > 0 {
-		t.Errorf("membarrier protocol: lost wake-up in %d rounds", misses)
+	for _, pol := range litmusPolicies {
+		t.Run(pol.name, func(t *testing.T) {
+			w := newWaiter()
+			w.UseHeavyFence()
+			rounds, misses, controlMisses := litmusNoClaim(litmusBatch/10, w, pol.before) // each round is a system call
+			t.Logf("%d rounds, half of them control: membarrier protocol lost %d; without the fence (control) lost %d", rounds, misses, controlMisses)
+			if misses > 0 {
+				t.Errorf("membarrier protocol: lost wake-up in %d rounds", misses)
+			}
+			calibration(t, controlMisses > 0, "a release-store publish losing a wake-up")
+		})
 	}
-	calibration(t, controlMisses > 0, "a release-store publish losing a wake-up")
 }
 
 // litmusNoClaim runs the real Waiter.announce for a ring with no claim
 // (spsc.Ring.Wait): the consumer's idle() always holds, so announce blocks
 // whenever its re-check finds nothing. The producer publishes with a
-// release store and calls notify. The forbidden outcome is a consumer that blocks while
+// release store and calls notify; before(w) runs before the consumer's
+// announce (a linger's word). The forbidden outcome is a consumer that blocks while
 // the producer saw it awake. Every other round is the control: the same
 // steps written inline, without the fence, against a release-store
 // publish, which must lose a wake-up now and then in the same run. It
 // returns the rounds, the misses and the control's misses.
-func litmusNoClaim(batch int, w *Waiter) (rounds, misses, controlMisses int) {
+func litmusNoClaim(batch int, w *Waiter, before func(*Waiter)) (rounds, misses, controlMisses int) {
 	control := newWaiter()
 	var seq relstore.Uint64
 	rounds = litmusRun(func() {
 		litmus(batch,
 			func(int) {
-				for _, x := range []*Waiter{w, control} {
-					select {
-					case <-x.wake: // the last round's token
-					default:
-					}
-					x.state.Store(awake)
-				}
+				resetWaiter(w)
+				resetWaiter(control)
 				seq.Store(0)
 			},
 			func(round int) int {
-				if round%2 == 0 { // control, inline (as in TestLitmusPark): store parked, load seq
-					control.state.Store(parked)
+				if round%2 == 0 { // control, inline (as in TestLitmusPark): arm the word, load seq
+					control.arm(1, 0)
 					if seq.Load() == 1 {
 						return int(vReady)
 					}
 					return int(vBlock)
 				}
-				return int(w.announce(func() bool { return seq.Load() == 1 }, func() bool { return true }, true))
+				before(w)
+				return int(w.announce(0, func() bool { return seq.Load() == 1 }, func() bool { return true }, true))
 			},
 			func(round int) int {
 				if round%2 == 0 {
 					seq.Store(1)
-					return b2i(control.notify(0, 1))
+					return b2i(control.notify(1))
 				}
 				seq.Store(1)
-				return b2i(w.notify(0, 1))
+				return b2i(w.notify(1))
 			},
 			func(round, c, p int) bool {
 				if verdict(c) == vBlock && p == 0 {
@@ -111,7 +113,7 @@ func BenchmarkParkCheck(b *testing.B) {
 		b.ReportAllocs()
 		w := newWaiter()
 		for b.Loop() {
-			if w.announce(ready, idle, false) != vBlock {
+			if w.announce(0, ready, idle, false) != vBlock {
 				b.Fatal("not idle")
 			}
 		}
@@ -131,7 +133,7 @@ func BenchmarkParkCheck(b *testing.B) {
 			w := newWaiter()
 			w.UseHeavyFence()
 			for b.Loop() {
-				if w.announce(ready, idle, true) != vBlock {
+				if w.announce(0, ready, idle, true) != vBlock {
 					b.Fatal("not idle")
 				}
 			}

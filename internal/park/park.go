@@ -1,71 +1,70 @@
-// Package park implements the consumer wait strategy shared by the rings:
-// spin for a few microseconds, yield, nap on a timer while the producers
-// are paced, then park on a one-slot channel until a producer wakes it (an
-// eventcount); and Room, where producers that chose to wait for space park
-// until the consumer frees some.
+// Package park implements how the rings' consumers wait (Waiter) and
+// Room, where producers that chose to wait for space park until the
+// consumer frees some.
 //
-// # Naps
+// # The wake word
 //
-// A push that wakes a parked consumer readies its goroutine, and the
-// runtime may make a system call to wake a thread for it: a push's p99 of
-// 2-17 µs with values microseconds apart, 17-93 µs with the process
-// otherwise idle between them (BenchmarkPaced, every value delivered), on
-// the producer's hot path. So a consumer whose spin has not been paying (values come paced)
-// first naps: six sleeps on a timer, 20 µs doubling to 640 µs (1.26 ms were
-// timers exact; 4.5-7.8 ms measured with nothing else to run, since the
-// runtime's timers then wait in epoll with millisecond resolution), with
-// its state set to napping. A producer that loads that state does nothing
-// (a second load, of wakeAt), unless its push reaches half a ring past the
-// consumer's head, where it wakes it so that the ring does not fill; a
-// ByteRing that refuses a record for want of room wakes it too (Refused).
-// A nap needs no memory order against the producers: it ends on its timer
-// and re-checks. Only after the naps does the consumer park, under the
-// protocol below. It parks at once, without naps, when its spin was paying
-// until lately (under saturation a park is a short stall), with one P
-// (whose wake-up needs no thread), with a push claimed and not yet
-// published (whose Notify would not wake a napper), right after a refusal
-// woke it (a full ring: parked, a refusal costs no wake-up), and once its
-// naps have run out (values further apart than the naps last: they would
-// only add timer wake-ups), until a park ends sooner than the naps took.
-// docs/design.md, "Consumer waiting".
+// A Waiter is one atomic word, at, that says which publish must wake the
+// consumer: none (it is running, or spinning), or a position. A producer
+// that has published up to position to (exclusive) loads the word (Notify:
+// one load in every state); if it holds a position at or before to, the
+// producer clears it with a CAS and sends the token, so each arming is
+// answered by one token at most. The consumer arms the word before it
+// blocks and clears it when it runs again. What it arms is the policy:
+//
+//   - park: head+1, where head is the position it reads next: any later
+//     publish wakes it, like a channel receive;
+//   - linger: a position the caller passes (half a ring past head), with
+//     lingerBit set, and it sleeps on a timer for the linger: producers
+//     below that position pay the one load and no wake-up, a refusal for
+//     want of room (Refused) wakes it, and when the timer fires it parks;
+//   - spin: nothing; it polls.
+//
+// Wake (flush, Close) and a refusal clear the word and send the token.
 //
 // # Why a parked consumer never sleeps through a publish
 //
 // The producer publishes with a release store (internal/relstore: a plain
-// MOV on amd64) and then loads parked; the consumer stores parked and then
+// MOV on amd64) and then loads at; the consumer stores at and then
 // re-checks the ring. That is a store→load pattern on both sides (Dekker),
 // and a release store gives no store→load order: the producer's load of
-// parked may complete while its publish still sits in its store buffer. So
-// the outcome "producer saw the consumer awake, consumer saw the ring
-// empty" is possible (measured: docs/design.md, "No lost wake-ups"), and
-// the consumer must not rely on the publish to decide that it may block.
+// at may complete while its publish still sits in its store buffer. So
+// the outcome "producer saw no armed word, consumer saw the ring empty" is
+// possible (measured: docs/design.md, "No lost wake-ups"), and the
+// consumer must not rely on the publish to decide that it may block.
 //
 // It relies on the claim instead. Every push claims its slot with a CAS on
 // the ring's tail before it publishes, and a CAS is sequentially consistent
-// (on amd64 a LOCK CMPXCHG: a full fence). The consumer announces the park
-// with a sequentially consistent store, then asks idle(): "is nothing
-// claimed beyond what I have read?" (one load of tail). In the single total
-// order of the sequentially consistent operations, either
+// (on amd64 a LOCK CMPXCHG: a full fence). The consumer arms the word with
+// a sequentially consistent store, then asks idle(): "is nothing claimed
+// beyond what I have read?" (one load of tail). In the single total order
+// of the sequentially consistent operations, either
 //
 //   - the producer's CAS comes first: idle() sees the claim, and the
 //     consumer does not block without bound; it waits for the publish with
 //     a short timer, re-checking (a claimed slot is published after one
 //     copy, unless its producer is descheduled), or
 //
-//   - the consumer's load of tail comes first: then parked.Store(true)
-//     precedes the CAS, which precedes the producer's load of parked, so
-//     the producer sees parked and sends the token.
+//   - the consumer's load of tail comes first: then its store of head+1
+//     precedes the CAS, which precedes the producer's load of at, so the
+//     producer loads head+1 or a later store of the consumer's; its claim
+//     is at head or beyond (idle() saw nothing claimed beyond head), so
+//     its publish reaches head+1 and it sends the token (unless a later
+//     store of the consumer's, or another waker, cleared the word: then the
+//     consumer was woken, or is running, and re-checks).
 //
 //     consumer                               producer
 //     --------                               --------
-//     parked.Store(true)      (SC)           CAS tail pos → pos+1   (SC: claim)
+//     at.Store(head+1)        (SC)           CAS tail pos → pos+1   (SC: claim)
 //     if ready()  → return                   copy value
 //     if idle()   → block on token           publish seq/header     (release)
-//     else        → block on token or timer  if parked.Load() → Swap, send token
+//     else        → block on token or timer  if at.Load() ≤ pos+1 → CAS at → none, send token
 //
-// The producer's fast path is unchanged: no fence and no extra atomic.
-// Events that ready() does not see (flush, close) use Wake, which always
-// leaves a token. The wake channel has one slot and sends never block, so a
+// A lingering consumer needs no order: its linger ends on its timer, and
+// the park after it is the protocol above. A spinning one arms nothing and
+// polls. A ring without a claim (spsc) uses the heavy fence instead
+// (UseHeavyFence). The producer's fast path has no fence and no extra
+// atomic. The wake channel has one slot and sends never block, so a
 // producer never waits. A stale token only causes one spurious return,
 // which callers tolerate by re-checking their condition.
 package park
@@ -78,23 +77,18 @@ import (
 	"github.com/ringsink/ringsink/internal/pad"
 )
 
-// Spin and yield budgets before parking. Wait is called right after the
-// caller found nothing to read, so each spin first waits, then re-checks:
-// Backoff(spinFrom+i), about 1 µs the first time and 2 µs after that (7 to
-// 11 µs in all on the machine of docs/benchmarks.md: Backoff counts loop
-// iterations, not time), without touching shared memory. A consumer that
-// re-checks at once catches the producers in the middle of a cache line and
-// takes values a few at a time, and each look pulls the lines the producers
-// are writing over to its core and back; one that lets a batch build makes
-// every push cheaper. Measured against re-checking at once with short delays
-// (Backoff(0..3)), two cores: 1.36x-1.44x the values per second with 1, 4
-// and 16 producers, 1.5x-1.6x when the two vCPUs were near each other and
-// neutral to 0.8x when they were far apart (docs/benchmarks.md, "Consumer
-// back-off"). With one P (GOMAXPROCS=1) nothing can be published while the
-// consumer spins, so it does not spin (measured: the spin cost 0.65x-0.94x).
-// spins is the most a Wait may spin; how many it does depends on how soon
-// the last spins found a value (nextBudget): with paced producers the
-// consumer soon parks after the yield, instead of spinning 11 µs each time.
+// Spin and yield budgets before the policy takes over. Wait is called right
+// after the caller found nothing to read, so each spin first waits, then
+// re-checks: Backoff(spinFrom+i), about 1 µs the first time and 2 µs after
+// that (Backoff counts loop iterations, not time), without touching shared
+// memory. A consumer that re-checks at once catches the producers in the
+// middle of a cache line and takes values a few at a time, and each look
+// pulls the lines the producers are writing over to its core and back; one
+// that lets a batch build makes every push cheaper (docs/benchmarks.md,
+// "Consumer back-off"). With one P (GOMAXPROCS=1) nothing can be published
+// while the consumer spins, so it does not spin. spins is the most a Wait
+// may spin; how many it does depends on how soon the last spins found a
+// value (nextBudget).
 const (
 	spins    = 4
 	spinFrom = 7
@@ -103,24 +97,15 @@ const (
 
 // nextBudget is the spin budget after a Wait that had a budget of n spins
 // and found a value after spin i (i == n: at the yield; i < 0: not before
-// parking). The spin pays when the producers keep the ring busy: then the
-// first wait (about 1 µs) finds a batch, and the budget grows back to max
-// (with no budget, a value found at the yield counts as that first find).
-// A value found only later, or not at all, means the producers are paced:
-// the consumer spent microseconds of a core that they, or whatever else
-// the process runs, may have been waiting for, and the budget shrinks (by
-// one, to no less than one spin, when a later spin or the yield still
-// found a value; by half when the consumer parked), so a paced consumer
-// mostly parks right after the yield. Measured on two vCPUs against the
-// fixed budget of 4, in two A/B runs: the sink's open-loop p99.9 with 4
-// paced producers at half a channel's saturation read 2.64 and 2.65 ms,
-// against 4.82 and 4.06 ms, about the channel sink's (2.51 and 2.05 ms),
-// with no change in closed-loop throughput that this machine can resolve.
-// The budget also tells Wait whether to nap: a paced consumer (one spin or
-// none) naps before it parks, so a producer that pushes one value every
-// 2-16 µs no longer pays its wake-up (push p99 40-135 ns, against 2-17 µs
-// when it parked at once, every value delivered; BenchmarkPaced,
-// docs/benchmarks.md, "Naps").
+// the policy took over). The spin pays when the producers keep the ring
+// busy: then the first wait (about 1 µs) finds a batch, and the budget
+// grows back to most (with no budget, a value found at the yield counts as
+// that first find). A value found only later, or not at all, means the
+// producers are paced: the budget shrinks (by one, to no less than one
+// spin, when a later spin or the yield still found a value; by half when
+// the consumer went on to its policy), so a paced consumer mostly goes
+// straight from the yield to its policy (docs/benchmarks.md, "Adaptive
+// spin").
 func nextBudget(n, i, most int) int {
 	switch {
 	case i == 0:
@@ -140,15 +125,14 @@ func spinsFor(procs int) int {
 	return spins
 }
 
-// The consumer naps on a timer that starts at claimWaitMin and doubles,
-// napSteps times (20 µs to 640 µs); parked, while a slot is claimed but not
-// yet published, it re-checks on a timer that starts at claimWaitMin and
-// doubles up to claimWaitMax.
+// A parked consumer that cannot prove that no publish escaped its re-check
+// (a slot claimed but not yet published; UseBoundedWait) re-checks on a
+// timer that starts at stepMin and doubles up to stepMax. With
+// UseHeavyFence the first step is fenceAfter, and the fence follows it.
 const (
-	claimWaitMin = 20 * time.Microsecond
-	claimWaitMax = time.Millisecond
-	napSteps     = 6
-	napSpan      = claimWaitMin * (1<<napSteps - 1) // 1.26 ms: the naps, were timers exact
+	stepMin    = 20 * time.Microsecond
+	stepMax    = time.Millisecond
+	fenceAfter = time.Millisecond
 )
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to
@@ -167,52 +151,61 @@ func delay(n int) int {
 	return x
 }
 
+// Kind is a Policy's way of waiting.
+type Kind uint8
+
+const (
+	KindDefault Kind = iota // the component's default
+	KindPark                // block until a publish, Wake or done
+	KindLinger              // sleep for Policy.Linger, woken by a fill or a refusal, then park
+	KindSpin                // never block
+)
+
+// Policy is how the consumer waits once its spin and yield found nothing:
+// package wait's Policy, as the Waiter runs it.
+type Policy struct {
+	Kind   Kind
+	Linger time.Duration // KindLinger: how long the consumer sleeps before it parks
+}
+
+// PolicyOf converts a package wait Policy (passed as any) to a Policy. Set
+// by package wait, whose Policy keeps its fields unexported; every caller
+// imports that package, so it is set before any call.
+var PolicyOf func(any) Policy
+
+// The wake word: 0 (none), or armed | position, with lingerBit while the
+// consumer lingers. Positions keep their low posBits (62 at most) bits.
+const (
+	armed     = 1 << 63
+	lingerBit = 1 << 62
+	maxBits   = 62
+)
+
 // Waiter parks one consumer goroutine. The zero value is not usable; call Init.
 //
-// Wake and Notify are safe for any number of goroutines; Wait must only be
-// called by the single consumer goroutine.
+// Notify, Refused and Wake are safe for any number of goroutines; Wait and
+// SetPolicy must only be called by the single consumer goroutine (or before
+// it starts).
 type Waiter struct {
-	_     pad.Line
-	state atomic.Uint32 // awake, napping or parked; read by every producer
-	wake  chan struct{} // one slot: at most one outstanding token
-	claim *time.Timer   // consumer only: the nap's and the bounded wait's timer
-
-	// wakeAt: a push that publishes up to this position or beyond wakes a
-	// napping consumer: half a ring past where it stopped reading. Stored
-	// by the consumer before it naps, read by producers that find it
-	// napping (on the state's line).
-	wakeAt atomic.Uint64
+	_ pad.Line
+	// at is the wake word (package doc): stored by the consumer, loaded by
+	// every producer's Notify, cleared by a CAS of the producer, Refused or
+	// Wake that sends the token.
+	at     atomic.Uint64
+	posOff uint // 64 - posBits: Notify's wrapping compare; set by Init, then read-only
 	_      pad.Line
-	half   uint64 // half the span: set by Init
-	posOff uint   // positions have 64-posOff bits (ByteRing: 32)
+	wake   chan struct{} // one slot: at most one outstanding token
+	timer  *time.Timer   // consumer only: the linger's and the bounded steps' timer
+	mask   uint64        // the positions' low posBits bits
 
-	// naps is how many timed naps a Wait takes before it parks (napSteps),
-	// unless its spin had been paying (or alwaysNap: SetNaps, for tests).
-	// Set before use, then read-only.
-	naps      int
-	alwaysNap bool
-
-	// slow (consumer only): a Wait's naps all ran out (they took napTook),
-	// so values come further apart than naps last; from then on Waits park
-	// at once, until a park ends within napTook (napSpan at least).
-	slow    bool
-	napTook time.Duration
-
-	// refused: a producer found the ring full while the consumer napped
-	// (Refused). The next Wait parks at once instead of napping: the ring
-	// holds what the consumer keeps (a durable ring's sealed records), and
-	// each refusal would wake it from its nap again.
-	refused atomic.Bool
-
-	napCount atomic.Uint64 // naps that ended on their timer
-
-	claimWaits    atomic.Uint64 // parks that found a claimed, unpublished slot
-	claimTimeouts atomic.Uint64 // of those, waits that ended on the timer
+	// policy is how Wait waits (SetPolicy); consumer only.
+	policy Policy
 
 	// spins is the most the consumer may spin, spinsFor(GOMAXPROCS). Consumer
 	// only; read in Init and again after every block, because asking the
 	// runtime takes its scheduler lock: too dear for every empty poll,
-	// cheap next to a park. A change of GOMAXPROCS counts from the next park.
+	// cheap next to a block. A change of GOMAXPROCS counts from the next
+	// block.
 	spins int
 
 	// budget is how many of the spins the next Wait may use (consumer
@@ -222,15 +215,13 @@ type Waiter struct {
 	// check is how announce may conclude that it can block without a
 	// bound (UseHeavyFence, UseBoundedWait). Set before use, then read-only.
 	check     checkMode
-	fenceFrom time.Duration // checkFence, no naps: fence once the bounded step reaches this
-}
+	fenceFrom time.Duration // checkFence: the bounded step before a park fences
 
-// The consumer's states, as Notify sees them.
-const (
-	awake   uint32 = iota // polling or handling values: Notify does nothing
-	napping               // asleep on a timer: Notify wakes it only at half a ring past its head
-	parked                // blocked without a bound (or about to be): Notify wakes it
-)
+	lingers       atomic.Uint64 // lingers that ran out on their timer
+	claimWaits    atomic.Uint64 // parks that could not prove idle: bounded steps
+	claimTimeouts atomic.Uint64 // of those steps, ones that ended on the timer
+	fences        atomic.Uint64 // heavy fences run
+}
 
 // checkMode is how a parking consumer proves that no publish escaped it.
 type checkMode uint8
@@ -238,122 +229,130 @@ type checkMode uint8
 const (
 	checkIdle    checkMode = iota // idle(): the producers' claim CAS is the fence (mpsc)
 	checkFence                    // heavyFence, then ready(): no claim (spsc)
-	checkBounded                  // no proof: every park re-checks on the claim timer
+	checkBounded                  // no proof: every park re-checks on the bounded steps
 )
 
-// Init prepares w for use by a ring of span positions (values or bytes),
-// whose positions are posBits-bit counters that wrap.
-func (w *Waiter) Init(span uint64, posBits uint) {
+// Init prepares w for a ring whose positions are posBits-bit counters
+// that wrap (64 for slot rings, 32 for ByteRing); the wake word keeps their
+// low 62 bits at most. The policy is Park until SetPolicy.
+func (w *Waiter) Init(posBits uint) {
+	posBits = min(posBits, maxBits)
 	w.wake = make(chan struct{}, 1)
-	w.half = span / 2
 	w.posOff = 64 - posBits
-	w.naps = napSteps
-	w.claim = time.NewTimer(time.Hour)
+	w.mask = 1<<posBits - 1
+	w.policy = Policy{Kind: KindPark}
+	w.timer = time.NewTimer(time.Hour)
+	w.timer.Stop()
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	w.budget = w.spins
 	w.check = checkIdle
-	w.claim.Stop()
 }
+
+// SetPolicy sets how the following Waits wait; KindDefault means def.
+// Consumer only (or before the consumer starts).
+func (w *Waiter) SetPolicy(p, def Policy) {
+	if p.Kind == KindDefault {
+		p = def
+	}
+	if p.Kind == KindDefault || p.Kind == KindLinger && p.Linger <= 0 {
+		p = Policy{Kind: KindPark}
+	}
+	w.policy = p
+}
+
+// Policy returns the policy the Waits follow. Consumer only.
+func (w *Waiter) Policy() Policy { return w.policy }
 
 // UseHeavyFence, called after Init and before the first Wait, is for a
 // ring with no claim to check: one producer that publishes with a release
 // store and then calls Notify (spsc). Nothing orders that store before the
-// producer's load of the consumer's state. A parking consumer (after its
-// naps) runs heavyFence between storing parked and re-checking ready(): the
-// fence drains the producer's publish (ready() sees it) or comes before the
-// producer's load of the state (the producer sees the park and sends the
-// token), so it may then block without a bound. The fence costs a system
-// call and an IPI to every CPU running the process (about 0.8 µs idle,
-// 14-17 µs with another CPU busy), so it is kept for the end of the naps,
-// once per idle spell of 1.26 ms or more. The process's registration for it
-// waits for an RCU grace period (milliseconds); it starts here, in the
-// background, and until it is done, or where the fence is not available,
-// the consumer keeps re-checking on the bounded wait's timer.
-func (w *Waiter) UseHeavyFence() { w.UseHeavyFenceFrom(claimWaitMax) }
+// producer's load of the wake word. A park that has found nothing for
+// fenceAfter (one timer step), or that follows a linger that ran out, runs
+// heavyFence between arming the word and re-checking ready(): the fence
+// drains the producer's publish (ready() sees it) or comes before the
+// producer's load of the word (the producer sees it armed and sends the
+// token), so the consumer may then block without a bound. The fence costs
+// a system call and an IPI to every CPU running the process, once per park
+// that blocks without a timer. The process registers for it the first time
+// a park needs it, in the background (the registration waits for an RCU
+// grace period, milliseconds); until it is done, or where the fence is not
+// available, the consumer re-checks on the bounded steps.
+func (w *Waiter) UseHeavyFence() { w.UseHeavyFenceFrom(fenceAfter) }
 
-// UseHeavyFenceFrom is UseHeavyFence with the fence run, in a Wait that
-// did not nap, once the bounded step has reached from (0: at every park).
-// For tests, which need the fenced check to run often.
+// UseHeavyFenceFrom is UseHeavyFence with the fence run after a first
+// bounded step of from (0: at every park's first re-check). For tests,
+// which need the fenced check to run often.
 func (w *Waiter) UseHeavyFenceFrom(from time.Duration) {
 	w.check = checkFence
-	w.fenceFrom = min(from, claimWaitMax) // the steps stop growing there
-	startHeavyFence()
-}
-
-// SetNaps makes every Wait take n naps before it parks, whether or not its
-// spin had been paying (by default napSteps, and none after a paying spin).
-// For tests: n = 0 runs the park's check at every Wait, a large n keeps the
-// consumer napping. Call it before the first Wait.
-func (w *Waiter) SetNaps(n int) { w.naps, w.alwaysNap = n, true }
-
-// NapAt sets the state napping, with producers to wake the consumer once
-// they publish up to head plus half the ring (head: the position the
-// consumer reads next). Wait calls it before each nap; tests call it to
-// see which pushes wake a napping consumer.
-func (w *Waiter) NapAt(head uint64) {
-	w.wakeAt.Store(head + w.half) // before the state: a producer that sees napping sees it
-	w.state.Store(napping)
+	w.fenceFrom = from
 }
 
 // UseBoundedWait, called after Init and before the first Wait, is for a
 // consumer that cannot prove that a publish did not escape its re-check:
-// every park then waits as for a claimed slot, re-checking on a timer from
-// 20 µs doubling to 1 ms, so a missed wake-up costs at most that long. An
-// idle consumer wakes every millisecond. Tests use it to force the
-// fallback of UseHeavyFence.
+// every park then re-checks on a timer from 20 µs doubling to 1 ms, so a
+// missed wake-up costs at most that long, and an idle consumer wakes every
+// millisecond. Tests use it to force the fallback of UseHeavyFence.
 func (w *Waiter) UseBoundedWait() { w.check = checkBounded }
 
-// Notify is the producer's fast path, called after it published the
-// positions [from, to): one atomic load when the consumer is awake, two
-// when it naps, and a wake-up only when it is parked, or napping and the
-// push reached half a ring past the consumer's head (so a napping consumer
-// is not left to sleep while the ring fills). Call it after publishing something the consumer's
-// ready() condition sees, and only after a claim that idle() sees (see the
-// package doc for why), or with the consumer in UseHeavyFence or
-// UseBoundedWait mode.
-func (w *Waiter) Notify(from, to uint64) { w.notify(from, to) }
+// arm stores the wake word: wake the consumer once a publish reaches pos.
+func (w *Waiter) arm(pos, flags uint64) { w.at.Store(armed | flags | pos&w.mask) }
 
-// notify is Notify, reporting whether it sent a token (for the litmus
-// tests).
-func (w *Waiter) notify(from, to uint64) bool {
-	switch w.state.Load() {
-	case awake:
-		return false
-	case napping:
-		// Wrapping compare of posBits-bit positions: to is before wakeAt.
-		if int64((to-w.wakeAt.Load())<<w.posOff) < 0 {
+// Notify is the producer's fast path, called after it published the
+// positions up to to (exclusive): one atomic load, and a wake-up only when
+// the consumer armed a position at or before to. Call it after publishing
+// something the consumer's ready() condition sees, and only after a claim
+// that idle() sees (see the package doc for why), or with the consumer in
+// UseHeavyFence or UseBoundedWait mode.
+func (w *Waiter) Notify(to uint64) {
+	// The wrapping compare of the positions' low bits: the word's flag
+	// bits are shifted out.
+	if a := w.at.Load(); a&armed != 0 && int64((to-a)<<w.posOff) >= 0 {
+		w.notifySlow(to)
+	}
+}
+
+// notifySlow wakes the consumer whose armed position to reaches, unless
+// another waker (or the consumer) clears or changes the word first; it
+// reports whether it sent the token (for the litmus tests).
+func (w *Waiter) notifySlow(to uint64) bool {
+	for {
+		a := w.at.Load()
+		if a&armed == 0 || int64((to-a)<<w.posOff) < 0 {
 			return false
 		}
+		// The CAS makes exactly one waker send the token for each arming.
+		if w.at.CompareAndSwap(a, 0) {
+			w.token()
+			return true
+		}
 	}
-	// The Swap makes exactly one producer send the token for each park.
-	if w.state.Swap(awake) != awake {
-		w.token()
-		return true
-	}
-	return false
 }
+
+// notify is Notify, reporting whether it sent a token (litmus tests).
+func (w *Waiter) notify(to uint64) bool { return w.notifySlow(to) }
 
 // Refused is for a producer whose push the ring refused for want of room:
-// it wakes a napping consumer, which a push short of half a ring does not,
-// though the ring may have no room for a large record before it is half
-// full (a ByteRing's padding). One load when the consumer is awake or
-// parked (a parked consumer was woken by the pushes that filled the ring).
+// it wakes a lingering consumer, which a push short of its fill does not,
+// though a ring may have no room for a large record before it is half full
+// (a ByteRing's padding). One load when the consumer does not linger (a
+// parked one was woken by the pushes that filled the ring, or holds what
+// fills it on purpose: a durable ring's sealed records).
 func (w *Waiter) Refused() {
-	if w.state.Load() == napping && w.state.CompareAndSwap(napping, awake) {
-		w.refused.Store(true) // the next Wait parks (napsFor)
+	if a := w.at.Load(); a&lingerBit != 0 && w.at.CompareAndSwap(a, 0) {
 		w.token()
 	}
 }
 
-// WakeAt returns the position whose publish wakes a napping consumer. For
-// tests.
-func (w *Waiter) WakeAt() uint64 { return w.wakeAt.Load() }
-
 // Wake wakes the consumer for an event its ready() condition does not see
-// (a flush request, Close). It always leaves a token, so a consumer that is
-// just about to park returns at once instead of missing the event. It never
-// blocks.
-func (w *Waiter) Wake() { w.token() }
+// (a flush request, Close). It clears the wake word and always leaves a
+// token, so a consumer that is just about to block returns at once instead
+// of missing the event. It never blocks.
+func (w *Waiter) Wake() {
+	if a := w.at.Load(); a != 0 {
+		w.at.CompareAndSwap(a, 0) // producers need not wake it too
+	}
+	w.token()
+}
 
 func (w *Waiter) token() {
 	select {
@@ -371,7 +370,7 @@ const (
 	Done                  // the done channel was closed
 	Timeout               // the timer channel fired
 
-	claimFired Reason = 255 // internal: the claim re-check timer fired
+	stepFired Reason = 255 // internal: the Waiter's own timer fired
 )
 
 // verdict is what the consumer may do after announcing the park.
@@ -379,23 +378,24 @@ type verdict uint8
 
 const (
 	vReady   verdict = iota // ready() holds: do not block
-	vBlock                  // nothing is claimed: block until a token
-	vClaimed                // a slot is claimed, not yet published: block with a bound
+	vBlock                  // nothing can have escaped: block until a token
+	vClaimed                // a slot is claimed, not yet published (or no proof): block with a bound
 )
 
-// announce stores parked, then (with UseHeavyFence, and fence set) runs
-// the heavy fence, then re-checks ready() and (in the default mode) idle(),
-// in that order; the consumer's half of the protocol in the package doc.
-// It leaves the state parked unless the verdict is vReady.
-func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
-	w.state.Store(parked) // sequentially consistent: ordered before idle()'s load of tail
+// announce arms the wake word at head+1, then (with UseHeavyFence, and
+// fence set) runs the heavy fence, then re-checks ready() and (in the
+// default mode) idle(), in that order: the consumer's half of the protocol
+// in the package doc. It leaves the word armed unless the verdict is
+// vReady.
+func (w *Waiter) announce(head uint64, ready, idle func() bool, fence bool) verdict {
+	w.arm(head+1, 0) // sequentially consistent: ordered before idle()'s load of tail
 	// checkFence: the fence orders the producer's publish before ready()'s
 	// load (design.md, "No lost wake-ups", section 3), when the caller asks
-	// for it; refused, it proves nothing (bounded wait). checkBounded never
-	// proves anything.
-	fenced := w.check == checkFence && fence && heavyFence()
+	// for it; refused, or not yet registered, it proves nothing (bounded
+	// steps). checkBounded never proves anything.
+	fenced := w.check == checkFence && fence && w.heavyFence()
 	if ready() {
-		w.state.Store(awake)
+		w.at.Store(0)
 		return vReady
 	}
 	if fenced || (w.check == checkIdle && idle()) {
@@ -404,23 +404,27 @@ func (w *Waiter) announce(ready, idle func() bool, fence bool) verdict {
 	return vClaimed
 }
 
+func (w *Waiter) heavyFence() bool {
+	if heavyFence() {
+		w.fences.Add(1)
+		return true
+	}
+	return false
+}
+
 // Wait blocks the consumer until ready() reports true, a producer wakes it,
 // done is closed or timer fires. done and timer may be nil; a done closed
 // before the call is answered at once (Ready if ready(), else Done).
 //
-// After its spin and yield it naps (napsFor says when): it sleeps on a
-// timer, 20 µs doubling to 640 µs (4.5-7.8 ms in all measured with nothing
-// else to run: the runtime's timers have millisecond resolution then),
-// re-checking ready() before each, and producers do not wake it (a push
-// pays two loads) unless a push reaches half a ring past head, the
-// position the consumer reads next. Then it parks. In the
-// default mode idle() must report whether no push is claimed beyond what
-// the consumer has read (one sequentially consistent load of the claim
-// index), and Wait parks without a bound only when it holds; with
-// UseHeavyFence it parks without a bound only after a successful fence
-// (idle() is not consulted), and with UseBoundedWait never. Wait allocates
-// nothing.
-func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
+// head is the position the consumer reads next: parked, it is woken by a
+// publish that reaches beyond it. lingerAt is the position whose publish
+// wakes it while it lingers. In the default mode idle() must report
+// whether no push is claimed beyond what the consumer has read (one
+// sequentially consistent load of the claim index), and Wait blocks
+// without a bound only when it holds; with UseHeavyFence only after a
+// successful fence (idle() is not consulted), and with UseBoundedWait
+// never. Wait allocates nothing.
+func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
 	// A caller whose done is already closed gets its answer without the
 	// spin, the yield or a fence.
 	select {
@@ -430,6 +434,9 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 		}
 		return Done
 	default:
+	}
+	if w.policy.Kind == KindSpin {
+		return w.spin(ready, done, timer)
 	}
 	// With one P no producer runs while the consumer spins: skip to the
 	// yield, which lets them.
@@ -449,100 +456,58 @@ func (w *Waiter) Wait(head uint64, ready, idle func() bool, done <-chan struct{}
 		}
 	}
 	w.budget = nextBudget(n, -1, w.spins)
-	naps, slow := w.napsFor(n, idle), w.slow
-	var napStart time.Time
-	if naps > 0 && !w.alwaysNap {
-		napStart = time.Now()
-	}
-	d := claimWaitMin
-	for range naps {
-		// No order needed against the producers: the nap ends on its
-		// timer, so a publish its re-check misses is found one step later.
-		w.NapAt(head)
-		if ready() {
-			w.state.Store(awake)
-			return Ready
-		}
-		if r := w.sleep(d, done, timer); r != claimFired {
+	fence := false
+	// With one P a push readies the consumer without waking a thread (no P
+	// is idle to run it), so the wake-up that lingering spares costs
+	// little, and the linger's timer would fire only when the producer
+	// yields: it parks.
+	if w.policy.Kind == KindLinger && w.spins > 0 {
+		if r := w.linger(lingerAt, ready, done, timer); r != stepFired {
 			return r
 		}
-		w.napCount.Add(1) // the next nap, or the park, re-checks ready()
-		d = min(2*d, claimWaitMax)
+		// The linger ran out: it was the park's bounded step (a fence at
+		// once with UseHeavyFence: a second timer wake-up would be one
+		// more than a value a few milliseconds later should cost).
+		fence = true
 	}
-	if naps > 0 && !w.alwaysNap {
-		// Every nap ran out: values come further apart than the naps
-		// last (napTook: their real length, several times napSpan where
-		// the runtime's timers have millisecond resolution). Park at once
-		// from now on, until a park ends sooner than that.
-		w.slow, w.napTook = true, time.Since(napStart)
+	return w.park(head, ready, idle, done, timer, fence)
+}
+
+// linger sleeps on the Waiter's timer for the policy's linger with the
+// word armed at lingerAt (with lingerBit): it returns stepFired when the
+// timer ran out. It needs no memory order against the producers: a
+// publish that its re-check misses and whose Notify loads a stale word is
+// found by the park that follows the timer.
+func (w *Waiter) linger(lingerAt uint64, ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
+	w.arm(lingerAt, lingerBit)
+	if ready() {
+		w.at.Store(0)
+		return Ready
 	}
-	if !slow {
-		return w.park(ready, idle, done, timer, naps > 0)
-	}
-	// Slow values: the fence at once too (spsc), not the bounded steps,
-	// whose timer wake-ups the naps' absence is meant to spare.
-	start := time.Now()
-	r := w.park(ready, idle, done, timer, true)
-	if (r == Ready || r == Woken) && time.Since(start) < max(napSpan, w.napTook) {
-		// Values come closer together again: naps would have spared the
-		// producer this wake-up.
-		w.slow = false
+	r := w.sleep(w.policy.Linger, done, timer)
+	if r == stepFired {
+		w.lingers.Add(1)
+		if ready() { // before the park: it stores the word, which costs producers a line
+			return Ready
+		}
 	}
 	return r
 }
 
-// napsFor is how many naps a Wait that spun n times, and found nothing,
-// takes before it parks.
-func (w *Waiter) napsFor(n int, idle func() bool) int {
-	if w.refused.Load() {
-		// The ring was full while the consumer napped: park, where a
-		// refusal costs a producer one load and no wake-up.
-		w.refused.Store(false)
-		if !w.alwaysNap {
-			return 0
-		}
-	}
-	switch {
-	case w.alwaysNap:
-		return w.naps
-	case n > 1 || w.spins == 0:
-		// The spin had been paying until lately (the budget falls to one
-		// or none only when Waits keep finding values late, or parking):
-		// the producers keep the ring busy, and this is a stall that ends
-		// soon, with the ring filling meanwhile. Park at once, so that the
-		// first push wakes the consumer. Measured against napping whenever
-		// the budget is not full: in a three-way run at capacity 16384
-		// that read 0.90x the values per second of the commit before in
-		// spsc's Wait benchmark, against 1.00x with this rule
-		// (docs/benchmarks.md, "Naps"); a producer fills half a ring in
-		// about 80 µs and then waits for the wake-up. With one P (no
-		// spins) a push readies the consumer without waking a thread
-		// (there is no idle P to run it on), and the nap's timer would run
-		// only when the producer yields, so it parks at once too.
-		return 0
-	case w.slow:
-		// The last naps all ran out: a nap only adds timer wake-ups to
-		// the producer's.
-		return 0
-	case !idle():
-		// A push is claimed but not yet published (mpsc): the consumer
-		// waits for that slot, and its producer's Notify, which is below
-		// half a ring, must wake it, as it does a parked consumer.
-		return 0
-	}
-	return w.naps
-}
-
 // park announces the park and blocks: without a bound when announce
 // proves that no publish escaped it, else re-checking on the bounded
-// steps. fence: run the heavy fence at once (the consumer napped already).
-func (w *Waiter) park(ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time, fence bool) Reason {
-	for d := claimWaitMin; ; d = min(2*d, claimWaitMax) {
-		// checkFence: the fence once the consumer has napped, or the
-		// bounded waits have reached their longest step (1.26 ms without a
-		// value), so a consumer pays it once per long idle spell, not once
-		// per park.
-		switch w.announce(ready, idle, fence || d >= w.fenceFrom) {
+// steps. fence: run the heavy fence at the first announce (the consumer
+// lingered already).
+func (w *Waiter) park(head uint64, ready, idle func() bool, done <-chan struct{}, timer <-chan time.Time, fence bool) Reason {
+	d := stepMin
+	if w.check == checkFence {
+		// One step of fenceFrom, then the fence: a park that a push ends
+		// within it pays no fence, one that lasts longer pays one.
+		d = max(w.fenceFrom, stepMin)
+		fence = fence || w.fenceFrom == 0
+	}
+	for {
+		switch w.announce(head, ready, idle, fence) {
 		case vReady:
 			return Ready
 		case vBlock:
@@ -550,29 +515,61 @@ func (w *Waiter) park(ready, idle func() bool, done <-chan struct{}, timer <-cha
 		}
 		// A producer is between its claim and its publish (or, in the
 		// fence and bounded modes, nothing proves that no publish escaped
-		// the check). Its Notify may miss the park (see the package doc),
-		// so wait for it with a bound.
+		// the check). Its Notify may miss the word (see the package doc),
+		// so wait for it with a bound; Notify still wakes the consumer at
+		// once meanwhile.
 		w.claimWaits.Add(1)
-		if r := w.sleep(d, done, timer); r != claimFired {
+		if r := w.sleep(d, done, timer); r != stepFired {
 			return r
 		}
 		w.claimTimeouts.Add(1)
 		if ready() {
 			return Ready
 		}
+		fence = true
+		d = min(2*d, stepMax)
 	}
 }
 
-// sleep blocks as block does, for d at most (claimFired).
+// spin polls ready(), the token, done and timer until one of them answers,
+// without arming the word (producers pay their one load and never a
+// wake-up). It yields every 64 polls, and at every poll with one P, so that
+// the producers and the rest of the process get a processor.
+func (w *Waiter) spin(ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
+	for i := 1; ; i++ {
+		if ready() {
+			return Ready
+		}
+		select {
+		case <-w.wake:
+			return Woken
+		case <-done:
+			return Done
+		case <-timer:
+			return Timeout
+		default:
+		}
+		if i%1024 == 0 {
+			w.spins = spinsFor(runtime.GOMAXPROCS(0))
+		}
+		if w.spins == 0 || i%64 == 0 {
+			runtime.Gosched()
+		} else {
+			Backoff(2)
+		}
+	}
+}
+
+// sleep blocks as block does, for d at most (stepFired).
 func (w *Waiter) sleep(d time.Duration, done <-chan struct{}, timer <-chan time.Time) Reason {
-	w.claim.Reset(d)
-	r := w.block(done, timer, w.claim.C)
-	w.claim.Stop()
+	w.timer.Reset(d)
+	r := w.block(done, timer, w.timer.C)
+	w.timer.Stop()
 	return r
 }
 
-// block waits for a token, done, timer or claim, then sets the state awake.
-func (w *Waiter) block(done <-chan struct{}, timer, claim <-chan time.Time) Reason {
+// block waits for a token, done, timer or step, then clears the wake word.
+func (w *Waiter) block(done <-chan struct{}, timer, step <-chan time.Time) Reason {
 	var r Reason
 	select {
 	case <-w.wake:
@@ -581,24 +578,43 @@ func (w *Waiter) block(done <-chan struct{}, timer, claim <-chan time.Time) Reas
 		r = Done
 	case <-timer:
 		r = Timeout
-	case <-claim:
-		r = claimFired
+	case <-step:
+		r = stepFired
 	}
-	w.state.Store(awake)
+	// Running again: producers need not wake the consumer (a waker's CAS
+	// that cleared it first sent a token the next Wait will find, stale).
+	w.at.Store(0)
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	return r
 }
 
-// IsParked reports whether the consumer has announced that it is parking.
-// For tests and diagnostics.
-func (w *Waiter) IsParked() bool { return w.state.Load() == parked }
+// LingerAt arms the wake word as a lingering consumer does, to be woken by
+// a publish that reaches pos. For tests of which pushes wake it.
+func (w *Waiter) LingerAt(pos uint64) { w.arm(pos, lingerBit) }
 
-// IsNapping reports whether the consumer is napping. For tests.
-func (w *Waiter) IsNapping() bool { return w.state.Load() == napping }
+// IsParked reports whether the consumer has armed the word to be woken by
+// the next publish (it is parking or parked). For tests and diagnostics.
+func (w *Waiter) IsParked() bool {
+	a := w.at.Load()
+	return a&armed != 0 && a&lingerBit == 0
+}
 
-// Naps returns how many of the consumer's naps ended on their timer.
-// Diagnostics.
-func (w *Waiter) Naps() uint64 { return w.napCount.Load() }
+// IsLingering reports whether the consumer lingers. For tests.
+func (w *Waiter) IsLingering() bool { return w.at.Load()&lingerBit != 0 }
+
+// WakeAt returns the position the wake word holds (its low posBits bits),
+// and whether it is armed. For tests.
+func (w *Waiter) WakeAt() (uint64, bool) {
+	a := w.at.Load()
+	return a & w.mask, a&armed != 0
+}
+
+// Lingers returns how many of the consumer's lingers ran out on their
+// timer. Diagnostics.
+func (w *Waiter) Lingers() uint64 { return w.lingers.Load() }
+
+// Fences returns how many heavy fences the consumer has run. Diagnostics.
+func (w *Waiter) Fences() uint64 { return w.fences.Load() }
 
 // ClaimWaits returns how many times the consumer, about to park, found a
 // claimed but unpublished slot (or, with UseHeavyFence or UseBoundedWait,

@@ -3,6 +3,7 @@ package park
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -14,61 +15,107 @@ func idle() bool { return true }
 
 func newWaiter() *Waiter {
 	w := &Waiter{}
-	w.Init(1024, 64)
+	w.Init(64)
 	return w
 }
 
-func TestWaitReasons(t *testing.T) {
+// policies are the policies every Waiter test runs with: a short linger,
+// so that a test waits for its end in milliseconds.
+var policies = []Policy{{Kind: KindPark}, {Kind: KindLinger, Linger: 2 * time.Millisecond}, {Kind: KindSpin}}
+
+func (p Policy) String() string {
+	return [...]string{"default", "park", fmt.Sprintf("linger(%v)", p.Linger), "spin"}[p.Kind]
+}
+
+func newPolicyWaiter(p Policy) *Waiter {
 	w := newWaiter()
-	if r := w.Wait(0, func() bool { return true }, idle, nil, nil); r != Ready {
-		t.Fatalf("Wait with a ready condition = %v; want Ready", r)
+	w.SetPolicy(p, Policy{})
+	return w
+}
+
+func TestSetPolicy(t *testing.T) {
+	park, spin := Policy{Kind: KindPark}, Policy{Kind: KindSpin}
+	linger := Policy{Kind: KindLinger, Linger: time.Millisecond}
+	for _, c := range []struct{ p, def, want Policy }{
+		{Policy{}, Policy{}, park},
+		{Policy{}, linger, linger},
+		{spin, linger, spin},
+		{Policy{Kind: KindLinger}, spin, park}, // no linger: park
+		{linger, spin, linger},
+	} {
+		w := newWaiter()
+		w.SetPolicy(c.p, c.def)
+		if got := w.Policy(); got != c.want {
+			t.Errorf("SetPolicy(%v, %v): %v; want %v", c.p, c.def, got, c.want)
+		}
 	}
-	done := make(chan struct{})
-	close(done)
-	if r := w.Wait(0, func() bool { return false }, idle, done, nil); r != Done {
-		t.Fatalf("Wait with done closed = %v; want Done", r)
-	}
-	if r := w.Wait(0, func() bool { return false }, idle, nil, time.After(time.Millisecond)); r != Timeout {
-		t.Fatalf("Wait with a timer = %v; want Timeout", r)
-	}
-	if w.IsParked() {
-		t.Fatal("parked flag left set after Wait returned")
+	if got := newWaiter().Policy(); got != park {
+		t.Errorf("after Init: %v; want park", got)
 	}
 }
 
-// TestWakeBeforeParkIsNotLost: a Wake that lands before the consumer parks
+func TestWaitReasons(t *testing.T) {
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			w := newPolicyWaiter(p)
+			if r := w.Wait(0, 512, func() bool { return true }, idle, nil, nil); r != Ready {
+				t.Fatalf("Wait with a ready condition = %v; want Ready", r)
+			}
+			done := make(chan struct{})
+			close(done)
+			if r := w.Wait(0, 512, func() bool { return false }, idle, done, nil); r != Done {
+				t.Fatalf("Wait with done closed = %v; want Done", r)
+			}
+			if r := w.Wait(0, 512, func() bool { return false }, idle, nil, time.After(time.Millisecond)); r != Timeout {
+				t.Fatalf("Wait with a timer = %v; want Timeout", r)
+			}
+			if _, armed := w.WakeAt(); armed {
+				t.Fatal("wake word left armed after Wait returned")
+			}
+		})
+	}
+}
+
+// TestWakeBeforeParkIsNotLost: a Wake that lands before the consumer waits
 // (the flush/close race) must still end the next Wait.
 func TestWakeBeforeParkIsNotLost(t *testing.T) {
-	w := newWaiter()
-	w.Wake()
-	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(0, func() bool { return false }, idle, nil, nil) }()
-	select {
-	case r := <-got:
-		if r != Woken {
-			t.Fatalf("Wait = %v; want Woken", r)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("a Wake before the park was lost")
+	for _, p := range policies {
+		t.Run(p.String(), func(t *testing.T) {
+			w := newPolicyWaiter(p)
+			w.Wake()
+			got := make(chan Reason, 1)
+			go func() { got <- w.Wait(0, 512, func() bool { return false }, idle, nil, nil) }()
+			select {
+			case r := <-got:
+				if r != Woken {
+					t.Fatalf("Wait = %v; want Woken", r)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("a Wake before the park was lost")
+			}
+		})
 	}
 }
 
-func TestNotifyWakesParkedConsumerOnly(t *testing.T) {
+// TestNotifyWakesOnlyAWaitingConsumer: Notify sends no token while the
+// word is not armed, and wakes a parked consumer with the first publish.
+func TestNotifyWakesOnlyAWaitingConsumer(t *testing.T) {
 	w := newWaiter()
-	w.Notify(0, 1) // nobody parked: no token
+	w.Notify(1) // nobody waits: no token
+	if len(w.wake) != 0 {
+		t.Fatal("Notify with nobody waiting left a token")
+	}
 	var ready atomic.Bool
 	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(0, ready.Load, idle, nil, nil) }()
-	for !w.IsParked() {
-		time.Sleep(time.Millisecond)
-	}
+	go func() { got <- w.Wait(0, 512, ready.Load, idle, nil, nil) }()
+	until(t, w, w.IsParked, "the consumer never parked")
 	select {
 	case r := <-got:
 		t.Fatalf("Wait returned %v with nothing ready (a stale Notify token?)", r)
 	case <-time.After(20 * time.Millisecond):
 	}
 	ready.Store(true)
-	w.Notify(0, 1)
+	w.Notify(1)
 	select {
 	case <-got:
 	case <-time.After(10 * time.Second):
@@ -106,11 +153,18 @@ func TestRoom(t *testing.T) {
 }
 
 // TestWaitClaimedSlot: with a slot claimed but unpublished (idle false),
-// Wait must not block without a bound: the producer's Notify may have
-// missed parked, so Wait re-checks on its own timer and returns once the
-// record is ready, with no Notify at all.
+// a parking Wait must not block without a bound: the producer's Notify may
+// have missed the wake word, so Wait re-checks on its own timer and returns
+// once the record is ready, with no Notify at all. A lingering Wait parks
+// the same way once its linger runs out.
 func TestWaitClaimedSlot(t *testing.T) {
-	w := newWaiter()
+	for _, p := range policies[:2] {
+		t.Run(p.String(), func(t *testing.T) { testWaitClaimedSlot(t, p) })
+	}
+}
+
+func testWaitClaimedSlot(t *testing.T, p Policy) {
+	w := newPolicyWaiter(p)
 	var ready atomic.Bool
 	notIdle := func() bool { return false }
 	go func() {
@@ -122,7 +176,7 @@ func TestWaitClaimedSlot(t *testing.T) {
 		ready.Store(true)
 	}()
 	got := make(chan Reason, 1)
-	go func() { got <- w.Wait(0, ready.Load, notIdle, nil, nil) }()
+	go func() { got <- w.Wait(0, 512, ready.Load, notIdle, nil, nil) }()
 	select {
 	case r := <-got:
 		if r != Ready {
@@ -136,21 +190,21 @@ func TestWaitClaimedSlot(t *testing.T) {
 		t.Fatalf("ClaimWaits() = %d, %d; want both > 0", waits, timeouts)
 	}
 	if w.IsParked() {
-		t.Fatal("parked flag left set")
+		t.Fatal("wake word left armed")
 	}
 
 	// The caller's done (closed before the call: answered at once, even
 	// with a token waiting; or closed during a claimed wait) and timer
-	// still end a claimed wait, and the claim timer is not mistaken for
+	// still end a claimed wait, and the step timer is not mistaken for
 	// the caller's.
 	done := make(chan struct{})
 	close(done)
 	never := func() bool { return false }
 	w.Wake()
-	if r := w.Wait(0, never, notIdle, done, nil); r != Done {
+	if r := w.Wait(0, 512, never, notIdle, done, nil); r != Done {
 		t.Fatalf("claimed Wait with done closed and a token = %v; want Done", r)
 	}
-	w.Wait(0, never, notIdle, nil, nil) // take the token
+	w.Wait(0, 512, never, notIdle, nil, nil) // take the token
 	later := make(chan struct{})
 	go func() {
 		for !w.IsParked() {
@@ -158,14 +212,14 @@ func TestWaitClaimedSlot(t *testing.T) {
 		}
 		close(later)
 	}()
-	if r := w.Wait(0, never, notIdle, later, nil); r != Done {
+	if r := w.Wait(0, 512, never, notIdle, later, nil); r != Done {
 		t.Fatalf("claimed Wait, done closed while parked = %v; want Done", r)
 	}
-	if r := w.Wait(0, never, notIdle, nil, time.After(5*time.Millisecond)); r != Timeout {
+	if r := w.Wait(0, 512, never, notIdle, nil, time.After(5*time.Millisecond)); r != Timeout {
 		t.Fatalf("claimed Wait with a timer = %v; want Timeout", r)
 	}
 	w.Wake()
-	if r := w.Wait(0, never, notIdle, nil, nil); r != Woken {
+	if r := w.Wait(0, 512, never, notIdle, nil, nil); r != Woken {
 		t.Fatalf("claimed Wait after Wake = %v; want Woken", r)
 	}
 }
@@ -181,13 +235,13 @@ func TestNoSpinOnOneP(t *testing.T) {
 	// The budget follows GOMAXPROCS from Init, and after a park.
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	var w Waiter
-	w.Init(1024, 64)
+	w.Init(64)
 	if w.spins != spins {
 		t.Fatalf("after Init with GOMAXPROCS=2: %d spins; want %d", w.spins, spins)
 	}
 	runtime.GOMAXPROCS(1)
 	w.Wake()
-	if r := w.Wait(0, func() bool { return false }, func() bool { return true }, nil, nil); r != Woken {
+	if r := w.Wait(0, 512, func() bool { return false }, func() bool { return true }, nil, nil); r != Woken {
 		t.Fatalf("Wait after Wake = %v; want Woken", r)
 	}
 	if w.spins != 0 {
@@ -201,7 +255,7 @@ func TestNoSpinOnOneP(t *testing.T) {
 	}
 	calls := 0
 	w.Wake()
-	if r := w.Wait(0, func() bool { calls++; return false }, func() bool { return true }, nil, nil); r != Woken {
+	if r := w.Wait(0, 512, func() bool { calls++; return false }, func() bool { return true }, nil, nil); r != Woken {
 		t.Fatalf("Wait after Wake = %v; want Woken", r)
 	}
 	if calls != 2 {
@@ -212,33 +266,33 @@ func TestNoSpinOnOneP(t *testing.T) {
 // TestCheckModes: what announce concludes on a ring that is empty and
 // idle, by how the consumer proves that no publish escaped it. The claim
 // check (mpsc) blocks without a bound when idle() holds; the heavy fence
-// (spsc) only when asked to fence (Wait asks once its bounded waits have
-// reached their longest step) and the fence works, and then without
-// consulting idle(); the bounded wait never does. With the bounded wait,
-// Wait returns on its timer when a value is published without a Notify
-// (the wake-up a missing fence could lose). These check the verdicts, not
-// the fence's ordering: the litmus and watchdog tests do that.
+// (spsc) only when asked to fence (Wait asks after one bounded step, or
+// after a linger) and the fence works, and then without consulting
+// idle(); the bounded wait never does. With the bounded wait, Wait returns
+// on its timer when a value is published without a Notify (the wake-up a
+// missing fence could lose). These check the verdicts, not the fence's
+// ordering: the litmus and watchdog tests do that.
 func TestCheckModes(t *testing.T) {
 	notReady := func() bool { return false }
 	idleTrue := func() bool { return true }
 	idleFalse := func() bool { return false }
 	w := newWaiter()
-	if v := w.announce(notReady, idleTrue, false); v != vBlock {
+	if v := w.announce(0, notReady, idleTrue, false); v != vBlock {
 		t.Fatalf("claim check, idle: %v; want vBlock", v)
 	}
-	if v := w.announce(notReady, idleFalse, true); v != vClaimed {
+	if v := w.announce(0, notReady, idleFalse, true); v != vClaimed {
 		t.Fatalf("claim check, a claim in flight: %v; want vClaimed", v)
 	}
 	w = newWaiter()
 	w.UseHeavyFence()
-	if v := w.announce(notReady, idleTrue, false); v != vClaimed {
+	if v := w.announce(0, notReady, idleTrue, false); v != vClaimed {
 		t.Fatalf("heavy fence, not asked to fence: %v; want vClaimed", v)
 	}
 	want := vClaimed // no fence here: the bounded wait
 	if HeavyFenceAvailable() {
 		want = vBlock
 	}
-	if v := w.announce(notReady, idleFalse, true); v != want {
+	if v := w.announce(0, notReady, idleFalse, true); v != want {
 		t.Fatalf("heavy fence, fenced (available: %v): %v; want %v (idle() is not consulted)", HeavyFenceAvailable(), v, want)
 	}
 	modes := []func(*Waiter){(*Waiter).UseBoundedWait}
@@ -251,12 +305,12 @@ func TestCheckModes(t *testing.T) {
 	for _, mode := range modes {
 		w = newWaiter()
 		mode(w)
-		if v := w.announce(notReady, idleTrue, false); v != vClaimed {
+		if v := w.announce(0, notReady, idleTrue, false); v != vClaimed {
 			t.Fatalf("bounded wait, idle: %v; want vClaimed", v)
 		}
 		var published atomic.Bool
 		time.AfterFunc(5*time.Millisecond, func() { published.Store(true) }) // no Notify
-		if r := w.Wait(0, published.Load, idleTrue, nil, nil); r != Ready {
+		if r := w.Wait(0, 512, published.Load, idleTrue, nil, nil); r != Ready {
 			t.Fatalf("bounded wait for an unannounced publish: %v; want Ready", r)
 		}
 		if waits, timeouts := w.ClaimWaits(); waits == 0 || timeouts == 0 {
@@ -265,50 +319,62 @@ func TestCheckModes(t *testing.T) {
 	}
 }
 
-// TestFenceModeStopsPolling: with UseHeavyFence a consumer on an idle ring
-// that naps (its spin had not been paying) naps six times (20 µs to
-// 640 µs), then fences and blocks without a timer; one that parks at once
-// (its spin had been paying) re-checks on the bounded timer six times
-// (Notify wakes it meanwhile), then fences and blocks. Either way an idle
-// consumer then costs nothing, and Notify wakes it.
-func TestFenceModeStopsPolling(t *testing.T) {
-	if !HeavyFenceAvailable() {
-		t.Skip("no heavy fence here: the bounded wait polls by design")
-	}
+// TestIdleWaitStopsPolling: a consumer on an idle ring costs at most one
+// timer wake-up and one heavy fence, then blocks without a timer, with
+// every policy but spin: parking with the claim check (mpsc) blocks at
+// once; parking with the heavy fence (spsc) blocks one step (1 ms) on a
+// timer, fences and blocks; lingering sleeps one linger, then parks (and
+// fences at once with the heavy fence). Notify then wakes it.
+func TestIdleWaitStopsPolling(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	for _, c := range []struct {
-		name                    string
-		budget                  int
-		naps, bounded, timeouts uint64
-	}{{"paced", 0, napSteps, 0, 0}, {"busy", spins, 0, 6, 6}} {
-		w := newWaiter()
-		w.UseHeavyFence()
-		w.budget = c.budget
-		var published atomic.Bool
-		returned := make(chan Reason, 1)
-		go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
-		time.Sleep(100 * time.Millisecond)
-		naps := w.Naps()
-		_, first := w.ClaimWaits()
-		time.Sleep(100 * time.Millisecond)
-		waits, second := w.ClaimWaits()
-		if naps != c.naps || w.Naps() != c.naps || waits != c.bounded || first != c.timeouts || second != c.timeouts {
-			t.Fatalf("%s: %d naps, %d bounded waits, %d then %d (100 ms later) of them timed out; want %d, %d, %d, %d",
-				c.name, w.Naps(), waits, first, second, c.naps, c.bounded, c.timeouts, c.timeouts)
-		}
-		if !w.IsParked() {
-			t.Fatalf("%s: the consumer is not parked", c.name)
-		}
-		published.Store(true)
-		w.Notify(0, 1)
-		select {
-		case r := <-returned:
-			if r != Woken && r != Ready {
-				t.Fatalf("%s: Wait = %v; want Woken or Ready", c.name, r)
+	type counts struct{ lingers, timeouts, fences uint64 }
+	cases := []struct {
+		name  string
+		p     Policy
+		fence bool
+		want  counts
+	}{
+		{"park/claim-check", policies[0], false, counts{0, 0, 0}},
+		{"linger/claim-check", policies[1], false, counts{1, 0, 0}},
+		{"park/heavy-fence", policies[0], true, counts{0, 1, 1}},
+		{"linger/heavy-fence", policies[1], true, counts{1, 0, 1}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.fence && !HeavyFenceAvailable() {
+				t.Skip("no heavy fence here: the bounded wait polls by design")
 			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s: Notify did not wake the fenced consumer", c.name)
-		}
+			w := newPolicyWaiter(c.p)
+			if c.fence {
+				w.UseHeavyFence()
+			}
+			var published atomic.Bool
+			returned := make(chan Reason, 1)
+			go func() { returned <- w.Wait(0, 512, published.Load, idle, nil, nil) }()
+			read := func() counts {
+				_, timeouts := w.ClaimWaits()
+				return counts{w.Lingers(), timeouts, w.Fences()}
+			}
+			time.Sleep(100 * time.Millisecond)
+			first := read()
+			time.Sleep(100 * time.Millisecond)
+			if second := read(); first != c.want || second != c.want {
+				t.Fatalf("lingers, step timeouts, fences: %v, then %v 100 ms later; want %v", first, second, c.want)
+			}
+			if !w.IsParked() {
+				t.Fatal("the consumer is not parked")
+			}
+			published.Store(true)
+			w.Notify(1)
+			select {
+			case r := <-returned:
+				if r != Woken && r != Ready {
+					t.Fatalf("Wait = %v; want Woken or Ready", r)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Notify did not wake the parked consumer")
+			}
+		})
 	}
 }
 
@@ -320,7 +386,7 @@ func TestFenceModeStopsPolling(t *testing.T) {
 func TestSpinBudgetAdapts(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	var w Waiter
-	w.Init(1024, 64)
+	w.Init(64)
 	if w.budget != spins {
 		t.Fatalf("after Init: budget %d; want %d", w.budget, spins)
 	}
@@ -341,7 +407,7 @@ func TestSpinBudgetAdapts(t *testing.T) {
 		if k == 0 {
 			want = Woken
 		}
-		if r := w.Wait(0, ready, idle, nil, nil); r != want {
+		if r := w.Wait(0, 512, ready, idle, nil, nil); r != want {
 			t.Fatalf("Wait (value at call %d) = %v; want %v", k, r, want)
 		}
 		return *calls
@@ -395,94 +461,113 @@ func TestSpinBudgetAdapts(t *testing.T) {
 	}
 }
 
-// TestNotifyWakesNapperAtHalf: a producer that finds the consumer napping
-// wakes it only once it publishes half a ring past where the consumer
-// stopped reading, with positions that wrap at 64 bits (slot rings) or 32
-// (ByteRing); a parked consumer is woken by any publish.
-func TestNotifyWakesNapperAtHalf(t *testing.T) {
+// TestNotifyWakesAtTheArmedPosition: a producer wakes the consumer once it
+// publishes up to the position the wake word holds, and not before, with
+// positions that wrap at 64 bits (slot rings: the word keeps 62) or 32
+// (ByteRing): half a ring past head while the consumer lingers, head+1
+// while it parks (a publish the consumer has already read does not wake
+// it).
+func TestNotifyWakesAtTheArmedPosition(t *testing.T) {
 	for _, c := range []struct {
 		bits       uint
 		head, half uint64
 	}{
 		{64, 0, 512},
-		{64, 1<<64 - 100, 512}, // wakeAt wraps past 2^64
+		{64, 1<<64 - 100, 512}, // the linger's position wraps past 2^64
+		{64, 1<<62 - 100, 512}, // and past the word's 62 bits
 		{32, 1<<32 - 100, 512}, // ByteRing positions wrap at 2^32
 		{32, 1000, 512},
 	} {
 		var w Waiter
-		w.Init(2*c.half, c.bits)
+		w.Init(c.bits)
 		mask := uint64(1)<<(c.bits%64) - 1
 		if c.bits == 64 {
 			mask = ^uint64(0)
 		}
 		at := func(d uint64) uint64 { return (c.head + d) & mask }
-		w.NapAt(c.head)
+		name := fmt.Sprintf("%d-bit positions, head %#x", c.bits, c.head)
+		w.arm(at(c.half), lingerBit)
 		for _, d := range []uint64{0, 1, c.half - 2} {
-			if w.notify(at(d), at(d+1)) {
-				t.Fatalf("%d-bit positions, head %#x: a push ending %d past head woke the napping consumer; want only from %d", c.bits, c.head, d+1, c.half)
+			if w.notify(at(d + 1)) {
+				t.Fatalf("%s: a push ending %d past head woke the lingering consumer; want only from %d", name, d+1, c.half)
 			}
-			if !w.IsNapping() {
-				t.Fatalf("%d-bit positions: state changed by a push that did not wake", c.bits)
+			if !w.IsLingering() {
+				t.Fatalf("%s: the word changed by a push that did not wake", name)
 			}
 		}
-		if !w.notify(at(c.half-1), at(c.half)) {
-			t.Fatalf("%d-bit positions, head %#x: the push ending half a ring past head did not wake the napping consumer", c.bits, c.head)
+		if !w.notify(at(c.half)) {
+			t.Fatalf("%s: the push ending half a ring past head did not wake the lingering consumer", name)
 		}
-		if w.IsNapping() || len(w.wake) != 1 {
-			t.Fatalf("%d-bit positions: after the wake, napping %v and %d tokens; want awake and 1", c.bits, w.IsNapping(), len(w.wake))
+		if _, armed := w.WakeAt(); armed || len(w.wake) != 1 {
+			t.Fatalf("%s: after the wake, armed %v and %d tokens; want cleared and 1", name, armed, len(w.wake))
 		}
 		<-w.wake
-		w.NapAt(c.head)
-		if !w.notify(at(c.half+100), at(c.half+101)) {
-			t.Fatalf("%d-bit positions: a push beyond half a ring did not wake the napping consumer", c.bits)
+		w.arm(at(c.half), lingerBit)
+		if !w.notify(at(c.half + 101)) {
+			t.Fatalf("%s: a push beyond half a ring did not wake the lingering consumer", name)
 		}
 		<-w.wake
-		w.state.Store(parked)
-		if !w.notify(at(0), at(1)) {
-			t.Fatalf("%d-bit positions: the first push did not wake the parked consumer", c.bits)
+		w.arm(at(1), 0) // parked at head
+		if w.notify(at(0)) {
+			t.Fatalf("%s: a publish ending at head (read already) woke the parked consumer", name)
 		}
+		if !w.notify(at(1)) {
+			t.Fatalf("%s: the first push did not wake the parked consumer", name)
+		}
+		if w.notify(at(2)) || len(w.wake) != 1 {
+			t.Fatalf("%s: a second push sent a second token", name)
+		}
+		<-w.wake
 	}
 }
 
-// TestNapsOnlyWhenPaced: a Wait whose spin had been paying until lately
-// (a budget of two spins or more: producers keep the ring busy) parks at
-// once, so the next push wakes it; one whose spin had not been paying (one
-// spin or none) naps napSteps times first, and producers pay nothing
-// meanwhile. With one P it never naps.
-func TestNapsOnlyWhenPaced(t *testing.T) {
+// TestLingerThenParks: a lingering Wait sleeps one linger, with producers
+// short of its position not waking it, then parks, whether or not its spin
+// had been paying (the policy is the user's); with one P it parks at once.
+func TestLingerThenParks(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	never := func() bool { return false }
 	for _, c := range []struct {
 		name          string
 		procs, budget int
-		naps          uint64
-	}{{"busy", 2, spins, 0}, {"lately busy", 2, 2, 0}, {"paced", 2, 1, napSteps}, {"paced, no spin", 2, 0, napSteps}, {"one P", 1, 0, 0}} {
+		lingers       uint64
+	}{{"busy", 2, spins, 1}, {"paced", 2, 0, 1}, {"one P", 1, 0, 0}} {
 		runtime.GOMAXPROCS(c.procs)
-		w := newWaiter()
+		w := newPolicyWaiter(Policy{Kind: KindLinger, Linger: 50 * time.Millisecond})
 		w.budget = c.budget
 		returned := make(chan Reason, 1)
-		go func() { returned <- w.Wait(0, never, idle, nil, nil) }()
-		until(t, w, w.IsParked, c.name+": the consumer never parked")
-		if got := w.Naps(); got != c.naps {
-			t.Fatalf("%s (budget %d): %d naps before the park; want %d", c.name, c.budget, got, c.naps)
+		go func() { returned <- w.Wait(100, 612, never, idle, nil, nil) }()
+		if c.lingers > 0 {
+			until(t, w, w.IsLingering, c.name+": the consumer never lingered")
+			if at, _ := w.WakeAt(); at != 612 {
+				t.Fatalf("%s: lingering, woken at %d; want 612", c.name, at)
+			}
+			w.Notify(611) // short of it: no wake-up
 		}
-		w.Wake()
+		until(t, w, w.IsParked, c.name+": the consumer never parked")
+		if at, _ := w.WakeAt(); at != 101 {
+			t.Fatalf("%s: parked, woken at %d; want 101", c.name, at)
+		}
+		if got := w.Lingers(); got != c.lingers {
+			t.Fatalf("%s (budget %d): %d lingers before the park; want %d", c.name, c.budget, got, c.lingers)
+		}
+		w.Notify(101)
 		if r := <-returned; r != Woken {
 			t.Fatalf("%s: Wait = %v; want Woken", c.name, r)
 		}
 	}
 }
 
-// TestNapFindsPublishWithoutNotify: a napping consumer re-checks on its
-// timer, so a publish that no Notify announces (a producer that found it
-// napping, below half a ring) still ends its Wait.
-func TestNapFindsPublishWithoutNotify(t *testing.T) {
-	w := newWaiter()
-	w.SetNaps(1 << 30) // keep napping: only the nap's re-check can find the value
+// TestLingerFindsPublishWithoutNotify: a lingering consumer re-checks when
+// its linger ends, so a publish that no Notify announces (a producer that
+// found it lingering, short of its position) still ends its Wait.
+func TestLingerFindsPublishWithoutNotify(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	w := newPolicyWaiter(Policy{Kind: KindLinger, Linger: 20 * time.Millisecond})
 	var published atomic.Bool
 	returned := make(chan Reason, 1)
-	go func() { returned <- w.Wait(0, published.Load, idle, nil, nil) }()
-	until(t, w, w.IsNapping, "the consumer never napped")
+	go func() { returned <- w.Wait(0, 512, published.Load, idle, nil, nil) }()
+	until(t, w, w.IsLingering, "the consumer never lingered")
 	published.Store(true)
 	select {
 	case r := <-returned:
@@ -490,7 +575,7 @@ func TestNapFindsPublishWithoutNotify(t *testing.T) {
 			t.Fatalf("Wait = %v; want Ready", r)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("the napping consumer did not find the publish on its timer")
+		t.Fatal("the lingering consumer did not find the publish when its linger ended")
 	}
 }
 
@@ -508,123 +593,62 @@ func until(t *testing.T, w *Waiter, cond func() bool, what string) {
 	}
 }
 
-// TestSlowValuesStopNaps: once a Wait's naps all run out (values come
-// further apart than the naps last), later Waits park at once, so a slow
-// producer pays its wake-up as with a channel and the consumer no timer
-// wake-ups; a park that ends soon (values close together again) brings the
-// naps back.
-func TestSlowValuesStopNaps(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	never := func() bool { return false }
-	w := newWaiter()
-	w.budget = 0 // paced
-	fenced := HeavyFenceAvailable()
-	if fenced {
-		w.UseHeavyFence() // as spsc: a slow park fences at once, no bounded steps
-	}
-	// parkThenWake runs a Wait, waits until it parks, sleeps for after and
-	// wakes it; it returns how many naps the Wait took.
-	parkThenWake := func(after time.Duration) uint64 {
-		t.Helper()
-		before := w.Naps()
-		returned := make(chan Reason, 1)
-		go func() { returned <- w.Wait(0, never, idle, nil, nil) }()
-		until(t, w, w.IsParked, "the consumer never parked")
-		time.Sleep(after)
-		w.Wake()
-		if r := <-returned; r != Woken {
-			t.Fatalf("Wait = %v; want Woken", r)
-		}
-		return w.Naps() - before
-	}
-	if n := parkThenWake(0); n != napSteps {
-		t.Fatalf("first Wait: %d naps; want %d", n, napSteps)
-	}
-	// Slow values: the naps ran out, so the next Wait parks at once; a
-	// park that lasts longer than the naps took keeps it so.
-	if w.napTook < napSpan {
-		t.Fatalf("the naps took %v; want at least %v", w.napTook, napSpan)
-	}
-	for i := range 2 {
-		if n := parkThenWake(2 * w.napTook); n != 0 {
-			t.Fatalf("Wait %d after the naps ran out: %d naps; want 0", i+2, n)
-		}
-	}
-	if waits, _ := w.ClaimWaits(); fenced && waits != 0 {
-		t.Fatalf("%d bounded waits in slow parks with the heavy fence; want 0 (the timer wake-ups naps are dropped to spare)", waits)
-	}
-	// A park that ends sooner than the naps took: naps again, even when
-	// it lasts longer than napSpan, since values that far apart are what
-	// the naps catch (they take several times napSpan with timers of
-	// millisecond resolution). The naps' length is set here, so that the
-	// park's (a sleep, whose timer may run late on a loaded machine) sits
-	// well between the two; a preemption could still stretch it, so try a
-	// few times.
-	w.napTook = time.Second // between Waits: the consumer is not running
-	const short = 20 * time.Millisecond
-	for i := 0; w.slow; i++ {
-		if i == 5 {
-			t.Fatalf("parks of %v (the naps took %v) did not bring the naps back", short, w.napTook)
-		}
-		parkThenWake(short)
-	}
-	if n := parkThenWake(0); n != napSteps {
-		t.Fatalf("Wait after a short park: %d naps; want %d", n, napSteps)
-	}
-}
-
-// TestNoNapWithAClaim: a Wait that finds a push claimed but not published
-// (mpsc's idle() false) does not nap, since that push's Notify, short of
-// half a ring, would not wake a napping consumer; it waits for the publish
-// on the bounded steps, as a parked consumer that Notify wakes.
-func TestNoNapWithAClaim(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	w := newWaiter()
-	w.budget = 0 // paced: it would nap
-	returned := make(chan Reason, 1)
-	go func() { returned <- w.Wait(0, func() bool { return false }, func() bool { return false }, nil, nil) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for waits, _ := w.ClaimWaits(); waits == 0; waits, _ = w.ClaimWaits() {
-		if time.Now().After(deadline) {
-			w.Wake()
-			t.Fatal("the consumer never waited on the bounded steps")
-		}
-		time.Sleep(100 * time.Microsecond)
-	}
-	w.Wake()
-	<-returned
-	if n := w.Naps(); n != 0 {
-		t.Fatalf("%d naps with a push claimed; want 0", n)
-	}
-}
-
-// TestRefusedWakesNapper: a producer refused for want of room wakes a
-// napping consumer (a ByteRing may refuse a large record before it is half
-// full), and sends no token to an awake or parked one.
-func TestRefusedWakesNapper(t *testing.T) {
+// TestRefusedWakesOnlyALingeringConsumer: a producer refused for want of
+// room wakes a lingering consumer (a ByteRing may refuse a large record
+// before it is half full), and sends no token to a running or parked one.
+func TestRefusedWakesOnlyALingeringConsumer(t *testing.T) {
 	w := newWaiter()
 	w.Refused()
-	w.state.Store(parked)
+	w.arm(1, 0)
 	w.Refused()
 	if len(w.wake) != 0 || !w.IsParked() {
-		t.Fatalf("Refused on an awake, then a parked consumer: %d tokens, parked %v; want 0 and still parked", len(w.wake), w.IsParked())
+		t.Fatalf("Refused on a running, then a parked consumer: %d tokens, parked %v; want 0 and still parked", len(w.wake), w.IsParked())
 	}
-	w.NapAt(0)
+	w.arm(512, lingerBit)
 	w.Refused()
-	if w.IsNapping() || len(w.wake) != 1 {
-		t.Fatalf("after Refused: napping %v, %d tokens; want awake and 1", w.IsNapping(), len(w.wake))
+	if _, armed := w.WakeAt(); armed || len(w.wake) != 1 {
+		t.Fatalf("after Refused: armed %v, %d tokens; want cleared and 1", armed, len(w.wake))
 	}
-	<-w.wake
-	// The next Wait parks at once: a ring full of what the consumer keeps
-	// would have each refusal wake it from its naps again.
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	w.spins, w.budget = spins, 0 // paced: it would nap
+}
+
+// TestSpinNeverArms: a spinning consumer arms no wake word (a producer
+// pays its one load and never a wake-up) and returns on a publish that no
+// Notify announces, on Wake, done and its timer.
+func TestSpinNeverArms(t *testing.T) {
+	w := newPolicyWaiter(Policy{Kind: KindSpin})
+	var published, stop atomic.Bool
 	returned := make(chan Reason, 1)
-	go func() { returned <- w.Wait(0, func() bool { return false }, idle, nil, nil) }()
-	until(t, w, w.IsParked, "the consumer never parked")
-	w.Wake()
-	<-returned
-	if n := w.Naps(); n != 0 {
-		t.Fatalf("the Wait after a refusal took %d naps; want 0", n)
+	go func() { returned <- w.Wait(0, 512, published.Load, idle, nil, nil) }()
+	armed := make(chan bool, 1)
+	go func() {
+		seen := false
+		for !stop.Load() {
+			_, a := w.WakeAt()
+			seen = seen || a
+		}
+		armed <- seen
+	}()
+	time.Sleep(20 * time.Millisecond)
+	published.Store(true) // no Notify
+	select {
+	case r := <-returned:
+		if r != Ready {
+			t.Fatalf("Wait = %v; want Ready", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the spinning consumer did not find the publish")
+	}
+	stop.Store(true)
+	if <-armed {
+		t.Fatal("the spinning consumer armed its wake word")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(5*time.Millisecond, cancel)
+	if r := w.Wait(0, 512, func() bool { return false }, idle, ctx.Done(), nil); r != Done {
+		t.Fatalf("Wait, done closed while spinning = %v; want Done", r)
+	}
+	time.AfterFunc(5*time.Millisecond, w.Wake)
+	if r := w.Wait(0, 512, func() bool { return false }, idle, nil, nil); r != Woken {
+		t.Fatalf("Wait, Wake while spinning = %v; want Woken", r)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/ringsink/ringsink/wait"
 )
 
 // Config says what to watch.
@@ -85,4 +87,16 @@ func Duration(def time.Duration) time.Duration {
 		}
 	}
 	return def
+}
+
+// Policies are the consumer wait policies every stress test runs: the
+// linger is short (it lasts about a millisecond on Linux's timers), so
+// that the stress crosses from the linger to the park as often as it can.
+var Policies = []struct {
+	Name   string
+	Policy wait.Policy
+}{
+	{"park", wait.Park()},
+	{"linger", wait.Linger(50 * time.Microsecond)},
+	{"spin", wait.Spin()},
 }

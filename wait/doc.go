@@ -1,0 +1,32 @@
+// Package wait holds the one choice a ringsink consumer exposes: how it
+// waits when it finds nothing to read. spsc.Ring, mpsc.Ring and
+// mpsc.ByteRing take it with SetWait; sink.Config and uds.Config with their
+// Wait field.
+//
+// Every consumer first spins for a few microseconds (not at all with
+// GOMAXPROCS=1) and yields once; the Policy says what it does next:
+//
+//   - [Park]: it blocks like a channel receive. The next push that comes
+//     pays its wake-up (the runtime readying the consumer, which may take a
+//     system call to wake a thread), and a value is read as soon as the
+//     consumer runs. The rings' default.
+//   - [Linger] up to d: it sleeps on a timer for d, and producers do not
+//     wake it until a push fills half the ring (or a record is refused for
+//     want of room), so a paced producer pays one atomic load per push and
+//     never a wake-up before that fill. A value may wait up to d, plus the
+//     timer's lateness (on Linux, when nothing else runs, the runtime waits
+//     for timers in epoll, whose timeout is whole milliseconds: a linger
+//     below 1 ms lasts about 1 ms, a longer one up to about 1 ms more).
+//     Then it parks. sink's and uds's default, where a flush interval or a
+//     socket already delays records by more.
+//   - [Spin]: it never blocks. It polls the ring until a value comes, Wake
+//     is called or its context or done channel ends, yielding the processor
+//     now and then; it keeps a core busy for as long as it waits, and a
+//     producer pays one atomic load per push and never a wake-up. For a
+//     consumer with a core of its own.
+//
+// With every Policy a push that returned true before or during a Wait
+// ends that Wait (at once for Park and Spin; within the linger, or at the
+// half-ring fill, for Linger), and a consumer with nothing to read and no
+// traffic blocks without a timer, except with Spin.
+package wait
