@@ -1,0 +1,138 @@
+// Package paced runs the paced-delivery benchmark of the rings: one
+// producer pushes a timestamped value every gap (it spins between them,
+// like a service busy with its own work) through each implementation in
+// turn, interleaved in rounds so that every figure of a run is measured
+// under the same load, and each consumer takes them with the documented
+// loop (TryPop, Wait when empty; a channel's consumer receives). Test
+// support, not API.
+package paced
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/loov/hrtime"
+
+	"github.com/ringsink/ringsink/internal/hist"
+)
+
+// Gaps are the paces the benchmark runs at: a value every 2 µs (a busy
+// service) to every 20 ms (a trickle). With -benchtime 100x the slowest
+// takes 2 s per implementation.
+var Gaps = []time.Duration{2 * time.Microsecond, 20 * time.Microsecond, 200 * time.Microsecond, 2 * time.Millisecond, 20 * time.Millisecond}
+
+// Impl is one way to hand values from the producer to a consumer.
+type Impl struct {
+	// Name labels the metrics ("park", "linger", "spin", "chan"). The
+	// implementation named "chan" is the baseline the ratios divide by.
+	Name string
+	// Push offers v and reports whether it was taken (false: full).
+	Push func(v int) bool
+	// Recv is the consumer's loop for one value: it returns the next
+	// value, waiting as the implementation waits.
+	Recv func() int
+}
+
+// round is how many values each implementation takes in a row before the
+// next one's turn.
+const round = 50
+
+// Run pushes b.N values through each of impls at one value per gap, in
+// rounds of 50 values per implementation, and reports for each (NAME is
+// its Name): NAME-push-p99-ns, the push call's p99 (it pays the consumer's
+// wake-up when the consumer had parked); NAME-deliver-p50-ns and
+// NAME-deliver-p99-ns, the time from each push to the pop that returned
+// the value; NAME-full/value, pushes that found the ring full and were
+// retried; and, for every implementation but "chan", the ratios to the
+// channel's of the same run: NAME/chan-push-p99 and NAME/chan-deliver-p50
+// and -p99. ns/op is the gap, more or less (the pace holds).
+func Run(b *testing.B, gap time.Duration, impls []Impl) {
+	b.ReportAllocs()
+	nsPerTick := float64(hrtime.Count(1<<20).ApproxDuration()) / (1 << 20)
+	type side struct {
+		Impl
+		start         chan int      // the round's count: the consumer takes that many
+		done          chan struct{} // the consumer took them
+		push, deliver *hist.Histogram
+		full          int
+	}
+	sides := make([]*side, len(impls))
+	for i, im := range impls {
+		s := &side{Impl: im, start: make(chan int), done: make(chan struct{}), push: hist.New(), deliver: hist.New()}
+		sides[i] = s
+		go func() {
+			// Between its rounds the consumer blocks on start, not in the
+			// implementation's wait: a spinning consumer keeps no core
+			// busy while the others run.
+			for n := range s.start {
+				for range n {
+					v := s.Recv()
+					s.deliver.Record(uint64(float64(hrtime.TSC()-hrtime.Count(v)) * nsPerTick))
+				}
+				s.done <- struct{}{}
+			}
+		}()
+	}
+	b.ResetTimer()
+	for sent, r := 0, 0; sent < b.N; sent, r = sent+round, r+1 {
+		n := min(round, b.N-sent)
+		for k := range sides {
+			s := sides[(k+r)%len(sides)] // each round starts with the next implementation
+			s.start <- n
+			start := time.Now()
+			for i := range n {
+				for due := time.Duration(i+1) * gap; time.Since(start) < due; {
+				}
+				t0 := hrtime.TSC()
+				if !s.Push(int(t0)) {
+					// The consumer fell a ring behind (it did not get a
+					// CPU): count it, and retry.
+					s.full++
+					for !s.Push(int(t0)) {
+						runtime.Gosched()
+					}
+				}
+				s.push.Record(uint64(float64(hrtime.TSC()-t0) * nsPerTick))
+			}
+			<-s.done
+		}
+	}
+	b.StopTimer()
+	var ch *side
+	for _, s := range sides {
+		close(s.start)
+		if s.Name == "chan" {
+			ch = s
+		}
+	}
+	for _, s := range sides {
+		push, p50, p99 := float64(s.push.Quantile(.99)), float64(s.deliver.Quantile(.5)), float64(s.deliver.Quantile(.99))
+		b.ReportMetric(push, s.Name+"-push-p99-ns")
+		b.ReportMetric(p50, s.Name+"-deliver-p50-ns")
+		b.ReportMetric(p99, s.Name+"-deliver-p99-ns")
+		b.ReportMetric(float64(s.full)/float64(b.N), s.Name+"-full/value")
+		if ch != nil && s != ch {
+			b.ReportMetric(push/max(float64(ch.push.Quantile(.99)), 1), s.Name+"/chan-push-p99")
+			b.ReportMetric(p50/max(float64(ch.deliver.Quantile(.5)), 1), s.Name+"/chan-deliver-p50")
+			b.ReportMetric(p99/max(float64(ch.deliver.Quantile(.99)), 1), s.Name+"/chan-deliver-p99")
+		}
+	}
+}
+
+// Chan is the baseline: a buffered channel of capacity values.
+func Chan(capacity int) Impl {
+	ch := make(chan int, capacity)
+	return Impl{
+		Name: "chan",
+		Push: func(v int) bool {
+			select {
+			case ch <- v:
+				return true
+			default:
+				return false
+			}
+		},
+		Recv: func() int { return <-ch },
+	}
+}
