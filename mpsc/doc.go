@@ -15,18 +15,19 @@
 //     they fail at once and the caller decides what to count (drop-newest).
 //   - TryPop, TryPopBatch, Wait and the ByteRing read/release methods are
 //     consumer only: exactly one goroutine at a time may call them.
-//   - An idle consumer parked in Wait uses no CPU; a producer pays one atomic
-//     load to learn that the consumer is awake, two to learn that it naps,
-//     and wakes it only when it is parked, or napping with the ring half
-//     full past its head.
-//     A consumer naps on a timer (six naps, a few milliseconds in all)
-//     before it parks when values come paced, from microseconds to a few
-//     milliseconds apart, so such a producer rarely pays a wake-up, and a
-//     value may wait about a millisecond to be read. A push that returned true before or during a Wait always ends
-//     that Wait: the consumer blocks without a bound only after it has seen
-//     that nothing is claimed, and a claim is a sequentially consistent CAS
-//     (docs/design.md, "No lost wake-ups"). While a record is claimed but
-//     not yet published, Wait re-checks on a short timer instead.
+//   - Wait (and WaitChan) waits for the next push, Wake, Close or the
+//     context's end, in the way SetWait chose (package wait): by default it
+//     parks like a channel receive, and the push that finds it parked pays
+//     its wake-up; lingering, it sleeps up to a stated time and producers
+//     wake it only once half the ring is full past its head (or a record is
+//     refused for want of room); spinning, it never blocks. A producer pays
+//     one atomic load per push in every case. An idle consumer uses no CPU
+//     (except spinning). A push that returned true before or during a Wait
+//     always ends that Wait (within the linger, lingering): the consumer
+//     blocks without a bound only after it has seen that nothing is
+//     claimed, and a claim is a sequentially consistent CAS (docs/design.md,
+//     "No lost wake-ups"). While a record is claimed but not yet published,
+//     a parked Wait re-checks on a short timer instead.
 //   - A producer preempted between its claim and its publish stalls the
 //     consumer at that record (records are delivered in claim order); the
 //     window holds only the copy of the value.

@@ -3,6 +3,7 @@ package mpsc
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -170,6 +171,7 @@ func TestPushWakesLingererAtHalf(t *testing.T) {
 // unsealed record, and a lingering one halfway from there to the end of
 // the ring.
 func TestWaitArmsFromHead(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // with one P a linger parks at once
 	r := New[int](8)
 	for i := range 5 {
 		r.TryPush(i)
@@ -285,6 +287,7 @@ func TestByteRingWakesLingererOnPaddingAndRefusal(t *testing.T) {
 // record, it slept until a write was refused (the 4 KiB ring with a
 // 2 904-byte backlog below took 12 writes, the 13th refused).
 func TestWaitUnsealedWakesBeforeSealedBacklogFills(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // with one P a linger parks at once
 	d, _, err := NewDurableByteRing(make([]byte, DurableSize(4096)), [16]byte{1})
 	if err != nil {
 		t.Fatal(err)

@@ -34,12 +34,14 @@
 //   - Configuration fails in New, never later: a nil Drain panics there (a
 //     programmer error), BatchSize is capped at the queue's capacity, and
 //     New allocates everything the consumer needs.
-//   - An idle sink costs nothing: the consumer parks, and the interval timer
-//     runs only while a partial batch waits. When messages come paced, the
-//     consumer naps on a timer (a few milliseconds in all) before it
-//     parks, so that a push rarely pays for waking it: a message may then
-//     wait about a millisecond before the consumer takes it into a batch.
-//     Flush and Close wake it at once.
+//   - An idle sink costs nothing: the consumer blocks without a timer, and
+//     the interval timer runs only while a partial batch waits. How the
+//     consumer waits for messages is Config.Wait (package wait): by default
+//     it lingers up to a millisecond (2 ms at most where the runtime's
+//     timers have millisecond resolution) before it parks, and a push
+//     wakes it only once the queue is half full, so a push rarely pays for
+//     waking it, and a message may wait that long before the consumer
+//     takes it into a batch. Flush and Close wake it at once.
 //   - Nothing is lost silently: Stats.Pushed == Stats.Delivered +
 //     Stats.Failed + Stats.Pending at any quiescent moment, and refusals are
 //     counted in Dropped and Rejected. The library never logs.

@@ -12,18 +12,21 @@
 //     TryPop, TryPopBatch and Wait only by the single consumer. Len, Cap and
 //     Wake are safe from anywhere.
 //   - Only Wait blocks: a push onto a full ring and a pop from an empty one
-//     fail at once. Wait parks the consumer until the next push (or Wake,
-//     or the context's end), like a channel receive, after a spin of a few
-//     microseconds that lets a batch build. The producer pays one load per
-//     push for it (two while the consumer naps). When values come paced, from microseconds to a few
-//     milliseconds apart, the consumer first naps on a timer (six naps, a
-//     few milliseconds in all), and the producer does not wake it unless
-//     the ring is half full: the push rarely pays for the consumer's
-//     wake-up, and a value may wait about a millisecond. A parked consumer
-//     re-checks on a timer for its first 1.26 ms (unless it napped), then, on amd64 Linux, pays one membarrier(2) system call and
-//     blocks without a timer; on amd64 elsewhere, or where the kernel or a
-//     sandbox refuses membarrier, it keeps re-checking every millisecond
-//     (docs/design.md, "No lost wake-ups").
+//     fail at once. Wait waits for the next push (or Wake, or the
+//     context's end) after a spin of a few microseconds that lets a batch
+//     build, in the way SetWait chose (package wait): by default it parks
+//     like a channel receive, and the push that finds it parked pays its
+//     wake-up; lingering, it sleeps up to a stated time and the producer
+//     wakes it only once half the ring is full; spinning, it never blocks.
+//     The producer pays one atomic load per push in every case. On amd64 a
+//     park that lasts more than a millisecond pays one membarrier(2) system
+//     call and then blocks without a timer; where the kernel or a sandbox
+//     refuses membarrier, or off Linux, it keeps re-checking every
+//     millisecond instead (docs/design.md, "No lost wake-ups"). New starts
+//     no goroutine and makes no system call.
+//   - spsc.Ring has no Close: its one producer knows when it stops and can
+//     say so (a Wake, a last value); an exact Close would need a store→load
+//     fence on every push (docs/design.md, "Consumer waiting").
 //   - No method allocates. Popped slots of a type that holds pointers are
 //     zeroed so the ring keeps nothing alive.
 //

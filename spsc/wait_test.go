@@ -151,6 +151,7 @@ func TestPushWakesLingererAtHalf(t *testing.T) {
 // next: parked, a publish past it wakes the consumer; lingering, one half a
 // ring past it.
 func TestWaitArmsFromHead(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2)) // with one P a linger parks at once
 	r := New[uint64](8)
 	r.TryPushBatch([]uint64{1, 2, 3, 4, 5})
 	r.TryPopBatch(make([]uint64, 5))
