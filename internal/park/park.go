@@ -191,12 +191,12 @@ type Waiter struct {
 	// at is the wake word (package doc): stored by the consumer, loaded by
 	// every producer's Notify, cleared by a CAS of the producer, Refused or
 	// Wake that sends the token.
-	at     atomic.Uint64
-	posOff uint // 64 - posBits: Notify's wrapping compare; set by Init, then read-only
-	_      pad.Line
-	wake   chan struct{} // one slot: at most one outstanding token
-	timer  *time.Timer   // consumer only: the linger's and the bounded steps' timer
-	mask   uint64        // the positions' low posBits bits
+	at    atomic.Uint64
+	sign  uint64 // 1 << (posBits-1): Notify's wrapping compare; set by Init, then read-only
+	_     pad.Line
+	wake  chan struct{} // one slot: at most one outstanding token
+	timer *time.Timer   // consumer only: the linger's and the bounded steps' timer
+	mask  uint64        // the positions' low posBits bits
 
 	// policy is how Wait waits (SetPolicy); consumer only.
 	policy Policy
@@ -238,7 +238,7 @@ const (
 func (w *Waiter) Init(posBits uint) {
 	posBits = min(posBits, maxBits)
 	w.wake = make(chan struct{}, 1)
-	w.posOff = 64 - posBits
+	w.sign = 1 << (posBits - 1)
 	w.mask = 1<<posBits - 1
 	w.policy = Policy{Kind: KindPark}
 	w.timer = time.NewTimer(time.Hour)
@@ -304,20 +304,27 @@ func (w *Waiter) arm(pos, flags uint64) { w.at.Store(armed | flags | pos&w.mask)
 // that idle() sees (see the package doc for why), or with the consumer in
 // UseHeavyFence or UseBoundedWait mode.
 func (w *Waiter) Notify(to uint64) {
-	// The wrapping compare of the positions' low bits: the word's flag
-	// bits are shifted out.
-	if a := w.at.Load(); a&armed != 0 && int64((to-a)<<w.posOff) >= 0 {
+	// The word is 0 or armed. The wrapping compare of the positions' low
+	// posBits bits: to is at or past the armed position when their
+	// difference, modulo 2^posBits, is below half the range (its top bit,
+	// sign, is clear). The word's flag bits sit above posBits and only
+	// change the difference's bits above it.
+	if a := w.at.Load(); a != 0 && (to-a)&w.sign == 0 {
 		w.notifySlow(to)
 	}
 }
 
 // notifySlow wakes the consumer whose armed position to reaches, unless
 // another waker (or the consumer) clears or changes the word first; it
-// reports whether it sent the token (for the litmus tests).
+// reports whether it sent the token (for the litmus tests). Kept out of
+// Notify, which a push calls every time: Notify stays a load, a compare and
+// a return.
+//
+//go:noinline
 func (w *Waiter) notifySlow(to uint64) bool {
 	for {
 		a := w.at.Load()
-		if a&armed == 0 || int64((to-a)<<w.posOff) < 0 {
+		if a&armed == 0 || (to-a)&w.sign != 0 {
 			return false
 		}
 		// The CAS makes exactly one waker send the token for each arming.
