@@ -19,6 +19,9 @@
 //     producer and one consumer, with batch push and pop.
 //   - [github.com/ringsink/ringsink/offline]: a bounded FIFO that evicts its
 //     oldest entry when full.
+//   - [github.com/ringsink/ringsink/wait]: how a consumer waits when it
+//     finds nothing to read (park, linger or spin), one choice that every
+//     ring, sink and uds.Writer takes.
 //
 // Linux (amd64, arm64) is the first-class platform. The module builds on
 // darwin, the BSDs and Windows; uds uses writev where the platform is Unix,
