@@ -11,15 +11,23 @@ type WaitReason uint8
 
 const (
 	// WaitReady: a value (record) is ready to read.
-	WaitReady = WaitReason(park.Ready)
+	WaitReady WaitReason = iota
 	// WaitWoken: Wake, Close or a producer's wake-up token ended the wait;
 	// the ring may still be empty (re-check).
-	WaitWoken = WaitReason(park.Woken)
+	WaitWoken
 	// WaitDone: the done channel was closed.
-	WaitDone = WaitReason(park.Done)
+	WaitDone
 	// WaitTimeout: the timer channel fired.
-	WaitTimeout = WaitReason(park.Timeout)
+	WaitTimeout
 )
+
+// The reasons are park's, converted (WaitChan returns WaitReason(r)): a
+// constant index out of range, or a negative one, fails the build if they
+// drift apart.
+var _ = [1]struct{}{}[WaitReady-WaitReason(park.Ready)+
+	WaitWoken-WaitReason(park.Woken)+
+	WaitDone-WaitReason(park.Done)+
+	WaitTimeout-WaitReason(park.Timeout)]
 
 // String names the reason, e.g. "ready".
 func (w WaitReason) String() string {
