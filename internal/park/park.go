@@ -249,6 +249,7 @@ func (w *Waiter) notify(to uint64) bool { return w.notifySlow(to) }
 // parked one was woken by the pushes that filled the ring, or holds what
 // fills it on purpose: a durable ring's sealed records).
 func (w *Waiter) Refused() {
+	// The CAS, as Notify's, makes one waker send the token for the linger.
 	if a := w.at.Load(); a&lingerBit != 0 && w.at.CompareAndSwap(a, 0) {
 		w.token()
 	}
@@ -306,7 +307,7 @@ func (w *Waiter) announce(head uint64, ready, idle func() bool, fence bool) verd
 	// steps). checkBounded never proves anything.
 	fenced := w.check == checkFence && fence && w.heavyFence()
 	if ready() {
-		w.at.Store(0)
+		w.at.Store(0) // running: producers need not wake it
 		return vReady
 	}
 	if fenced || (w.check == checkIdle && idle()) {

@@ -178,9 +178,9 @@ func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-cha
 // publish that its re-check misses and whose Notify loads a stale word is
 // found by the park that follows the timer.
 func (w *Waiter) linger(lingerAt uint64, ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
-	w.arm(lingerAt, lingerBit)
+	w.arm(lingerAt, lingerBit) // tells producers where to wake it; no order needed
 	if ready() {
-		w.at.Store(0)
+		w.at.Store(0) // running: producers need not wake it
 		return Ready
 	}
 	r := w.sleep(w.policy.Linger, done, timer)
