@@ -7,7 +7,8 @@
 #   benchstat docs/bench/wait-ab-old.txt docs/bench/wait-ab-new.txt
 #
 # mpsc.Ring 1-producer push+pop (the Wait consumer and its drain and pop
-# variants), uds.Writer.Write and sink.TryPush.
+# variants), uds.Writer.Write and sink.TryPush. BENCHTIME (default 1s)
+# and OUT (default docs/bench) are for a smoke run.
 set -euo pipefail
 old=${1:-104a6bf} rounds=${2:-10}
 root=$(git rev-parse --show-toplevel)
@@ -23,13 +24,13 @@ declare -A re=(
 	[uds]='^BenchmarkWrite$'
 	[sink]='^BenchmarkTryPush$'
 )
-out=$root/docs/bench
+out=${OUT:-$root/docs/bench}
 : >"$out/wait-ab-old.txt"
 : >"$out/wait-ab-new.txt"
 for _ in $(seq "$rounds"); do
 	for pkg in mpsc uds sink; do
 		for side in old new; do
-			(cd "$root/$pkg" && "$tmp/$side-$pkg.test" -test.run '^$' -test.bench "${re[$pkg]}" -test.benchmem -test.count 1) |
+			(cd "$root/$pkg" && "$tmp/$side-$pkg.test" -test.run '^$' -test.bench "${re[$pkg]}" -test.benchtime "${BENCHTIME:-1s}" -test.benchmem -test.count 1) |
 				grep -E '^(Benchmark|goos|goarch|pkg|cpu)' >>"$out/wait-ab-$side.txt"
 		done
 	done
