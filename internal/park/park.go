@@ -20,7 +20,9 @@
 //     want of room (Refused) wakes it, and when the timer fires it parks;
 //   - spin: nothing; it polls.
 //
-// Wake (flush, Close) and a refusal clear the word and send the token.
+// Wake (flush, Close) clears the word and sends the token; a refusal for
+// want of room does too while the consumer lingers, leaving a mark (not
+// armed) that makes the consumer's next Wait park instead of lingering.
 //
 // # Why a parked consumer never sleeps through a publish
 //
@@ -93,11 +95,14 @@ const (
 )
 
 // The wake word: 0 (none), or armed | position, with lingerBit while the
-// consumer lingers. Positions keep their low posBits (62 at most) bits.
+// consumer lingers; refusedMark (not armed) once a refusal woke a
+// lingering consumer, until the consumer runs. Positions keep their low
+// posBits (62 at most) bits.
 const (
-	armed     = 1 << 63
-	lingerBit = 1 << 62
-	maxBits   = 62
+	armed       = 1 << 63
+	lingerBit   = 1 << 62
+	refusedMark = lingerBit
+	maxBits     = 62
 )
 
 // Waiter parks one consumer goroutine. The zero value is not usable; call Init.
@@ -119,6 +124,10 @@ type Waiter struct {
 
 	// policy is how Wait waits (SetPolicy); consumer only.
 	policy Policy
+
+	// refused: a refusal woke the consumer from its linger (Refused); the
+	// next Wait parks instead of lingering. Consumer only.
+	refused bool
 
 	// spins is the most the consumer may spin, spinsFor(GOMAXPROCS). Consumer
 	// only; read in Init and again after every block, because asking the
@@ -208,12 +217,12 @@ func (w *Waiter) arm(pos, flags uint64) { w.at.Store(armed | flags | pos&w.mask)
 // that idle() sees (see the package doc for why), or with the consumer in
 // UseHeavyFence or UseBoundedWait mode.
 func (w *Waiter) Notify(to uint64) {
-	// The word is 0 or armed. The wrapping compare of the positions' low
-	// posBits bits: to is at or past the armed position when their
-	// difference, modulo 2^posBits, is below half the range (its top bit,
-	// sign, is clear). The word's flag bits sit above posBits and only
-	// change the difference's bits above it.
-	if a := w.at.Load(); a != 0 && (to-a)&w.sign == 0 {
+	// The wrapping compare of the positions' low posBits bits: to is at or
+	// past the armed position when their difference, modulo 2^posBits, is
+	// below half the range (its top bit, sign, is clear). The word's flag
+	// bits sit above posBits and only change the difference's bits above
+	// it.
+	if a := w.at.Load(); a&armed != 0 && (to-a)&w.sign == 0 {
 		w.notifySlow(to)
 	}
 }
@@ -247,10 +256,14 @@ func (w *Waiter) notify(to uint64) bool { return w.notifySlow(to) }
 // though a ring may have no room for a large record before it is half full
 // (a ByteRing's padding). One load when the consumer does not linger (a
 // parked one was woken by the pushes that filled the ring, or holds what
-// fills it on purpose: a durable ring's sealed records).
+// fills it on purpose: a durable ring's sealed records). The consumer's
+// next Wait parks instead of lingering: where the ring holds what the
+// consumer keeps, every refusal would wake it from every linger.
 func (w *Waiter) Refused() {
-	// The CAS, as Notify's, makes one waker send the token for the linger.
-	if a := w.at.Load(); a&lingerBit != 0 && w.at.CompareAndSwap(a, 0) {
+	// The CAS, as Notify's, makes one waker send the token for the linger;
+	// the mark it leaves is not armed (Notify ignores it) and tells the
+	// consumer why it woke (block).
+	if a := w.at.Load(); a&(armed|lingerBit) == armed|lingerBit && w.at.CompareAndSwap(a, refusedMark) {
 		w.token()
 	}
 }
@@ -384,7 +397,9 @@ func (w *Waiter) block(done <-chan struct{}, timer, step <-chan time.Time) Reaso
 	}
 	// Running again: producers need not wake the consumer (a waker's CAS
 	// that cleared it first sent a token the next Wait will find, stale).
-	w.at.Store(0)
+	if w.at.Swap(0) == refusedMark {
+		w.refused = true
+	}
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	return r
 }
@@ -401,7 +416,7 @@ func (w *Waiter) IsParked() bool {
 }
 
 // IsLingering reports whether the consumer lingers. For tests.
-func (w *Waiter) IsLingering() bool { return w.at.Load()&lingerBit != 0 }
+func (w *Waiter) IsLingering() bool { return w.at.Load()&(armed|lingerBit) == armed|lingerBit }
 
 // WakeAt returns the position the wake word holds (its low posBits bits),
 // and whether it is armed. For tests.

@@ -595,7 +595,10 @@ func until(t *testing.T, w *Waiter, cond func() bool, what string) {
 
 // TestRefusedWakesOnlyALingeringConsumer: a producer refused for want of
 // room wakes a lingering consumer (a ByteRing may refuse a large record
-// before it is half full), and sends no token to a running or parked one.
+// before it is half full), and sends no token to a running or parked one;
+// the Wait after the one a refusal ended parks instead of lingering (a
+// ring full of what the consumer keeps would have every refusal wake it
+// from every linger), and the one after that lingers again.
 func TestRefusedWakesOnlyALingeringConsumer(t *testing.T) {
 	w := newWaiter()
 	w.Refused()
@@ -608,6 +611,45 @@ func TestRefusedWakesOnlyALingeringConsumer(t *testing.T) {
 	w.Refused()
 	if _, armed := w.WakeAt(); armed || len(w.wake) != 1 {
 		t.Fatalf("after Refused: armed %v, %d tokens; want cleared and 1", armed, len(w.wake))
+	}
+	w.Notify(600) // the mark is not armed: no second token
+	if len(w.wake) != 1 {
+		t.Fatalf("a push after the refusal sent a token; %d tokens, want 1", len(w.wake))
+	}
+	<-w.wake
+	w.at.Store(0)
+
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	w = newPolicyWaiter(Policy{Kind: KindLinger, Linger: time.Hour})
+	never := func() bool { return false }
+	wait := func() (lingered bool) {
+		t.Helper()
+		before := w.Lingers()
+		returned := make(chan Reason, 1)
+		go func() { returned <- w.Wait(0, 512, never, idle, nil, nil) }()
+		until(t, w, func() bool { return w.IsLingering() || w.IsParked() }, "the consumer never waited")
+		lingered = w.IsLingering()
+		if lingered {
+			w.Refused()
+		} else {
+			w.Wake()
+		}
+		if r := <-returned; r != Woken {
+			t.Fatalf("Wait = %v; want Woken", r)
+		}
+		if w.Lingers() != before {
+			t.Fatal("a linger ran out: the test's linger is an hour")
+		}
+		return lingered
+	}
+	if !wait() {
+		t.Fatal("the first Wait parked; want it lingering")
+	}
+	if wait() {
+		t.Fatal("the Wait after a refusal lingered; want it parked")
+	}
+	if !wait() {
+		t.Fatal("the Wait after that parked; want it lingering again")
 	}
 }
 

@@ -159,8 +159,11 @@ func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-cha
 	// With one P a push readies the consumer without waking a thread (no P
 	// is idle to run it), so the wake-up that lingering spares costs
 	// little, and the linger's timer would fire only when the producer
-	// yields: it parks.
-	if w.policy.Kind == KindLinger && w.spins > 0 {
+	// yields: it parks. After a refusal woke it, it parks too: parked, a
+	// refusal costs a producer one load and no wake-up (Refused).
+	refused := w.refused
+	w.refused = false
+	if w.policy.Kind == KindLinger && w.spins > 0 && !refused {
 		if r := w.linger(lingerAt, ready, done, timer); r != stepFired {
 			return r
 		}
