@@ -20,7 +20,7 @@ for pkg in mpsc uds sink; do
 	(cd "$root" && go test -c -o "$tmp/new-$pkg.test" "./$pkg")
 done
 declare -A re=(
-	[mpsc]='^BenchmarkPush$/impl=mpsc(-drain|-pop)?/producers=1/'
+	[mpsc]='^BenchmarkPush$/^impl=mpsc(-drain|-pop)?$/^producers=1$'
 	[uds]='^BenchmarkWrite$'
 	[sink]='^BenchmarkTryPush$'
 )
