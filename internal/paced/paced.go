@@ -47,7 +47,8 @@ const round = 50
 // the value; NAME-full/value, pushes that found the ring full and were
 // retried; and, for every implementation but "chan", the ratios to the
 // channel's of the same run: NAME/chan-push-p99 and NAME/chan-deliver-p50
-// and -p99. ns/op is the gap, more or less (the pace holds).
+// and -p99. ns/op is the gap times the number of implementations, more
+// or less (each takes b.N values at the pace, one after the other).
 func Run(b *testing.B, gap time.Duration, impls []Impl) {
 	b.ReportAllocs()
 	nsPerTick := float64(hrtime.Count(1<<20).ApproxDuration()) / (1 << 20)
