@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -75,6 +76,7 @@ type Conn struct {
 	early   bool          // return what a call sent when the receiver is full, before waiting (Config.SpillDir)
 	wrote   bool          // this call has written something (early)
 	resume  bool          // the last call returned early: the next one keeps its write deadline
+	wasSlow bool          // the last call ended at its deadline on a daemon that reads slowly (drained)
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
@@ -86,8 +88,10 @@ type Conn struct {
 	err        error
 	writevs    uint64 // writev (or sendmmsg) system calls made, over the Conn's life
 	bytes      uint64 // bytes written, over the Conn's life
+	slow       uint64 // write deadlines that expired while the daemon was reading (slowly), over the Conn's life
 	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), skipped
 	writeFn    func(fd uintptr) bool
+	probeFn    func(fd uintptr) // writeFn for rc.Control: one more try outside the poller (drained)
 
 	// Format state: the batch's stamp, the arena its headers are rendered
 	// into (never grown while iovecs point into it), and the frame length
@@ -161,6 +165,7 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 	if c.message {
 		c.writeFn = c.sendmsgs
 	}
+	c.probeFn = func(fd uintptr) { c.writeFn(fd) }
 	return c, nil
 }
 
@@ -182,7 +187,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		return 0, nil
 	}
 	all := len(recs)
-	if off > 0 && c.early && c.format != nil {
+	if off > 0 && c.format != nil && (c.early || c.wasSlow) {
 		// Finish the torn record alone, under its old stamp; the records
 		// after it go in the next call, stamped anew. (Otherwise a slow
 		// daemon that makes every call end inside a record would freeze
@@ -204,17 +209,31 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		// its header renders to the same bytes.
 		c.stamp = c.format.AppendStamp(c.stamp[:0], time.Now())
 	}
+	start := c.bytes
 	var err error
 	if c.message {
 		err = c.sendAll()
 	} else {
 		err = c.writeAll()
 	}
+	slow := false
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.drained(start) {
+			// The daemon freed room while we waited: it reads, slowly.
+			// The call ends with what is done, and the next one starts
+			// a new deadline (see drained).
+			err, slow = nil, true
+			c.slow++
+		} else if c.err != nil {
+			err = c.err // the probe found the socket failed
+		}
+	}
 	n := c.done
 	if err == nil {
 		err = c.err
 	}
-	c.resume = err == nil && n < all && c.early
+	c.resume = err == nil && n < all && c.early && !slow
+	c.wasSlow = slow
 	c.recs = nil
 	return n, err
 }

@@ -170,8 +170,11 @@ func (c *consumer) hangUp() {
 // done with (to release or pop) and how many of those a message socket
 // could not carry (the caller counts them: DroppedUnsendable, not Written).
 func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
-	before, bytesBefore, overBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable
+	before, bytesBefore, overBefore, slowBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable, c.conn.slow
 	n, err = c.conn.writeFrom(recs, c.torn)
+	if c.conn.slow != slowBefore {
+		c.w.slow.Add(c.conn.slow - slowBefore)
+	}
 	c.w.writevs.Add(c.conn.writevs - before)
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
 	over = c.conn.unsendable - overBefore

@@ -267,7 +267,8 @@ type Stats struct {
 	Connects          uint64 // successful connections
 	DialErrors        uint64 // failed connection attempts
 	WriteErrors       uint64 // writes that failed (the connection was then closed)
-	Stalls            uint64 // WriteTimeout waits that expired on a daemon not reading (the connection was kept)
+	Stalls            uint64 // WriteTimeout waits that expired on a daemon that took no byte since the socket was full (the connection was kept; see Config.WriteTimeout)
+	Slow              uint64 // WriteTimeout waits that expired on a daemon that reads, slowly: not a stall; the write went on, nothing moved to the offline ring
 	Connected         bool
 }
 
@@ -311,7 +312,7 @@ type Writer struct {
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
-	stalls                              atomic.Uint64
+	stalls, slow                        atomic.Uint64
 	connected                           atomic.Bool
 	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
 	closeBy                             atomic.Int64         // Close's deadline (unix ns), 0 before Close
@@ -633,6 +634,7 @@ func (w *Writer) Stats() Stats {
 		DialErrors:        w.dialErrs.Load(),
 		WriteErrors:       w.writeErrs.Load(),
 		Stalls:            w.stalls.Load(),
+		Slow:              w.slow.Load(),
 		Connected:         w.connected.Load(),
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than

@@ -45,3 +45,10 @@ const writevAllocFree = false
 // writevEarly: net.Buffers writes until done or the deadline, so a stream
 // does not return early (Conn.early) on this path.
 const writevEarly = false
+
+// drained is asked when a write deadline expired: did the daemon take
+// bytes? net.Buffers hides the socket, so on this path the call's own
+// progress tells (bytes written since start, the call's first count): a
+// daemon that stops reading is then seen at the second deadline, not the
+// first.
+func (c *Conn) drained(start uint64) bool { return c.bytes != start }

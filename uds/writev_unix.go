@@ -62,3 +62,20 @@ const writevAllocFree = true
 // writevEarly: this path returns early (Conn.early) when a writev that made
 // progress finds the socket full.
 const writevEarly = true
+
+// drained is asked when a write deadline expired: did the daemon free room
+// since the socket was last full? A Unix socket reports room to the poller
+// only once its send buffer has drained to a quarter (Linux's
+// unix_writable), but it takes bytes again as soon as the daemon has
+// consumed one buffer the kernel queued (one writev is cut into buffers of
+// up to half the send buffer). So one more non-blocking writev (or
+// sendmmsg) outside the poller tells: bytes taken are the daemon's
+// progress, and the bytes go out too. It writes what it can, as the poller's
+// callback would, and may set c.err.
+func (c *Conn) drained(uint64) bool {
+	before := c.bytes
+	if err := c.rc.Control(c.probeFn); err != nil {
+		return false
+	}
+	return c.bytes != before
+}
