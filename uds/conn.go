@@ -92,6 +92,7 @@ type Conn struct {
 	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), skipped
 	writeFn    func(fd uintptr) bool
 	probeFn    func(fd uintptr) // writeFn for rc.Control: one more try outside the poller (drained)
+	oq         outqState        // SIOCOUTQ and the peer's hang-up (outq_linux.go)
 
 	// Format state: the batch's stamp, the arena its headers are rendered
 	// into (never grown while iovecs point into it), and the frame length
@@ -166,6 +167,7 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 		c.writeFn = c.sendmsgs
 	}
 	c.probeFn = func(fd uintptr) { c.writeFn(fd) }
+	c.initOutq()
 	return c, nil
 }
 

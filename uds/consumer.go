@@ -35,6 +35,7 @@ type consumer struct {
 	syncAt    time.Time // with SpillSync: when the last msync was
 	offBytes  int       // payload bytes held in the offline ring
 	foreign   int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
+	cf        confirm   // records written on the connection that the daemon may not have consumed (confirm.go)
 }
 
 func (w *Writer) run(first *net.UnixConn) {
@@ -84,6 +85,11 @@ func (w *Writer) run(first *net.UnixConn) {
 		}
 		var timerC <-chan time.Time
 		wake := c.syncDue()
+		if c.conn != nil {
+			if t := c.confirmIdle(); !t.IsZero() && (wake.IsZero() || t.Before(wake)) {
+				wake = t
+			}
+		}
 		if c.conn == nil && (wake.IsZero() || c.retry.Before(wake)) {
 			wake = c.retry
 		}
@@ -137,6 +143,7 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	w.lastErr.Store(nil) // connected: the last dial or write error is history
 	c.backoff = w.cfg.ReconnectMin
 	c.torn = 0
+	c.cf = confirm{}
 }
 
 // fail records err and schedules the next dial.
@@ -150,6 +157,7 @@ func (c *consumer) fail(err error) {
 // disconnect closes a connection whose write failed. Whatever was not
 // written whole stays queued (offline ring or byte ring), in order.
 func (c *consumer) disconnect(err error) {
+	c.lose()
 	c.hangUp()
 	c.w.writeErrs.Add(1)
 	c.backoff = c.w.cfg.ReconnectMin // the daemon was there a moment ago
@@ -206,6 +214,14 @@ func (c *consumer) settle(err error) {
 
 func ptr[T any](v T) *T { return &v }
 
+// failed reports whether a write's error closes the connection (a timeout
+// does not).
+func failed(err error) bool { return err != nil && !errors.Is(err, os.ErrDeadlineExceeded) }
+
+func errDaemonClosed(path string) error {
+	return fmt.Errorf("uds: %s: the daemon closed the connection", path)
+}
+
 // send makes one step of progress on a live connection: the drop notice,
 // else a batch of the offline ring, else a batch of live records. It reports
 // whether anything was sent or failed. A record torn by a timed-out write is
@@ -224,6 +240,7 @@ func (c *consumer) send() bool {
 	if c.notice != nil {
 		c.nbatch[0] = c.notice
 		k, over, err := c.writeRecords(c.nbatch)
+		c.track(0, failed(err))
 		c.nbatch[0] = nil
 		if k == 1 {
 			// A notice the socket cannot carry is let go: it is not a
@@ -240,6 +257,7 @@ func (c *consumer) send() bool {
 	if w.off.Len() > 0 {
 		n := w.off.Peek(c.obatch)
 		k, over, err := c.writeRecords(c.obatch[:n])
+		c.track(uint64(k)-over, failed(err))
 		w.droppedUnsendable.Add(over)
 		for range k {
 			v, _ := w.off.Pop()
@@ -257,6 +275,7 @@ func (c *consumer) send() bool {
 		return false
 	}
 	k, over, err := c.writeRecords(c.batch[:n])
+	c.track(uint64(k)-over, failed(err))
 	w.droppedUnsendable.Add(over)
 	c.release(k)
 	w.written.Add(uint64(k) - over)
@@ -429,13 +448,14 @@ func (c *consumer) recycle(b []byte) {
 func (c *consumer) totals() Drops {
 	w := c.w
 	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(),
-		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load()}
+		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load(), Unconfirmed: w.unconfirmed.Load()}
 }
 
 // since returns the counts in t that are not in before.
 func (t Drops) since(before Drops) Drops {
 	return Drops{Full: t.Full - before.Full, TooLarge: t.TooLarge - before.TooLarge,
-		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted}
+		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted,
+		Unconfirmed: t.Unconfirmed - before.Unconfirmed}
 }
 
 // answerFlushes replies nil to every Flush whose records have all reached
@@ -503,6 +523,7 @@ func (c *consumer) shutdown() {
 	for c.spill(true) > 0 {
 	}
 	if c.conn != nil {
+		c.closeConfirm()
 		c.hangUp()
 	}
 	left, stuck := w.off.Len(), w.ring.Pending()
@@ -524,6 +545,7 @@ func (c *consumer) shutdown() {
 func (c *consumer) closeSpill() {
 	w := c.w
 	if c.conn != nil {
+		c.closeConfirm()
 		c.hangUp()
 	}
 	w.ring.Seal()

@@ -54,6 +54,9 @@ type Drops struct {
 	Newline    uint64 // Write got a record with an inner newline (Newline framing)
 	Unsendable uint64 // a message socket could not carry an accepted record
 	Evicted    uint64 // the offline ring evicted its oldest record
+	// Unconfirmed: records the kernel took (Written) that the daemon may
+	// not have read when its socket died (Stats.Unconfirmed).
+	Unconfirmed uint64
 }
 
 // Config configures a Writer. Zero fields take their defaults.
@@ -269,7 +272,17 @@ type Stats struct {
 	WriteErrors       uint64 // writes that failed (the connection was then closed)
 	Stalls            uint64 // WriteTimeout waits that expired on a daemon that took no byte since the socket was full (the connection was kept; see Config.WriteTimeout)
 	Slow              uint64 // WriteTimeout waits that expired on a daemon that reads, slowly: not a stall; the write went on, nothing moved to the offline ring
-	Connected         bool
+	// Unconfirmed counts Written records that may have died in the
+	// kernel: the daemon's socket closed (it stopped or crashed) while
+	// they were not known to be read from it (Linux: SIOCOUTQ, see
+	// docs/design.md, "What the kernel tells"). A conservative count: it
+	// includes every record not known read, so some of them may have
+	// arrived. They are not sent again. Part of Written (Written = records
+	// the daemon read + records still unread on a live connection +
+	// Unconfirmed), so the conservation sum is unchanged. Always 0 off
+	// Linux, where such records are lost without a count.
+	Unconfirmed uint64
+	Connected   bool
 }
 
 // Writer is a non-blocking io.Writer that delivers records to a daemon on a
@@ -312,7 +325,7 @@ type Writer struct {
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
-	stalls, slow                        atomic.Uint64
+	stalls, slow, unconfirmed           atomic.Uint64
 	connected                           atomic.Bool
 	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
 	closeBy                             atomic.Int64         // Close's deadline (unix ns), 0 before Close
@@ -635,6 +648,7 @@ func (w *Writer) Stats() Stats {
 		WriteErrors:       w.writeErrs.Load(),
 		Stalls:            w.stalls.Load(),
 		Slow:              w.slow.Load(),
+		Unconfirmed:       w.unconfirmed.Load(),
 		Connected:         w.connected.Load(),
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
