@@ -33,6 +33,15 @@ type confirm struct {
 	at, lb    uint64 // the pending sample: the connection's bytes when taken, and all before lb consumed
 	wait      time.Duration
 	due       time.Time // next idle re-check, zero if none
+	keep      bool      // Config.AtLeastOnce: held has a copy of every open record
+	held      recQueue  // with keep: the open records, oldest first (written - confirmed of them)
+}
+
+// reset forgets a connection's marks, keeping held's memory for the next.
+func (cf *confirm) reset() {
+	held, keep := cf.held, cf.keep
+	held.clear()
+	*cf = confirm{held: held, keep: keep}
 }
 
 func (cf *confirm) push(end, cum uint64) {
@@ -48,10 +57,14 @@ func (cf *confirm) push(end, cum uint64) {
 
 // upTo confirms every batch that ends at or before byte lb.
 func (cf *confirm) upTo(lb uint64) {
+	before := cf.confirmed
 	for cf.n > 0 && cf.ends[cf.head] <= lb {
 		cf.confirmed = cf.cums[cf.head]
 		cf.head = (cf.head + 1) % confirmMarks
 		cf.n--
+	}
+	if cf.keep {
+		cf.held.drop(int(cf.confirmed - before))
 	}
 }
 
@@ -133,13 +146,132 @@ func (c *consumer) confirmIdle() time.Time {
 	return cf.due
 }
 
-// lose counts the records of a failed connection that the daemon may not
-// have consumed, and forgets the connection's marks.
+// lose accounts for the records of a failed connection that the daemon
+// may not have consumed: counted (Unconfirmed), or with AtLeastOnce queued
+// to be sent first on the next connection (Resent). It forgets the
+// connection's marks.
 func (c *consumer) lose() {
-	if d := c.cf.written - c.cf.confirmed; d > 0 {
+	d := c.cf.written - c.cf.confirmed
+	switch {
+	case d == 0:
+	case c.cf.keep:
+		// Oldest first: the open records, then what was already queued
+		// for resending (the torn record of this connection, if any, is
+		// at the head of its own queue, after them).
+		c.cf.held.appendFrom(&c.resend)
+		c.resend, c.cf.held = c.cf.held, c.resend
+		c.w.resent.Add(d)
+		c.storeBuffered()
+	default:
 		c.w.unconfirmed.Add(d)
 	}
-	c.cf = confirm{}
+	c.cf.reset()
+}
+
+// keepSent keeps a copy of the records of recs a write sent (not those the
+// socket skipped), with AtLeastOnce, until the daemon is known to have
+// consumed them.
+func (c *consumer) keepSent(recs [][]byte) {
+	if !c.cf.keep {
+		return
+	}
+	skipped := c.conn.skipped
+	for i, rec := range recs {
+		if len(skipped) > 0 && skipped[0] == i {
+			skipped = skipped[1:]
+			continue
+		}
+		c.cf.held.add(rec)
+	}
+}
+
+// storeBuffered publishes Stats.Buffered: the offline ring and the records
+// queued to be sent again.
+func (c *consumer) storeBuffered() {
+	c.w.buffered.Store(uint64(c.w.off.Len() + c.resend.len()))
+}
+
+// unresend, at Close, moves the records queued to be sent again to the
+// head of the offline ring, where the caller finds what was not sent,
+// oldest first (the ring evicts its oldest, counted, if they do not fit).
+func (c *consumer) unresend() {
+	if c.resend.len() == 0 {
+		return
+	}
+	w := c.w
+	rest := w.off.Drain(nil)
+	recs := make([][]byte, c.resend.len())
+	for _, rec := range recs[:c.resend.peek(recs)] {
+		c.offer(append(c.buffer(len(rec)), rec...))
+	}
+	c.resend.clear()
+	for _, rec := range rest {
+		c.offer(rec)
+	}
+	c.trimOffline()
+}
+
+// offer pushes a buffer the consumer owns onto the offline ring,
+// accounting for what it evicts.
+func (c *consumer) offer(buf []byte) {
+	c.offBytes += len(buf)
+	if ev, did := c.w.off.Push(buf); did {
+		c.evict(ev)
+	}
+}
+
+// recQueue is a FIFO of record copies in one buffer that grows to the
+// largest backlog and is then reused: no allocation in a steady state.
+type recQueue struct {
+	buf   []byte
+	lens  []int
+	off   int // bytes of buf before the first record
+	first int // index in lens of the first record
+}
+
+func (q *recQueue) len() int { return len(q.lens) - q.first }
+
+func (q *recQueue) add(rec []byte) {
+	q.buf = append(q.buf, rec...)
+	q.lens = append(q.lens, len(rec))
+}
+
+func (q *recQueue) clear() { q.buf, q.lens, q.off, q.first = q.buf[:0], q.lens[:0], 0, 0 }
+
+// drop removes the n oldest records.
+func (q *recQueue) drop(n int) {
+	for range n {
+		q.off += q.lens[q.first]
+		q.first++
+	}
+	switch {
+	case q.first == len(q.lens):
+		q.clear()
+	case q.first >= 1024 && q.first > len(q.lens)/2:
+		// Compact: the records left move to the front.
+		q.buf = q.buf[:copy(q.buf, q.buf[q.off:])]
+		q.lens = q.lens[:copy(q.lens, q.lens[q.first:])]
+		q.off, q.first = 0, 0
+	}
+}
+
+// peek fills dst with the oldest records (aliasing the queue's buffer,
+// valid until it next changes) and returns how many.
+func (q *recQueue) peek(dst [][]byte) int {
+	n, o := 0, q.off
+	for i := q.first; i < len(q.lens) && n < len(dst); i++ {
+		l := q.lens[i]
+		dst[n] = q.buf[o : o+l : o+l]
+		o += l
+		n++
+	}
+	return n
+}
+
+// appendFrom appends src's records after q's.
+func (q *recQueue) appendFrom(src *recQueue) {
+	q.buf = append(q.buf, src.buf[src.off:]...)
+	q.lens = append(q.lens, src.lens[src.first:]...)
 }
 
 // closeConfirm, at Close: a daemon that is still there reads what we sent
@@ -148,5 +280,5 @@ func (c *consumer) closeConfirm() {
 	if outqKnown && c.cf.open() && (!c.conn.message || c.conn.noEmpty) && c.conn.peerGone() {
 		c.lose()
 	}
-	c.cf = confirm{}
+	c.cf.reset()
 }

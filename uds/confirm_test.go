@@ -4,6 +4,7 @@ package uds
 
 import (
 	"io"
+	"strings"
 	"testing"
 	"time"
 )
@@ -62,5 +63,114 @@ func TestReadRecordsNotCountedWhenDaemonCloses(t *testing.T) {
 	waitFor(t, "the Writer to see the daemon gone", 5*time.Second, func() bool { return !w.Stats().Connected })
 	if st := w.Stats(); st.Unconfirmed != 0 || st.Written != n {
 		t.Fatalf("unconfirmed %d, written %d; want 0, %d", st.Unconfirmed, st.Written, n)
+	}
+}
+
+// TestAtLeastOnceResendsUnreadRecords: with AtLeastOnce, the 300 records
+// the first daemon connection never read are sent again, first and in
+// order, on the next connection, and counted as Resent; nothing is
+// counted Unconfirmed.
+func TestAtLeastOnceResendsUnreadRecords(t *testing.T) {
+	path := sockPath(t)
+	ln := listen(t, path)
+	w := mustOpen(t, Config{Path: path, Framing: Newline, AtLeastOnce: true, ReconnectMin: time.Millisecond})
+	first, err := ln.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, recSize = 300, 32
+	buf := make([]byte, recSize)
+	for i := range n {
+		w.Write(seqRec(buf, 0, i, recSize))
+	}
+	waitFor(t, "the kernel to take every record", 5*time.Second, func() bool { return w.Stats().Written == n })
+	first.Close() // unread: the kernel throws the records away
+	got := readOne(ln)
+	waitFor(t, "the records to be queued again", 5*time.Second, func() bool { return w.Stats().Resent != 0 })
+	for i := n; i < 2*n; i++ {
+		w.Write(seqRec(buf, 0, i, recSize))
+	}
+	flushAndClose(t, w)
+	out := <-got
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.Resent != n || st.Unconfirmed != 0 || st.Written != 3*n {
+		t.Fatalf("resent %d, unconfirmed %d, written %d; want %d, 0, %d", st.Resent, st.Unconfirmed, st.Written, n, 3*n)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != 2*n {
+		t.Fatalf("the second connection got %d records; want %d", len(lines), 2*n)
+	}
+	for i, line := range lines {
+		if _, j := parseSeq(t, []byte(line)); j != i {
+			t.Fatalf("record %d where %d was due", j, i)
+		}
+	}
+}
+
+// TestAtLeastOnceKeepsNothingOnceRead: with AtLeastOnce, records the daemon
+// read are let go: a connection that then dies sends nothing again.
+func TestAtLeastOnceKeepsNothingOnceRead(t *testing.T) {
+	path := sockPath(t)
+	ln := listen(t, path)
+	w := mustOpen(t, Config{Path: path, AtLeastOnce: true, ReconnectMin: time.Millisecond})
+	defer w.Close()
+	peer, err := ln.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, recSize = 300, 32
+	buf := make([]byte, recSize)
+	for i := range n {
+		w.Write(seqRec(buf, 0, i, recSize))
+	}
+	if _, err := io.ReadFull(peer, make([]byte, n*recSize)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the idle re-checks see the daemon's progress
+	peer.Close()
+	w.Write(seqRec(buf, 0, n, recSize)) // the write that finds the daemon gone
+	waitFor(t, "the Writer to see the daemon gone", 5*time.Second, func() bool { return w.Stats().WriteErrors != 0 })
+	if st := w.Stats(); st.Resent != 0 || st.Unconfirmed != 0 {
+		t.Fatalf("resent %d, unconfirmed %d; want 0, 0", st.Resent, st.Unconfirmed)
+	}
+}
+
+// TestAtLeastOnceCloseLeavesUnreadInOffline: with AtLeastOnce, records the
+// dead daemon never read and that could not be sent again before Close
+// are left in the offline ring, oldest first, ahead of the later ones.
+func TestAtLeastOnceCloseLeavesUnreadInOffline(t *testing.T) {
+	path := sockPath(t)
+	ln := listen(t, path)
+	w := mustOpen(t, Config{Path: path, AtLeastOnce: true, ReconnectMin: time.Hour, CloseTimeout: 50 * time.Millisecond})
+	peer, err := ln.AcceptUnix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, recSize = 300, 32
+	buf := make([]byte, recSize)
+	for i := range n {
+		w.Write(seqRec(buf, 0, i, recSize))
+	}
+	waitFor(t, "the kernel to take every record", 5*time.Second, func() bool { return w.Stats().Written == n })
+	ln.Close()
+	peer.Close()
+	waitFor(t, "the records to be queued again", 5*time.Second, func() bool { return w.Stats().Resent != 0 })
+	for i := n; i < n+10; i++ {
+		w.Write(seqRec(buf, 0, i, recSize))
+	}
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "310 records not sent") {
+		t.Fatalf("Close: %v; want 310 records not sent", err)
+	}
+	st := w.Stats()
+	checkConservation(t, st)
+	left := w.Offline().Drain(nil)
+	if len(left) != n+10 {
+		t.Fatalf("%d records left offline; want %d", len(left), n+10)
+	}
+	for i, rec := range left {
+		if _, j := parseSeq(t, rec); j != i {
+			t.Fatalf("offline record %d where %d was due", j, i)
+		}
 	}
 }

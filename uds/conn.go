@@ -90,6 +90,7 @@ type Conn struct {
 	bytes      uint64 // bytes written, over the Conn's life
 	slow       uint64 // write deadlines that expired while the daemon was reading (slowly), over the Conn's life
 	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), skipped
+	skipped    []int  // the indexes in recs of the last call's skipped records (reused)
 	writeFn    func(fd uintptr) bool
 	probeFn    func(fd uintptr) // writeFn for rc.Control: one more try outside the poller (drained)
 	oq         outqState        // SIOCOUTQ and the peer's hang-up (outq_linux.go)
@@ -206,6 +207,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		}
 	}
 	c.recs, c.done, c.off, c.err, c.wrote = recs, 0, off, nil, false
+	c.skipped = c.skipped[:0]
 	if c.format != nil && off == 0 {
 		// A torn record is continued with the stamp it started with, so
 		// its header renders to the same bytes.
@@ -394,6 +396,7 @@ func (c *Conn) advance(w int) {
 // counting them as unsendable; the send loops call it before each batch.
 func (c *Conn) skipEmpty() {
 	for c.done < len(c.recs) && c.unsendableEmpty(c.recs[c.done]) {
+		c.skipped = append(c.skipped, c.done)
 		c.unsendable++
 		c.done++
 	}

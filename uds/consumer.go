@@ -36,6 +36,8 @@ type consumer struct {
 	offBytes  int       // payload bytes held in the offline ring
 	foreign   int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
 	cf        confirm   // records written on the connection that the daemon may not have consumed (confirm.go)
+	resend    recQueue  // with AtLeastOnce: records a failed connection may not have delivered, sent first on the next
+	rbatch    [][]byte  // resend records, aliasing resend
 }
 
 func (w *Writer) run(first *net.UnixConn) {
@@ -45,6 +47,7 @@ func (w *Writer) run(first *net.UnixConn) {
 		batch:   make([][]byte, maxIov),
 		obatch:  make([][]byte, maxIov),
 		backoff: w.cfg.ReconnectMin,
+		cf:      confirm{keep: w.cfg.AtLeastOnce},
 		timer:   time.NewTimer(time.Hour),
 	}
 	c.timer.Stop()
@@ -143,7 +146,7 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	w.lastErr.Store(nil) // connected: the last dial or write error is history
 	c.backoff = w.cfg.ReconnectMin
 	c.torn = 0
-	c.cf = confirm{}
+	c.cf.reset()
 }
 
 // fail records err and schedules the next dial.
@@ -254,9 +257,26 @@ func (c *consumer) send() bool {
 		c.settle(err)
 		return true
 	}
+	if c.resend.len() > 0 {
+		if c.rbatch == nil {
+			c.rbatch = make([][]byte, maxIov)
+		}
+		n := c.resend.peek(c.rbatch)
+		k, over, err := c.writeRecords(c.rbatch[:n])
+		c.keepSent(c.rbatch[:k])
+		c.track(uint64(k)-over, failed(err))
+		w.droppedUnsendable.Add(over)
+		c.resend.drop(k)
+		clear(c.rbatch[:n])
+		w.written.Add(uint64(k) - over)
+		c.storeBuffered()
+		c.settle(err)
+		return true
+	}
 	if w.off.Len() > 0 {
 		n := w.off.Peek(c.obatch)
 		k, over, err := c.writeRecords(c.obatch[:n])
+		c.keepSent(c.obatch[:k])
 		c.track(uint64(k)-over, failed(err))
 		w.droppedUnsendable.Add(over)
 		for range k {
@@ -266,7 +286,7 @@ func (c *consumer) send() bool {
 		}
 		clear(c.obatch[:n])
 		w.written.Add(uint64(k) - over)
-		w.buffered.Store(uint64(w.off.Len()))
+		c.storeBuffered()
 		c.settle(err)
 		return true
 	}
@@ -275,6 +295,7 @@ func (c *consumer) send() bool {
 		return false
 	}
 	k, over, err := c.writeRecords(c.batch[:n])
+	c.keepSent(c.batch[:k])
 	c.track(uint64(k)-over, failed(err))
 	w.droppedUnsendable.Add(over)
 	c.release(k)
@@ -325,7 +346,7 @@ func (c *consumer) spill(evict bool) int {
 	clear(c.batch[:n])
 	// Buffered before the release: Flush's fast path reads the ring's
 	// release count, then Buffered, and must never see both unchanged.
-	w.buffered.Store(uint64(w.off.Len()))
+	c.storeBuffered()
 	c.release(k)
 	return k
 }
@@ -399,7 +420,7 @@ func (c *consumer) evictBulk() {
 	n := w.ring.Release(extra) // only published records; the spill takes the rest
 	w.evicted.Add(uint64(n))
 	w.sent.Add(uint64(n))
-	w.buffered.Store(0)
+	c.storeBuffered()
 }
 
 // trimOffline evicts the oldest offline records while the ring holds more
@@ -410,7 +431,7 @@ func (c *consumer) trimOffline() {
 		v, _ := c.w.off.Pop()
 		c.evict(v)
 	}
-	c.w.buffered.Store(uint64(c.w.off.Len()))
+	c.storeBuffered()
 }
 
 // evict accounts for an offline record that was dropped to make room.
@@ -465,7 +486,7 @@ func (c *consumer) answerFlushes(finishing bool) {
 	w := c.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	released, offline := w.ring.Released(), w.off.Len()
+	released, offline := w.ring.Released(), w.off.Len()+c.resend.len()
 	keep := w.flushes[:0]
 	for _, r := range w.flushes {
 		switch {
@@ -498,7 +519,7 @@ func (c *consumer) shutdown() {
 	deadline := time.Unix(0, w.closeBy.Load()) // set by Close
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	for time.Now().Before(deadline) && (w.off.Len() > 0 || w.ring.Pending() > 0) {
+	for time.Now().Before(deadline) && (w.off.Len() > 0 || c.resend.len() > 0 || w.ring.Pending() > 0) {
 		if c.conn == nil {
 			if wait := time.Until(c.retry); wait > 0 {
 				// Wait for the next dial, but not past the deadline.
@@ -519,12 +540,13 @@ func (c *consumer) shutdown() {
 		c.closeSpill()
 		return
 	}
-	c.evictBulk()
-	for c.spill(true) > 0 {
-	}
 	if c.conn != nil {
 		c.closeConfirm()
 		c.hangUp()
+	}
+	c.unresend() // oldest: at the head of the offline ring
+	c.evictBulk()
+	for c.spill(true) > 0 {
 	}
 	left, stuck := w.off.Len(), w.ring.Pending()
 	switch {

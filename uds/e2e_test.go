@@ -166,6 +166,31 @@ func TestSyslogNGTermLosesNothingUncounted(t *testing.T) {
 		func(int) syscall.Signal { return syscall.SIGTERM }, 0)
 }
 
+// TestSyslogNGTermAtLeastOnce: with Config.AtLeastOnce, syslog-ng stopped
+// with SIGTERM six times under load: no accepted record is missing (none
+// is evicted here), and the records it received twice are at most those
+// the Writer counted as sent again (Resent).
+func TestSyslogNGTermAtLeastOnce(t *testing.T) {
+	if !outqKnown {
+		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
+	}
+	const recSize, sndbuf = 64, 32 << 10
+	syslogNGRestartsOpt(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+		func(int) syscall.Signal { return syscall.SIGTERM }, 0, true)
+}
+
+// TestSyslogNGKillAtLeastOnce: the same with SIGKILL: what syslog-ng had
+// read and not written dies with it (its window and queue, bounded per
+// stop); nothing the kernel held is missing.
+func TestSyslogNGKillAtLeastOnce(t *testing.T) {
+	if !outqKnown {
+		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
+	}
+	const recSize, sndbuf = 64, 32 << 10
+	syslogNGRestartsOpt(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+		func(int) syscall.Signal { return syscall.SIGKILL }, 100+200, true)
+}
+
 // TestSyslogNGKillLosesOnlyItsOwnQueue: the same with SIGKILL. syslog-ng
 // dies with the records it had read and not yet written (its input window
 // and output queue: 100 + 200 here): those are gone beyond any count of
@@ -205,10 +230,22 @@ func TestSyslogNGDatagramRestarts(t *testing.T) {
 // stop; uncounted bounds, per stop, those lost beyond Evicted and
 // Unconfirmed (where the kernel tells: outqKnown).
 func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, perStop uint64, sig func(int) syscall.Signal, uncounted uint64) {
+	syslogNGRestartsOpt(t, sock, every, sndbuf, recSize, perStop, sig, uncounted, false)
+}
+
+// syslogNGRestartsOpt is syslogNGRestarts, with Config.AtLeastOnce if
+// atLeastOnce: then no accepted record may be missing but those evicted,
+// a record may arrive twice (its first copy in order), and the copies
+// beyond the first are at most Stats.Resent.
+func syslogNGRestartsOpt(t *testing.T, sock string, every, sndbuf, recSize int, perStop uint64, sig func(int) syscall.Signal, uncounted uint64, atLeastOnce bool) {
 	sng, dir := syslogNGInTempDir(t)
 	const producers = 4
+	offCap := 1 << 14
+	if atLeastOnce {
+		offCap = 1 << 16 // room for the outages: the test is about what the kernel loses
+	}
 	w := mustOpen(t, Config{Path: filepath.Join(dir, sock), Framing: Newline, SendBuffer: sndbuf,
-		ErrorOnDrop: true, Offline: offline.New[[]byte](1 << 14),
+		ErrorOnDrop: true, Offline: offline.New[[]byte](offCap), AtLeastOnce: atLeastOnce,
 		ReconnectMin: 5 * time.Millisecond, ReconnectMax: 50 * time.Millisecond, CloseTimeout: 10 * time.Second})
 	type prodLog struct{ accepted, dropped []int }
 	logs := make([]prodLog, producers)
@@ -239,7 +276,7 @@ func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, per
 	for p := range last {
 		last[p] = -1
 	}
-	received, torn := map[[2]int]bool{}, 0
+	received, torn, dups := map[[2]int]bool{}, 0, uint64(0)
 	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 		var p, i int
 		if _, err := fmt.Sscanf(line, "%d:%d:", &p, &i); err != nil || p < 0 || p >= producers {
@@ -251,6 +288,10 @@ func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, per
 		}
 		if len(line) < recSize {
 			torn++
+			continue
+		}
+		if atLeastOnce && received[[2]int{p, i}] {
+			dups++ // sent again: its first copy was in order
 			continue
 		}
 		if i <= last[p] {
@@ -279,6 +320,15 @@ func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, per
 	lost := missing - st.Evicted // written to the kernel, never in the file
 	if lost > restarts*perStop {
 		t.Fatalf("%d written records lost at daemon stops; bound %d", lost, restarts*perStop)
+	}
+	if atLeastOnce && (lost > restarts*uncounted || dups > st.Resent || st.Unconfirmed != 0) {
+		t.Fatalf("at least once: %d written records missing (bound %d), %d duplicates for %d resent, %d unconfirmed",
+			lost, restarts*uncounted, dups, st.Resent, st.Unconfirmed)
+	}
+	if atLeastOnce {
+		t.Logf("at least once: accepted %d, received %d, evicted %d, missing %d, duplicates %d, resent %d, torn %d, connects %d",
+			accepted, len(received), st.Evicted, lost, dups, st.Resent, torn, st.Connects)
+		return
 	}
 	// Unconfirmed is an upper bound on what died in the kernel; past it,
 	// only the daemon's own queues.

@@ -55,6 +55,7 @@ func (c *Conn) sent(n int, err error) (done, more bool) {
 		return c.early && c.done > 0, false
 	case unix.EMSGSIZE:
 		c.writevs++
+		c.skipped = append(c.skipped, c.done)
 		c.unsendable++
 		c.done++
 	default:

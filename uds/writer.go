@@ -161,6 +161,18 @@ type Config struct {
 	// SpillSync. Zero (the default) leaves writeback to the kernel: records
 	// survive the process's crash, not the host's.
 	SpillSync time.Duration
+	// AtLeastOnce sends again the records the daemon may not have read
+	// when its connection died: by default they are counted
+	// (Stats.Unconfirmed) and not sent again (at most once); with
+	// AtLeastOnce the consumer keeps a copy of every record it hands to
+	// the kernel until the kernel reports the daemon consumed it
+	// (SIOCOUTQ), and on a failed connection sends the open ones first on
+	// the next (Stats.Resent: the daemon may see some twice). It costs the
+	// consumer goroutine a copy of every record it sends, and memory for
+	// about a socket send buffer of records (more while the daemon is
+	// slow); Write does not change. Linux only (Open refuses it
+	// elsewhere: no other kernel tells); not with SpillDir.
+	AtLeastOnce bool
 	// Dial, if set, replaces net.Dialer for connecting to Path (tests,
 	// abstract sockets, custom setup). The Writer applies SendBuffer and the
 	// write deadline to the connection it returns.
@@ -191,6 +203,10 @@ func (cfg *Config) setDefaults() error {
 		return fmt.Errorf("uds: negative SpillSync %v", cfg.SpillSync)
 	case cfg.SpillSync > 0 && cfg.SpillDir == "":
 		return errors.New("uds: Config.SpillSync needs Config.SpillDir")
+	case cfg.AtLeastOnce && !outqKnown:
+		return errors.New("uds: Config.AtLeastOnce needs Linux: no other kernel tells a Unix socket's sender what the peer has read")
+	case cfg.AtLeastOnce && cfg.SpillDir != "":
+		return errors.New("uds: Config.AtLeastOnce with Config.SpillDir is not supported")
 	case cfg.SpillDir != "" && cfg.Offline != nil:
 		return errors.New("uds: Config.Offline with Config.SpillDir: the spill file is the backlog (leave Offline nil)")
 	}
@@ -247,9 +263,9 @@ func fileKind(m fs.FileMode) string {
 // Stats are the Writer's counters, cheap to read from any goroutine. At any
 // quiescent moment
 //
-//	Accepted + Preloaded + Recovered == Written + Evicted + DroppedUnsendable + Buffered + Pending
+//	Accepted + Preloaded + Recovered + Resent == Written + Evicted + DroppedUnsendable + Buffered + Pending
 //
-// and every Write that did not return an error was Accepted or counted in
+// (Resent is 0 unless Config.AtLeastOnce), and every Write that did not return an error was Accepted or counted in
 // DroppedFull.
 type Stats struct {
 	Accepted          uint64 // records accepted by Write and WriteContext
@@ -282,7 +298,13 @@ type Stats struct {
 	// Unconfirmed), so the conservation sum is unchanged. Always 0 off
 	// Linux, where such records are lost without a count.
 	Unconfirmed uint64
-	Connected   bool
+	// Resent counts, with Config.AtLeastOnce, the records queued to be
+	// sent again because the daemon may not have read them when its
+	// connection died (some may arrive twice). Each re-enters the
+	// pipeline: it is on the left of the conservation sum, and Written
+	// again when sent.
+	Resent    uint64
+	Connected bool
 }
 
 // Writer is a non-blocking io.Writer that delivers records to a daemon on a
@@ -325,7 +347,7 @@ type Writer struct {
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
-	stalls, slow, unconfirmed           atomic.Uint64
+	stalls, slow, unconfirmed, resent   atomic.Uint64
 	connected                           atomic.Bool
 	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
 	closeBy                             atomic.Int64         // Close's deadline (unix ns), 0 before Close
@@ -649,6 +671,7 @@ func (w *Writer) Stats() Stats {
 		Stalls:            w.stalls.Load(),
 		Slow:              w.slow.Load(),
 		Unconfirmed:       w.unconfirmed.Load(),
+		Resent:            w.resent.Load(),
 		Connected:         w.connected.Load(),
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
