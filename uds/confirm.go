@@ -131,6 +131,7 @@ func (c *consumer) confirmIdle() time.Time {
 		if c.conn.peerGone() {
 			c.lose()
 			c.hangUp()
+			c.backoff = c.w.cfg.ReconnectMin // the daemon was there a moment ago
 			c.fail(errDaemonClosed(c.w.cfg.Path))
 			return time.Time{}
 		}

@@ -3,7 +3,10 @@
 package uds
 
 import (
+	"fmt"
 	"io"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +175,61 @@ func TestAtLeastOnceCloseLeavesUnreadInOffline(t *testing.T) {
 		if _, j := parseSeq(t, rec); j != i {
 			t.Fatalf("offline record %d where %d was due", j, i)
 		}
+	}
+}
+
+// TestDatagramUnreadRecordsOnRestart: a datagram daemon that read nothing
+// is replaced by a new one (a new socket at the path). Its 8 queued
+// datagrams died with its socket: by default they are counted
+// Unconfirmed; with AtLeastOnce they are sent again, first, to the new
+// daemon.
+func TestDatagramUnreadRecordsOnRestart(t *testing.T) {
+	for _, atLeastOnce := range []bool{false, true} {
+		t.Run(fmt.Sprint("atLeastOnce=", atLeastOnce), func(t *testing.T) {
+			path := sockPath(t)
+			addr := &net.UnixAddr{Name: path, Net: "unixgram"}
+			old, err := net.ListenUnixgram("unixgram", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := mustOpen(t, Config{Path: path, AtLeastOnce: atLeastOnce, ReconnectMin: time.Millisecond})
+			const n, recSize = 8, 32 // within net.unix.max_dgram_qlen (10 by default)
+			buf := make([]byte, recSize)
+			for i := range n {
+				w.Write(seqRec(buf, 0, i, recSize))
+			}
+			waitFor(t, "the kernel to take every record", 5*time.Second, func() bool { return w.Stats().Written == n })
+			old.Close()
+			os.Remove(path)
+			fresh, err := net.ListenUnixgram("unixgram", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fresh.Close()
+			w.Write(seqRec(buf, 0, n, recSize)) // the send that finds the old daemon gone
+			flushAndClose(t, w)
+			st := w.Stats()
+			checkConservation(t, st)
+			want := []int{n}
+			if atLeastOnce {
+				want = []int{0, 1, 2, 3, 4, 5, 6, 7, n}
+				if st.Resent != n || st.Unconfirmed != 0 {
+					t.Fatalf("resent %d, unconfirmed %d; want %d, 0", st.Resent, st.Unconfirmed, n)
+				}
+			} else if st.Unconfirmed != n || st.Resent != 0 {
+				t.Fatalf("unconfirmed %d, resent %d; want %d, 0", st.Unconfirmed, st.Resent, n)
+			}
+			fresh.SetReadDeadline(time.Now().Add(5 * time.Second))
+			b := make([]byte, 1024)
+			for _, i := range want {
+				m, err := fresh.Read(b)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, j := parseSeq(t, b[:m]); j != i {
+					t.Fatalf("record %d where %d was due", j, i)
+				}
+			}
+		})
 	}
 }

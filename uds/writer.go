@@ -104,17 +104,25 @@ type Config struct {
 	OfflineBytes int
 	// DialTimeout bounds each connection attempt; defaults to 1 s.
 	DialTimeout time.Duration
-	// WriteTimeout bounds each vectored write of up to 1024 records that
-	// the daemon does not drain in time (a slow, stopped or paused daemon);
-	// defaults to 50 ms, at least 1 ms. On expiry
-	// the connection is kept, because a second connection would let the
-	// daemon read newer records before the ones still queued on the first
-	// (it reads both once it resumes). The consumer moves the records
-	// waiting in the byte ring into the offline ring while that has room,
-	// without evicting anything, so producers keep writing; answers Close;
-	// and resumes the same write where it stopped (Stats.Stalls counts these
-	// waits). Only an error from the socket (the daemon closed or reset the
-	// connection) closes it and re-dials.
+	// WriteTimeout is how long the daemon may go without consuming
+	// anything from a full socket before it counts as stalled; defaults to
+	// 50 ms, at least 1 ms. A stall is judged by progress, not by one
+	// write's timer: when a write's wait expires, the consumer tries the
+	// socket once more, and if the daemon consumed anything since the
+	// socket was full (the kernel takes bytes again), the daemon is slow,
+	// not stalled: the write goes on with a new deadline, and nothing else
+	// happens (Stats.Slow counts these). The kernel frees room one of its
+	// buffers at a time (up to half the send buffer each), so a daemon
+	// that takes longer than WriteTimeout to read one counts as stalled.
+	// On a stall the connection is kept, because a second connection would
+	// let the daemon read newer records before the ones still queued on
+	// the first (it reads both once it resumes). The consumer moves the
+	// records waiting in the byte ring into the offline ring while that has
+	// room, without evicting anything, so producers keep writing; answers
+	// Close; sets LastError ("the daemon is not reading"); and resumes the
+	// same write where it stopped (Stats.Stalls counts these waits). Only
+	// an error from the socket (the daemon closed or reset the connection)
+	// closes it and re-dials.
 	WriteTimeout time.Duration
 	// ReconnectMin and ReconnectMax bound the exponential backoff (with
 	// jitter) between connection attempts; default 50 ms and 2 s.
@@ -639,7 +647,9 @@ func (w *Writer) Close() error {
 }
 
 // LastError returns the most recent dial or write error (nil if none): why
-// the Writer is not connected, for example "connect: permission denied".
+// the Writer is not connected, for example "connect: permission denied", or
+// that the daemon stopped reading (a stall: Config.WriteTimeout). A daemon
+// that reads, however slowly, sets none. A successful connection clears it.
 func (w *Writer) LastError() error {
 	if p := w.lastErr.Load(); p != nil {
 		return *p
