@@ -30,7 +30,10 @@ func TestUnreadRecordsCountedWhenDaemonCloses(t *testing.T) {
 	writeNumbered(t, w, 0, n)
 	waitFor(t, "the kernel to take every record", 5*time.Second, func() bool { return w.Stats().Written == n })
 	peer.Close()
-	waitFor(t, "the unread records to be counted", 5*time.Second, func() bool { return w.Stats().Unconfirmed != 0 })
+	waitFor(t, "the unread records to be counted and the connection closed", 5*time.Second, func() bool {
+		st := w.Stats()
+		return st.Unconfirmed != 0 && !st.Connected
+	})
 	st := w.Stats()
 	if st.Unconfirmed != n || st.Connected {
 		t.Fatalf("unconfirmed %d, connected %v; want %d, false", st.Unconfirmed, st.Connected, n)

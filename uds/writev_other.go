@@ -2,7 +2,10 @@
 
 package uds
 
-import "net"
+import (
+	"net"
+	"time"
+)
 
 // vectors is the buffer list one vectored write takes. Off Unix (Windows
 // has AF_UNIX stream sockets since Windows 10) there is no writev: the
@@ -27,6 +30,9 @@ func (c *Conn) writeAll() error {
 		w, err := tmp.WriteTo(c.uc)
 		c.writevs++
 		c.bytes += uint64(w)
+		if w > 0 {
+			c.taken = time.Now()
+		}
 		c.advance(int(w))
 		clear(c.vec.bufs[:n])
 		if err != nil {
@@ -47,8 +53,12 @@ const writevAllocFree = false
 const writevEarly = false
 
 // drained is asked when a write deadline expired: did the daemon take
-// bytes? net.Buffers hides the socket, so on this path the call's own
-// progress tells (bytes written since start, the call's first count): a
-// daemon that stops reading is then seen at the second deadline, not the
-// first.
-func (c *Conn) drained(start uint64) bool { return c.bytes != start }
+// bytes? net.Buffers hides the socket, so on this path the writes' own
+// progress tells: bytes taken in this call (since start, its first count)
+// or within the last two WriteTimeouts (a socket may report room only once
+// it has drained to a quarter, later than one timeout after it filled). A
+// daemon that stops reading is then seen two to three WriteTimeouts after
+// its socket filled, not one.
+func (c *Conn) drained(start uint64) bool {
+	return c.bytes != start || time.Since(c.taken) < 2*c.timeout
+}
