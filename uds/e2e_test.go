@@ -521,8 +521,17 @@ func TestSyslogNGPaused(t *testing.T) {
 		return i + 1
 	})
 	time.Sleep(500 * time.Millisecond)
+	if st := w.Stats(); st.Stalls != 0 {
+		t.Fatalf("%d stalls while syslog-ng was reading", st.Stalls)
+	}
 	sng.cmd.Process.Signal(syscall.SIGSTOP)
-	time.Sleep(2 * time.Second)
+	stopped := time.Now()
+	// The stall is due WriteTimeout (200 ms) after the socket buffers fill
+	// (well under a second at this rate); 2 s is the shared machine's
+	// margin, and the pause lasts that long anyway.
+	waitFor(t, "a stall after SIGSTOP", 2*time.Second, func() bool { return w.Stats().Stalls > 0 })
+	seen := time.Since(stopped)
+	time.Sleep(2*time.Second - seen)
 	sng.cmd.Process.Signal(syscall.SIGCONT)
 	time.Sleep(500 * time.Millisecond)
 	out, st := sng.finish(w, stop, wg)
@@ -530,7 +539,8 @@ func TestSyslogNGPaused(t *testing.T) {
 	if st.Connects != 1 || st.Evicted != 0 || st.Stalls == 0 {
 		t.Fatalf("connects %d, evicted %d, stalls %d: want one connection, no eviction, stalls seen", st.Connects, st.Evicted, st.Stalls)
 	}
-	t.Logf("accepted %d, dropped (ring full, retried) %d, stalls %d, peak offline use bounded by %d", total, dropped.Load(), st.Stalls, 1<<17)
+	t.Logf("accepted %d, dropped (ring full, retried) %d, stalls %d (the first %v after SIGSTOP), slow waits %d, peak offline use bounded by %d",
+		total, dropped.Load(), st.Stalls, seen.Round(time.Millisecond), st.Slow, 1<<17)
 }
 
 // TestSyslogNGDatagram: syslog-ng's unix-dgram source (what its system()
