@@ -13,8 +13,9 @@ import (
 // consumer is the state of the Writer's single consumer goroutine.
 //
 // Order on the wire, per connection: the drop notice (if any drops since the
-// last one), then the offline ring oldest first, then live records from the
-// byte ring. Live records are released from the ring only after the kernel
+// last one), then (with Config.AtLeastOnce) the records a failed connection
+// may not have delivered, then the offline ring oldest first, then live
+// records from the byte ring. Live records are released from the ring only after the kernel
 // took them whole; while disconnected they are copied into the offline ring
 // (drop-oldest), so the ring keeps accepting.
 type consumer struct {
@@ -226,7 +227,8 @@ func errDaemonClosed(path string) error {
 }
 
 // send makes one step of progress on a live connection: the drop notice,
-// else a batch of the offline ring, else a batch of live records. It reports
+// else a batch of the records to send again (AtLeastOnce), else a batch of
+// the offline ring, else a batch of live records. It reports
 // whether anything was sent or failed. A record torn by a timed-out write is
 // always the first of the next batch: a notice is started only at a record
 // boundary, and a torn live record moves to the offline ring only when
