@@ -279,7 +279,7 @@ type Stats struct {
 	Accepted          uint64 // records accepted by Write and WriteContext
 	Preloaded         uint64 // records already in Config.Offline at Open
 	Recovered         uint64 // records recovered from Config.SpillDir at Open (Writer.Recovery has what was skipped)
-	Written           uint64 // records handed to the kernel whole
+	Written           uint64 // records handed to the kernel whole (a record sent again counts again; the kernel may still lose it: Unconfirmed)
 	WrittenBytes      uint64 // bytes handed to the kernel, framing included
 	Writevs           uint64 // writev (stream), sendmmsg or write (message socket) system calls
 	DroppedFull       uint64 // Write found the ring full
