@@ -61,6 +61,8 @@ source s_spill { unix-dgram("%[1]s/log.spill" flags(no-parse) log_msg_size(65536
 destination d_spill { file("%[1]s/spill.log" template("${MSG}\n")); };
 log { source(s_spill); destination(d_spill); flags(flow-control); };
 source s_spills { unix-stream("%[1]s/log.spills" flags(no-parse) log_msg_size(65536)); };
+source s_small { unix-stream("%[1]s/log.small" flags(no-parse) max-connections(16) log_iw_size(100) log_msg_size(128)); };
+log { source(s_small); destination(d_file); };
 log { source(s_spills); destination(d_spill); flags(flow-control); };
 `
 
@@ -157,12 +159,20 @@ func alternate(r int) syscall.Signal {
 // times under load. Every accepted record arrives once and in order, or is
 // counted: evicted, or Unconfirmed (taken by the kernel, not known read by
 // the daemon when its socket died). Off Linux the kernel does not tell.
+//
+// These tests use syslog-ng's log.small source (log_msg_size(128)): it
+// reads the socket 128 bytes at a time. With log_msg_size(65536) it reads
+// 64 KiB at a time (strace: recvmsg = 65536), and a SIGTERM loses what it
+// read and had not yet parsed, up to about 1 000 of these records: the
+// daemon's loss, after the kernel saw them consumed, which no socket can
+// tell (seen: 230-870 records missing in one stop of six, in a third of
+// the runs).
 func TestSyslogNGTermLosesNothingUncounted(t *testing.T) {
 	if !outqKnown {
 		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
 	}
 	const recSize, sndbuf = 64, 32 << 10
-	syslogNGRestarts(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+	syslogNGRestarts(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
 		func(int) syscall.Signal { return syscall.SIGTERM }, 0)
 }
 
@@ -175,7 +185,7 @@ func TestSyslogNGTermAtLeastOnce(t *testing.T) {
 		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
 	}
 	const recSize, sndbuf = 64, 32 << 10
-	syslogNGRestartsOpt(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+	syslogNGRestartsOpt(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
 		func(int) syscall.Signal { return syscall.SIGTERM }, 0, true)
 }
 
@@ -187,7 +197,7 @@ func TestSyslogNGKillAtLeastOnce(t *testing.T) {
 		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
 	}
 	const recSize, sndbuf = 64, 32 << 10
-	syslogNGRestartsOpt(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+	syslogNGRestartsOpt(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
 		func(int) syscall.Signal { return syscall.SIGKILL }, 100+200, true)
 }
 
@@ -201,7 +211,7 @@ func TestSyslogNGKillLosesOnlyItsOwnQueue(t *testing.T) {
 		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
 	}
 	const recSize, sndbuf = 64, 32 << 10
-	syslogNGRestarts(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+	syslogNGRestarts(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
 		func(int) syscall.Signal { return syscall.SIGKILL }, 100+200)
 }
 
