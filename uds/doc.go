@@ -43,7 +43,8 @@
 // them may have arrived). With Config.AtLeastOnce they are sent again,
 // first, on the next connection instead (Stats.Resent; the daemon may see
 // some twice). Write does not change. What a daemon loses after reading
-// (its own queues, when SIGKILLed) no socket can tell. Off Linux nothing
+// (its read buffer and queues: syslog-ng reads up to log_msg_size at a
+// time) no socket can tell. Off Linux nothing
 // tells, and what the daemon left unread is lost without a count: at most
 // the socket's send buffer and the daemon's receive buffer.
 //
