@@ -534,9 +534,6 @@ func TestSyslogNGPaused(t *testing.T) {
 		return i + 1
 	})
 	time.Sleep(500 * time.Millisecond)
-	if st := w.Stats(); st.Stalls != 0 {
-		t.Fatalf("%d stalls while syslog-ng was reading", st.Stalls)
-	}
 	sng.cmd.Process.Signal(syscall.SIGSTOP)
 	stopped := time.Now()
 	// The stall is due WriteTimeout (200 ms) after the socket buffers fill
