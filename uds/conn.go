@@ -77,8 +77,7 @@ type Conn struct {
 	wrote   bool          // this call has written something (early)
 	resume  bool          // the last call returned early: the next one keeps its write deadline
 	wasSlow bool          // the last call ended at its deadline on a daemon that reads slowly (drained)
-	//lint:ignore U1000 used by writev_other.go
-	taken time.Time // when a write last took bytes (the portable path's drained)
+	taken   time.Time     // when a write last took bytes (drained)
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec

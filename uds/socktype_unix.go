@@ -5,6 +5,7 @@ package uds
 import (
 	"fmt"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -47,6 +48,9 @@ func (c *Conn) sent(n int, err error) (done, more bool) {
 			c.bytes += uint64(l)
 		}
 		c.done += n
+		if n > 0 {
+			c.taken = time.Now()
+		}
 	case unix.EINTR:
 	case unix.EAGAIN, unix.ENOBUFS:
 		// With early, records the kernel took are reported (and released

@@ -3,6 +3,7 @@
 package uds
 
 import (
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +42,9 @@ func (c *Conn) write(fd uintptr) bool {
 			c.bytes += uint64(w)
 			c.advance(int(w))
 			c.wrote = c.wrote || w > 0
+			if w > 0 {
+				c.taken = time.Now()
+			}
 		case unix.EINTR:
 		case unix.EAGAIN:
 			// With early, what the kernel took is reported (and released
@@ -63,19 +67,22 @@ const writevAllocFree = true
 // progress finds the socket full.
 const writevEarly = true
 
-// drained is asked when a write deadline expired: did the daemon free room
-// since the socket was last full? A Unix socket reports room to the poller
-// only once its send buffer has drained to a quarter (Linux's
+// drained is asked when a write deadline expired: has the daemon consumed
+// anything within the last WriteTimeout? A Unix socket reports room to the
+// poller only once its send buffer has drained to a quarter (Linux's
 // unix_writable), but it takes bytes again as soon as the daemon has
 // consumed one buffer the kernel queued (one writev is cut into buffers of
-// up to half the send buffer). So one more non-blocking writev (or
-// sendmmsg) outside the poller tells: bytes taken are the daemon's
-// progress, and the bytes go out too. It writes what it can, as the poller's
-// callback would, and may set c.err.
+// up to half the send buffer, 32 KiB at most on current kernels). So one
+// more non-blocking writev (or sendmmsg) outside the poller tells whether
+// the daemon freed room since the socket was last full (the bytes go out
+// too), and bytes taken within the last WriteTimeout, before the socket
+// filled, are progress as well: a stall is a WriteTimeout in which the
+// socket took nothing. It writes what it can, as the poller's callback
+// would, and may set c.err.
 func (c *Conn) drained(uint64) bool {
 	before := c.bytes
 	if err := c.rc.Control(c.probeFn); err != nil {
 		return false
 	}
-	return c.bytes != before
+	return c.bytes != before || time.Since(c.taken) < c.timeout
 }
