@@ -63,21 +63,24 @@ var newline = []byte{'\n'}
 // Conn is not safe for concurrent use: the uds Writer's consumer goroutine
 // owns it.
 type Conn struct {
-	uc      *net.UnixConn
-	rc      syscall.RawConn
-	framing Framing
-	timeout time.Duration
-	limit   *atomic.Int64 // if set and non-zero: no write deadline later than this (unix ns); the Writer's Close sets it
-	message bool          // SOCK_DGRAM or SOCK_SEQPACKET: one record per message
-	noEmpty bool          // SOCK_SEQPACKET: an empty message would read as end of stream
-	maxMsg  int           // largest message the socket takes (from SO_SNDBUF), 0 if unknown
-	mm      mmsgs         // sendmmsg headers (Linux), allocated on the first message batch
-	noMmsg  bool          // sendmmsg was refused (a sandbox): one sendmsg per message
-	early   bool          // return what a call sent when the receiver is full, before waiting (Config.SpillDir)
-	wrote   bool          // this call has written something (early)
-	resume  bool          // the last call returned early: the next one keeps its write deadline
-	wasSlow bool          // the last call ended at its deadline on a daemon that reads slowly (drained)
-	taken   time.Time     // when a write last took bytes (drained)
+	uc       *net.UnixConn
+	rc       syscall.RawConn
+	framing  Framing
+	timeout  time.Duration
+	limit    *atomic.Int64 // if set and non-zero: no write deadline later than this (unix ns); the Writer's Close sets it
+	message  bool          // SOCK_DGRAM or SOCK_SEQPACKET: one record per message
+	noEmpty  bool          // SOCK_SEQPACKET: an empty message would read as end of stream
+	maxMsg   int           // largest message the socket takes (from SO_SNDBUF), 0 if unknown
+	mm       mmsgs         // sendmmsg headers (Linux), allocated on the first message batch
+	noMmsg   bool          // sendmmsg was refused (a sandbox): one sendmsg per message
+	early    bool          // return what a call sent when the receiver is full, before waiting (Config.SpillDir)
+	wrote    bool          // this call has written something (early)
+	resume   bool          // the last call returned early: the next one keeps its write deadline
+	wasSlow  bool          // the last call ended at its deadline on a daemon that reads slowly (drained)
+	full     bool          // the socket refused bytes (EAGAIN) since the write deadline was set
+	refilled bool          // and took bytes after that: the daemon consumed some (drained)
+	//lint:ignore U1000 used by writev_other.go
+	taken time.Time // when a write last took bytes (the portable path's drained)
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
@@ -200,12 +203,13 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		recs = recs[:1]
 	}
 	// After an early return the batch goes on under the deadline it
-	// started with, so WriteTimeout still bounds a daemon that reads, but
-	// too slowly.
+	// started with; when that expires, drained judges the daemon's
+	// progress over the whole deadline.
 	if !c.resume {
 		if err := c.setDeadline(); err != nil {
 			return 0, err
 		}
+		c.full, c.refilled = false, false // progress is judged per deadline
 	}
 	c.recs, c.done, c.off, c.err, c.wrote = recs, 0, off, nil, false
 	c.skipped = c.skipped[:0]

@@ -5,7 +5,6 @@ package uds
 import (
 	"fmt"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -48,11 +47,10 @@ func (c *Conn) sent(n int, err error) (done, more bool) {
 			c.bytes += uint64(l)
 		}
 		c.done += n
-		if n > 0 {
-			c.taken = time.Now()
-		}
+		c.refilled = c.refilled || c.full && n > 0
 	case unix.EINTR:
 	case unix.EAGAIN, unix.ENOBUFS:
+		c.full = true
 		// With early, records the kernel took are reported (and released
 		// from a spill file) before the wait: a kill during the wait would
 		// otherwise have the next Open send them again.

@@ -104,18 +104,18 @@ type Config struct {
 	OfflineBytes int
 	// DialTimeout bounds each connection attempt; defaults to 1 s.
 	DialTimeout time.Duration
-	// WriteTimeout is how long the socket may take no byte (the daemon
-	// consumes nothing) before the daemon counts as stalled; defaults to
-	// 50 ms, at least 1 ms. A stall is judged by progress, not by one
-	// write's timer: when a write's wait expires, the consumer tries the
-	// socket once more, and if it takes bytes, or took some within the
-	// last WriteTimeout, the daemon is slow, not stalled: the write goes
-	// on with a new deadline, and nothing else happens (Stats.Slow counts
-	// these). A daemon that stops reading is seen between one and two
-	// WriteTimeouts after the socket last took bytes. The kernel frees
-	// room one of its buffers at a time (up to half the send buffer, 32
-	// KiB at most on current Linux), so a daemon that takes longer than
-	// WriteTimeout to read one counts as stalled.
+	// WriteTimeout is how long the daemon may consume nothing from a full
+	// socket before it counts as stalled; defaults to 50 ms, at least
+	// 1 ms. A stall is judged by progress, not by one write's timer: when
+	// a write's wait expires, the consumer asks whether the socket, once
+	// full, took bytes again, and tries it once more; if the daemon
+	// consumed anything, it is slow, not stalled: the write goes on with a
+	// new deadline, and nothing else happens (Stats.Slow counts these). A
+	// daemon that stops reading is seen at most two WriteTimeouts after it
+	// last consumed anything. The kernel frees room one of its buffers at
+	// a time (up to half the send buffer, 32 KiB at most on current
+	// Linux), so a daemon that takes longer than WriteTimeout to read one
+	// counts as stalled.
 	// On a stall the connection is kept, because a second connection would
 	// let the daemon read newer records before the ones still queued on
 	// the first (it reads both once it resumes). The consumer moves the
