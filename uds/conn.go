@@ -79,8 +79,6 @@ type Conn struct {
 	wasSlow  bool          // the last call ended at its deadline on a daemon that reads slowly (drained)
 	full     bool          // the socket refused bytes (EAGAIN) since the write deadline was set
 	refilled bool          // and took bytes after that: the daemon consumed some (drained)
-	//lint:ignore U1000 used by writev_other.go
-	taken time.Time // when a write last took bytes (the portable path's drained)
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec

@@ -174,6 +174,9 @@ func pacedProducers(t *testing.T, w *Writer, producers, recSize int, rate float6
 // slower: a shared machine that leaves the daemon unscheduled for 90 ms, as
 // seen, would make that one a real stall.)
 func TestSlowDaemonIsNotStalled(t *testing.T) {
+	if !progressKnown {
+		t.Skip("the portable path (net.Buffers) judges a stall by the write's timer")
+	}
 	for _, wait := range []bool{false, true} {
 		name := "Write"
 		if wait {

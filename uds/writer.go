@@ -115,7 +115,7 @@ type Config struct {
 	// last consumed anything. The kernel frees room one of its buffers at
 	// a time (up to half the send buffer, 32 KiB at most on current
 	// Linux), so a daemon that takes longer than WriteTimeout to read one
-	// counts as stalled.
+	// counts as stalled. Unix only: on Windows every expiry is a stall.
 	// On a stall the connection is kept, because a second connection would
 	// let the daemon read newer records before the ones still queued on
 	// the first (it reads both once it resumes). The consumer moves the

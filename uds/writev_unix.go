@@ -83,3 +83,6 @@ func (c *Conn) drained(uint64) bool {
 	}
 	return c.bytes != before || c.refilled
 }
+
+// progressKnown: this path judges a stall by the daemon's progress.
+const progressKnown = true
