@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -69,19 +70,22 @@ var newline = []byte{'\n'}
 // Conn is not safe for concurrent use: the uds Writer's consumer goroutine
 // owns it.
 type Conn struct {
-	uc      *net.UnixConn
-	rc      syscall.RawConn
-	framing Framing
-	timeout time.Duration
-	limit   *atomic.Int64 // if set and non-zero: no write deadline later than this (unix ns); the Writer's Close sets it
-	message bool          // SOCK_DGRAM or SOCK_SEQPACKET: one record per message
-	noEmpty bool          // SOCK_SEQPACKET: an empty message would read as end of stream
-	maxMsg  int           // largest message the socket takes (from SO_SNDBUF), 0 if unknown
-	mm      mmsgs         // sendmmsg headers (Linux), allocated on the first message batch
-	noMmsg  bool          // sendmmsg was refused (a sandbox): one sendmsg per message
-	early   bool          // return what a call sent when the receiver is full, before waiting (Config.SpillDir)
-	wrote   bool          // this call has written something (early)
-	resume  bool          // the last call returned early: the next one keeps its write deadline
+	uc       *net.UnixConn
+	rc       syscall.RawConn
+	framing  Framing
+	timeout  time.Duration
+	limit    *atomic.Int64 // if set and non-zero: no write deadline later than this (unix ns); the Writer's Close sets it
+	message  bool          // SOCK_DGRAM or SOCK_SEQPACKET: one record per message
+	noEmpty  bool          // SOCK_SEQPACKET: an empty message would read as end of stream
+	maxMsg   int           // largest message the socket takes (from SO_SNDBUF), 0 if unknown
+	mm       mmsgs         // sendmmsg headers (Linux), allocated on the first message batch
+	noMmsg   bool          // sendmmsg was refused (a sandbox): one sendmsg per message
+	early    bool          // return what a call sent when the receiver is full, before waiting (Config.SpillDir)
+	wrote    bool          // this call has written something (early)
+	resume   bool          // the last call returned early: the next one keeps its write deadline
+	wasSlow  bool          // the last call ended at its deadline on a daemon that reads slowly (drained)
+	full     bool          // the socket refused bytes (EAGAIN) since the write deadline was set
+	refilled bool          // and took bytes after that: the daemon consumed some (drained)
 
 	vec   vectors         // reused iovec array (or buffer list), maxIov entries: writev_unix.go, writev_other.go
 	prefs [maxIov][4]byte // length prefixes for one writev: one per record, and a record takes at least one iovec
@@ -93,10 +97,14 @@ type Conn struct {
 	err        error
 	writevs    uint64 // writev (or sendmmsg) system calls made, over the Conn's life
 	bytes      uint64 // bytes written, over the Conn's life
+	slow       uint64 // write deadlines that expired while the daemon was reading (slowly), over the Conn's life
 	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), or the Format panicked on, skipped
+	skipped    []int  // the indexes in recs of the last call's skipped records (reused)
 	panics     uint64 // Format panics recovered, over the Conn's life
 	panicked   error  // the last of them
 	writeFn    func(fd uintptr) bool
+	probeFn    func(fd uintptr) // writeFn for rc.Control: one more try outside the poller (drained)
+	oq         outqState        // SIOCOUTQ and the peer's hang-up (outq_linux.go)
 
 	// Format state: the batch's stamp, the arena its headers are rendered
 	// into (never grown while iovecs point into it), and the frame length
@@ -170,6 +178,8 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 	if c.message {
 		c.writeFn = c.sendmsgs
 	}
+	c.probeFn = func(fd uintptr) { c.writeFn(fd) }
+	c.initOutq()
 	return c, nil
 }
 
@@ -191,7 +201,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		return 0, nil
 	}
 	all := len(recs)
-	if off > 0 && c.early && c.format != nil {
+	if off > 0 && c.format != nil && (c.early || c.wasSlow) {
 		// Finish the torn record alone, under its old stamp; the records
 		// after it go in the next call, stamped anew. (Otherwise a slow
 		// daemon that makes every call end inside a record would freeze
@@ -200,30 +210,46 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 		recs = recs[:1]
 	}
 	// After an early return the batch goes on under the deadline it
-	// started with, so WriteTimeout still bounds a daemon that reads, but
-	// too slowly.
+	// started with; when that expires, drained judges the daemon's
+	// progress over the whole deadline.
 	if !c.resume {
 		if err := c.setDeadline(); err != nil {
 			return 0, err
 		}
+		c.full, c.refilled = false, false // progress is judged per deadline
 	}
 	c.recs, c.done, c.off, c.err, c.wrote = recs, 0, off, nil, false
+	c.skipped = c.skipped[:0]
 	if c.format != nil && off == 0 {
 		// A torn record is continued with the stamp it started with, so
 		// its header renders to the same bytes.
 		c.appendStamp()
 	}
+	start := c.bytes
 	var err error
 	if c.message {
 		err = c.sendAll()
 	} else {
 		err = c.writeAll()
 	}
+	slow := false
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		if c.drained(start) {
+			// The daemon freed room while we waited: it reads, slowly.
+			// The call ends with what is done, and the next one starts
+			// a new deadline (see drained).
+			err, slow = nil, true
+			c.slow++
+		} else if c.err != nil {
+			err = c.err // the probe found the socket failed
+		}
+	}
 	n := c.done
 	if err == nil {
 		err = c.err
 	}
-	c.resume = err == nil && n < all && c.early
+	c.resume = err == nil && n < all && c.early && !slow
+	c.wasSlow = slow
 	c.recs = nil
 	return n, err
 }
@@ -442,6 +468,7 @@ func (c *Conn) advance(w int) {
 // counting them as unsendable; the send loops call it before each batch.
 func (c *Conn) skipEmpty() {
 	for c.done < len(c.recs) && c.unsendableEmpty(c.recs[c.done]) {
+		c.skipped = append(c.skipped, c.done)
 		c.unsendable++
 		c.done++
 	}

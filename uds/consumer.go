@@ -13,8 +13,9 @@ import (
 // consumer is the state of the Writer's single consumer goroutine.
 //
 // Order on the wire, per connection: the drop notice (if any drops since the
-// last one), then the offline ring oldest first, then live records from the
-// byte ring. Live records are released from the ring only after the kernel
+// last one), then (with Config.AtLeastOnce) the records a failed connection
+// may not have delivered, then the offline ring oldest first, then live
+// records from the byte ring. Live records are released from the ring only after the kernel
 // took them whole; while disconnected they are copied into the offline ring
 // (drop-oldest), so the ring keeps accepting.
 type consumer struct {
@@ -35,6 +36,9 @@ type consumer struct {
 	syncAt    time.Time // with SpillSync: when the last msync was
 	offBytes  int       // payload bytes held in the offline ring
 	foreign   int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
+	cf        confirm   // records written on the connection that the daemon may not have consumed (confirm.go)
+	resend    recQueue  // with AtLeastOnce: records a failed connection may not have delivered, sent first on the next
+	rbatch    [][]byte  // resend records, aliasing resend
 }
 
 func (w *Writer) run(first *net.UnixConn) {
@@ -44,6 +48,7 @@ func (w *Writer) run(first *net.UnixConn) {
 		batch:   make([][]byte, maxIov),
 		obatch:  make([][]byte, maxIov),
 		backoff: w.cfg.ReconnectMin,
+		cf:      confirm{keep: w.cfg.AtLeastOnce},
 		timer:   time.NewTimer(time.Hour),
 	}
 	c.timer.Stop()
@@ -87,6 +92,11 @@ func (w *Writer) run(first *net.UnixConn) {
 		}
 		var timerC <-chan time.Time
 		wake := c.syncDue()
+		if c.conn != nil {
+			if t := c.confirmIdle(); !t.IsZero() && (wake.IsZero() || t.Before(wake)) {
+				wake = t
+			}
+		}
 		if c.conn == nil && (wake.IsZero() || c.retry.Before(wake)) {
 			wake = c.retry
 		}
@@ -161,6 +171,7 @@ func (c *consumer) attach(uc *net.UnixConn) {
 	w.lastErr.Store(nil) // connected: the last dial or write error is history
 	c.backoff = w.cfg.ReconnectMin
 	c.torn = 0
+	c.cf.reset()
 }
 
 // fail records err and schedules the next dial.
@@ -174,6 +185,7 @@ func (c *consumer) fail(err error) {
 // disconnect closes a connection whose write failed. Whatever was not
 // written whole stays queued (offline ring or byte ring), in order.
 func (c *consumer) disconnect(err error) {
+	c.lose()
 	c.hangUp()
 	c.w.writeErrs.Add(1)
 	c.backoff = c.w.cfg.ReconnectMin // the daemon was there a moment ago
@@ -194,8 +206,11 @@ func (c *consumer) hangUp() {
 // done with (to release or pop) and how many of those a message socket
 // could not carry (the caller counts them: DroppedUnsendable, not Written).
 func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
-	before, bytesBefore, overBefore, panicsBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable, c.conn.panics
+	before, bytesBefore, overBefore, panicsBefore, slowBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable, c.conn.panics, c.conn.slow
 	n, err = c.conn.writeFrom(recs, c.torn)
+	if c.conn.slow != slowBefore {
+		c.w.slow.Add(c.conn.slow - slowBefore)
+	}
 	c.w.writevs.Add(c.conn.writevs - before)
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
 	if p := c.conn.panics - panicsBefore; p > 0 { // the Format panicked
@@ -231,8 +246,17 @@ func (c *consumer) settle(err error) {
 
 func ptr[T any](v T) *T { return &v }
 
+// failed reports whether a write's error closes the connection (a timeout
+// does not).
+func failed(err error) bool { return err != nil && !errors.Is(err, os.ErrDeadlineExceeded) }
+
+func errDaemonClosed(path string) error {
+	return fmt.Errorf("uds: %s: the daemon closed the connection", path)
+}
+
 // send makes one step of progress on a live connection: the drop notice,
-// else a batch of the offline ring, else a batch of live records. It reports
+// else a batch of the records to send again (AtLeastOnce), else a batch of
+// the offline ring, else a batch of live records. It reports
 // whether anything was sent or failed. A record torn by a timed-out write is
 // always the first of the next batch: a notice is started only at a record
 // boundary, and a torn live record moves to the offline ring only when
@@ -249,6 +273,7 @@ func (c *consumer) send() bool {
 	if c.notice != nil {
 		c.nbatch[0] = c.notice
 		k, over, err := c.writeRecords(c.nbatch)
+		c.track(0, failed(err))
 		c.nbatch[0] = nil
 		if k == 1 {
 			// A notice the socket cannot carry is let go: it is not a
@@ -262,9 +287,27 @@ func (c *consumer) send() bool {
 		c.settle(err)
 		return true
 	}
+	if c.resend.len() > 0 {
+		if c.rbatch == nil {
+			c.rbatch = make([][]byte, maxIov)
+		}
+		n := c.resend.peek(c.rbatch)
+		k, over, err := c.writeRecords(c.rbatch[:n])
+		c.keepSent(c.rbatch[:k])
+		c.track(uint64(k)-over, failed(err))
+		w.droppedUnsendable.Add(over)
+		c.resend.drop(k)
+		clear(c.rbatch[:n])
+		w.written.Add(uint64(k) - over)
+		c.storeBuffered()
+		c.settle(err)
+		return true
+	}
 	if w.off.Len() > 0 {
 		n := w.off.Peek(c.obatch)
 		k, over, err := c.writeRecords(c.obatch[:n])
+		c.keepSent(c.obatch[:k])
+		c.track(uint64(k)-over, failed(err))
 		w.droppedUnsendable.Add(over)
 		for range k {
 			v, _ := w.off.Pop()
@@ -273,7 +316,7 @@ func (c *consumer) send() bool {
 		}
 		clear(c.obatch[:n])
 		w.written.Add(uint64(k) - over)
-		w.buffered.Store(uint64(w.off.Len()))
+		c.storeBuffered()
 		c.settle(err)
 		return true
 	}
@@ -282,6 +325,8 @@ func (c *consumer) send() bool {
 		return false
 	}
 	k, over, err := c.writeRecords(c.batch[:n])
+	c.keepSent(c.batch[:k])
+	c.track(uint64(k)-over, failed(err))
 	w.droppedUnsendable.Add(over)
 	c.release(k)
 	w.written.Add(uint64(k) - over)
@@ -344,7 +389,7 @@ func (c *consumer) spill(evict bool) int {
 	clear(c.batch[:n])
 	// Buffered before the release: Flush's fast path reads the ring's
 	// release count, then Buffered, and must never see both unchanged.
-	w.buffered.Store(uint64(w.off.Len()))
+	c.storeBuffered()
 	c.release(k)
 	return k
 }
@@ -422,7 +467,7 @@ func (c *consumer) evictBulk() {
 	n := w.ring.Release(extra) // only published records; the spill takes the rest
 	w.evicted.Add(uint64(n))
 	w.sent.Add(uint64(n))
-	w.buffered.Store(0)
+	c.storeBuffered()
 }
 
 // trimOffline evicts the oldest offline records while the ring holds more
@@ -433,7 +478,7 @@ func (c *consumer) trimOffline() {
 		v, _ := c.w.off.Pop()
 		c.evict(v)
 	}
-	c.w.buffered.Store(uint64(c.w.off.Len()))
+	c.storeBuffered()
 }
 
 // evict accounts for an offline record that was dropped to make room.
@@ -471,13 +516,14 @@ func (c *consumer) recycle(b []byte) {
 func (c *consumer) totals() Drops {
 	w := c.w
 	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(),
-		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load()}
+		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load(), Unconfirmed: w.unconfirmed.Load()}
 }
 
 // since returns the counts in t that are not in before.
 func (t Drops) since(before Drops) Drops {
 	return Drops{Full: t.Full - before.Full, TooLarge: t.TooLarge - before.TooLarge,
-		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted}
+		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted,
+		Unconfirmed: t.Unconfirmed - before.Unconfirmed}
 }
 
 // answerFlushes replies nil to every Flush whose records have all reached
@@ -487,7 +533,7 @@ func (c *consumer) answerFlushes(finishing bool) {
 	w := c.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	released, offline := w.ring.Released(), w.off.Len()
+	released, offline := w.ring.Released(), w.off.Len()+c.resend.len()
 	keep := w.flushes[:0]
 	for _, r := range w.flushes {
 		switch {
@@ -520,7 +566,7 @@ func (c *consumer) shutdown() {
 	deadline := time.Unix(0, w.closeBy.Load()) // set by Close
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
-	for time.Now().Before(deadline) && (w.off.Len() > 0 || w.ring.Pending() > 0) {
+	for time.Now().Before(deadline) && (w.off.Len() > 0 || c.resend.len() > 0 || w.ring.Pending() > 0) {
 		if c.conn == nil {
 			if wait := time.Until(c.retry); wait > 0 {
 				// Wait for the next dial, but not past the deadline.
@@ -541,11 +587,13 @@ func (c *consumer) shutdown() {
 		c.closeSpill()
 		return
 	}
+	if c.conn != nil {
+		c.closeConfirm()
+		c.hangUp()
+	}
+	c.unresend() // oldest: at the head of the offline ring
 	c.evictBulk()
 	for c.spill(true) > 0 {
-	}
-	if c.conn != nil {
-		c.hangUp()
 	}
 	left, stuck := w.off.Len(), w.ring.Pending()
 	switch {
@@ -568,6 +616,7 @@ func (c *consumer) shutdown() {
 func (c *consumer) closeSpill() {
 	w := c.w
 	if c.conn != nil {
+		c.closeConfirm()
 		c.hangUp()
 	}
 	w.ring.Seal()

@@ -19,23 +19,38 @@
 // [Conn] is one connection: WriteRecords reports how many records were
 // written completely, so a failed write leaves exactly the unsent suffix.
 // A record torn by a failed write is sent whole on the next connection, never
-// continued. A daemon that stops reading (paused, slow) keeps its
-// connection: the Writer waits, moving waiting records into the offline ring
-// while it has room, so order holds and nothing is evicted needlessly.
+// continued. A daemon that reads slowly is slow, not stalled: the Writer
+// goes at its pace (Stats.Slow). One that stops reading (paused) for
+// Config.WriteTimeout keeps its connection: the Writer waits, moving
+// waiting records into the offline ring while it has room, so order holds
+// and nothing is evicted needlessly (Stats.Stalls, LastError).
 //
 // Nothing is lost silently: Stats counts records written, buffered, pending
-// and dropped by reason, and Accepted + Preloaded + Recovered == Written +
-// Evicted + DroppedUnsendable + DroppedDamaged + SpillLost + Buffered +
-// Pending whenever the writer is quiescent. The library never
+// and dropped by reason, and Accepted + Preloaded + Recovered + Resent ==
+// Written + Evicted + DroppedUnsendable + DroppedDamaged + SpillLost +
+// Buffered + Pending whenever the writer is quiescent. The library never
 // logs; LastError says why the daemon is unreachable. The caller's code
 // that the consumer goroutine runs (Config.Dial, Config.DropNotice,
 // Config.Format) cannot take the process down: a panic in it is recovered
 // and counted (Stats.Panics, LastError wraps ErrCallbackPanic); a record
-// the Format panicked on is skipped and counted (DroppedUnsendable). One bound is outside
-// any counter: a record is Written once the kernel took it, so if the daemon
-// dies, what sat in the socket buffer and the daemon's input queue is lost
-// (3 991 records of 64 bytes over six restarts of syslog-ng in one test run,
-// with a 32 KiB SendBuffer; a smaller SendBuffer shrinks it).
+// the Format panicked on is skipped and counted (DroppedUnsendable).
+//
+// # Records the daemon never read
+//
+// A record is Written once the kernel took it. If the daemon's socket dies
+// (it stopped, restarted or crashed) before the daemon read it, the kernel
+// throws it away. On Linux the kernel tells the sender how much the daemon
+// has not consumed (SIOCOUTQ, an upper bound), and the consumer goroutine
+// asks once per write batch while records are open: when a connection
+// fails, the records not known read are counted, Stats.Unconfirmed and
+// Drops.Unconfirmed in the drop notice (at most once: conservative, some of
+// them may have arrived). With Config.AtLeastOnce they are sent again,
+// first, on the next connection instead (Stats.Resent; the daemon may see
+// some twice). Write does not change. What a daemon loses after reading
+// (its read buffer and queues: syslog-ng reads up to log_msg_size at a
+// time) no socket can tell. Off Linux nothing
+// tells, and what the daemon left unread is lost without a count: at most
+// the socket's send buffer and the daemon's receive buffer.
 //
 // # Records that survive a crash: Config.SpillDir
 //

@@ -61,6 +61,8 @@ source s_spill { unix-dgram("%[1]s/log.spill" flags(no-parse) log_msg_size(65536
 destination d_spill { file("%[1]s/spill.log" template("${MSG}\n")); };
 log { source(s_spill); destination(d_spill); flags(flow-control); };
 source s_spills { unix-stream("%[1]s/log.spills" flags(no-parse) log_msg_size(65536)); };
+source s_small { unix-stream("%[1]s/log.small" flags(no-parse) max-connections(16) log_iw_size(100) log_msg_size(128)); };
+log { source(s_small); destination(d_file); };
 log { source(s_spills); destination(d_spill); flags(flow-control); };
 `
 
@@ -142,7 +144,75 @@ func TestSyslogNGRestarts(t *testing.T) {
 	const recSize, sndbuf = 64, 32 << 10
 	// Per stop: our socket's send buffer (the kernel doubles SO_SNDBUF),
 	// plus syslog-ng's input window and output queue, in records.
-	syslogNGRestarts(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200)
+	syslogNGRestarts(t, "log.sock", 32, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200, alternate, 100+200)
+}
+
+// alternate stops syslog-ng with SIGTERM, then SIGKILL, and so on.
+func alternate(r int) syscall.Signal {
+	if r%2 == 1 {
+		return syscall.SIGKILL
+	}
+	return syscall.SIGTERM
+}
+
+// TestSyslogNGTermLosesNothingUncounted: syslog-ng stopped with SIGTERM six
+// times under load. Every accepted record arrives once and in order, or is
+// counted: evicted, or Unconfirmed (taken by the kernel, not known read by
+// the daemon when its socket died). Off Linux the kernel does not tell.
+//
+// These tests use syslog-ng's log.small source (log_msg_size(128)): it
+// reads the socket 128 bytes at a time. With log_msg_size(65536) it reads
+// 64 KiB at a time (strace: recvmsg = 65536), and a SIGTERM loses what it
+// read and had not yet parsed, up to about 1 000 of these records: the
+// daemon's loss, after the kernel saw them consumed, which no socket can
+// tell (seen: 230-870 records missing in one stop of six, in a third of
+// the runs).
+func TestSyslogNGTermLosesNothingUncounted(t *testing.T) {
+	if !outqKnown {
+		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
+	}
+	const recSize, sndbuf = 64, 32 << 10
+	syslogNGRestarts(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+		func(int) syscall.Signal { return syscall.SIGTERM }, 0)
+}
+
+// TestSyslogNGTermAtLeastOnce: with Config.AtLeastOnce, syslog-ng stopped
+// with SIGTERM six times under load: no accepted record is missing (none
+// is evicted here), and the records it received twice are at most those
+// the Writer counted as sent again (Resent).
+func TestSyslogNGTermAtLeastOnce(t *testing.T) {
+	if !outqKnown {
+		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
+	}
+	const recSize, sndbuf = 64, 32 << 10
+	syslogNGRestartsOpt(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+		func(int) syscall.Signal { return syscall.SIGTERM }, 0, true)
+}
+
+// TestSyslogNGKillAtLeastOnce: the same with SIGKILL: what syslog-ng had
+// read and not written dies with it (its window and queue, bounded per
+// stop); nothing the kernel held is missing.
+func TestSyslogNGKillAtLeastOnce(t *testing.T) {
+	if !outqKnown {
+		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
+	}
+	const recSize, sndbuf = 64, 32 << 10
+	syslogNGRestartsOpt(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+		func(int) syscall.Signal { return syscall.SIGKILL }, 100+200, true)
+}
+
+// TestSyslogNGKillLosesOnlyItsOwnQueue: the same with SIGKILL. syslog-ng
+// dies with the records it had read and not yet written (its input window
+// and output queue: 100 + 200 here): those are gone beyond any count of
+// ours, and the test bounds them per stop; what was in the kernel is
+// counted.
+func TestSyslogNGKillLosesOnlyItsOwnQueue(t *testing.T) {
+	if !outqKnown {
+		t.Skip("the kernel does not report what the peer has not read (SIOCOUTQ is Linux's)")
+	}
+	const recSize, sndbuf = 64, 32 << 10
+	syslogNGRestarts(t, "log.small", 8, sndbuf, recSize, 2*sndbuf/(recSize+1)+100+200,
+		func(int) syscall.Signal { return syscall.SIGKILL }, 100+200)
 }
 
 // TestSyslogNGDatagramRestarts: the same on syslog-ng's unix-dgram source.
@@ -160,19 +230,32 @@ func TestSyslogNGDatagramRestarts(t *testing.T) {
 	}
 	// syslog-ng reads one datagram per record, slower than a stream: a
 	// third of the rate, so the test is about restarts, not overload.
-	syslogNGRestarts(t, "log.dgram", 10, sndbuf, recSize, uint64(min(qlen+1, 2*sndbuf/recSize))+100+200)
+	syslogNGRestarts(t, "log.dgram", 10, sndbuf, recSize, uint64(min(qlen+1, 2*sndbuf/recSize))+100+200, alternate, 100+200)
 }
 
 // syslogNGRestarts: four producers write sequence-numbered records to
-// syslog-ng's socket sock while it is restarted six times, alternately
-// with SIGTERM and SIGKILL, each sleeping 1 ms every `every` records.
+// syslog-ng's socket sock while it is restarted six times, stopped with
+// sig(r) at the r-th, each sleeping 1 ms every `every` records.
 // perStop bounds the records lost inside the kernel and syslog-ng at one
-// stop.
-func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, perStop uint64) {
+// stop; uncounted bounds, per stop, those lost beyond Evicted and
+// Unconfirmed (where the kernel tells: outqKnown).
+func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, perStop uint64, sig func(int) syscall.Signal, uncounted uint64) {
+	syslogNGRestartsOpt(t, sock, every, sndbuf, recSize, perStop, sig, uncounted, false)
+}
+
+// syslogNGRestartsOpt is syslogNGRestarts, with Config.AtLeastOnce if
+// atLeastOnce: then no accepted record may be missing but those evicted,
+// a record may arrive twice (its first copy in order), and the copies
+// beyond the first are at most Stats.Resent.
+func syslogNGRestartsOpt(t *testing.T, sock string, every, sndbuf, recSize int, perStop uint64, sig func(int) syscall.Signal, uncounted uint64, atLeastOnce bool) {
 	sng, dir := syslogNGInTempDir(t)
 	const producers = 4
+	offCap := 1 << 14
+	if atLeastOnce {
+		offCap = 1 << 16 // room for the outages: the test is about what the kernel loses
+	}
 	w := mustOpen(t, Config{Path: filepath.Join(dir, sock), Framing: Newline, SendBuffer: sndbuf,
-		ErrorOnDrop: true, Offline: offline.New[[]byte](1 << 14),
+		ErrorOnDrop: true, Offline: offline.New[[]byte](offCap), AtLeastOnce: atLeastOnce,
 		ReconnectMin: 5 * time.Millisecond, ReconnectMax: 50 * time.Millisecond, CloseTimeout: 10 * time.Second})
 	type prodLog struct{ accepted, dropped []int }
 	logs := make([]prodLog, producers)
@@ -189,11 +272,7 @@ func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, per
 	const restarts = 6
 	for r := range restarts {
 		time.Sleep(150 * time.Millisecond)
-		sig := syscall.SIGTERM
-		if r%2 == 1 {
-			sig = syscall.SIGKILL
-		}
-		sng.stop(sig)
+		sng.stop(sig(r))
 		time.Sleep(50 * time.Millisecond) // an outage: records go offline
 		before := w.Stats().Connects
 		sng.start()
@@ -207,7 +286,7 @@ func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, per
 	for p := range last {
 		last[p] = -1
 	}
-	received, torn := map[[2]int]bool{}, 0
+	received, torn, dups := map[[2]int]bool{}, 0, uint64(0)
 	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 		var p, i int
 		if _, err := fmt.Sscanf(line, "%d:%d:", &p, &i); err != nil || p < 0 || p >= producers {
@@ -219,6 +298,10 @@ func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, per
 		}
 		if len(line) < recSize {
 			torn++
+			continue
+		}
+		if atLeastOnce && received[[2]int{p, i}] {
+			dups++ // sent again: its first copy was in order
 			continue
 		}
 		if i <= last[p] {
@@ -248,11 +331,34 @@ func syslogNGRestarts(t *testing.T, sock string, every, sndbuf, recSize int, per
 	if lost > restarts*perStop {
 		t.Fatalf("%d written records lost at daemon stops; bound %d", lost, restarts*perStop)
 	}
+	if atLeastOnce && (lost > restarts*uncounted || dups > st.Resent || st.Unconfirmed != 0) {
+		t.Fatalf("at least once: %d written records missing (bound %d), %d duplicates for %d resent, %d unconfirmed",
+			lost, restarts*uncounted, dups, st.Resent, st.Unconfirmed)
+	}
+	if atLeastOnce {
+		t.Logf("at least once: accepted %d, received %d, evicted %d, missing %d, duplicates %d, resent %d, torn %d, connects %d",
+			accepted, len(received), st.Evicted, lost, dups, st.Resent, torn, st.Connects)
+		return
+	}
+	// Unconfirmed is an upper bound on what died in the kernel; past it,
+	// only the daemon's own queues.
+	beyond := lost - min(lost, st.Unconfirmed)
+	if outqKnown && beyond > restarts*uncounted {
+		t.Fatalf("%d records lost beyond the counters (%d evicted, %d unconfirmed); bound %d", beyond, st.Evicted, st.Unconfirmed, restarts*uncounted)
+	}
+	// Conservative, not everything: per stop, at most what the kernel
+	// charges us (SO_SNDBUF doubled, plus a buffer's overshoot of up to
+	// half that: 3*sndbuf, at least recSize bytes a record) and three
+	// batches (the one a confirmed sample falls in, the one after it,
+	// whose sample waits for a write, and the one that failed).
+	if unconfirmedMax := uint64(restarts * (3*sndbuf/recSize + 3*maxIov)); st.Unconfirmed > unconfirmedMax {
+		t.Fatalf("%d records counted unconfirmed over %d stops; bound %d", st.Unconfirmed, restarts, unconfirmedMax)
+	}
 	if torn > restarts || sock == "log.dgram" && torn > 0 {
 		t.Fatalf("%d torn records for %d restarts on %s", torn, restarts, sock)
 	}
-	t.Logf("accepted %d, received %d, dropped(full) %d, evicted %d, lost at stops %d (bound %d), torn %d, connects %d, writevs %d",
-		accepted, len(received), dropped, st.Evicted, lost, restarts*perStop, torn, st.Connects, st.Writevs)
+	t.Logf("accepted %d, received %d, dropped(full) %d, evicted %d, lost at stops %d (bound %d), unconfirmed %d, lost beyond the counters %d, torn %d, connects %d, writevs %d",
+		accepted, len(received), dropped, st.Evicted, lost, restarts*perStop, st.Unconfirmed, beyond, torn, st.Connects, st.Writevs)
 }
 
 // finish stops the producers, flushes and closes w, stops syslog-ng (which
@@ -429,7 +535,13 @@ func TestSyslogNGPaused(t *testing.T) {
 	})
 	time.Sleep(500 * time.Millisecond)
 	sng.cmd.Process.Signal(syscall.SIGSTOP)
-	time.Sleep(2 * time.Second)
+	stopped := time.Now()
+	// The stall is due WriteTimeout (200 ms) after the socket buffers fill
+	// (well under a second at this rate); 2 s is the shared machine's
+	// margin, and the pause lasts that long anyway.
+	waitFor(t, "a stall after SIGSTOP", 2*time.Second, func() bool { return w.Stats().Stalls > 0 })
+	seen := time.Since(stopped)
+	time.Sleep(2*time.Second - seen)
 	sng.cmd.Process.Signal(syscall.SIGCONT)
 	time.Sleep(500 * time.Millisecond)
 	out, st := sng.finish(w, stop, wg)
@@ -437,7 +549,8 @@ func TestSyslogNGPaused(t *testing.T) {
 	if st.Connects != 1 || st.Evicted != 0 || st.Stalls == 0 {
 		t.Fatalf("connects %d, evicted %d, stalls %d: want one connection, no eviction, stalls seen", st.Connects, st.Evicted, st.Stalls)
 	}
-	t.Logf("accepted %d, dropped (ring full, retried) %d, stalls %d, peak offline use bounded by %d", total, dropped.Load(), st.Stalls, 1<<17)
+	t.Logf("accepted %d, dropped (ring full, retried) %d, stalls %d (the first %v after SIGSTOP), slow waits %d, peak offline use bounded by %d",
+		total, dropped.Load(), st.Stalls, seen.Round(time.Millisecond), st.Slow, 1<<17)
 }
 
 // TestSyslogNGDatagram: syslog-ng's unix-dgram source (what its system()

@@ -164,9 +164,9 @@ func mustOpen(t *testing.T, cfg Config) *Writer {
 // checkConservation asserts the Stats invariant at a quiescent moment.
 func checkConservation(t *testing.T, st Stats) {
 	t.Helper()
-	if st.Accepted+st.Preloaded+st.Recovered != st.Written+st.Evicted+st.DroppedUnsendable+st.DroppedDamaged+st.SpillLost+st.Buffered+st.Pending {
-		t.Fatalf("accepted %d + preloaded %d + recovered %d != written %d + evicted %d + unsendable %d + damaged %d + spill lost %d + buffered %d + pending %d",
-			st.Accepted, st.Preloaded, st.Recovered, st.Written, st.Evicted, st.DroppedUnsendable, st.DroppedDamaged, st.SpillLost, st.Buffered, st.Pending)
+	if st.Accepted+st.Preloaded+st.Recovered+st.Resent != st.Written+st.Evicted+st.DroppedUnsendable+st.DroppedDamaged+st.SpillLost+st.Buffered+st.Pending {
+		t.Fatalf("accepted %d + preloaded %d + recovered %d + resent %d != written %d + evicted %d + unsendable %d + damaged %d + spill lost %d + buffered %d + pending %d",
+			st.Accepted, st.Preloaded, st.Recovered, st.Resent, st.Written, st.Evicted, st.DroppedUnsendable, st.DroppedDamaged, st.SpillLost, st.Buffered, st.Pending)
 	}
 }
 

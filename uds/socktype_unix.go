@@ -47,14 +47,17 @@ func (c *Conn) sent(n int, err error) (done, more bool) {
 			c.bytes += uint64(l)
 		}
 		c.done += n
+		c.refilled = c.refilled || c.full && n > 0
 	case unix.EINTR:
 	case unix.EAGAIN, unix.ENOBUFS:
+		c.full = true
 		// With early, records the kernel took are reported (and released
 		// from a spill file) before the wait: a kill during the wait would
 		// otherwise have the next Open send them again.
 		return c.early && c.done > 0, false
 	case unix.EMSGSIZE:
 		c.writevs++
+		c.skipped = append(c.skipped, c.done)
 		c.unsendable++
 		c.done++
 	default:

@@ -78,6 +78,9 @@ type Drops struct {
 	Newline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	Unsendable uint64 // a message socket could not carry an accepted record
 	Evicted    uint64 // the offline ring evicted its oldest record
+	// Unconfirmed: records the kernel took (Written) that the daemon may
+	// not have read when its socket died (Stats.Unconfirmed).
+	Unconfirmed uint64
 }
 
 // Config configures a Writer. Zero fields take their defaults.
@@ -130,17 +133,27 @@ type Config struct {
 	OfflineBytes int
 	// DialTimeout bounds each connection attempt; defaults to 1 s.
 	DialTimeout time.Duration
-	// WriteTimeout bounds each vectored write of up to 1024 records that
-	// the daemon does not drain in time (a slow, stopped or paused daemon);
-	// defaults to 50 ms, at least 1 ms. On expiry
-	// the connection is kept, because a second connection would let the
-	// daemon read newer records before the ones still queued on the first
-	// (it reads both once it resumes). The consumer moves the records
-	// waiting in the byte ring into the offline ring while that has room,
-	// without evicting anything, so producers keep writing; answers Close;
-	// and resumes the same write where it stopped (Stats.Stalls counts these
-	// waits). Only an error from the socket (the daemon closed or reset the
-	// connection) closes it and re-dials.
+	// WriteTimeout is how long the daemon may consume nothing from a full
+	// socket before it counts as stalled; defaults to 50 ms, at least
+	// 1 ms. A stall is judged by progress, not by one write's timer: when
+	// a write's wait expires, the consumer asks whether the socket, once
+	// full, took bytes again, and tries it once more; if the daemon
+	// consumed anything, it is slow, not stalled: the write goes on with a
+	// new deadline, and nothing else happens (Stats.Slow counts these). A
+	// daemon that stops reading is seen at most two WriteTimeouts after it
+	// last consumed anything. The kernel frees room one of its buffers at
+	// a time (up to half the send buffer, 32 KiB at most on current
+	// Linux), so a daemon that takes longer than WriteTimeout to read one
+	// counts as stalled. Unix only: on Windows every expiry is a stall.
+	// On a stall the connection is kept, because a second connection would
+	// let the daemon read newer records before the ones still queued on
+	// the first (it reads both once it resumes). The consumer moves the
+	// records waiting in the byte ring into the offline ring while that has
+	// room, without evicting anything, so producers keep writing; answers
+	// Close; sets LastError ("the daemon is not reading"); and resumes the
+	// same write where it stopped (Stats.Stalls counts these waits). Only
+	// an error from the socket (the daemon closed or reset the connection)
+	// closes it and re-dials.
 	WriteTimeout time.Duration
 	// ReconnectMin and ReconnectMax bound the exponential backoff (with
 	// jitter) between connection attempts; default 50 ms and 2 s.
@@ -219,6 +232,18 @@ type Config struct {
 	// wait.Park() wakes it at every Write that finds it parked, as a
 	// channel does; wait.Spin() keeps a core busy.
 	Wait wait.Policy
+	// AtLeastOnce sends again the records the daemon may not have read
+	// when its connection died: by default they are counted
+	// (Stats.Unconfirmed) and not sent again (at most once); with
+	// AtLeastOnce the consumer keeps a copy of every record it hands to
+	// the kernel until the kernel reports the daemon consumed it
+	// (SIOCOUTQ), and on a failed connection sends the open ones first on
+	// the next (Stats.Resent: the daemon may see some twice). It costs the
+	// consumer goroutine a copy of every record it sends, and memory for
+	// about a socket send buffer of records (more while the daemon is
+	// slow); Write does not change. Linux only (Open refuses it
+	// elsewhere: no other kernel tells); not with SpillDir.
+	AtLeastOnce bool
 	// Dial, if set, replaces net.Dialer for connecting to Path (tests,
 	// abstract sockets, custom setup). The Writer applies SendBuffer and the
 	// write deadline to the connection it returns. A Dial that returns
@@ -274,6 +299,10 @@ func (cfg *Config) setDefaults() error {
 		return fmt.Errorf("uds: PeerUID %d out of range", cfg.PeerUID)
 	case cfg.RequirePeerUID && !peerCredSupported:
 		return fmt.Errorf("uds: Config.RequirePeerUID: no peer credentials on %s", runtime.GOOS)
+	case cfg.AtLeastOnce && !outqKnown:
+		return errors.New("uds: Config.AtLeastOnce needs Linux: no other kernel tells a Unix socket's sender what the peer has read")
+	case cfg.AtLeastOnce && cfg.SpillDir != "":
+		return errors.New("uds: Config.AtLeastOnce with Config.SpillDir is not supported")
 	case cfg.SpillDir != "" && cfg.Offline != nil:
 		return errors.New("uds: Config.Offline with Config.SpillDir: the spill file is the backlog (leave Offline nil)")
 	}
@@ -336,15 +365,15 @@ func fileKind(m fs.FileMode) string {
 // Stats are the Writer's counters, cheap to read from any goroutine. At any
 // quiescent moment
 //
-//	Accepted + Preloaded + Recovered == Written + Evicted + DroppedUnsendable + DroppedDamaged + SpillLost + Buffered + Pending
+//	Accepted + Preloaded + Recovered + Resent == Written + Evicted + DroppedUnsendable + DroppedDamaged + SpillLost + Buffered + Pending
 //
-// and every Write that did not return an error was Accepted or counted in
+// (Resent is 0 unless Config.AtLeastOnce), and every Write that did not return an error was Accepted or counted in
 // DroppedFull.
 type Stats struct {
 	Accepted          uint64 // records accepted by Write and WriteContext
 	Preloaded         uint64 // records already in Config.Offline at Open
 	Recovered         uint64 // records recovered from Config.SpillDir at Open (Writer.Recovery has what was skipped)
-	Written           uint64 // records handed to the kernel whole
+	Written           uint64 // records handed to the kernel whole (a record sent again counts again; the kernel may still lose it: Unconfirmed)
 	WrittenBytes      uint64 // bytes handed to the kernel, framing included
 	Writevs           uint64 // writev (stream), sendmmsg or write (message socket) system calls
 	DroppedFull       uint64 // Write found the ring full
@@ -361,9 +390,26 @@ type Stats struct {
 	Connects          uint64 // successful connections
 	DialErrors        uint64 // failed connection attempts
 	WriteErrors       uint64 // writes that failed (the connection was then closed)
-	Stalls            uint64 // WriteTimeout waits that expired on a daemon not reading (the connection was kept)
+	Stalls            uint64 // WriteTimeout waits that expired on a daemon that took no byte since the socket was full (the connection was kept; see Config.WriteTimeout)
 	Panics            uint64 // panics recovered from Config.Dial, Config.DropNotice and Config.Format (LastError has the last)
-	Connected         bool
+	Slow              uint64 // WriteTimeout waits that expired on a daemon that reads, slowly: not a stall; the write went on, nothing moved to the offline ring
+	// Unconfirmed counts Written records that may have died in the
+	// kernel: the daemon's socket closed (it stopped or crashed) while
+	// they were not known to be read from it (Linux: SIOCOUTQ, see
+	// docs/design.md, "What the kernel tells"). A conservative count: it
+	// includes every record not known read, so some of them may have
+	// arrived. They are not sent again. Part of Written (Written = records
+	// the daemon read + records still unread on a live connection +
+	// Unconfirmed), so the conservation sum is unchanged. Always 0 off
+	// Linux, where such records are lost without a count.
+	Unconfirmed uint64
+	// Resent counts, with Config.AtLeastOnce, the records queued to be
+	// sent again because the daemon may not have read them when its
+	// connection died (some may arrive twice). Each re-enters the
+	// pipeline: it is on the left of the conservation sum, and Written
+	// again when sent.
+	Resent    uint64
+	Connected bool
 }
 
 // Writer is a non-blocking io.Writer that delivers records to a daemon on a
@@ -406,7 +452,8 @@ type Writer struct {
 	written, writtenBytes, writevs      atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
-	stalls, spillLost, panics           atomic.Uint64
+	stalls, slow, unconfirmed, resent   atomic.Uint64
+	spillLost, panics                   atomic.Uint64
 	maxOver                             int // Config.Format's MaxOverhead, asked once at Open
 	connected                           atomic.Bool
 	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
@@ -770,9 +817,10 @@ func (w *Writer) Close() error {
 }
 
 // LastError returns the most recent dial or write error (nil if none): why
-// the Writer is not connected, for example "connect: permission denied";
-// or a panic recovered from a callback (ErrCallbackPanic). A connection
-// clears it.
+// the Writer is not connected, for example "connect: permission denied",
+// that the daemon stopped reading (a stall: Config.WriteTimeout), or a
+// panic recovered from a callback (ErrCallbackPanic). A daemon that reads,
+// however slowly, sets none. A successful connection clears it.
 func (w *Writer) LastError() error {
 	if p := w.lastErr.Load(); p != nil {
 		return *p
@@ -809,6 +857,9 @@ func (w *Writer) Stats() Stats {
 		WriteErrors:       w.writeErrs.Load(),
 		Stalls:            w.stalls.Load(),
 		Panics:            w.panics.Load(),
+		Slow:              w.slow.Load(),
+		Unconfirmed:       w.unconfirmed.Load(),
+		Resent:            w.resent.Load(),
 		Connected:         w.connected.Load(),
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than

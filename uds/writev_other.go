@@ -48,3 +48,12 @@ const writevAllocFree = false
 // writevEarly: net.Buffers writes until done or the deadline, so a stream
 // does not return early (Conn.early) on this path.
 const writevEarly = false
+
+// drained is asked when a write deadline expired. net.Buffers hides the
+// socket (no EAGAIN to see, no write outside the poller), so this path
+// cannot tell a slow daemon from a stopped one: every expiry is a stall,
+// judged by the write's timer (docs/design.md).
+func (c *Conn) drained(uint64) bool { return false }
+
+// progressKnown: this path judges a stall by the write's timer.
+const progressKnown = false

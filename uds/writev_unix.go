@@ -44,8 +44,10 @@ func (c *Conn) write(fd uintptr) bool {
 			c.bytes += uint64(w)
 			c.advance(int(w))
 			c.wrote = c.wrote || w > 0
+			c.refilled = c.refilled || c.full && w > 0
 		case unix.EINTR:
 		case unix.EAGAIN:
+			c.full = true
 			// With early, what the kernel took is reported (and released
 			// from a spill file) before the wait; a torn record is
 			// continued by the next call.
@@ -65,3 +67,25 @@ const writevAllocFree = true
 // writevEarly: this path returns early (Conn.early) when a writev that made
 // progress finds the socket full.
 const writevEarly = true
+
+// drained is asked when a write deadline expired: did the daemon consume
+// anything while this deadline ran? Yes if the socket, once full, took
+// bytes again (c.refilled: the poller woke the write because the daemon
+// drained the socket to a quarter). A Unix socket reports room to the
+// poller only at that quarter (Linux's unix_writable), but it takes bytes
+// again as soon as the daemon has consumed one buffer the kernel queued
+// (one writev is cut into buffers of up to half the send buffer, 32 KiB at
+// most on current kernels); so one more non-blocking writev (or sendmmsg)
+// outside the poller tells whether the daemon freed room since the socket
+// was last full, and the bytes go out too. It writes what it can, as the
+// poller's callback would, and may set c.err.
+func (c *Conn) drained(uint64) bool {
+	before := c.bytes
+	if err := c.rc.Control(c.probeFn); err != nil {
+		return false
+	}
+	return c.bytes != before || c.refilled
+}
+
+// progressKnown: this path judges a stall by the daemon's progress.
+const progressKnown = true

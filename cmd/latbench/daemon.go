@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,8 +31,9 @@ type daemonReport struct {
 	Latency *hist.Histogram `json:"latency,omitempty"`
 }
 
-// runDaemon is the child: it listens, prints "ready PATH", reads until its
-// stdin closes, then prints a daemonReport as JSON.
+// runDaemon is the child: it listens, prints "ready PATH", answers each
+// "count" line on its stdin with the bytes it has read so far, and when
+// its stdin closes prints a daemonReport as JSON.
 func runDaemon(args []string) error {
 	fs := flag.NewFlagSet("latbench -daemon", flag.ContinueOnError)
 	mode := fs.String("mode", "fast", "fast, slow or flaky")
@@ -56,7 +58,12 @@ func runDaemon(args []string) error {
 		return err
 	}
 	fmt.Println("ready", r.Path)
-	io.Copy(io.Discard, os.Stdin)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if in.Text() == "count" {
+			fmt.Println(r.Bytes())
+		}
+	}
 	r.Close()
 	rep := daemonReport{Bytes: r.Bytes()}
 	if *e2e {
@@ -93,6 +100,18 @@ func startDaemonProc(mode baseline.ReaderMode, e2e bool) *daemonProc {
 	}
 	d.Path = path
 	return d
+}
+
+// bytes asks the child how many bytes it has read so far: delivery counted
+// where the daemon reads, not where the kernel takes.
+func (d *daemonProc) bytes() uint64 {
+	fmt.Fprintln(d.stdin, "count")
+	line := must(d.out.ReadString('\n'))
+	n, err := strconv.ParseUint(strings.TrimSpace(line), 10, 64)
+	if err != nil {
+		panic(fmt.Sprintf("latbench: daemon count %q", line))
+	}
+	return n
 }
 
 // stop ends the child and returns its report.

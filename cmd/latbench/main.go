@@ -76,12 +76,18 @@ func scenarios() []scenario {
 		{name: "mpsc", impls: func(options) []impl { return []impl{mpscImpl(), chanImpl()} }},
 		{name: "bytering", impls: func(o options) []impl { return []impl{byteRingImpl(), chanCopyImpl(o.size)} }},
 		{name: "sink", impls: func(options) []impl { return []impl{sinkImpl(), chanSinkImpl()} }, open: true},
-		{name: "writer-fast", impls: func(options) []impl { return []impl{writerImpl(baseline.Fast), lockedImpl(baseline.Fast)} }, open: true},
-		{name: "writer-slow", impls: func(options) []impl { return []impl{writerImpl(baseline.Slow), lockedImpl(baseline.Slow)} }},
-		{name: "writer-flaky", impls: func(options) []impl { return []impl{writerImpl(baseline.Flaky), lockedImpl(baseline.Flaky)} }},
+		{name: "writer-fast", impls: func(o options) []impl {
+			return []impl{writerImpl(baseline.Fast, o.size), lockedImpl(baseline.Fast, o.size)}
+		}, open: true},
+		{name: "writer-slow", impls: func(o options) []impl {
+			return []impl{writerImpl(baseline.Slow, o.size), writerWaitImpl(baseline.Slow, o.size), lockedImpl(baseline.Slow, o.size)}
+		}},
+		{name: "writer-flaky", impls: func(o options) []impl {
+			return []impl{writerImpl(baseline.Flaky, o.size), lockedImpl(baseline.Flaky, o.size)}
+		}},
 		{name: "e2e", impls: func(options) []impl { return []impl{e2eWriterImpl(), e2eWritevImpl()} }, open: true},
-		{name: "request", request: true, impls: func(options) []impl {
-			return []impl{requestOf(writerImpl(baseline.Fast)), requestOf(writerWaitImpl(baseline.Fast)), requestOf(lockedImpl(baseline.Fast)), noLogging()}
+		{name: "request", request: true, impls: func(o options) []impl {
+			return []impl{requestOf(writerImpl(baseline.Fast, o.size)), requestOf(writerWaitImpl(baseline.Fast, o.size)), requestOf(lockedImpl(baseline.Fast, o.size)), noLogging()}
 		}},
 	}
 }
@@ -173,7 +179,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		fmt.Fprintln(stdout, settings)
+		if !sameFile(stdout, stderr) { // a terminal already shows it
+			fmt.Fprintln(stdout, settings)
+		}
 		printSummary(stdout, results)
 		if o.full {
 			fmt.Fprintln(stdout)
@@ -186,6 +194,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// sameFile reports whether a and b write to the same file (both a
+// terminal, say).
+func sameFile(a, b io.Writer) bool {
+	fa, ok1 := a.(*os.File)
+	fb, ok2 := b.(*os.File)
+	if !ok1 || !ok2 {
+		return false
+	}
+	sa, err1 := fa.Stat()
+	sb, err2 := fb.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 func runScenario(c clock, s scenario, o options, progress io.Writer) ([]result, error) {
@@ -279,7 +300,7 @@ func printTable(w io.Writer, rs []result) {
 	fmt.Fprint(w, `p50 ... max: latency of the accepted calls (closed loop: from the call; open loop: from the
   intended send time; e2e: from Write to the daemon's read; request: the whole request).
 accepted/s: calls that succeeded per second. delivered/s: records the consumer received
-  (writer scenarios: handed to the kernel; e2e: read by the daemon).
+  (writer scenarios and e2e: read by the daemon).
 lost: records offered and not delivered (refused, dropped or evicted), as a fraction of offered.
 refused: calls that returned "full" (a drop); ref p50, ref p99.9: their latency, apart.
 allocs/op: heap allocations per call, all goroutines included.

@@ -34,7 +34,8 @@ func printSummary(w io.Writer, rs []result) {
 	fmt.Fprint(w, `prod: producer goroutines. load: closed (as fast as they can) or open N (N records/s over
   all producers, each timed from its intended send time; "no-op (floor)" is the pacing
   harness alone). deliv/s: records delivered per second in the window (rings, sink: to the
-  consumer; writer, request: to the kernel; e2e: read by the daemon, until the last one).
+  consumer; writer, request: read by the daemon, counted where it reads; e2e: read by the
+  daemon, until the last one). writer-slow's daemon reads 4 KiB per 100 us by its own clock.
 lost: offered records not delivered by the end, drain included (refused, dropped, evicted,
   or left queued); "-": offers none.
 p50, p99.9: of accepted calls (refused ones: -full); e2e: Write to the daemon's read;
@@ -43,6 +44,9 @@ vs base: per round, then the median [min-max]: closed loop: delivered/s over the
   open loop: baseline p99.9 over ours, only where both delivered >= 99.9% ("unequal"
   otherwise); request: p99.9 added by logging relative to "no logging" (+25x: 25 times),
   only where no line was lost.
+drop mode (uds.Writer, Write): closed-loop producers never wait, so on a machine with few
+  cores they take the CPU the consumer and the daemon need; deliv/s there measures that
+  split of the cores, not the Writer's ceiling (the "wait" rows and -gomaxprocs show it).
 `)
 	printRTT(w, rs)
 }

@@ -14,16 +14,23 @@ import (
 	"github.com/ringsink/ringsink/uds"
 )
 
-// writerImpl measures uds.Writer.Write against the embedded daemon.
-func writerImpl(mode baseline.ReaderMode) impl { return writerImplOf("uds.Writer", mode, false) }
+// writerImpl measures uds.Writer.Write against the embedded daemon, with
+// records of size bytes.
+func writerImpl(mode baseline.ReaderMode, size int) impl {
+	return writerImplOf("uds.Writer", mode, size, false)
+}
 
 // writerWaitImpl is uds.Writer.WriteContext: it waits for room instead of
 // dropping, so it delivers every record, as the locked conn does.
-func writerWaitImpl(mode baseline.ReaderMode) impl {
-	return writerImplOf("uds.Writer wait", mode, true)
+func writerWaitImpl(mode baseline.ReaderMode, size int) impl {
+	return writerImplOf("uds.Writer wait", mode, size, true)
 }
 
-func writerImplOf(name string, mode baseline.ReaderMode, wait bool) impl {
+// recordsRead converts the daemon's byte count into records (the harness
+// writes records of max(size, 8) bytes, unframed).
+func recordsRead(d *daemonProc, size int) uint64 { return d.bytes() / uint64(max(size, 8)) }
+
+func writerImplOf(name string, mode baseline.ReaderMode, size int, wait bool) impl {
 	return impl{name: name, start: func(int) started {
 		r := startDaemonProc(mode, false)
 		// ErrorOnDrop, so a dropped record counts as refused, not accepted.
@@ -35,17 +42,20 @@ func writerImplOf(name string, mode baseline.ReaderMode, wait bool) impl {
 			ctx := context.Background()
 			push = func(rec []byte) bool { _, err := w.WriteContext(ctx, rec); return err == nil }
 		}
-		return started{newPush: func(int) pushFunc { return push }, sofar: func() uint64 { return w.Stats().Written }, stop: func() uint64 {
+		// Delivered is what the daemon read: records handed to the kernel
+		// and still in its buffers are not delivered yet.
+		return started{newPush: func(int) pushFunc { return push }, sofar: func() uint64 { return recordsRead(r, size) }, stop: func() uint64 {
 			w.Close()
+			n := recordsRead(r, size)
 			r.stop()
-			return w.Stats().Written
+			return n
 		}}
 	}}
 }
 
 // lockedImpl is a mutex-guarded direct write to the socket; it re-dials when
 // the daemon went away (so the flaky reader costs it reconnects too).
-func lockedImpl(mode baseline.ReaderMode) impl {
+func lockedImpl(mode baseline.ReaderMode, size int) impl {
 	return impl{name: "locked conn", baseline: true, start: func(int) started {
 		r := startDaemonProc(mode, false)
 		var mu sync.Mutex
@@ -69,14 +79,15 @@ func lockedImpl(mode baseline.ReaderMode) impl {
 			written.Add(1)
 			return true
 		}
-		return started{newPush: func(int) pushFunc { return push }, sofar: written.Load, stop: func() uint64 {
+		return started{newPush: func(int) pushFunc { return push }, sofar: func() uint64 { return recordsRead(r, size) }, stop: func() uint64 {
 			mu.Lock()
 			if c != nil {
 				c.Close()
 			}
 			mu.Unlock()
+			n := recordsRead(r, size)
 			r.stop()
-			return written.Load()
+			return n
 		}}
 	}}
 }

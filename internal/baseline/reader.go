@@ -14,8 +14,16 @@ type ReaderMode int
 
 const (
 	Fast  ReaderMode = iota // reads as fast as it can
-	Slow                    // reads 4 KiB, then pauses 100 µs
+	Slow                    // reads 4 KiB every 100 µs, paced by the clock (SlowPace)
 	Flaky                   // reads fast for 200 ms, disappears for 100 ms, comes back
+)
+
+// The slow reader reads SlowChunk bytes per SlowPace (40 MB/s), catching up
+// at most slowCatchUp ticks after a late wake-up.
+const (
+	SlowChunk   = 4 << 10
+	SlowPace    = 100 * time.Microsecond
+	slowCatchUp = 10
 )
 
 func (m ReaderMode) String() string {
@@ -99,8 +107,9 @@ func (r *Reader) read(c net.Conn) {
 	}()
 	buf := make([]byte, 256<<10)
 	if r.Mode == Slow {
-		buf = buf[:4<<10]
+		buf = buf[:SlowChunk]
 	}
+	next := time.Now()
 	for {
 		n, err := c.Read(buf)
 		if n > 0 {
@@ -113,7 +122,18 @@ func (r *Reader) read(c net.Conn) {
 			return
 		}
 		if r.Mode == Slow {
-			time.Sleep(100 * time.Microsecond)
+			// Paced by the clock, not by the writer: one read per tick,
+			// sleeping to the next tick, catching up after a late wake-up
+			// (at most slowCatchUp ticks), so the pace is the reader's
+			// own whatever the writer's traffic does to timers.
+			next = next.Add(SlowPace)
+			now := time.Now()
+			if now.Sub(next) > slowCatchUp*SlowPace {
+				next = now
+			}
+			if d := next.Sub(now); d > 0 {
+				nap(d)
+			}
 		}
 	}
 }
