@@ -465,7 +465,6 @@ func (c *consumer[T]) write() {
 	err := c.call(func() error { return s.drain.WriteBatch(s.ctx, c.batch) })
 	if err != nil {
 		s.writeErrs.Add(1)
-		s.failed.Add(n)
 		c.report(fmt.Errorf("sink: write batch of %d: %w", n, err))
 	}
 	var zero T
@@ -474,8 +473,14 @@ func (c *consumer[T]) write() {
 	}
 	c.batch = c.batch[:0]
 	c.dirty = true
-	// Publish progress to Flush and Stats.
+	// Publish progress to Flush and Stats: written before failed, because
+	// Stats loads failed before written and relies on failed <= written (a
+	// Stats between the two, after a Close that gave up, read failed ahead
+	// of written and counted the batch twice).
 	s.written.Add(n)
+	if err != nil {
+		s.failed.Add(n)
+	}
 }
 
 // serveFlushes writes until every pending Flush target is reached, syncs, and
