@@ -234,14 +234,43 @@ func TestFormatStampPanicIsCounted(t *testing.T) {
 }
 
 // TestFormatMaxOverheadPanicFailsOpen: Open asks the Format for its
-// MaxOverhead once; a panic or a negative answer is a bad Config.
+// MaxOverhead once; a panic, a negative answer or one above 64 KiB is a
+// bad Config. (The consumer sizes its header arena from it at every
+// connect: 1<<62 panicked in make on the consumer goroutine and ended the
+// process; 1<<30 allocated a GiB per connection.)
 func TestFormatMaxOverheadPanicFailsOpen(t *testing.T) {
-	for name, f := range map[string]Format{"panic": overhead(-1), "negative": overhead(-2)} {
-		_, err := Open(Config{Path: sockPath(t), Format: f})
+	for name, f := range map[string]Format{"panic": overhead(-1), "negative": overhead(-2),
+		"64 KiB + 1": overhead(64<<10 + 1), "1 GiB": overhead(1 << 30), "2^62": overhead(1 << 62)} {
+		w, err := Open(Config{Path: sockPath(t), Format: f})
+		if err == nil {
+			w.Close()
+		}
 		if err == nil || (name == "panic") != errors.Is(err, ErrCallbackPanic) {
 			t.Fatalf("%s: Open = %v; want an error", name, err)
 		}
 	}
+	w, err := Open(Config{Path: sockPath(t), Format: overhead(64 << 10)})
+	if err != nil {
+		t.Fatalf("MaxOverhead 64 KiB: Open = %v; want nil", err)
+	}
+	w.Close()
+}
+
+// TestHugeMaxOverheadOnConnDoesNotPanic: Conn.SetFormat, which cannot
+// refuse, takes a MaxOverhead out of range as the nearer bound.
+func TestHugeMaxOverheadOnConnDoesNotPanic(t *testing.T) {
+	path := sockPath(t)
+	d := startDaemon(t, path)
+	c, err := Dial(context.Background(), path, Raw, time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetFormat(overhead(1 << 62))
+	if _, err := c.WriteRecords([][]byte{[]byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, "the record", 5*time.Second, func() bool { got := d.data(); return len(got) == 1 && string(got[0]) == "x" })
 }
 
 // overhead is a Format whose MaxOverhead panics (-1) or returns n.

@@ -482,16 +482,28 @@ func Open(cfg Config) (*Writer, error) {
 // offlineInUse holds the offline rings of open Writers.
 var offlineInUse sync.Map
 
-// maxOverhead asks f for its MaxOverhead, once: a panic or a negative
-// answer is a bad Config.
+// maxFormatOverhead is the largest Format.MaxOverhead Open takes: the
+// consumer sizes its header arena from it at every connect, so a huge
+// answer (a bug, a value computed from configuration) would allocate that
+// much per connection, or panic in make on the consumer goroutine and end
+// the process. The formats of package format need well under 1 KiB; 64 KiB
+// is syslog-ng's default log_msg_size, the largest message a daemon takes
+// by default.
+const maxFormatOverhead = 64 << 10
+
+// maxOverhead asks f for its MaxOverhead, once: a panic, a negative answer
+// or one above maxFormatOverhead is a bad Config.
 func maxOverhead(f Format) (n int, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("uds: Config.Format.MaxOverhead: %w: %v", ErrCallbackPanic, v)
 		}
 	}()
-	if n = f.MaxOverhead(); n < 0 {
+	switch n = f.MaxOverhead(); {
+	case n < 0:
 		return 0, fmt.Errorf("uds: Config.Format.MaxOverhead is negative (%d)", n)
+	case n > maxFormatOverhead:
+		return 0, fmt.Errorf("uds: Config.Format.MaxOverhead is %d bytes; at most %d (64 KiB) is taken", n, maxFormatOverhead)
 	}
 	return n, nil
 }
