@@ -18,7 +18,7 @@ import (
 // that record, counted in DroppedDamaged; the others are sent intact and
 // the conservation sum holds.
 func TestSpillLiveDamageCostsTheRecordItHits(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
 	recs := make([][]byte, 10)
 	for i := range recs {

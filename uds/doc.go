@@ -69,7 +69,9 @@
 // the process. One directory belongs to one open Writer (a flock on the
 // directory: ErrSpillInUse). The directory and its file are private
 // (0700, 0600) and never followed through a symbolic link; one that
-// another user owns or can reach is refused (ErrSpillUnsafe), and a ring
+// another user owns or has any permission on is refused (ErrSpillUnsafe:
+// a directory others may only read could be flocked by them, and hold
+// every Open out), and a ring
 // file removed or replaced under the Writer makes Close report its
 // records lost (ErrSpillLost), not kept. Only this user and root can
 // truncate the mapped file, which kills the process with SIGBUS. A damaged file is refused with an error and left as it

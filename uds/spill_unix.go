@@ -214,8 +214,11 @@ func (s *spill) dropOldLock() error {
 }
 
 // checkDir refuses a spill directory that another user owns or that
-// group or others can write: they could replace the ring file, or plant
-// one whose records this process would send as its own.
+// group or others have any permission on: with write they could replace
+// the ring file, or plant one whose records this process would send as
+// its own; with read or search they could open the directory and flock
+// it, and its flock is the Writer's lock (Open would fail with
+// ErrSpillInUse for as long as they hold it).
 func checkDir(path string, st *unix.Stat_t) error {
 	mode := uint32(st.Mode)
 	euid := os.Geteuid()
@@ -227,6 +230,9 @@ func checkDir(path string, st *unix.Stat_t) error {
 			ErrSpillUnsafe, path, st.Uid, euid, euid, path)
 	case mode&0o022 != 0:
 		return fmt.Errorf("%w: directory %s has mode %#o: group or others can write it (chmod 0700 %s)",
+			ErrSpillUnsafe, path, mode&0o7777, path)
+	case mode&0o077 != 0:
+		return fmt.Errorf("%w: directory %s has mode %#o: group or others can open it, and whoever opens it can flock it and hold the Writer's lock (chmod 0700 %s)",
 			ErrSpillUnsafe, path, mode&0o7777, path)
 	}
 	return nil

@@ -5,6 +5,7 @@ package uds
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -160,10 +161,11 @@ func TestSpillNeverFollowsSymlinks(t *testing.T) {
 }
 
 // TestSpillRefusesFilesOthersCanReach: a directory of another user, or one
-// group or others can write, and a ring file that is not a regular file of
-// this user's, private, with one link, are refused with ErrSpillUnsafe
-// and an error naming the path and the fix; nothing about them changes.
-// A directory others may only read is taken.
+// group or others have any permission on, and a ring file that is not a
+// regular file of this user's, private, with one link, are refused with
+// ErrSpillUnsafe and an error naming the path and the fix; nothing about
+// them changes. (A directory others may only read was taken once: whoever
+// can open it can flock it, and its flock is the Writer's lock.)
 func TestSpillRefusesFilesOthersCanReach(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -191,7 +193,10 @@ func TestSpillRefusesFilesOthersCanReach(t *testing.T) {
 			}
 			return ring
 		}, "named pipe"},
-		{"directory 0755", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o755); return dir }, ""},
+		{"directory 0755", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o755); return dir }, "chmod 0700 %s"},
+		{"directory 0750", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o750); return dir }, "chmod 0700 %s"},
+		{"directory 0701", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o701); return dir }, "chmod 0700 %s"},
+		{"directory 0700", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o700); return dir }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.root {
@@ -235,6 +240,57 @@ func TestSpillRefusesFilesOthersCanReach(t *testing.T) {
 	}
 }
 
+// TestSpillOtherUserCannotHoldTheLock: the directory's flock is the
+// Writer's lock, so another user who could open the directory could keep
+// every Open out (ErrSpillInUse). A directory others can open is refused
+// (ErrSpillUnsafe, naming chmod 0700); in one Open takes, uid 65534's
+// flock fails and the Writer opens.
+func TestSpillOtherUserCannotHoldTheLock(t *testing.T) {
+	needRoot(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) not found")
+	}
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("flock (util-linux) not found")
+	}
+	for _, mode := range []os.FileMode{0o755, 0o700} {
+		t.Run(fmt.Sprintf("%#o", mode), func(t *testing.T) {
+			parent, err := os.MkdirTemp("", "spill")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(parent)
+			chmod(t, parent, 0o755)
+			dir := filepath.Join(parent, "spill")
+			mkdir(t, dir)
+			chmod(t, dir, mode)
+			locker := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "flock", "-n", "-x", dir, "sh", "-c", "echo locked; sleep 10")
+			out, err := locker.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := locker.Start(); err != nil {
+				t.Skip(err)
+			}
+			defer func() { locker.Process.Kill(); locker.Wait() }()
+			buf := make([]byte, 16)
+			n, _ := out.Read(buf) // "locked", or EOF when flock could not open the directory
+			locked := strings.HasPrefix(string(buf[:n]), "locked")
+			w, err := Open(spillConfig(sockPath(t), dir))
+			if err == nil {
+				w.Close()
+			}
+			switch {
+			case mode&0o077 != 0 && (!errors.Is(err, ErrSpillUnsafe) || !strings.Contains(err.Error(), "chmod 0700 "+dir)):
+				t.Errorf("Open = %v (uid 65534 locked it: %v); want ErrSpillUnsafe naming chmod 0700 %s", err, locked, dir)
+			case mode&0o077 == 0 && (err != nil || locked):
+				t.Errorf("Open = %v, uid 65534 locked it: %v; want nil, false", err, locked)
+			}
+		})
+	}
+}
+
 // TestSpillCreatesPrivateFiles: a directory Open creates is 0700, its ring
 // file 0600, whatever the umask lets through.
 func TestSpillCreatesPrivateFiles(t *testing.T) {
@@ -254,7 +310,7 @@ func TestSpillCreatesPrivateFiles(t *testing.T) {
 // spill directory under a running Writer; a second Open of the directory
 // must still find it in use.
 func TestSpillLockOutlivesCleaner(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
 	defer w.Close()
 	writeNumbered(t, w, 0, 10)
@@ -282,7 +338,7 @@ func TestSpillLockOutlivesCleaner(t *testing.T) {
 // directory is removed when no Writer holds it, and a directory whose old
 // lock file is held (a Writer of that version) is in use.
 func TestSpillOldLockFile(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	lock := filepath.Join(dir, "lock")
 	if err := os.WriteFile(lock, nil, 0o600); err != nil {
 		t.Fatal(err)

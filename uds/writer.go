@@ -47,8 +47,8 @@ var (
 	// ErrSpillUnsafe is returned by Open when Config.SpillDir, or the ring
 	// file in it, could let another user read the records, plant records
 	// that would be sent as this process's own, or steer where the Writer
-	// writes: a symbolic link, a directory another user owns or group or
-	// others can write, a ring file that is not a regular file of this
+	// writes, or hold its lock: a symbolic link, a directory another user
+	// owns or group or others have any permission on, a ring file that is not a regular file of this
 	// user's with mode 0600 (or stricter) and one link. The error names the
 	// path and the fix; nothing is changed.
 	ErrSpillUnsafe = errors.New("uds: Config.SpillDir is not safe to use")
@@ -179,7 +179,9 @@ type Config struct {
 	// Records may hold secrets, and the file is input on recovery, so Open
 	// trusts nothing it did not make: the directory is created 0700 (its
 	// ring file 0600) and resolved once, and neither it (its last path
-	// component) nor the ring file may be a symbolic link; a directory another user owns or group or others can write, or
+	// component) nor the ring file may be a symbolic link; a directory another user owns or with any group or
+	// other permission bit (whoever can open it can flock it, and its
+	// flock is the Writer's lock), or
 	// a ring file that is not a regular file, not this user's, open to
 	// group or others, or with a second link, is refused
 	// with ErrSpillUnsafe naming the path and the fix (nothing is changed).
