@@ -29,7 +29,7 @@ const (
 // locked for one Writer at a time.
 type spill struct {
 	path    string   // dir/ring as the caller spelled dir, for messages
-	dirPath string   // Config.SpillDir as given
+	dirPath string   // Config.SpillDir as given, made absolute from the working directory at Open (gone)
 	dir     int      // the directory, opened once: every file is found relative to it; holds the flock
 	dirID   fileID   // the directory's device and inode
 	id      fileID   // the ring file's device and inode
@@ -80,7 +80,7 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 		}
 		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", &os.PathError{Op: "open", Path: dir, Err: err})
 	}
-	s := &spill{path: under(dir, spillName), dirPath: name, dir: dfd}
+	s := &spill{path: under(dir, spillName), dirPath: absolute(name), dir: dfd}
 	fail := func(err error) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
 		s.unmap()
 		if s.f != nil {
@@ -296,19 +296,37 @@ func under(dir, name string) string {
 	return dir + "/" + name
 }
 
+// absolute makes a relative path absolute from the working directory of
+// now, as text (no cleaning: "L/../x" stays what the kernel resolves). If
+// the working directory cannot be had, the path is kept as it is.
+func absolute(path string) string {
+	if strings.HasPrefix(path, "/") {
+		return path
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	return strings.TrimRight(wd, "/") + "/" + path
+}
+
 // gone reports whether the ring file can no longer be found where the next
-// Open will look: Config.SpillDir no longer names the directory this Writer
-// locked (renamed or removed; the path is resolved as Open resolves it,
-// from the working directory of now), or its ring no longer names the
-// mapped file (removed, renamed, replaced). The records still in the
-// mapping then reach no later Open. A stat error other than "not there"
-// answers false: nothing says the file moved.
+// Open will look: the directory this Writer locked was removed (no links
+// left), or Config.SpillDir no longer names it (renamed; the path is the
+// one Open resolved, made absolute from the working directory at Open, so
+// a later chdir changes nothing), or its ring no longer names the mapped
+// file (removed, renamed, replaced). The records still in the mapping then
+// reach no later Open. A stat error other than "not there" answers false:
+// nothing says the file moved.
 func (s *spill) gone() bool {
 	var st unix.Stat_t
 	if err := unix.Fstatat(s.dir, spillName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return errors.Is(err, unix.ENOENT)
 	}
 	if idOf(&st) != s.id {
+		return true
+	}
+	if err := unix.Fstat(s.dir, &st); err == nil && st.Nlink == 0 {
 		return true
 	}
 	if err := unix.Fstatat(unix.AT_FDCWD, s.dirPath, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {

@@ -459,6 +459,36 @@ func TestSpillCloseReportsRingGone(t *testing.T) {
 	}
 }
 
+// TestSpillRelativeDirSurvivesChdir: a relative SpillDir is the directory
+// it named at Open; a chdir after (a daemon that moves to / once started)
+// does not make Close count the records it left in the ring file as lost
+// (they were counted lost by one Writer, then recovered and sent by the
+// next).
+func TestSpillRelativeDirSurvivesChdir(t *testing.T) {
+	const n = 10
+	base := t.TempDir()
+	t.Chdir(base)
+	path := sockPath(t) // no daemon: the records stay in the file
+	w := mustOpen(t, spillConfig(path, "spill"))
+	writeNumbered(t, w, 0, n)
+	if err := os.Chdir(t.TempDir()); err != nil { // elsewhere; t.Chdir's cleanup restores it
+		t.Fatal(err)
+	}
+	err := w.Close()
+	st := w.Stats()
+	if errors.Is(err, ErrSpillLost) || st.SpillLost != 0 || st.Pending != n {
+		t.Errorf("Close = %v; SpillLost %d, Pending %d; want the %d records kept, none lost", err, st.SpillLost, st.Pending, n)
+	}
+	if err := os.Chdir(base); err != nil {
+		t.Fatal(err)
+	}
+	w = mustOpen(t, spillConfig(path, "spill"))
+	if got := w.Recovery().Records; got != n {
+		t.Errorf("the next Open from %s recovered %d records; want %d", base, got, n)
+	}
+	w.Close()
+}
+
 // TestSpillOthersCannotTruncate: truncating the mapped file kills the
 // Writer's process with SIGBUS, so no other user may be able to: where
 // Open takes a directory, another uid cannot truncate the ring file in
