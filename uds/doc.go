@@ -93,8 +93,10 @@
 // the daemon is gone, and the backlog then goes to whoever did. For records
 // that hold secrets, Config.RequirePeerUID sends only to a listener that
 // runs as Config.PeerUID (root by default): the kernel's peer credentials
-// on a stream or seqpacket socket (SO_PEERCRED, LOCAL_PEERCRED), the socket
-// file's owner on a datagram socket, which carries none (a weaker check).
+// on a stream or seqpacket socket (SO_PEERCRED, LOCAL_PEERCRED), on a
+// datagram socket, which carries none, the owner of the socket file the
+// connection went to, which must be the one Path names (a weaker check;
+// an abstract socket is refused).
 // It costs one getsockopt (or stat) per connection; a mismatch is a failed
 // dial, and the records wait.
 //

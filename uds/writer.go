@@ -225,10 +225,12 @@ type Config struct {
 	// and FreeBSD: the credentials recorded when the daemon called listen;
 	// for a socket that systemd made, systemd's, uid 0): one getsockopt per
 	// connection, nothing per record. A datagram socket carries no peer
-	// credentials: there the owner of the socket file at Path, stat'ed
-	// after the connect, is checked instead, which is weaker: a process
-	// that can write the directory could swap files between the connect
-	// and the stat. A mismatch is a failed dial (Stats.DialErrors,
+	// credentials: there the owner of the socket file the connection went
+	// to (its peer address, which must be a file and the one Path names:
+	// an abstract or unnamed socket, or a Config.Dial that connected
+	// elsewhere, is refused), stat'ed after the connect, is checked
+	// instead, which is weaker: a process that can write the directory
+	// could swap files between the connect and the stat. A mismatch is a failed dial (Stats.DialErrors,
 	// LastError says which uid answered), retried with backoff; the
 	// records stay queued. Other systems (Windows) fail Open. Defaults to
 	// false.
