@@ -129,8 +129,11 @@
 // producer wrote ("<3>disk full"), from its slog, zap or zerolog level field
 // (format.LevelField), or the format's default. The facility is the
 // format's: a prefix sets the severity only, so a record cannot make itself
-// authpriv ("<80>") or user.emerg ("<0>"), unless
-// format.Options.RecordFacility lets it. (Without a Format, a daemon that
+// authpriv ("<80>"), unless format.Options.RecordFacility lets it. The
+// severity is the record's, emerg included: "<0>" arrives as the format's
+// facility at emerg, which rsyslog's default configuration on Debian and
+// Ubuntu (*.emerg :omusrmsg:*) writes to every logged-in terminal, of any
+// facility. Nothing caps the severity a record may choose yet. (Without a Format, a daemon that
 // parses its input reads a record's own "<PRI>": use a Format, or the
 // daemon's no-parse flag, for records that carry text from outside.)
 //
