@@ -68,7 +68,9 @@
 // On tmpfs (/dev/shm, /run) the file costs no writeback and survives only
 // the process. One directory belongs to one open Writer (a flock on the
 // directory: ErrSpillInUse). The directory and its file are private
-// (0700, 0600) and never followed through a symbolic link; one that
+// (0700, 0600) and never followed through a symbolic link, and no
+// directory or link on the way to them may be another user's to change;
+// one that
 // another user owns or has any permission on is refused (ErrSpillUnsafe:
 // a directory others may only read could be flocked by them, and hold
 // every Open out), and a ring

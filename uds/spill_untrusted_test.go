@@ -160,6 +160,127 @@ func TestSpillNeverFollowsSymlinks(t *testing.T) {
 	}
 }
 
+// TestSpillLinkSpelledAsDirIsRefused: the directory itself is never a
+// symbolic link, however the path spells it: with "/." or "/./" after
+// the link (which once made the kernel follow it: only trailing slashes
+// were dropped), Open refuses it and creates nothing in the target.
+func TestSpillLinkSpelledAsDirIsRefused(t *testing.T) {
+	for _, tail := range []string{"/.", "/./", "//.//", "/"} {
+		t.Run(tail, func(t *testing.T) {
+			base := t.TempDir()
+			real, link := filepath.Join(base, "real"), filepath.Join(base, "spill")
+			mkdir(t, real)
+			symlink(t, real, link)
+			w, err := Open(spillConfig(sockPath(t), link+tail))
+			if err == nil {
+				w.Close()
+			}
+			if !errors.Is(err, ErrSpillUnsafe) || !strings.Contains(err.Error(), "symbolic link") {
+				t.Errorf("Open(%s%s) = %v; want ErrSpillUnsafe: a symbolic link", link, tail, err)
+			}
+			if ents, _ := os.ReadDir(real); len(ents) != 0 {
+				t.Errorf("the link's target %s holds %d files; want none", real, len(ents))
+			}
+		})
+	}
+}
+
+// TestSpillAncestorsOthersControlAreRefused: a directory on the way to
+// SpillDir that another user controls (owns, or can write without the
+// sticky bit), or a symbolic link on the way that another user owns,
+// could steer where the Writer writes and which ring file it recovers as
+// its own: Open refuses it with ErrSpillUnsafe naming it, and nothing is
+// created or recovered where it points. A sticky directory of root's (as
+// /tmp) and links of this user's are taken. (Through uid 65534's link,
+// Open once recovered and would have sent another application's spill
+// file.)
+func TestSpillAncestorsOthersControlAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		root bool
+		// plant returns the SpillDir to open and the path the error must
+		// name ("" if Open must succeed).
+		plant func(t *testing.T, base, victim string) (dir, named string)
+	}{
+		{"link of another user in a directory of theirs", true, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "shared")
+			mkdir(t, att)
+			chmod(t, att, 0o777)
+			chown(t, att)
+			symlink(t, victim, filepath.Join(att, "app"))
+			chown(t, filepath.Join(att, "app"))
+			return filepath.Join(att, "app", "spill"), att
+		}},
+		{"link of another user in a sticky directory of root's", true, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "tmp")
+			mkdir(t, att)
+			chmod(t, att, 0o1777)
+			symlink(t, victim, filepath.Join(att, "app"))
+			chown(t, filepath.Join(att, "app"))
+			return filepath.Join(att, "app", "spill"), filepath.Join(att, "app")
+		}},
+		{"directory of another user", true, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "theirs")
+			mkdir(t, att)
+			chmod(t, att, 0o755)
+			chown(t, att)
+			return filepath.Join(att, "app", "spill"), att
+		}},
+		{"directory others can write", false, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "open")
+			mkdir(t, att)
+			chmod(t, att, 0o777)
+			return filepath.Join(att, "app", "spill"), att
+		}},
+		{"sticky directory others can write", false, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "tmp")
+			mkdir(t, att)
+			chmod(t, att, 0o1777)
+			return filepath.Join(att, "app", "spill"), ""
+		}},
+		{"link of this user's", false, func(t *testing.T, base, victim string) (string, string) {
+			symlink(t, victim, filepath.Join(base, "mine"))
+			return filepath.Join(base, "mine", "spill"), ""
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root {
+				needRoot(t)
+			}
+			base := t.TempDir()
+			chmod(t, base, 0o755)
+			// Another application of this uid, with records in its spill file.
+			victim := filepath.Join(base, "otherapp")
+			path := sockPath(t)
+			ring := spillWith(t, path, filepath.Join(victim, "spill"), 5)
+			before := snap(t, ring)
+			dir, named := tc.plant(t, base, victim)
+			w, err := Open(spillConfig(path, dir))
+			if named == "" {
+				if err != nil {
+					t.Fatalf("Open(%s) = %v; want nil", dir, err)
+				}
+				w.Close()
+				return
+			}
+			if err == nil {
+				rec := w.Recovery().Records
+				w.Close()
+				t.Fatalf("Open(%s) = nil, recovered %d records; want ErrSpillUnsafe", dir, rec)
+			}
+			if !errors.Is(err, ErrSpillUnsafe) || !strings.Contains(err.Error(), named) {
+				t.Errorf("Open(%s) = %v; want ErrSpillUnsafe naming %s", dir, err, named)
+			}
+			if after := snap(t, ring); !before.same(after) {
+				t.Errorf("%s changed under a refused Open", ring)
+			}
+			if _, err := os.Lstat(filepath.Join(base, "theirs", "app")); err == nil {
+				t.Errorf("Open created a directory in one of another user's")
+			}
+		})
+	}
+}
+
 // TestSpillRefusesFilesOthersCanReach: a directory of another user, or one
 // group or others have any permission on, and a ring file that is not a
 // regular file of this user's, private, with one link, are refused with
@@ -294,9 +415,9 @@ func TestSpillOtherUserCannotHoldTheLock(t *testing.T) {
 // TestSpillCreatesPrivateFiles: a directory Open creates is 0700, its ring
 // file 0600, whatever the umask lets through.
 func TestSpillCreatesPrivateFiles(t *testing.T) {
+	path, dir := sockPath(t), filepath.Join(t.TempDir(), "a", "spill") // before the umask: a 0777 parent is refused
 	old := unix.Umask(0)
 	defer unix.Umask(old)
-	path, dir := sockPath(t), filepath.Join(t.TempDir(), "a", "spill")
 	w := mustOpen(t, spillConfig(path, dir))
 	w.Close()
 	for p, want := range map[string]os.FileMode{dir: os.ModeDir | 0o700, filepath.Dir(dir): os.ModeDir | 0o700, filepath.Join(dir, "ring"): 0o600} {

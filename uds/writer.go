@@ -48,9 +48,10 @@ var (
 	// file in it, could let another user read the records, plant records
 	// that would be sent as this process's own, or steer where the Writer
 	// writes, or hold its lock: a symbolic link, a directory another user
-	// owns or group or others have any permission on, a ring file that is not a regular file of this
-	// user's with mode 0600 (or stricter) and one link. The error names the
-	// path and the fix; nothing is changed.
+	// owns or group or others have any permission on, a directory or link
+	// on the way to it that another user controls, a ring file that is
+	// not a regular file of this user's with mode 0600 (or stricter) and
+	// one link. The error names the path and the fix; nothing is changed.
 	ErrSpillUnsafe = errors.New("uds: Config.SpillDir is not safe to use")
 	// ErrSpillLost is wrapped by Close's error when records were left in
 	// the ring file but Config.SpillDir no longer names that file (it, or
@@ -178,8 +179,12 @@ type Config struct {
 	//
 	// Records may hold secrets, and the file is input on recovery, so Open
 	// trusts nothing it did not make: the directory is created 0700 (its
-	// ring file 0600) and resolved once, and neither it (its last path
-	// component) nor the ring file may be a symbolic link; a directory another user owns or with any group or
+	// ring file 0600) and resolved once, a component at a time from the
+	// root (a relative path from the working directory at Open): every
+	// directory on the way must be root's or this user's and not writable
+	// by others unless sticky (as /tmp), a symbolic link on the way must
+	// be root's or this user's, and neither the directory itself (however
+	// spelled: "L/." too) nor the ring file may be a symbolic link; a directory another user owns or with any group or
 	// other permission bit (whoever can open it can flock it, and its
 	// flock is the Writer's lock), or
 	// a ring file that is not a regular file, not this user's, open to
