@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -357,4 +358,61 @@ func TestFormatPanicOnATornRecordClosesTheStream(t *testing.T) {
 		return
 	}
 	t.Skip("no write timed out inside a record")
+}
+
+// goexitFormat calls runtime.Goexit in Frame, as t.FailNow in a test's
+// Format does.
+type goexitFormat struct{}
+
+func (goexitFormat) AppendStamp(dst []byte, _ time.Time) []byte { return dst }
+func (goexitFormat) Frame(dst, rec, _ []byte) ([]byte, []byte, []byte) {
+	runtime.Goexit()
+	return dst, rec, nil
+}
+func (goexitFormat) MaxOverhead() int { return 16 }
+
+// TestGoexitInCallbackClosesTheWriter: a callback that calls
+// runtime.Goexit ends the consumer goroutine (no recover stops it). The
+// Writer then closes itself: Write returns ErrClosed, Close returns an
+// error wrapping ErrCallbackPanic that counts what was not sent, and what
+// was queued is left in the offline ring, counted. (Close returned nil,
+// and Write kept accepting records nobody would send.)
+func TestGoexitInCallbackClosesTheWriter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  func(*Config)
+		dirs func(w *Writer) // what makes the consumer call the callback
+	}{
+		{"Format", func(c *Config) { c.Format = goexitFormat{} }, func(w *Writer) { w.Write([]byte("a")) }},
+		{"DropNotice", func(c *Config) {
+			c.MaxRecord = 4
+			c.DropNotice = func(Drops) []byte { runtime.Goexit(); return nil }
+		}, func(w *Writer) { w.Write([]byte("too large")); w.Write([]byte("a")) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := sockPath(t)
+			startDaemon(t, path)
+			cfg := Config{Path: path, CloseTimeout: 100 * time.Millisecond}
+			tc.cfg(&cfg)
+			w := mustOpen(t, cfg)
+			tc.dirs(w)
+			waitFor(t, "Write to return ErrClosed", 10*time.Second, func() bool {
+				_, err := w.Write([]byte("b"))
+				return errors.Is(err, ErrClosed)
+			})
+			if err := w.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+				t.Errorf("Flush = %v; want ErrClosed", err)
+			}
+			err := w.Close()
+			st := w.Stats() // the "b"s written before the consumer died are accepted too
+			checkConservation(t, st)
+			if st.Accepted == 0 || st.Buffered != st.Accepted || st.Written != 0 || st.Pending != 0 || st.Panics != 1 {
+				t.Errorf("Accepted %d, Buffered %d, Written %d, Pending %d, Panics %d; want every accepted record buffered, 1 panic",
+					st.Accepted, st.Buffered, st.Written, st.Pending, st.Panics)
+			}
+			if want := fmt.Sprintf("%d records not sent", st.Buffered); !errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "Goexit") || !strings.Contains(err.Error(), want) {
+				t.Errorf("Close = %v; want ErrCallbackPanic saying Goexit and %q", err, want)
+			}
+		})
+	}
 }

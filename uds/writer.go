@@ -61,6 +61,9 @@ var (
 	// ErrCallbackPanic wraps a panic recovered from the caller's code that
 	// the consumer goroutine runs (Config.Dial, Config.DropNotice,
 	// Config.Format); LastError returns it, and Stats.Panics counts it.
+	// Close's error wraps it when that code called runtime.Goexit, which
+	// ends the consumer goroutine (no recover stops it): the Writer then
+	// closes itself, and Write returns ErrClosed.
 	ErrCallbackPanic = errors.New("uds: callback panicked")
 )
 
