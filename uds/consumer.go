@@ -478,13 +478,14 @@ func (c *consumer) recycle(b []byte) {
 func (c *consumer) totals() Drops {
 	w := c.w
 	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(),
-		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load()}
+		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load(), Damaged: w.ring.Damaged()}
 }
 
 // since returns the counts in t that are not in before.
 func (t Drops) since(before Drops) Drops {
 	return Drops{Full: t.Full - before.Full, TooLarge: t.TooLarge - before.TooLarge,
-		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted}
+		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted,
+		Damaged: t.Damaged - before.Damaged}
 }
 
 // answerFlushes replies nil to every Flush whose records have all reached

@@ -74,13 +74,17 @@ const yieldEvery = 8
 // bytes including the terminating NUL).
 const sunPathMax = 107
 
-// Drops are drop counts since the last drop notice.
+// Drops are drop counts since the last drop notice. Records a Close
+// leaves in a spill file that the path no longer names (Stats.SpillLost)
+// are lost at Close, when no notice follows: only Close's error and Stats
+// report them.
 type Drops struct {
 	Full       uint64 // Write found the ring full
 	TooLarge   uint64 // Write got a record above MaxRecord
 	Newline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	Unsendable uint64 // a message socket could not carry an accepted record
 	Evicted    uint64 // the offline ring evicted its oldest record
+	Damaged    uint64 // with SpillDir: records skipped because their headers in the ring file were changed (Stats.DroppedDamaged)
 }
 
 // Config configures a Writer. Zero fields take their defaults.
