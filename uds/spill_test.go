@@ -21,7 +21,7 @@ import (
 // spillConfig is a datagram Writer with a spill directory and a short Close.
 // privateDir returns a new directory of the test's, mode 0700, as a spill
 // directory must be (t.TempDir's are 0755 under the usual umask).
-func privateDir(t *testing.T) string {
+func privateDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o700); err != nil {
