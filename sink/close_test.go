@@ -346,3 +346,30 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// TestGoexitInDrainClosesTheSink: a drain that calls runtime.Goexit (as
+// t.FailNow does) ends the consumer goroutine, which no recover stops.
+// The sink then closes itself: TryPush and Flush return ErrClosed, and
+// Close returns an error wrapping ErrDrainPanic that counts what was not
+// delivered. (Close returned nil, and TryPush kept accepting messages
+// nobody would write.)
+func TestGoexitInDrainClosesTheSink(t *testing.T) {
+	s := New[uint32](DrainFunc[uint32](func(context.Context, []uint32) error {
+		runtime.Goexit()
+		return nil
+	}), fastConfig())
+	require.NoError(t, s.TryPush(1))
+	deadline := time.Now().Add(10 * time.Second)
+	for !errors.Is(s.TryPush(2), ErrClosed) {
+		require.True(t, time.Now().Before(deadline), "TryPush still accepted 10 s after the drain called Goexit")
+		time.Sleep(time.Millisecond)
+	}
+	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed)
+	err := s.Close(context.Background())
+	require.ErrorIs(t, err, ErrDrainPanic)
+	require.Contains(t, err.Error(), "Goexit")
+	st := s.Stats()
+	require.Equal(t, uint64(1), st.Panics)
+	require.Equal(t, uint64(0), st.Delivered)
+	require.Equal(t, st.Pushed, st.Pending, "nothing delivered: every accepted message is pending")
+}

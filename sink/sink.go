@@ -28,7 +28,10 @@ var (
 	ErrWouldBlock = fmt.Errorf("sink: TryPush in Block mode, use Push: %w", ErrOverflow)
 	// ErrClosed is returned by every call after Close has begun.
 	ErrClosed = errors.New("sink: closed")
-	// ErrDrainPanic wraps a panic recovered from a drain method.
+	// ErrDrainPanic wraps a panic recovered from a drain method. Close's
+	// error wraps it when a drain method or Config.OnError called
+	// runtime.Goexit, which ends the consumer goroutine (no recover stops
+	// it): the sink then closes itself.
 	ErrDrainPanic = errors.New("sink: drain panicked")
 	// ErrCallbackPanic wraps a panic recovered from Config.OnError.
 	ErrCallbackPanic = errors.New("sink: OnError panicked")
@@ -406,9 +409,16 @@ func (s *Sink[T]) run(batch []T) {
 	defer close(s.done)
 	c := &consumer[T]{s: s, batch: batch, timer: time.NewTimer(time.Hour)}
 	c.timer.Stop()
+	normal := false // set only where run returns: otherwise a drain method or OnError called runtime.Goexit
+	defer func() {
+		if !normal {
+			c.abandon()
+		}
+	}()
 	for {
 		if s.closed.Load() {
 			c.shutdown()
+			normal = true
 			return
 		}
 		c.fill()
@@ -594,6 +604,33 @@ func (c *consumer[T]) shutdown() {
 			st.Pending+st.Failed, st.Pending, st.Failed, context.Cause(s.ctx)))
 	}
 	s.closeErr = err
+}
+
+// abandon ends a consumer goroutine that is exiting other than by
+// returning: a drain method or Config.OnError called runtime.Goexit
+// (t.FailNow does), which no recover stops. Nobody would drain the queue
+// any more, so the sink closes itself: every call returns ErrClosed from
+// now on, waiting Flush and Push calls are answered, and Close returns an
+// error wrapping ErrDrainPanic that says how many messages were not
+// delivered (Stats.Panics counts it). The drain is not called again, not
+// even its Close.
+func (c *consumer[T]) abandon() {
+	s := c.s
+	s.panics.Add(1)
+	if !s.closed.Swap(true) {
+		close(s.stop)
+	}
+	s.ring.Close()
+	s.mu.Lock()
+	reqs := s.flushes
+	s.flushes, s.finished = nil, true
+	s.mu.Unlock()
+	for _, r := range reqs {
+		r.answer(ErrClosed)
+	}
+	st := s.Stats()
+	s.closeErr = errors.Join(c.takeErrs(), fmt.Errorf("%w: a drain method or Config.OnError called runtime.Goexit, which ended the consumer goroutine: the sink is closed; %d messages not delivered (%d not written, %d failed)",
+		ErrDrainPanic, st.Pending+st.Failed, st.Pending, st.Failed))
 }
 
 // call runs a drain method, turning a panic into an error.

@@ -30,7 +30,7 @@ func BenchmarkSpill(b *testing.B) {
 				defer stop()
 				cfg := Config{Path: path, CloseTimeout: time.Second}
 				if impl == "spill" {
-					cfg.SpillDir = b.TempDir()
+					cfg.SpillDir = privateDir(b)
 				}
 				w, err := Open(cfg)
 				if err != nil {
@@ -62,7 +62,7 @@ func BenchmarkSpillOpen(b *testing.B) {
 	for _, mib := range []int{1, 64} {
 		b.Run(fmt.Sprintf("ring=%dMiB", mib), func(b *testing.B) {
 			b.ReportAllocs()
-			cfg := Config{Path: sockPathB(b), Network: "unixgram", SpillDir: b.TempDir(), RingBytes: mib << 20, CloseTimeout: time.Millisecond}
+			cfg := Config{Path: sockPathB(b), Network: "unixgram", SpillDir: privateDir(b), RingBytes: mib << 20, CloseTimeout: time.Millisecond}
 			w, err := Open(cfg)
 			if err != nil {
 				b.Fatal(err)

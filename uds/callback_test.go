@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -234,14 +235,43 @@ func TestFormatStampPanicIsCounted(t *testing.T) {
 }
 
 // TestFormatMaxOverheadPanicFailsOpen: Open asks the Format for its
-// MaxOverhead once; a panic or a negative answer is a bad Config.
+// MaxOverhead once; a panic, a negative answer or one above 64 KiB is a
+// bad Config. (The consumer sizes its header arena from it at every
+// connect: 1<<62 panicked in make on the consumer goroutine and ended the
+// process; 1<<30 allocated a GiB per connection.)
 func TestFormatMaxOverheadPanicFailsOpen(t *testing.T) {
-	for name, f := range map[string]Format{"panic": overhead(-1), "negative": overhead(-2)} {
-		_, err := Open(Config{Path: sockPath(t), Format: f})
+	for name, f := range map[string]Format{"panic": overhead(-1), "negative": overhead(-2),
+		"64 KiB + 1": overhead(64<<10 + 1), "1 GiB": overhead(1 << 30), "2^62": overhead(1 << 62)} {
+		w, err := Open(Config{Path: sockPath(t), Format: f})
+		if err == nil {
+			w.Close()
+		}
 		if err == nil || (name == "panic") != errors.Is(err, ErrCallbackPanic) {
 			t.Fatalf("%s: Open = %v; want an error", name, err)
 		}
 	}
+	w, err := Open(Config{Path: sockPath(t), Format: overhead(64 << 10)})
+	if err != nil {
+		t.Fatalf("MaxOverhead 64 KiB: Open = %v; want nil", err)
+	}
+	w.Close()
+}
+
+// TestHugeMaxOverheadOnConnDoesNotPanic: Conn.SetFormat, which cannot
+// refuse, takes a MaxOverhead out of range as the nearer bound.
+func TestHugeMaxOverheadOnConnDoesNotPanic(t *testing.T) {
+	path := sockPath(t)
+	d := startDaemon(t, path)
+	c, err := Dial(context.Background(), path, Raw, time.Second, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetFormat(overhead(1 << 62))
+	if _, err := c.WriteRecords([][]byte{[]byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	waitFor(t, "the record", 5*time.Second, func() bool { got := d.data(); return len(got) == 1 && string(got[0]) == "x" })
 }
 
 // overhead is a Format whose MaxOverhead panics (-1) or returns n.
@@ -328,4 +358,61 @@ func TestFormatPanicOnATornRecordClosesTheStream(t *testing.T) {
 		return
 	}
 	t.Skip("no write timed out inside a record")
+}
+
+// goexitFormat calls runtime.Goexit in Frame, as t.FailNow in a test's
+// Format does.
+type goexitFormat struct{}
+
+func (goexitFormat) AppendStamp(dst []byte, _ time.Time) []byte { return dst }
+func (goexitFormat) Frame(dst, rec, _ []byte) ([]byte, []byte, []byte) {
+	runtime.Goexit()
+	return dst, rec, nil
+}
+func (goexitFormat) MaxOverhead() int { return 16 }
+
+// TestGoexitInCallbackClosesTheWriter: a callback that calls
+// runtime.Goexit ends the consumer goroutine (no recover stops it). The
+// Writer then closes itself: Write returns ErrClosed, Close returns an
+// error wrapping ErrCallbackPanic that counts what was not sent, and what
+// was queued is left in the offline ring, counted. (Close returned nil,
+// and Write kept accepting records nobody would send.)
+func TestGoexitInCallbackClosesTheWriter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  func(*Config)
+		dirs func(w *Writer) // what makes the consumer call the callback
+	}{
+		{"Format", func(c *Config) { c.Format = goexitFormat{} }, func(w *Writer) { w.Write([]byte("a")) }},
+		{"DropNotice", func(c *Config) {
+			c.MaxRecord = 4
+			c.DropNotice = func(Drops) []byte { runtime.Goexit(); return nil }
+		}, func(w *Writer) { w.Write([]byte("too large")); w.Write([]byte("a")) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := sockPath(t)
+			startDaemon(t, path)
+			cfg := Config{Path: path, CloseTimeout: 100 * time.Millisecond}
+			tc.cfg(&cfg)
+			w := mustOpen(t, cfg)
+			tc.dirs(w)
+			waitFor(t, "Write to return ErrClosed", 10*time.Second, func() bool {
+				_, err := w.Write([]byte("b"))
+				return errors.Is(err, ErrClosed)
+			})
+			if err := w.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+				t.Errorf("Flush = %v; want ErrClosed", err)
+			}
+			err := w.Close()
+			st := w.Stats() // the "b"s written before the consumer died are accepted too
+			checkConservation(t, st)
+			if st.Accepted == 0 || st.Buffered != st.Accepted || st.Written != 0 || st.Pending != 0 || st.Panics != 1 {
+				t.Errorf("Accepted %d, Buffered %d, Written %d, Pending %d, Panics %d; want every accepted record buffered, 1 panic",
+					st.Accepted, st.Buffered, st.Written, st.Pending, st.Panics)
+			}
+			if want := fmt.Sprintf("%d records not sent", st.Buffered); !errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "Goexit") || !strings.Contains(err.Error(), want) {
+				t.Errorf("Close = %v; want ErrCallbackPanic saying Goexit and %q", err, want)
+			}
+		})
+	}
 }

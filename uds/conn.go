@@ -481,7 +481,9 @@ func (c *Conn) unsendableEmpty(rec []byte) bool {
 }
 
 // SetFormat makes the Conn send every record inside f's header and trailer
-// (nil: records as they are). Set it before the first write.
+// (nil: records as they are). Set it before the first write. A
+// MaxOverhead outside [0, 64 KiB] is taken as the nearer bound (a Format
+// that appends more makes the consumer allocate, never fail).
 func (c *Conn) SetFormat(f Format) {
 	over := 0
 	if f != nil {
@@ -496,8 +498,10 @@ func (c *Conn) setFormat(f Format, maxOver int) {
 	c.format, c.maxOver, c.hdrs = f, 0, nil
 	if f != nil {
 		// Room for a typical header per record of a full batch, and never
-		// less than a worst-case one.
-		c.maxOver = maxOver
+		// less than a worst-case one. Open refuses a MaxOverhead out of
+		// range; SetFormat's caller is clamped, so a huge one cannot
+		// allocate gigabytes, or panic in make, at every connect.
+		c.maxOver = min(max(maxOver, 0), maxFormatOverhead)
 		c.hdrs = make([]byte, 0, maxIov*128+c.maxOver)
 	}
 }
@@ -540,6 +544,8 @@ type Format interface {
 	// AppendStamp rendered for the batch. It should append at most
 	// MaxOverhead bytes, less len(trailer), or the consumer allocates.
 	Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte)
-	// MaxOverhead is the most bytes a header and trailer add to a record.
+	// MaxOverhead is the most bytes a header and trailer add to a record:
+	// at least 0 and at most 64 KiB (Open refuses a Format that answers
+	// otherwise).
 	MaxOverhead() int
 }

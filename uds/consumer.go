@@ -55,6 +55,12 @@ func (w *Writer) run(first *net.UnixConn) {
 	c.evictedTo = w.ring.Released() // nothing evicted yet: every Flush target is above it
 	defer close(w.done)
 	defer offlineInUse.Delete(w.off) // before done: a Writer opened after Close returned may take it
+	normal := false                  // set only where run returns: otherwise a callback called runtime.Goexit
+	defer func() {
+		if !normal {
+			c.abandon()
+		}
+	}()
 	if w.checkLines() {
 		c.dropBroken()
 	}
@@ -70,6 +76,7 @@ func (w *Writer) run(first *net.UnixConn) {
 	for {
 		if w.closed.Load() {
 			c.shutdown()
+			normal = true
 			return
 		}
 		if c.conn == nil && !time.Now().Before(c.retry) {
@@ -516,14 +523,15 @@ func (c *consumer) recycle(b []byte) {
 func (c *consumer) totals() Drops {
 	w := c.w
 	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(),
-		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load(), Unconfirmed: w.unconfirmed.Load()}
+		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load(), Damaged: w.ring.Damaged(),
+		Unconfirmed: w.unconfirmed.Load()}
 }
 
 // since returns the counts in t that are not in before.
 func (t Drops) since(before Drops) Drops {
 	return Drops{Full: t.Full - before.Full, TooLarge: t.TooLarge - before.TooLarge,
 		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted,
-		Unconfirmed: t.Unconfirmed - before.Unconfirmed}
+		Damaged: t.Damaged - before.Damaged, Unconfirmed: t.Unconfirmed - before.Unconfirmed}
 }
 
 // answerFlushes replies nil to every Flush whose records have all reached
@@ -642,6 +650,49 @@ func (c *consumer) closeSpill() {
 		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s for the next Open: %w", left, w.spill.path, c.lastErrOr())
 	}
 	c.answerFlushes(true)
+}
+
+// abandon ends a consumer goroutine that is exiting other than by
+// returning: the caller's code it runs (Config.Dial, Config.DropNotice,
+// Config.Format) called runtime.Goexit (t.FailNow does), which no recover
+// stops. Nobody would drain the ring any more, so the Writer closes
+// itself: Write and Flush return ErrClosed from now on, waiting
+// WriteContext and Flush calls are answered, and what is queued is left
+// as Close leaves it (the offline ring, or the spill file), without
+// calling the caller's code again. Close returns an error wrapping
+// ErrCallbackPanic that says so; Stats.Panics counts it.
+func (c *consumer) abandon() {
+	w := c.w
+	w.panics.Add(1)
+	why := fmt.Errorf("%w: a callback on the consumer goroutine (Config.Dial, Config.DropNotice or Config.Format) called runtime.Goexit, which ended it: the Writer is closed", ErrCallbackPanic)
+	w.lastErr.Store(&why)
+	// Close's first half, unless Close has begun: intake stops, waiting
+	// WriteContext calls and dials give up.
+	if w.closeBy.CompareAndSwap(0, time.Now().UnixNano()) {
+		w.closed.Store(true)
+		w.closing()
+		close(w.stop)
+	}
+	w.ring.Close()
+	w.room.Freed()
+	if c.conn != nil {
+		c.hangUp()
+	}
+	if w.spill != nil {
+		c.closeSpill()
+	} else {
+		c.evictBulk()
+		for c.spill(true) > 0 {
+		}
+		c.answerFlushes(true)
+	}
+	if st := w.Stats(); st.Pending+st.Buffered > 0 {
+		why = fmt.Errorf("%w; %d records not sent (%d left in the offline ring, %d in the ring)", why, st.Pending+st.Buffered, st.Buffered, st.Pending)
+	}
+	if w.closeErr != nil {
+		why = fmt.Errorf("%w: %w", why, w.closeErr)
+	}
+	w.closeErr = why
 }
 
 func (c *consumer) lastErrOr() error {

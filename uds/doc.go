@@ -83,8 +83,12 @@
 // On tmpfs (/dev/shm, /run) the file costs no writeback and survives only
 // the process. One directory belongs to one open Writer (a flock on the
 // directory: ErrSpillInUse). The directory and its file are private
-// (0700, 0600) and never followed through a symbolic link; one that
-// another user owns or can reach is refused (ErrSpillUnsafe), and a ring
+// (0700, 0600) and never followed through a symbolic link, and no
+// directory or link on the way to them may be another user's to change;
+// one that
+// another user owns or has any permission on is refused (ErrSpillUnsafe:
+// a directory others may only read could be flocked by them, and hold
+// every Open out), and a ring
 // file removed or replaced under the Writer makes Close report its
 // records lost (ErrSpillLost), not kept. Only this user and root can
 // truncate the mapped file, which kills the process with SIGBUS. A damaged file is refused with an error and left as it
@@ -106,8 +110,10 @@
 // the daemon is gone, and the backlog then goes to whoever did. For records
 // that hold secrets, Config.RequirePeerUID sends only to a listener that
 // runs as Config.PeerUID (root by default): the kernel's peer credentials
-// on a stream or seqpacket socket (SO_PEERCRED, LOCAL_PEERCRED), the socket
-// file's owner on a datagram socket, which carries none (a weaker check).
+// on a stream or seqpacket socket (SO_PEERCRED, LOCAL_PEERCRED), on a
+// datagram socket, which carries none, the owner of the socket file the
+// connection went to, which must be the one Path names (a weaker check;
+// an abstract socket is refused).
 // It costs one getsockopt (or stat) per connection; a mismatch is a failed
 // dial, and the records wait.
 //
@@ -140,8 +146,11 @@
 // producer wrote ("<3>disk full"), from its slog, zap or zerolog level field
 // (format.LevelField), or the format's default. The facility is the
 // format's: a prefix sets the severity only, so a record cannot make itself
-// authpriv ("<80>") or user.emerg ("<0>"), unless
-// format.Options.RecordFacility lets it. (Without a Format, a daemon that
+// authpriv ("<80>"), unless format.Options.RecordFacility lets it. The
+// severity is the record's, emerg included: "<0>" arrives as the format's
+// facility at emerg, which rsyslog's default configuration on Debian and
+// Ubuntu (*.emerg :omusrmsg:*) writes to every logged-in terminal, of any
+// facility. Nothing caps the severity a record may choose yet. (Without a Format, a daemon that
 // parses its input reads a record's own "<PRI>": use a Format, or the
 // daemon's no-parse flag, for records that carry text from outside.)
 //

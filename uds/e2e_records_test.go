@@ -74,8 +74,9 @@ func syslogNGLines(t *testing.T, sng *syslogNG, dir, file string, n int) []strin
 // TestSyslogNGRecordPRISetsSeverityOnly: syslog-ng parses what the RFC 3164
 // format sends for records that start with a <PRI>. By default the prefix
 // sets the severity only: "<80>" (authpriv.emerg) arrives in the format's
-// facility, local2, as "<0>" (user.emerg, which rsyslog's default set-up
-// writes to every terminal) does; with format.Options.RecordFacility the
+// facility, local2, as "<0>" does (as local2.emerg: the severity is the
+// record's, and rsyslog's default *.emerg rule still broadcasts it); with
+// format.Options.RecordFacility the
 // record chooses (facility kern still takes the format's). "<192>" is no
 // PRI: it stays in the message.
 func TestSyslogNGRecordPRISetsSeverityOnly(t *testing.T) {

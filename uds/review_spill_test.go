@@ -109,7 +109,7 @@ func TestReviewSpillSlowReaderStalls(t *testing.T) {
 			cfg := Config{Path: path, Network: "unix", Framing: LengthPrefix, WriteTimeout: 20 * time.Millisecond,
 				SendBuffer: 4096, RingBytes: 1 << 20, CloseTimeout: 30 * time.Second}
 			if spill {
-				cfg.SpillDir = t.TempDir()
+				cfg.SpillDir = privateDir(t)
 				cfg.Offline = nil
 			}
 			w := mustOpen(t, cfg)
@@ -161,7 +161,7 @@ func TestReviewSpillFlushAtClose(t *testing.T) {
 			s := newSlowStream(t, path, 0, 0, true)
 			cfg := Config{Path: path, Network: "unix", Framing: LengthPrefix, SendBuffer: 4096, CloseTimeout: 5 * time.Second}
 			if spill {
-				cfg.SpillDir = t.TempDir()
+				cfg.SpillDir = privateDir(t)
 			}
 			w := mustOpen(t, cfg)
 			for i := range 500 {
@@ -191,7 +191,7 @@ func TestReviewSpillTornThenReconnect(t *testing.T) {
 	path := sockPath(t)
 	s := newSlowStream(t, path, 1000, time.Millisecond, false)
 	s.cut = func(i, n int) bool { return i == 0 && n >= 20000 }
-	cfg := Config{Path: path, Network: "unix", Framing: LengthPrefix, SendBuffer: 4096, SpillDir: t.TempDir(),
+	cfg := Config{Path: path, Network: "unix", Framing: LengthPrefix, SendBuffer: 4096, SpillDir: privateDir(t),
 		ReconnectMin: time.Millisecond, ReconnectMax: 5 * time.Millisecond,
 		DropNotice: func(d Drops) []byte { return fmt.Appendf(nil, "NOTICE %+v", d) }}
 	w := mustOpen(t, cfg)
@@ -247,7 +247,7 @@ func TestReviewSpillEarlyTornFormats(t *testing.T) {
 				s := newSlowStream(t, path, 3000, 500*time.Microsecond, false)
 				f := &fixedStamp{Format: inner.(*fixedStamp).Format, count: true}
 				w := mustOpen(t, Config{Path: path, Network: "unix", Framing: fr, Format: f, SendBuffer: 4096,
-					SpillDir: t.TempDir(), CloseTimeout: 20 * time.Second})
+					SpillDir: privateDir(t), CloseTimeout: 20 * time.Second})
 				const n = 2000
 				for i := range n {
 					w.WriteContext(context.Background(), recN(i))
@@ -298,7 +298,7 @@ func binary4(n int) []byte { return []byte{byte(n >> 24), byte(n >> 16), byte(n 
 // A kill while Open writes a new ring file out (1 MiB at a time) leaves a
 // shorter, all-zero file: the next Open writes it out again.
 func TestReviewSpillKilledMidWriteOut(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	if err := os.WriteFile(filepath.Join(dir, "ring"), make([]byte, 1<<20), 0o600); err != nil { // the first chunk of 1 MiB + 4 KiB
 		t.Fatal(err)
 	}
@@ -314,7 +314,7 @@ func TestReviewSpillKilledMidWriteOut(t *testing.T) {
 func TestReviewSpillCloseDeadlineSlowReader(t *testing.T) {
 	path := sockPath(t)
 	newSlowStream(t, path, 2048, 10*time.Millisecond, false)
-	w := mustOpen(t, Config{Path: path, Network: "unix", Framing: LengthPrefix, SendBuffer: 4096, SpillDir: t.TempDir(),
+	w := mustOpen(t, Config{Path: path, Network: "unix", Framing: LengthPrefix, SendBuffer: 4096, SpillDir: privateDir(t),
 		CloseTimeout: 200 * time.Millisecond, WriteTimeout: time.Second})
 	for i := range 8000 {
 		w.Write(recN(i))

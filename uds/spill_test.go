@@ -19,6 +19,17 @@ import (
 )
 
 // spillConfig is a datagram Writer with a spill directory and a short Close.
+// privateDir returns a new directory of the test's, mode 0700, as a spill
+// directory must be (t.TempDir's are 0755 under the usual umask).
+func privateDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func spillConfig(path, dir string) Config {
 	return Config{Path: path, Network: "unixgram", SpillDir: dir, RingBytes: 64 << 10, CloseTimeout: 100 * time.Millisecond}
 }
@@ -27,7 +38,7 @@ func spillConfig(path, dir string) Config {
 // away stay in the spill file after Close and go out first, in order, from
 // the next Writer, before its own.
 func TestSpillKeepsWhatCloseCouldNotSend(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
 	writeNumbered(t, w, 0, 300)
 	err := w.Close()
@@ -65,7 +76,7 @@ func TestSpillKeepsWhatCloseCouldNotSend(t *testing.T) {
 // backlog; the consumer evicts the oldest records to keep room, counts
 // them, and the newest reach the daemon later, in order.
 func TestSpillEvictsOldestWhileAway(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	cfg := spillConfig(path, dir)
 	cfg.RingBytes = 8 << 10
 	w := mustOpen(t, cfg)
@@ -92,7 +103,7 @@ func TestSpillEvictsOldestWhileAway(t *testing.T) {
 }
 
 func TestSpillDirBelongsToOneWriter(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
 	if _, err := Open(spillConfig(path, dir)); !errors.Is(err, ErrSpillInUse) {
 		t.Fatalf("second Open = %v, want ErrSpillInUse", err)
@@ -103,7 +114,7 @@ func TestSpillDirBelongsToOneWriter(t *testing.T) {
 }
 
 func TestSpillConfigErrors(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o600)
 	for name, mut := range map[string]func(*Config){
@@ -138,7 +149,7 @@ func TestSpillDamagedFile(t *testing.T) {
 		"truncated": func(f string) { os.Truncate(f, mpsc.DurableHeader+1000) },
 		"header":    func(f string) { os.Truncate(f, 100) },
 	} {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		w := mustOpen(t, spillConfig(path, dir))
 		writeNumbered(t, w, 0, 10)
 		w.Close()
@@ -166,7 +177,7 @@ func TestSpillFlippedBytes(t *testing.T) {
 		}
 	}()
 	for round := range 20 {
-		dir := t.TempDir()
+		dir := privateDir(t)
 		w := mustOpen(t, spillConfig(path, dir))
 		writeNumbered(t, w, 0, 100)
 		w.Close()
@@ -208,7 +219,7 @@ func TestSpillFlippedBytes(t *testing.T) {
 // TestSpillResizesOnlyAnEmptyFile: RingBytes applies to a new or emptied
 // file; a file holding records keeps its size until they are sent.
 func TestSpillResizesOnlyAnEmptyFile(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	size := func() int64 {
 		fi, err := os.Stat(filepath.Join(dir, "ring"))
 		if err != nil {
@@ -241,7 +252,7 @@ func TestSpillSync(t *testing.T) {
 	real := msync
 	msync = func(b []byte, flags int) error { calls.Add(1); return real(b, flags) }
 	t.Cleanup(func() { msync = real })
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	cfg := spillConfig(path, dir)
 	cfg.SpillSync = time.Millisecond
 	w := mustOpen(t, cfg)
@@ -264,7 +275,7 @@ func TestSpillSync(t *testing.T) {
 // TestSpillStatsOnAReusedFile: the ring's counts go on from the file's last
 // Writer; Stats must count from this Open.
 func TestSpillStatsOnAReusedFile(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	d := startMsgDaemon(t, "unixgram", path, false)
 	w := mustOpen(t, spillConfig(path, dir))
 	writeNumbered(t, w, 0, 50)
@@ -279,7 +290,7 @@ func TestSpillStatsOnAReusedFile(t *testing.T) {
 // TestSpillFlushWaitsWhileAway: records evicted while the daemon is away
 // were not delivered, so Flush must not report them done.
 func TestSpillFlushWaitsWhileAway(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	cfg := spillConfig(path, dir)
 	cfg.RingBytes = 4 << 10
 	w := mustOpen(t, cfg)
@@ -308,7 +319,7 @@ func TestSpillReleasesWhatTheKernelTookBeforeWaiting(t *testing.T) {
 				t.Skip("the portable stream path (net.Buffers) does not return early")
 			}
 			path := sockPath(t)
-			cfg := Config{Path: path, Network: network, SpillDir: t.TempDir(), WriteTimeout: 10 * time.Second,
+			cfg := Config{Path: path, Network: network, SpillDir: privateDir(t), WriteTimeout: 10 * time.Second,
 				SendBuffer: 8192, CloseTimeout: 10 * time.Millisecond, ReconnectMin: time.Millisecond, ReconnectMax: time.Millisecond}
 			w := mustOpen(t, cfg)
 			defer w.Close()

@@ -29,7 +29,7 @@ const (
 // locked for one Writer at a time.
 type spill struct {
 	path    string   // dir/ring as the caller spelled dir, for messages
-	dirPath string   // Config.SpillDir as given
+	dirPath string   // Config.SpillDir as given, made absolute from the working directory at Open (gone)
 	dir     int      // the directory, opened once: every file is found relative to it; holds the flock
 	dirID   fileID   // the directory's device and inode
 	id      fileID   // the ring file's device and inode
@@ -48,39 +48,24 @@ func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), uint64(st.Ino)
 // formats a new one of ringBytes. Nothing in an existing file is changed
 // when it fails.
 //
-// dir is resolved by the kernel once, here: its last component must not be
-// a symbolic link (O_NOFOLLOW), and everything after is relative to the
-// directory's descriptor (openat, fstatat, fsync), so no later rename or
-// symlink along the path can steer a file operation elsewhere, and every
-// spelling of one directory takes the same lock.
+// dir is resolved once, here, a component at a time (resolveDir): no
+// directory on the way may be another user's to change, no link on the
+// way another user's, and its last component must not be a symbolic link
+// at all. Everything after is relative to the directory's descriptor
+// (openat, fstatat, fsync), so no later rename or symlink along the path
+// can steer a file operation elsewhere, and every spelling of one
+// directory takes the same lock.
 func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
 	var rec mpsc.Recovery
-	// A trailing slash would make the kernel follow a link despite
-	// O_NOFOLLOW.
-	name := strings.TrimRight(dir, "/")
-	if name == "" {
-		name = "/"
-	}
-	// (A symbolic link fails O_NOFOLLOW with ELOOP on Linux, ENOTDIR with
-	// O_DIRECTORY on some kernels, EMLINK on FreeBSD, and a dangling one
-	// fails MkdirAll with EEXIST: ask.)
-	linked := func() error {
-		return fmt.Errorf("%w: %s is a symbolic link, which is never followed (name the directory itself)", ErrSpillUnsafe, dir)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		if isSymlink(unix.AT_FDCWD, name) {
-			return nil, nil, rec, linked()
-		}
-		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", err)
-	}
-	dfd, err := unix.Open(name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	abs, err := absoluteAtOpen(dir)
 	if err != nil {
-		if isSymlink(unix.AT_FDCWD, name) {
-			return nil, nil, rec, linked()
-		}
-		return nil, nil, rec, fmt.Errorf("uds: Config.SpillDir: %w", &os.PathError{Op: "open", Path: dir, Err: err})
+		return nil, nil, rec, err
 	}
-	s := &spill{path: under(dir, spillName), dirPath: name, dir: dfd}
+	dfd, err := resolveDir(dir, abs)
+	if err != nil {
+		return nil, nil, rec, err
+	}
+	s := &spill{path: under(dir, spillName), dirPath: abs, dir: dfd}
 	fail := func(err error) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
 		s.unmap()
 		if s.f != nil {
@@ -214,8 +199,11 @@ func (s *spill) dropOldLock() error {
 }
 
 // checkDir refuses a spill directory that another user owns or that
-// group or others can write: they could replace the ring file, or plant
-// one whose records this process would send as its own.
+// group or others have any permission on: with write they could replace
+// the ring file, or plant one whose records this process would send as
+// its own; with read or search they could open the directory and flock
+// it, and its flock is the Writer's lock (Open would fail with
+// ErrSpillInUse for as long as they hold it).
 func checkDir(path string, st *unix.Stat_t) error {
 	mode := uint32(st.Mode)
 	euid := os.Geteuid()
@@ -227,6 +215,9 @@ func checkDir(path string, st *unix.Stat_t) error {
 			ErrSpillUnsafe, path, st.Uid, euid, euid, path)
 	case mode&0o022 != 0:
 		return fmt.Errorf("%w: directory %s has mode %#o: group or others can write it (chmod 0700 %s)",
+			ErrSpillUnsafe, path, mode&0o7777, path)
+	case mode&0o077 != 0:
+		return fmt.Errorf("%w: directory %s has mode %#o: group or others can open it, and whoever opens it can flock it and hold the Writer's lock (chmod 0700 %s)",
 			ErrSpillUnsafe, path, mode&0o7777, path)
 	}
 	return nil
@@ -290,19 +281,184 @@ func under(dir, name string) string {
 	return dir + "/" + name
 }
 
+// absoluteAtOpen makes a relative path absolute from the working
+// directory of now (Open's), as text: no cleaning, so "L/../x" stays what
+// the kernel resolves, and a later chdir changes nothing.
+func absoluteAtOpen(path string) (string, error) {
+	if strings.HasPrefix(path, "/") {
+		return path, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("uds: Config.SpillDir %s is relative, and the working directory is unknown: %w", path, err)
+	}
+	return strings.TrimRight(wd, "/") + "/" + path, nil
+}
+
+// maxSymlinks is how many symbolic links resolveDir follows for one path,
+// as Linux's path walk (40) before ELOOP.
+const maxSymlinks = 40
+
+// resolveDir opens the directory abs names (Config.SpillDir, spelled dir
+// by the caller, made absolute), one component at a time from the root,
+// as the kernel would resolve it, creating missing components 0700, and
+// returns its descriptor. Every directory on the way must be one no other
+// user controls (checkAncestor: owned by root or this user, and writable
+// by group or others only with the sticky bit, as /tmp); a symbolic link
+// on the way is followed only if root or this user owns it (its directory
+// passed the check); the last component (with only "." after it, or a
+// trailing slash) must not be a link at all. ".." is the parent of the
+// directory reached so far, as the kernel takes it. The directory itself
+// is checked by the caller (checkDir). Each step is openat with
+// O_NOFOLLOW|O_DIRECTORY from the descriptor before, so nothing on the
+// way is resolved twice. (openssh's secure_path and StrictModes, and
+// systemd's chase() with CHASE_SAFE, draw the same line.)
+func resolveDir(dir, abs string) (int, error) {
+	const dirFlags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	root := func() (int, error) {
+		fd, err := unix.Open("/", dirFlags, 0)
+		if err != nil {
+			return -1, fmt.Errorf("uds: Config.SpillDir %s: open /: %w", dir, err)
+		}
+		if err := checkAncestorFd(dir, "/", fd); err != nil {
+			unix.Close(fd)
+			return -1, err
+		}
+		return fd, nil
+	}
+	fd, err := root()
+	if err != nil {
+		return -1, err
+	}
+	fail := func(err error) (int, error) {
+		unix.Close(fd)
+		return -1, err
+	}
+	at, rest, links := "", abs, 0 // at: the directory reached so far, as text for messages
+	for {
+		rest = strings.TrimLeft(rest, "/")
+		if rest == "" {
+			return fd, nil
+		}
+		var name string
+		name, rest, _ = strings.Cut(rest, "/")
+		if name == "." {
+			continue
+		}
+		last := onlyDots(rest)
+		here := at + "/" + name
+		if name != ".." {
+			var st unix.Stat_t
+			err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+			switch {
+			case errors.Is(err, unix.ENOENT):
+				if err := unix.Mkdirat(fd, name, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+					return fail(fmt.Errorf("uds: Config.SpillDir %s: %w", dir, &os.PathError{Op: "mkdir", Path: here, Err: err}))
+				}
+			case err != nil:
+				return fail(fmt.Errorf("uds: Config.SpillDir %s: %w", dir, &os.PathError{Op: "stat", Path: here, Err: err}))
+			case uint32(st.Mode)&unix.S_IFMT == unix.S_IFLNK:
+				if last {
+					return fail(fmt.Errorf("%w: %s is a symbolic link, which is never followed (name the directory itself)", ErrSpillUnsafe, dir))
+				}
+				if uid := int(st.Uid); uid != 0 && uid != os.Geteuid() {
+					return fail(fmt.Errorf("%w: %s, on the way to Config.SpillDir %s, is a symbolic link owned by uid %d, neither root nor this process's effective uid %d: it could steer where the Writer writes (name the directory it should lead to)",
+						ErrSpillUnsafe, here, dir, uid, os.Geteuid()))
+				}
+				if links++; links > maxSymlinks {
+					return fail(fmt.Errorf("uds: Config.SpillDir %s: %w", dir, &os.PathError{Op: "resolve", Path: here, Err: unix.ELOOP}))
+				}
+				target, err := readlinkAt(fd, name)
+				if err != nil {
+					return fail(fmt.Errorf("uds: Config.SpillDir %s: %w", dir, &os.PathError{Op: "readlink", Path: here, Err: err}))
+				}
+				rest = target + "/" + rest
+				if strings.HasPrefix(target, "/") {
+					unix.Close(fd)
+					if fd, err = root(); err != nil {
+						return -1, err
+					}
+					at = ""
+				}
+				continue
+			}
+		}
+		nfd, err := unix.Openat(fd, name, dirFlags, 0)
+		if err != nil {
+			if isSymlink(fd, name) { // planted since the fstatat
+				return fail(fmt.Errorf("%w: %s became a symbolic link while Open resolved Config.SpillDir %s", ErrSpillUnsafe, here, dir))
+			}
+			return fail(fmt.Errorf("uds: Config.SpillDir %s: %w", dir, &os.PathError{Op: "open", Path: here, Err: err}))
+		}
+		unix.Close(fd)
+		fd, at = nfd, here
+		if !last { // the directory itself gets checkDir, which is stricter
+			if err := checkAncestorFd(dir, here, fd); err != nil {
+				return fail(err)
+			}
+		}
+	}
+}
+
+// onlyDots reports whether a rest of a path names nothing more: only
+// slashes and "." components.
+func onlyDots(rest string) bool {
+	for _, c := range strings.Split(rest, "/") {
+		if c != "" && c != "." {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAncestorFd is checkAncestor for an open directory.
+func checkAncestorFd(dir, here string, fd int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return fmt.Errorf("uds: Config.SpillDir %s: %w", dir, &os.PathError{Op: "stat", Path: here, Err: err})
+	}
+	return checkAncestor(dir, here, &st)
+}
+
+// checkAncestor refuses a directory on the way to the spill directory
+// that another user controls: one owned by a uid other than root or this
+// process's effective uid, or one group or others can write without the
+// sticky bit. Whoever controls it can rename what is in it and put a
+// link or a directory of theirs in its place, steering where the Writer
+// writes and which ring file it recovers as its own. (A sticky directory
+// such as /tmp lets others add entries but not replace this user's;
+// what is found in it is checked in turn.)
+func checkAncestor(dir, here string, st *unix.Stat_t) error {
+	const sticky = 0o1000
+	mode := uint32(st.Mode)
+	switch uid := int(st.Uid); {
+	case uid != 0 && uid != os.Geteuid():
+		return fmt.Errorf("%w: directory %s, on the way to Config.SpillDir %s, is owned by uid %d, neither root nor this process's effective uid %d: it could steer where the Writer writes (use a directory whose ancestors only root and this user control)",
+			ErrSpillUnsafe, here, dir, uid, os.Geteuid())
+	case mode&0o022 != 0 && mode&sticky == 0:
+		return fmt.Errorf("%w: directory %s, on the way to Config.SpillDir %s, has mode %#o: group or others can write it, and without the sticky bit they can replace what is in it (chmod go-w %s, or chmod +t)",
+			ErrSpillUnsafe, here, dir, mode&0o7777, here)
+	}
+	return nil
+}
+
 // gone reports whether the ring file can no longer be found where the next
-// Open will look: Config.SpillDir no longer names the directory this Writer
-// locked (renamed or removed; the path is resolved as Open resolves it,
-// from the working directory of now), or its ring no longer names the
-// mapped file (removed, renamed, replaced). The records still in the
-// mapping then reach no later Open. A stat error other than "not there"
-// answers false: nothing says the file moved.
+// Open will look: the directory this Writer locked was removed (no links
+// left), or Config.SpillDir no longer names it (renamed; the path is the
+// one Open resolved, made absolute from the working directory at Open, so
+// a later chdir changes nothing), or its ring no longer names the mapped
+// file (removed, renamed, replaced). The records still in the mapping then
+// reach no later Open. A stat error other than "not there" answers false:
+// nothing says the file moved.
 func (s *spill) gone() bool {
 	var st unix.Stat_t
 	if err := unix.Fstatat(s.dir, spillName, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return errors.Is(err, unix.ENOENT)
 	}
 	if idOf(&st) != s.id {
+		return true
+	}
+	if err := unix.Fstat(s.dir, &st); err == nil && st.Nlink == 0 {
 		return true
 	}
 	if err := unix.Fstatat(unix.AT_FDCWD, s.dirPath, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {

@@ -5,6 +5,7 @@ package uds
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -159,11 +160,133 @@ func TestSpillNeverFollowsSymlinks(t *testing.T) {
 	}
 }
 
+// TestSpillLinkSpelledAsDirIsRefused: the directory itself is never a
+// symbolic link, however the path spells it: with "/." or "/./" after
+// the link (which once made the kernel follow it: only trailing slashes
+// were dropped), Open refuses it and creates nothing in the target.
+func TestSpillLinkSpelledAsDirIsRefused(t *testing.T) {
+	for _, tail := range []string{"/.", "/./", "//.//", "/"} {
+		t.Run(tail, func(t *testing.T) {
+			base := t.TempDir()
+			real, link := filepath.Join(base, "real"), filepath.Join(base, "spill")
+			mkdir(t, real)
+			symlink(t, real, link)
+			w, err := Open(spillConfig(sockPath(t), link+tail))
+			if err == nil {
+				w.Close()
+			}
+			if !errors.Is(err, ErrSpillUnsafe) || !strings.Contains(err.Error(), "symbolic link") {
+				t.Errorf("Open(%s%s) = %v; want ErrSpillUnsafe: a symbolic link", link, tail, err)
+			}
+			if ents, _ := os.ReadDir(real); len(ents) != 0 {
+				t.Errorf("the link's target %s holds %d files; want none", real, len(ents))
+			}
+		})
+	}
+}
+
+// TestSpillAncestorsOthersControlAreRefused: a directory on the way to
+// SpillDir that another user controls (owns, or can write without the
+// sticky bit), or a symbolic link on the way that another user owns,
+// could steer where the Writer writes and which ring file it recovers as
+// its own: Open refuses it with ErrSpillUnsafe naming it, and nothing is
+// created or recovered where it points. A sticky directory of root's (as
+// /tmp) and links of this user's are taken. (Through uid 65534's link,
+// Open once recovered and would have sent another application's spill
+// file.)
+func TestSpillAncestorsOthersControlAreRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		root bool
+		// plant returns the SpillDir to open and the path the error must
+		// name ("" if Open must succeed).
+		plant func(t *testing.T, base, victim string) (dir, named string)
+	}{
+		{"link of another user in a directory of theirs", true, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "shared")
+			mkdir(t, att)
+			chmod(t, att, 0o777)
+			chown(t, att)
+			symlink(t, victim, filepath.Join(att, "app"))
+			chown(t, filepath.Join(att, "app"))
+			return filepath.Join(att, "app", "spill"), att
+		}},
+		{"link of another user in a sticky directory of root's", true, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "tmp")
+			mkdir(t, att)
+			chmod(t, att, 0o1777)
+			symlink(t, victim, filepath.Join(att, "app"))
+			chown(t, filepath.Join(att, "app"))
+			return filepath.Join(att, "app", "spill"), filepath.Join(att, "app")
+		}},
+		{"directory of another user", true, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "theirs")
+			mkdir(t, att)
+			chmod(t, att, 0o755)
+			chown(t, att)
+			return filepath.Join(att, "app", "spill"), att
+		}},
+		{"directory others can write", false, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "open")
+			mkdir(t, att)
+			chmod(t, att, 0o777)
+			return filepath.Join(att, "app", "spill"), att
+		}},
+		{"sticky directory others can write", false, func(t *testing.T, base, victim string) (string, string) {
+			att := filepath.Join(base, "tmp")
+			mkdir(t, att)
+			chmod(t, att, 0o1777)
+			return filepath.Join(att, "app", "spill"), ""
+		}},
+		{"link of this user's", false, func(t *testing.T, base, victim string) (string, string) {
+			symlink(t, victim, filepath.Join(base, "mine"))
+			return filepath.Join(base, "mine", "spill"), ""
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root {
+				needRoot(t)
+			}
+			base := t.TempDir()
+			chmod(t, base, 0o755)
+			// Another application of this uid, with records in its spill file.
+			victim := filepath.Join(base, "otherapp")
+			path := sockPath(t)
+			ring := spillWith(t, path, filepath.Join(victim, "spill"), 5)
+			before := snap(t, ring)
+			dir, named := tc.plant(t, base, victim)
+			w, err := Open(spillConfig(path, dir))
+			if named == "" {
+				if err != nil {
+					t.Fatalf("Open(%s) = %v; want nil", dir, err)
+				}
+				w.Close()
+				return
+			}
+			if err == nil {
+				rec := w.Recovery().Records
+				w.Close()
+				t.Fatalf("Open(%s) = nil, recovered %d records; want ErrSpillUnsafe", dir, rec)
+			}
+			if !errors.Is(err, ErrSpillUnsafe) || !strings.Contains(err.Error(), named) {
+				t.Errorf("Open(%s) = %v; want ErrSpillUnsafe naming %s", dir, err, named)
+			}
+			if after := snap(t, ring); !before.same(after) {
+				t.Errorf("%s changed under a refused Open", ring)
+			}
+			if _, err := os.Lstat(filepath.Join(base, "theirs", "app")); err == nil {
+				t.Errorf("Open created a directory in one of another user's")
+			}
+		})
+	}
+}
+
 // TestSpillRefusesFilesOthersCanReach: a directory of another user, or one
-// group or others can write, and a ring file that is not a regular file of
-// this user's, private, with one link, are refused with ErrSpillUnsafe
-// and an error naming the path and the fix; nothing about them changes.
-// A directory others may only read is taken.
+// group or others have any permission on, and a ring file that is not a
+// regular file of this user's, private, with one link, are refused with
+// ErrSpillUnsafe and an error naming the path and the fix; nothing about
+// them changes. (A directory others may only read was taken once: whoever
+// can open it can flock it, and its flock is the Writer's lock.)
 func TestSpillRefusesFilesOthersCanReach(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -191,7 +314,10 @@ func TestSpillRefusesFilesOthersCanReach(t *testing.T) {
 			}
 			return ring
 		}, "named pipe"},
-		{"directory 0755", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o755); return dir }, ""},
+		{"directory 0755", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o755); return dir }, "chmod 0700 %s"},
+		{"directory 0750", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o750); return dir }, "chmod 0700 %s"},
+		{"directory 0701", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o701); return dir }, "chmod 0700 %s"},
+		{"directory 0700", false, func(t *testing.T, dir, _ string) string { chmod(t, dir, 0o700); return dir }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.root {
@@ -235,12 +361,63 @@ func TestSpillRefusesFilesOthersCanReach(t *testing.T) {
 	}
 }
 
+// TestSpillOtherUserCannotHoldTheLock: the directory's flock is the
+// Writer's lock, so another user who could open the directory could keep
+// every Open out (ErrSpillInUse). A directory others can open is refused
+// (ErrSpillUnsafe, naming chmod 0700); in one Open takes, uid 65534's
+// flock fails and the Writer opens.
+func TestSpillOtherUserCannotHoldTheLock(t *testing.T) {
+	needRoot(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("setpriv (util-linux) not found")
+	}
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("flock (util-linux) not found")
+	}
+	for _, mode := range []os.FileMode{0o755, 0o700} {
+		t.Run(fmt.Sprintf("%#o", mode), func(t *testing.T) {
+			parent, err := os.MkdirTemp("", "spill")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer os.RemoveAll(parent)
+			chmod(t, parent, 0o755)
+			dir := filepath.Join(parent, "spill")
+			mkdir(t, dir)
+			chmod(t, dir, mode)
+			locker := exec.Command(setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "flock", "-n", "-x", dir, "sh", "-c", "echo locked; sleep 10")
+			out, err := locker.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := locker.Start(); err != nil {
+				t.Skip(err)
+			}
+			defer func() { locker.Process.Kill(); locker.Wait() }()
+			buf := make([]byte, 16)
+			n, _ := out.Read(buf) // "locked", or EOF when flock could not open the directory
+			locked := strings.HasPrefix(string(buf[:n]), "locked")
+			w, err := Open(spillConfig(sockPath(t), dir))
+			if err == nil {
+				w.Close()
+			}
+			switch {
+			case mode&0o077 != 0 && (!errors.Is(err, ErrSpillUnsafe) || !strings.Contains(err.Error(), "chmod 0700 "+dir)):
+				t.Errorf("Open = %v (uid 65534 locked it: %v); want ErrSpillUnsafe naming chmod 0700 %s", err, locked, dir)
+			case mode&0o077 == 0 && (err != nil || locked):
+				t.Errorf("Open = %v, uid 65534 locked it: %v; want nil, false", err, locked)
+			}
+		})
+	}
+}
+
 // TestSpillCreatesPrivateFiles: a directory Open creates is 0700, its ring
 // file 0600, whatever the umask lets through.
 func TestSpillCreatesPrivateFiles(t *testing.T) {
+	path, dir := sockPath(t), filepath.Join(t.TempDir(), "a", "spill") // before the umask: a 0777 parent is refused
 	old := unix.Umask(0)
 	defer unix.Umask(old)
-	path, dir := sockPath(t), filepath.Join(t.TempDir(), "a", "spill")
 	w := mustOpen(t, spillConfig(path, dir))
 	w.Close()
 	for p, want := range map[string]os.FileMode{dir: os.ModeDir | 0o700, filepath.Dir(dir): os.ModeDir | 0o700, filepath.Join(dir, "ring"): 0o600} {
@@ -254,7 +431,7 @@ func TestSpillCreatesPrivateFiles(t *testing.T) {
 // spill directory under a running Writer; a second Open of the directory
 // must still find it in use.
 func TestSpillLockOutlivesCleaner(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
 	defer w.Close()
 	writeNumbered(t, w, 0, 10)
@@ -282,7 +459,7 @@ func TestSpillLockOutlivesCleaner(t *testing.T) {
 // directory is removed when no Writer holds it, and a directory whose old
 // lock file is held (a Writer of that version) is in use.
 func TestSpillOldLockFile(t *testing.T) {
-	path, dir := sockPath(t), t.TempDir()
+	path, dir := sockPath(t), privateDir(t)
 	lock := filepath.Join(dir, "lock")
 	if err := os.WriteFile(lock, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -392,14 +569,45 @@ func TestSpillCloseReportsRingGone(t *testing.T) {
 				t.Errorf("SpillLost %d, Pending %d; want %d, 0", st.SpillLost, st.Pending, n)
 			}
 			checkConservation(t, st)
-			os.RemoveAll(dir) // a replacement is not the ring (the next Open would take an empty one)
+			// The next Open of the same path, with nothing removed: the
+			// records were in the file that moved, so it finds none.
 			w = mustOpen(t, spillConfig(path, dir))
 			if got := w.Recovery().Records; got != 0 {
-				t.Errorf("the next Open recovered %d records; want 0, as Close said", got)
+				t.Errorf("the next Open of %s recovered %d records; want 0, as Close said", dir, got)
 			}
 			w.Close()
 		})
 	}
+}
+
+// TestSpillRelativeDirSurvivesChdir: a relative SpillDir is the directory
+// it named at Open; a chdir after (a daemon that moves to / once started)
+// does not make Close count the records it left in the ring file as lost
+// (they were counted lost by one Writer, then recovered and sent by the
+// next).
+func TestSpillRelativeDirSurvivesChdir(t *testing.T) {
+	const n = 10
+	base := t.TempDir()
+	t.Chdir(base)
+	path := sockPath(t) // no daemon: the records stay in the file
+	w := mustOpen(t, spillConfig(path, "spill"))
+	writeNumbered(t, w, 0, n)
+	if err := os.Chdir(t.TempDir()); err != nil { // elsewhere; t.Chdir's cleanup restores it
+		t.Fatal(err)
+	}
+	err := w.Close()
+	st := w.Stats()
+	if errors.Is(err, ErrSpillLost) || st.SpillLost != 0 || st.Pending != n {
+		t.Errorf("Close = %v; SpillLost %d, Pending %d; want the %d records kept, none lost", err, st.SpillLost, st.Pending, n)
+	}
+	if err := os.Chdir(base); err != nil {
+		t.Fatal(err)
+	}
+	w = mustOpen(t, spillConfig(path, "spill"))
+	if got := w.Recovery().Records; got != n {
+		t.Errorf("the next Open from %s recovered %d records; want %d", base, got, n)
+	}
+	w.Close()
 }
 
 // TestSpillOthersCannotTruncate: truncating the mapped file kills the

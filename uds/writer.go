@@ -48,10 +48,11 @@ var (
 	// ErrSpillUnsafe is returned by Open when Config.SpillDir, or the ring
 	// file in it, could let another user read the records, plant records
 	// that would be sent as this process's own, or steer where the Writer
-	// writes: a symbolic link, a directory another user owns or group or
-	// others can write, a ring file that is not a regular file of this
-	// user's with mode 0600 (or stricter) and one link. The error names the
-	// path and the fix; nothing is changed.
+	// writes, or hold its lock: a symbolic link, a directory another user
+	// owns or group or others have any permission on, a directory or link
+	// on the way to it that another user controls, a ring file that is
+	// not a regular file of this user's with mode 0600 (or stricter) and
+	// one link. The error names the path and the fix; nothing is changed.
 	ErrSpillUnsafe = errors.New("uds: Config.SpillDir is not safe to use")
 	// ErrSpillLost is wrapped by Close's error when records were left in
 	// the ring file but Config.SpillDir no longer names that file (it, or
@@ -61,6 +62,9 @@ var (
 	// ErrCallbackPanic wraps a panic recovered from the caller's code that
 	// the consumer goroutine runs (Config.Dial, Config.DropNotice,
 	// Config.Format); LastError returns it, and Stats.Panics counts it.
+	// Close's error wraps it when that code called runtime.Goexit, which
+	// ends the consumer goroutine (no recover stops it): the Writer then
+	// closes itself, and Write returns ErrClosed.
 	ErrCallbackPanic = errors.New("uds: callback panicked")
 )
 
@@ -71,13 +75,17 @@ const yieldEvery = 8
 // bytes including the terminating NUL).
 const sunPathMax = 107
 
-// Drops are drop counts since the last drop notice.
+// Drops are drop counts since the last drop notice. Records a Close
+// leaves in a spill file that the path no longer names (Stats.SpillLost)
+// are lost at Close, when no notice follows: only Close's error and Stats
+// report them.
 type Drops struct {
 	Full       uint64 // Write found the ring full
 	TooLarge   uint64 // Write got a record above MaxRecord
 	Newline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	Unsendable uint64 // a message socket could not carry an accepted record
 	Evicted    uint64 // the offline ring evicted its oldest record
+	Damaged    uint64 // with SpillDir: records skipped because their headers in the ring file were changed (Stats.DroppedDamaged)
 	// Unconfirmed: records the kernel took (Written) that the daemon may
 	// not have read when its socket died (Stats.Unconfirmed).
 	Unconfirmed uint64
@@ -192,8 +200,14 @@ type Config struct {
 	//
 	// Records may hold secrets, and the file is input on recovery, so Open
 	// trusts nothing it did not make: the directory is created 0700 (its
-	// ring file 0600) and resolved once, and neither it (its last path
-	// component) nor the ring file may be a symbolic link; a directory another user owns or group or others can write, or
+	// ring file 0600) and resolved once, a component at a time from the
+	// root (a relative path from the working directory at Open): every
+	// directory on the way must be root's or this user's and not writable
+	// by others unless sticky (as /tmp), a symbolic link on the way must
+	// be root's or this user's, and neither the directory itself (however
+	// spelled: "L/." too) nor the ring file may be a symbolic link; a directory another user owns or with any group or
+	// other permission bit (whoever can open it can flock it, and its
+	// flock is the Writer's lock), or
 	// a ring file that is not a regular file, not this user's, open to
 	// group or others, or with a second link, is refused
 	// with ErrSpillUnsafe naming the path and the fix (nothing is changed).
@@ -259,10 +273,12 @@ type Config struct {
 	// and FreeBSD: the credentials recorded when the daemon called listen;
 	// for a socket that systemd made, systemd's, uid 0): one getsockopt per
 	// connection, nothing per record. A datagram socket carries no peer
-	// credentials: there the owner of the socket file at Path, stat'ed
-	// after the connect, is checked instead, which is weaker: a process
-	// that can write the directory could swap files between the connect
-	// and the stat. A mismatch is a failed dial (Stats.DialErrors,
+	// credentials: there the owner of the socket file the connection went
+	// to (its peer address, which must be a file and the one Path names:
+	// an abstract or unnamed socket, or a Config.Dial that connected
+	// elsewhere, is refused), stat'ed after the connect, is checked
+	// instead, which is weaker: a process that can write the directory
+	// could swap files between the connect and the stat. A mismatch is a failed dial (Stats.DialErrors,
 	// LastError says which uid answered), retried with backoff; the
 	// records stay queued. Other systems (Windows) fail Open. Defaults to
 	// false.
@@ -547,16 +563,28 @@ func Open(cfg Config) (*Writer, error) {
 // offlineInUse holds the offline rings of open Writers.
 var offlineInUse sync.Map
 
-// maxOverhead asks f for its MaxOverhead, once: a panic or a negative
-// answer is a bad Config.
+// maxFormatOverhead is the largest Format.MaxOverhead Open takes: the
+// consumer sizes its header arena from it at every connect, so a huge
+// answer (a bug, a value computed from configuration) would allocate that
+// much per connection, or panic in make on the consumer goroutine and end
+// the process. The formats of package format need well under 1 KiB; 64 KiB
+// is syslog-ng's default log_msg_size, the largest message a daemon takes
+// by default.
+const maxFormatOverhead = 64 << 10
+
+// maxOverhead asks f for its MaxOverhead, once: a panic, a negative answer
+// or one above maxFormatOverhead is a bad Config.
 func maxOverhead(f Format) (n int, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("uds: Config.Format.MaxOverhead: %w: %v", ErrCallbackPanic, v)
 		}
 	}()
-	if n = f.MaxOverhead(); n < 0 {
+	switch n = f.MaxOverhead(); {
+	case n < 0:
 		return 0, fmt.Errorf("uds: Config.Format.MaxOverhead is negative (%d)", n)
+	case n > maxFormatOverhead:
+		return 0, fmt.Errorf("uds: Config.Format.MaxOverhead is %d bytes; at most %d (64 KiB) is taken", n, maxFormatOverhead)
 	}
 	return n, nil
 }

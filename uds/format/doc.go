@@ -16,9 +16,16 @@
 // Options.Level, which can read a structured logger's level field
 // (LevelField); the default the format was made with. The facility is the
 // format's: a prefix sets the severity only (PRI & 7), so "<80>" is not
-// authpriv and "<0>" is not user.emerg, which rsyslog's default set-up
-// writes to every logged-in terminal. Options.RecordFacility lets records
-// choose it (facility 0, kern, still takes the format's). A prefix above
+// authpriv: a record cannot move itself into another facility. The
+// severity is the record's, emerg included: "<0>" arrives as the format's
+// facility at emerg, and rsyslog's default configuration on Debian and
+// Ubuntu (*.emerg :omusrmsg:*) writes every emerg message, of any
+// facility, to every logged-in terminal. Nothing caps the severity a
+// record may choose (not done yet): a record that starts with text from
+// outside can choose emerg, so do not let outside text start a record, or
+// exclude the format's facility from that rule (*.emerg;local2.none).
+// Options.RecordFacility lets records choose the facility too (facility
+// 0, kern, still takes the format's). A prefix above
 // <191>, or with a leading zero, is not a PRI: it stays in the body. One trailing newline is cut, so slog, zap and
 // zerolog lines arrive as single messages without a stray '\n'.
 //

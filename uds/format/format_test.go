@@ -309,8 +309,8 @@ func TestDefaultAppNameIsValid(t *testing.T) {
 
 // TestRecordPRISetsSeverityOnly: a record's leading <PRI> chooses its
 // severity and never its facility, unless Options.RecordFacility says
-// so: "<80>" would be authpriv.emerg, "<0>" user.emerg, which rsyslog's
-// default set-up writes to every logged-in terminal. With the option, a
+// so: "<80>" would be authpriv.emerg; "<0>" is the format's facility at
+// emerg (the severity is the record's). With the option, a
 // record's facility Kern still takes the format's. Above <191> it is not
 // a PRI at all.
 func TestRecordPRISetsSeverityOnly(t *testing.T) {
