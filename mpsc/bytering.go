@@ -102,10 +102,11 @@ type ByteRing struct {
 	// exactly those, without reading their headers again.
 	peekEnds      []uint64
 	peekLo, peekN int
-	// The last resync (durable.go): damage at rsPos (record count rsRec)
-	// ends at rsEnd (count rsEndRec). rsEnd == rsPos: none.
-	rsPos, rsRec, rsEnd, rsEndRec uint32
-	damaged                       atomic.Uint64 // records released as damaged (Damaged); read by any goroutine
+	// The last resync (durable.go): damage at rsPos (record count rsRec,
+	// counted up to rsFrom) ends at rsEnd (count rsEndRec). rsEnd ==
+	// rsFrom: none.
+	rsFrom, rsPos, rsRec, rsEnd, rsEndRec uint32
+	damaged                               atomic.Uint64 // records released as damaged (Damaged); read by any goroutine
 }
 
 // NewByteRing returns a ring of capacity bytes, rounded up to a power of two

@@ -487,16 +487,32 @@ func (r *ByteRing) releaseDurable(n int) int {
 func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next uint32, ok bool) {
 	capa := uint32(len(r.buf))
 	limit := head + capa
+	from := pos // the end of the last record counted, before any padding
 	for pos != limit {
 		i := pos & r.mask
 		h := r.hdr(i).Load()
 		if h&padFlag != 0 {
-			// A producer pads to the buffer's end; recovery pads gaps
-			// between the records it keeps, all before seenPos.
-			if m := h &^ padFlag; m >= 8 && m%8 == 0 && m <= uint64(capa-i) && pos+uint32(m)-head <= capa &&
-				(m == uint64(capa-i) || r.before(pos+uint32(m), r.seenPos+1)) {
-				pos += uint32(m)
-				continue
+			if m := h &^ padFlag; m >= 8 && m%8 == 0 && m <= uint64(capa-i) && pos+uint32(m)-head <= capa {
+				end := pos + uint32(m)
+				if r.before(pos, r.seenPos) {
+					// Seen: a record seen ends at seenPos, after any
+					// padding before it (a producer's, to the buffer's
+					// end, or recovery's, between the records it kept),
+					// so padding here ends at seenPos or before it.
+					if !r.before(r.seenPos, end) {
+						if pos = end; pos == r.seenPos {
+							// The records it covered, if it is damage,
+							// are counted by the count at seenPos.
+							rec = r.seenRec
+						}
+						continue
+					}
+				} else if m == uint64(capa-i) {
+					// Not yet seen: only a producer's padding, which
+					// runs to the buffer's end.
+					pos = end
+					continue
+				}
 			}
 		} else if m := uint32(h) - 1; m <= capa/2-durHdr && h == pubHeader(int(m), rec) {
 			// Published, by the producer of record rec: its last store to
@@ -520,6 +536,7 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 				// Its word 1 is not what its producer stored: the damage
 				// costs this record (its length is known and verified).
 				pos, rec = pos+size, rec+1
+				from = pos
 				if r.before(r.seenPos, pos) {
 					r.seenPos, r.seenRec = pos, rec
 				}
@@ -533,7 +550,8 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 			return 0, 0, pos, rec, false
 		}
 		// Damage where every producer is done: skip it.
-		pos, rec = r.resync(pos, rec)
+		pos, rec = r.resync(from, pos, rec)
+		from = pos
 	}
 	return 0, 0, pos, rec, false
 }
@@ -543,18 +561,21 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 func (r *ByteRing) before(a, b uint32) bool { return int32(a-b) < 0 }
 
 // resync returns where the records resume after damage at pos (record
-// count rec), a position before seenPos: the first published record after
-// pos that fits before seenPos and whose word 1 holds a record count
-// between rec and seenRec, else seenPos itself (whose count is known).
-// Every producer is done below seenPos, so the bytes skipped are no
-// producer's. Consumer only.
-func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
-	if pos == r.rsPos && rec == r.rsRec && r.rsEnd != r.rsPos {
+// count rec, counted up to from: padding may lie in [from, pos)), a
+// position before seenPos: the first published record at or after pos
+// that fits before seenPos and whose word 1 holds a record count between
+// rec and seenRec, no more records after from than 16-byte headers fit
+// before it, else seenPos itself (whose count is known). Every producer is
+// done below seenPos, so the bytes skipped are no producer's. It never
+// returns from (the bound admits no record there, and seenPos is after
+// pos). Consumer only.
+func (r *ByteRing) resync(from, pos, rec uint32) (uint32, uint32) {
+	if pos == r.rsPos && rec == r.rsRec && from == r.rsFrom && r.rsEnd != r.rsFrom {
 		return r.rsEnd, r.rsEndRec
 	}
 	capa := uint32(len(r.buf))
 	q, qrec := r.seenPos, r.seenRec
-	for p := pos + 8; p != r.seenPos; p += 8 {
+	for p := pos; p != r.seenPos; p += 8 {
 		i := p & r.mask
 		h := r.hdr(i).Load()
 		m := uint32(h) - 1
@@ -568,14 +589,16 @@ func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
 		w1 := r.hdr(i + 8).Load()
 		s := uint32(w1 >> 32)
 		// A record of count s takes 16 bytes at least: s-rec records fit
-		// in [pos, p) only if s-rec <= (p-pos)/16.
-		if int32(s-rec) > 0 && s-rec <= (p-pos)/durHdr && int32(r.seenRec-s) > 0 && h == pubHeader(int(m), s) &&
+		// in [from, p) only if s-rec <= (p-from)/16. (At pos, after
+		// padding, this is a record the padding's length did not reach:
+		// the records it covered lie in [from, pos).)
+		if int32(s-rec) > 0 && s-rec <= (p-from)/durHdr && int32(r.seenRec-s) > 0 && h == pubHeader(int(m), s) &&
 			(uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
 			q, qrec = p, s
 			break
 		}
 	}
-	r.rsPos, r.rsRec, r.rsEnd, r.rsEndRec = pos, rec, q, qrec
+	r.rsFrom, r.rsPos, r.rsRec, r.rsEnd, r.rsEndRec = from, pos, rec, q, qrec
 	return q, qrec
 }
 

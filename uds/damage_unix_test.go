@@ -54,3 +54,50 @@ func TestSpillLiveDamageCostsTheRecordItHits(t *testing.T) {
 	}
 	checkConservation(t, st)
 }
+
+// A padding word over records the consumer has sealed, running to the end
+// of the last sealed record, costs the records it covers, counted in
+// DroppedDamaged; the records before it and every record written after it
+// are sent, Flush returns, and Close keeps nothing.
+func TestSpillLivePaddingOverSealedRecordsIsSkippedAndCounted(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	w := mustOpen(t, spillConfig(path, dir))
+	recs := make([][]byte, 10)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
+		if err := writeAll(w, recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := (16 + len(recs[0]) + 7) &^ 7
+	word := func(k, off int) *uint64 {
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+	}
+	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
+	atomic.StoreUint64(word(3, 0), 1<<63|uint64(7*size)) // padding from record 3 to the end of record 9
+	d := startMsgDaemon(t, "unixgram", path, false)
+	want := append([][]byte(nil), recs[:3]...)
+	for i := 10; i < 15; i++ {
+		p := fmt.Appendf(nil, "<14>record %d", i)
+		if err := writeAll(w, p); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	flushAndClose(t, w)
+	waitFor(t, "the records around the damage", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
+	got := d.got()
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	st := w.Stats()
+	if st.DroppedDamaged != 7 || st.Written != 8 || st.Pending != 0 {
+		t.Fatalf("stats: %+v; want 7 damaged, 8 written, 0 pending", st)
+	}
+	checkConservation(t, st)
+}
