@@ -253,3 +253,28 @@ func TestDurableLivePaddingBelowSeenPosResumesAtItsEnd(t *testing.T) {
 		t.Fatalf("Pending = %d, Damaged = %d; want 0 and 2", r.Pending(), r.Damaged())
 	}
 }
+
+// Damage to the last records the consumer has seen, with nothing published
+// after them: Peek, finding nothing to return, removes them, counted, so
+// Pending does not keep them (a Flush waiting for it to reach 0 would wait
+// until the next record).
+func TestDurableLiveDamageAtTheEndIsRemovedByPeek(t *testing.T) {
+	for _, pad := range []bool{false, true} {
+		mem := durMem(1024)
+		r, _ := openDurable(t, mem, bootA)
+		want := writeRecs(t, r, 0, 6, 20)
+		if got := peekCopies(r, 8); len(got) != 6 {
+			t.Fatalf("Peek = %d records, want 6", len(got))
+		}
+		*word(mem, 4*recAt) = 1<<40 | 7 // records 4, 5: neither a length nor a flag
+		if pad {
+			*word(mem, 4*recAt) = padFlag | 2*recAt
+		}
+		*word(mem, 5*recAt+8) = 0
+		checkRecords(t, drain(r), want[:4])
+		if r.Pending() != 0 || r.Damaged() != 2 {
+			t.Fatalf("padding %v: Pending = %d, Damaged = %d; want 0 and 2", pad, r.Pending(), r.Damaged())
+		}
+		checkRecords(t, writeDraining(t, r, 6, 60), recs(6, 60))
+	}
+}

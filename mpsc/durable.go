@@ -415,7 +415,10 @@ func (r *ByteRing) Damaged() uint64 { return r.damaged.Load() }
 // again by reading their headers.
 const peekMax = 1024
 
-// peekDurable is Peek for a durable ring.
+// peekDurable is Peek for a durable ring. When no record is published
+// after the damaged records at head, it removes them (a Release of nothing
+// but them): Release, which removes skipped damage with the records after
+// it, would never be called for them.
 func (r *ByteRing) peekDurable(dst [][]byte) int {
 	records, head := unpack(r.head.Load())
 	pos, rec := head, records
@@ -423,6 +426,9 @@ func (r *ByteRing) peekDurable(dst [][]byte) int {
 	for k < len(dst) {
 		start, n, end, next, ok := r.nextDurable(pos, rec, head)
 		if !ok {
+			if k == 0 && next != records {
+				r.advance(records, head, next, end, 0)
+			}
 			break
 		}
 		dst[k] = r.buf[start : start+n : start+n]
@@ -459,6 +465,14 @@ func (r *ByteRing) releaseDurable(n int) int {
 	if k == 0 {
 		return 0
 	}
+	r.advance(records, head, rec, pos, k)
+	return k
+}
+
+// advance moves head from (records, head) to record count rec at
+// position pos, past k records delivered and rec-records-k damaged ones
+// (counted in Damaged), and clears the bytes. Consumer only.
+func (r *ByteRing) advance(records, head, rec, pos uint32, k int) {
 	if lost := rec - records - uint32(k); lost != 0 {
 		r.damaged.Add(uint64(lost))
 	}
@@ -473,7 +487,6 @@ func (r *ByteRing) releaseDurable(n int) int {
 	}
 	// Hand the zeroed bytes back to producers and count the records.
 	r.head.Store(next)
-	return k
 }
 
 // nextDurable is next for a durable ring, whose header words another

@@ -101,3 +101,42 @@ func TestSpillLivePaddingOverSealedRecordsIsSkippedAndCounted(t *testing.T) {
 	}
 	checkConservation(t, st)
 }
+
+// A stray write into the header of the last record the spill file holds,
+// with nothing written after it: the record is counted in DroppedDamaged,
+// the others are sent, and Flush returns.
+func TestSpillLiveDamageToTheLastRecordLetsFlushReturn(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	w := mustOpen(t, spillConfig(path, dir))
+	recs := make([][]byte, 10)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
+		if err := writeAll(w, recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := (16 + len(recs[0]) + 7) &^ 7
+	word := func(k, off int) *uint64 {
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+	}
+	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
+	atomic.StoreUint64(word(9, 0), 536870927+1)
+	d := startMsgDaemon(t, "unixgram", path, false)
+	flushAndClose(t, w)
+	want := recs[:9]
+	waitFor(t, "the intact records", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
+	got := d.got()
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	st := w.Stats()
+	if st.DroppedDamaged != 1 || st.Written != 9 || st.Pending != 0 {
+		t.Fatalf("stats: %+v; want 1 damaged, 9 written, 0 pending", st)
+	}
+	checkConservation(t, st)
+}
