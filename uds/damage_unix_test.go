@@ -5,11 +5,13 @@ package uds
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/ringsink/ringsink/internal/testhook"
 	"github.com/ringsink/ringsink/mpsc"
 )
 
@@ -139,4 +141,40 @@ func TestSpillLiveDamageToTheLastRecordLetsFlushReturn(t *testing.T) {
 		t.Fatalf("stats: %+v; want 1 damaged, 9 written, 0 pending", st)
 	}
 	checkConservation(t, st)
+}
+
+// Damage to a record the consumer has not yet read, after its Write
+// returned: the consumer cannot tell it from a record still being written,
+// so it stops there and Close keeps the file mapped; its error says that
+// the ring stopped at a header that is not valid, damage or a Write that
+// never finished, not that a Write never finished.
+func TestSpillCloseAtDamageNotYetReadSaysWhatIsKnown(t *testing.T) {
+	path, dir := sockPath(t), t.TempDir()
+	w := mustOpen(t, spillConfig(path, dir))
+	size := (16 + len("<14>record 0") + 7) &^ 7
+	word := func(k, off int) *uint64 {
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+	}
+	// While record 0 is being copied (so the consumer cannot read past
+	// it), record 1 is written, and then its header damaged.
+	testhook.MidCopy = func(seq uint32, _ []byte) {
+		if seq != 0 {
+			return
+		}
+		done := make(chan error)
+		go func() { done <- writeAll(w, []byte("<14>record 1")) }()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		atomic.StoreUint64(word(1, 0), 536870927+1)
+	}
+	defer func() { testhook.MidCopy = nil }()
+	if err := writeAll(w, []byte("<14>record 0")); err != nil {
+		t.Fatal(err)
+	}
+	testhook.MidCopy = nil
+	err := w.Close()
+	if err == nil || !strings.Contains(err.Error(), "2 records not sent") || !strings.Contains(err.Error(), "header is not valid") {
+		t.Fatalf("Close = %v; want 2 records not sent and the header not valid", err)
+	}
 }
