@@ -37,9 +37,12 @@ package mpsc
 // position of record count rec it accepts:
 //
 //   - padding, padFlag|n: n 8-aligned, at least 8, not past the buffer's
-//     end nor head+cap, and ending exactly at the buffer's end (what a
-//     producer writes), or within the part seen (below, where recovery's
-//     gaps between the records it kept lie);
+//     end nor head+cap, and, at or past seenPos (below), ending exactly at
+//     the buffer's end (what a producer writes); below seenPos, ending at
+//     or before it: a record seen ends at seenPos, after any padding a
+//     producer or recovery (between the records it kept) wrote before it.
+//     Padding that ends at seenPos takes seenRec as the count there, so
+//     the records it covered, if it is damage, are counted;
 //   - a record: word 0 == pubHeader(len, rec) with len <= MaxRecord, the
 //     record within the buffer (never straddling its end) and head+cap,
 //     and word 1 == rec<<32|liveBit or rec<<32|sealed check (the check
@@ -50,7 +53,7 @@ package mpsc
 //
 // Per record that is one more load (word 1, beside word 0), the hash (two
 // multiplies) and six compares, all on one or two cache lines the consumer
-// reads anyway; padding, three compares.
+// reads anyway; padding, seven or eight compares.
 // Anything else is either a record still being written (0, a claim word:
 // the consumer waits, as for any claim) or damage, and which one depends
 // on where it is:
@@ -59,13 +62,17 @@ package mpsc
 //     published (a walk passed their publish, the producer's last store to
 //     them; recovery sets seenPos to the end of what it kept), no producer
 //     will store again, so damage there is skipped: resync steps 8 bytes
-//     at a time to the first record that passes the checks above with a
-//     count between rec and seenRec (and at most one record per 16 bytes
-//     skipped), or to seenPos itself, and the records in between (their
-//     counts tell how many) are lost, counted in Damaged when Release
-//     moves past them. A record whose word 0 passes but whose word 1 does
-//     not costs itself alone (its length is verified: its producer is
-//     done, and the next record starts after it).
+//     at a time, from the damage, to the first record that passes the
+//     checks above with a count between rec and seenRec (and at most one
+//     record per 16 bytes since the last record counted: padding before
+//     the damage may have covered records), or to seenPos itself, and the
+//     records in between (their counts tell how many) are lost, counted
+//     in Damaged when Release moves past them, or when Peek finds nothing
+//     published after them (it removes them then: no Release would). A
+//     record whose word 0 passes but whose word 1 does not costs itself
+//     alone (its length is verified: its producer is done, and the next
+//     record starts after it). So damage the consumer has seen never
+//     stops it.
 //   - at or past seenPos, a word that is not a record may be a record
 //     whose producer is still copying: a stray write there is repaired by
 //     the producer's publish, and releasing those bytes would let the
@@ -76,7 +83,8 @@ package mpsc
 //     producers are refused, Quiescent is false so uds leaves the file
 //     mapped at Close) until the next Open, whose recovery skips the
 //     damage and counts it. This is the one kind of damage the live path
-//     does not pass.
+//     does not pass: passing it needs a sign that the producer finished,
+//     a store the producer's path does not have to spare.
 //
 // Release removes exactly the records the last Peek returned, by the ends
 // Peek kept (peekEnds), not by reading their headers again: a header
