@@ -278,3 +278,26 @@ func TestDurableLiveDamageAtTheEndIsRemovedByPeek(t *testing.T) {
 		checkRecords(t, writeDraining(t, r, 6, 60), recs(6, 60))
 	}
 }
+
+// Damage to the last record seen, and a stray padding word in the free
+// space after it (where the next record will be claimed) running to the
+// buffer's end: Peek removes the damaged record, but not the bytes past
+// seenPos, which no record has been seen in (the padding may be a stray
+// write on a record being copied, or, as here, on bytes not yet claimed:
+// removing them would move head past tail). The next write overwrites the
+// padding word with its claim.
+func TestDurableLivePeekRemovesDamageOnlyUpToSeenPos(t *testing.T) {
+	mem := durMem(1024)
+	r, _ := openDurable(t, mem, bootA)
+	want := writeRecs(t, r, 0, 6, 20)
+	if got := peekCopies(r, 8); len(got) != 6 { // seenPos = 6*recAt
+		t.Fatalf("Peek = %d records, want 6", len(got))
+	}
+	*word(mem, 5*recAt) = 1<<40 | 7
+	*word(mem, 6*recAt) = padFlag | (1024 - 6*recAt)
+	checkRecords(t, drain(r), want[:5])
+	checkRecords(t, writeDraining(t, r, 6, 60), recs(6, 60))
+	if r.Pending() != 0 || r.Damaged() != 1 {
+		t.Fatalf("Pending = %d, Damaged = %d; want 0 and 1", r.Pending(), r.Damaged())
+	}
+}

@@ -426,7 +426,9 @@ const peekMax = 1024
 // peekDurable is Peek for a durable ring. When no record is published
 // after the damaged records at head, it removes them (a Release of nothing
 // but them): Release, which removes skipped damage with the records after
-// it, would never be called for them.
+// it, would never be called for them. Only up to seenPos: past it, the
+// walk may have stepped over padding that is a stray write on a record
+// still being copied, or on bytes not yet claimed.
 func (r *ByteRing) peekDurable(dst [][]byte) int {
 	records, head := unpack(r.head.Load())
 	pos, rec := head, records
@@ -434,7 +436,7 @@ func (r *ByteRing) peekDurable(dst [][]byte) int {
 	for k < len(dst) {
 		start, n, end, next, ok := r.nextDurable(pos, rec, head)
 		if !ok {
-			if k == 0 && next != records {
+			if k == 0 && next != records && !r.before(r.seenPos, end) {
 				r.advance(records, head, next, end, 0)
 			}
 			break
