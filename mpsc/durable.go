@@ -612,9 +612,9 @@ func (r *ByteRing) resync(from, pos, rec uint32) (uint32, uint32) {
 		w1 := r.hdr(i + 8).Load()
 		s := uint32(w1 >> 32)
 		// A record of count s takes 16 bytes at least: s-rec records fit
-		// in [from, p) only if s-rec <= (p-from)/16. (At pos, after
-		// padding, this is a record the padding's length did not reach:
-		// the records it covered lie in [from, pos).)
+		// in [from, p) only if s-rec <= (p-from)/16. (At pos itself,
+		// after padding: the padding ended on an intact record, ahead of
+		// rec by the records it covered, which lie in [from, pos).)
 		if int32(s-rec) > 0 && s-rec <= (p-from)/durHdr && int32(r.seenRec-s) > 0 && h == pubHeader(int(m), s) &&
 			(uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
 			q, qrec = p, s
