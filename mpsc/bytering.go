@@ -103,10 +103,11 @@ type ByteRing struct {
 	// exactly those, without reading their headers again.
 	peekEnds      []uint64
 	peekLo, peekN int
-	// The last resync (durable.go): damage at rsPos (record count rsRec)
-	// ends at rsEnd (count rsEndRec). rsEnd == rsPos: none.
-	rsPos, rsRec, rsEnd, rsEndRec uint32
-	damaged                       atomic.Uint64 // records released as damaged (Damaged); read by any goroutine
+	// The last resync (durable.go): damage at rsPos (record count rsRec,
+	// counted up to rsFrom) ends at rsEnd (count rsEndRec). rsEnd ==
+	// rsFrom: none.
+	rsFrom, rsPos, rsRec, rsEnd, rsEndRec uint32
+	damaged                               atomic.Uint64 // records released as damaged (Damaged); read by any goroutine
 }
 
 // NewByteRing returns a ring of capacity bytes, rounded up to a power of two
@@ -312,8 +313,10 @@ func (r *ByteRing) next(pos, head uint32) (start, n int, end uint32, ok bool) {
 // ring's memory: it stays valid and unchanged until Release removes it, and
 // must not be written to. Calling Peek again returns the same records first.
 // (A durable ring's memory can be changed by another process: a record
-// whose header was damaged since is skipped, counted in Damaged; see
-// durable.go.) Consumer only. It allocates nothing.
+// whose header was damaged since is skipped, counted in Damaged; when
+// nothing is published after the damaged records at the front, Peek
+// removes them, as Release would; see durable.go.) Consumer only. It
+// allocates nothing.
 func (r *ByteRing) Peek(dst [][]byte) int {
 	if r.persist != nil {
 		return r.peekDurable(dst)

@@ -172,3 +172,132 @@ func TestDurableKillInsideRenumbering(t *testing.T) {
 	}
 	checkRecords(t, drain(r2), want)
 }
+
+// A padding word forged over a record the consumer has seen, ending exactly
+// where the records it has seen end (seenPos), skips the records it covers:
+// they are counted in Damaged, and the records published after them are
+// delivered. The walk must not arrive at seenPos with a record count behind
+// the one there, or it waits for good for a record that never comes.
+func TestDurableLivePaddingToSeenPosIsSkippedAndCounted(t *testing.T) {
+	mem := durMem(1024)
+	r, _ := openDurable(t, mem, bootA)
+	want := writeRecs(t, r, 0, 6, 20)
+	if got := peekCopies(r, 8); len(got) != 6 { // seenPos = 6*recAt
+		t.Fatalf("Peek = %d records, want 6", len(got))
+	}
+	*word(mem, 2*recAt) = padFlag | (6*recAt - 2*recAt) // records 2..5
+	more := writeRecs(t, r, 6, 8, 20)                   // published after the damage
+	checkRecords(t, drain(r), append([][]byte{want[0], want[1]}, more...))
+	if r.Pending() != 0 || r.Damaged() != 4 {
+		t.Fatalf("Pending = %d, Damaged = %d; want 0 and 4", r.Pending(), r.Damaged())
+	}
+	// The ring goes on working, across the buffer's end.
+	checkRecords(t, writeDraining(t, r, 8, 60), recs(8, 60))
+}
+
+// Below seenPos, a padding word that runs to the buffer's end while seenPos
+// lies before it is no padding a producer or recovery wrote (a record seen
+// ends after any padding before it): it is damage, skipped to the next
+// intact record and counted, never a jump over records nobody has read.
+func TestDurableLivePaddingPastSeenPosIsDamage(t *testing.T) {
+	mem := durMem(1024)
+	r, _ := openDurable(t, mem, bootA)
+	want := writeRecs(t, r, 0, 6, 20)
+	if got := peekCopies(r, 3); len(got) != 3 { // seenPos = 3*recAt
+		t.Fatalf("Peek = %d records, want 3", len(got))
+	}
+	*word(mem, 1*recAt) = padFlag | (1024 - 1*recAt)
+	checkRecords(t, drain(r), append([][]byte{want[0]}, want[2:]...))
+	if r.Pending() != 0 || r.Damaged() != 1 {
+		t.Fatalf("Pending = %d, Damaged = %d; want 0 and 1", r.Pending(), r.Damaged())
+	}
+	checkRecords(t, writeDraining(t, r, 6, 60), recs(6, 60))
+}
+
+// recs returns rec(i, 20) for i in [from, to).
+func recs(from, to int) [][]byte {
+	var out [][]byte
+	for i := from; i < to; i++ {
+		out = append(out, rec(i, 20))
+	}
+	return out
+}
+
+// writeDraining writes rec(i, 20) for i in [from, to), draining after each, and
+// returns what was delivered.
+func writeDraining(t *testing.T, r *ByteRing, from, to int) [][]byte {
+	t.Helper()
+	var got [][]byte
+	for i := from; i < to; i++ {
+		if !r.TryWrite(rec(i, 20)) {
+			t.Fatalf("write %d refused (Pending %d, Damaged %d)", i, r.Pending(), r.Damaged())
+		}
+		got = append(got, drain(r)...)
+	}
+	return got
+}
+
+// A padding word forged over seen records that ends before seenPos, on an
+// intact record: the walk resumes at that record (the records the padding
+// covered are counted), not at a later one.
+func TestDurableLivePaddingBelowSeenPosResumesAtItsEnd(t *testing.T) {
+	mem := durMem(1024)
+	r, _ := openDurable(t, mem, bootA)
+	want := writeRecs(t, r, 0, 6, 20)
+	if got := peekCopies(r, 8); len(got) != 6 { // seenPos = 6*recAt
+		t.Fatalf("Peek = %d records, want 6", len(got))
+	}
+	*word(mem, 1*recAt) = padFlag | 2*recAt // records 1 and 2
+	checkRecords(t, drain(r), [][]byte{want[0], want[3], want[4], want[5]})
+	if r.Pending() != 0 || r.Damaged() != 2 {
+		t.Fatalf("Pending = %d, Damaged = %d; want 0 and 2", r.Pending(), r.Damaged())
+	}
+}
+
+// Damage to the last records the consumer has seen, with nothing published
+// after them: Peek, finding nothing to return, removes them, counted, so
+// Pending does not keep them (a Flush waiting for it to reach 0 would wait
+// until the next record).
+func TestDurableLiveDamageAtTheEndIsRemovedByPeek(t *testing.T) {
+	for _, pad := range []bool{false, true} {
+		mem := durMem(1024)
+		r, _ := openDurable(t, mem, bootA)
+		want := writeRecs(t, r, 0, 6, 20)
+		if got := peekCopies(r, 8); len(got) != 6 {
+			t.Fatalf("Peek = %d records, want 6", len(got))
+		}
+		*word(mem, 4*recAt) = 1<<40 | 7 // records 4, 5: neither a length nor a flag
+		if pad {
+			*word(mem, 4*recAt) = padFlag | 2*recAt
+		}
+		*word(mem, 5*recAt+8) = 0
+		checkRecords(t, drain(r), want[:4])
+		if r.Pending() != 0 || r.Damaged() != 2 {
+			t.Fatalf("padding %v: Pending = %d, Damaged = %d; want 0 and 2", pad, r.Pending(), r.Damaged())
+		}
+		checkRecords(t, writeDraining(t, r, 6, 60), recs(6, 60))
+	}
+}
+
+// Damage to the last record seen, and a stray padding word in the free
+// space after it (where the next record will be claimed) running to the
+// buffer's end: Peek removes the damaged record, but not the bytes past
+// seenPos, which no record has been seen in (the padding may be a stray
+// write on a record being copied, or, as here, on bytes not yet claimed:
+// removing them would move head past tail). The next write overwrites the
+// padding word with its claim.
+func TestDurableLivePeekRemovesDamageOnlyUpToSeenPos(t *testing.T) {
+	mem := durMem(1024)
+	r, _ := openDurable(t, mem, bootA)
+	want := writeRecs(t, r, 0, 6, 20)
+	if got := peekCopies(r, 8); len(got) != 6 { // seenPos = 6*recAt
+		t.Fatalf("Peek = %d records, want 6", len(got))
+	}
+	*word(mem, 5*recAt) = 1<<40 | 7
+	*word(mem, 6*recAt) = padFlag | (1024 - 6*recAt)
+	checkRecords(t, drain(r), want[:5])
+	checkRecords(t, writeDraining(t, r, 6, 60), recs(6, 60))
+	if r.Pending() != 0 || r.Damaged() != 1 {
+		t.Fatalf("Pending = %d, Damaged = %d; want 0 and 1", r.Pending(), r.Damaged())
+	}
+}

@@ -37,9 +37,12 @@ package mpsc
 // position of record count rec it accepts:
 //
 //   - padding, padFlag|n: n 8-aligned, at least 8, not past the buffer's
-//     end nor head+cap, and ending exactly at the buffer's end (what a
-//     producer writes), or within the part seen (below, where recovery's
-//     gaps between the records it kept lie);
+//     end nor head+cap, and, at or past seenPos (below), ending exactly at
+//     the buffer's end (what a producer writes); below seenPos, ending at
+//     or before it: a record seen ends at seenPos, after any padding a
+//     producer or recovery (between the records it kept) wrote before it.
+//     Padding that ends at seenPos takes seenRec as the count there, so
+//     the records it covered, if it is damage, are counted;
 //   - a record: word 0 == pubHeader(len, rec) with len <= MaxRecord, the
 //     record within the buffer (never straddling its end) and head+cap,
 //     and word 1 == rec<<32|liveBit or rec<<32|sealed check (the check
@@ -50,7 +53,7 @@ package mpsc
 //
 // Per record that is one more load (word 1, beside word 0), the hash (two
 // multiplies) and six compares, all on one or two cache lines the consumer
-// reads anyway; padding, three compares.
+// reads anyway; padding, seven or eight compares.
 // Anything else is either a record still being written (0, a claim word:
 // the consumer waits, as for any claim) or damage, and which one depends
 // on where it is:
@@ -59,13 +62,17 @@ package mpsc
 //     published (a walk passed their publish, the producer's last store to
 //     them; recovery sets seenPos to the end of what it kept), no producer
 //     will store again, so damage there is skipped: resync steps 8 bytes
-//     at a time to the first record that passes the checks above with a
-//     count between rec and seenRec (and at most one record per 16 bytes
-//     skipped), or to seenPos itself, and the records in between (their
-//     counts tell how many) are lost, counted in Damaged when Release
-//     moves past them. A record whose word 0 passes but whose word 1 does
-//     not costs itself alone (its length is verified: its producer is
-//     done, and the next record starts after it).
+//     at a time, from the damage, to the first record that passes the
+//     checks above with a count between rec and seenRec (and at most one
+//     record per 16 bytes since the last record counted: padding before
+//     the damage may have covered records), or to seenPos itself, and the
+//     records in between (their counts tell how many) are lost, counted
+//     in Damaged when Release moves past them, or when Peek finds nothing
+//     published after them (it removes them then: no Release would). A
+//     record whose word 0 passes but whose word 1 does not costs itself
+//     alone (its length is verified: its producer is done, and the next
+//     record starts after it). So damage the consumer has seen never
+//     stops it.
 //   - at or past seenPos, a word that is not a record may be a record
 //     whose producer is still copying: a stray write there is repaired by
 //     the producer's publish, and releasing those bytes would let the
@@ -76,7 +83,8 @@ package mpsc
 //     producers are refused, Quiescent is false so uds leaves the file
 //     mapped at Close) until the next Open, whose recovery skips the
 //     damage and counts it. This is the one kind of damage the live path
-//     does not pass.
+//     does not pass: passing it needs a sign that the producer finished,
+//     a store the producer's path does not have to spare.
 //
 // Release removes exactly the records the last Peek returned, by the ends
 // Peek kept (peekEnds), not by reading their headers again: a header
@@ -416,7 +424,12 @@ func (r *ByteRing) Damaged() uint64 { return r.damaged.Load() }
 // again by reading their headers.
 const peekMax = 1024
 
-// peekDurable is Peek for a durable ring.
+// peekDurable is Peek for a durable ring. When no record is published
+// after the damaged records at head, it removes them (a Release of nothing
+// but them): Release, which removes skipped damage with the records after
+// it, would never be called for them. Only up to seenPos: past it, the
+// walk may have stepped over padding that is a stray write on a record
+// still being copied, or on bytes not yet claimed.
 func (r *ByteRing) peekDurable(dst [][]byte) int {
 	records, head := unpack(r.head.Load())
 	pos, rec := head, records
@@ -424,6 +437,9 @@ func (r *ByteRing) peekDurable(dst [][]byte) int {
 	for k < len(dst) {
 		start, n, end, next, ok := r.nextDurable(pos, rec, head)
 		if !ok {
+			if k == 0 && next != records && !r.before(r.seenPos, end) {
+				r.advance(records, head, next, end, 0)
+			}
 			break
 		}
 		dst[k] = r.buf[start : start+n : start+n]
@@ -460,6 +476,14 @@ func (r *ByteRing) releaseDurable(n int) int {
 	if k == 0 {
 		return 0
 	}
+	r.advance(records, head, rec, pos, k)
+	return k
+}
+
+// advance moves head from (records, head) to record count rec at
+// position pos, past k records delivered and rec-records-k damaged ones
+// (counted in Damaged), and clears the bytes. Consumer only.
+func (r *ByteRing) advance(records, head, rec, pos uint32, k int) {
 	if lost := rec - records - uint32(k); lost != 0 {
 		r.damaged.Add(uint64(lost))
 	}
@@ -474,7 +498,6 @@ func (r *ByteRing) releaseDurable(n int) int {
 	}
 	// Hand the zeroed bytes back to producers and count the records.
 	r.head.Store(next)
-	return k
 }
 
 // nextDurable is next for a durable ring, whose header words another
@@ -488,16 +511,32 @@ func (r *ByteRing) releaseDurable(n int) int {
 func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next uint32, ok bool) {
 	capa := uint32(len(r.buf))
 	limit := head + capa
+	from := pos // the end of the last record counted, before any padding
 	for pos != limit {
 		i := pos & r.mask
 		h := r.hdr(i).Load()
 		if h&padFlag != 0 {
-			// A producer pads to the buffer's end; recovery pads gaps
-			// between the records it keeps, all before seenPos.
-			if m := h &^ padFlag; m >= 8 && m%8 == 0 && m <= uint64(capa-i) && pos+uint32(m)-head <= capa &&
-				(m == uint64(capa-i) || r.before(pos+uint32(m), r.seenPos+1)) {
-				pos += uint32(m)
-				continue
+			if m := h &^ padFlag; m >= 8 && m%8 == 0 && m <= uint64(capa-i) && pos+uint32(m)-head <= capa {
+				end := pos + uint32(m)
+				if r.before(pos, r.seenPos) {
+					// Seen: a record seen ends at seenPos, after any
+					// padding before it (a producer's, to the buffer's
+					// end, or recovery's, between the records it kept),
+					// so padding here ends at seenPos or before it.
+					if !r.before(r.seenPos, end) {
+						if pos = end; pos == r.seenPos {
+							// The records it covered, if it is damage,
+							// are counted by the count at seenPos.
+							rec = r.seenRec
+						}
+						continue
+					}
+				} else if m == uint64(capa-i) {
+					// Not yet seen: only a producer's padding, which
+					// runs to the buffer's end.
+					pos = end
+					continue
+				}
 			}
 		} else if m := uint32(h) - 1; m <= capa/2-durHdr && h == pubHeader(int(m), rec) {
 			// Published, by the producer of record rec: its last store to
@@ -521,6 +560,7 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 				// Its word 1 is not what its producer stored: the damage
 				// costs this record (its length is known and verified).
 				pos, rec = pos+size, rec+1
+				from = pos
 				if r.before(r.seenPos, pos) {
 					r.seenPos, r.seenRec = pos, rec
 				}
@@ -534,7 +574,8 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 			return 0, 0, pos, rec, false
 		}
 		// Damage where every producer is done: skip it.
-		pos, rec = r.resync(pos, rec)
+		pos, rec = r.resync(from, pos, rec)
+		from = pos
 	}
 	return 0, 0, pos, rec, false
 }
@@ -544,18 +585,21 @@ func (r *ByteRing) nextDurable(pos, rec, head uint32) (start, n int, end, next u
 func (r *ByteRing) before(a, b uint32) bool { return int32(a-b) < 0 }
 
 // resync returns where the records resume after damage at pos (record
-// count rec), a position before seenPos: the first published record after
-// pos that fits before seenPos and whose word 1 holds a record count
-// between rec and seenRec, else seenPos itself (whose count is known).
-// Every producer is done below seenPos, so the bytes skipped are no
-// producer's. Consumer only.
-func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
-	if pos == r.rsPos && rec == r.rsRec && r.rsEnd != r.rsPos {
+// count rec, counted up to from: padding may lie in [from, pos)), a
+// position before seenPos: the first published record at or after pos
+// that fits before seenPos and whose word 1 holds a record count between
+// rec and seenRec, no more records after from than 16-byte headers fit
+// before it, else seenPos itself (whose count is known). Every producer is
+// done below seenPos, so the bytes skipped are no producer's. It never
+// returns from (the bound admits no record there, and seenPos is after
+// pos). Consumer only.
+func (r *ByteRing) resync(from, pos, rec uint32) (uint32, uint32) {
+	if pos == r.rsPos && rec == r.rsRec && from == r.rsFrom && r.rsEnd != r.rsFrom {
 		return r.rsEnd, r.rsEndRec
 	}
 	capa := uint32(len(r.buf))
 	q, qrec := r.seenPos, r.seenRec
-	for p := pos + 8; p != r.seenPos; p += 8 {
+	for p := pos; p != r.seenPos; p += 8 {
 		i := p & r.mask
 		h := r.hdr(i).Load()
 		m := uint32(h) - 1
@@ -569,14 +613,16 @@ func (r *ByteRing) resync(pos, rec uint32) (uint32, uint32) {
 		w1 := r.hdr(i + 8).Load()
 		s := uint32(w1 >> 32)
 		// A record of count s takes 16 bytes at least: s-rec records fit
-		// in [pos, p) only if s-rec <= (p-pos)/16.
-		if int32(s-rec) > 0 && s-rec <= (p-pos)/durHdr && int32(r.seenRec-s) > 0 && h == pubHeader(int(m), s) &&
+		// in [from, p) only if s-rec <= (p-from)/16. (At pos itself,
+		// after padding: the padding ended on an intact record, ahead of
+		// rec by the records it covered, which lie in [from, pos).)
+		if int32(s-rec) > 0 && s-rec <= (p-from)/durHdr && int32(r.seenRec-s) > 0 && h == pubHeader(int(m), s) &&
 			(uint32(w1) == liveBit || uint32(w1)&(sealedBit|liveBit) == sealedBit|liveBit) {
 			q, qrec = p, s
 			break
 		}
 	}
-	r.rsPos, r.rsRec, r.rsEnd, r.rsEndRec = pos, rec, q, qrec
+	r.rsFrom, r.rsPos, r.rsRec, r.rsEnd, r.rsEndRec = from, pos, rec, q, qrec
 	return q, qrec
 }
 

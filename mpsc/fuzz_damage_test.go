@@ -59,9 +59,12 @@ func atomicXor(addr *uint64, v uint64) {
 // returns is byte for byte one a producer wrote, once, in each producer's
 // order; every accepted record is delivered, evicted, counted in Damaged
 // or still queued (Pending); with no mutation nothing is counted damaged
-// and everything is delivered. Records the live consumer cannot pass (a
-// header damaged before it read it: durable.go) are then recovered as
-// after a crash, and what recovery returns obeys the same rules.
+// and everything is delivered; records are left undelivered only if a
+// mutation hit a record the consumer had not yet seen published (at or
+// past seenPos): damage to records it has seen is skipped and counted.
+// Records the live consumer cannot pass (a header damaged before it read
+// it: durable.go) are then recovered as after a crash, and what recovery
+// returns obeys the same rules.
 func FuzzDurableLiveDamage(f *testing.F) {
 	f.Add(uint8(0), uint8(1), []byte{0, 3, 6, 0, 0, 9, 1, 2, 6, 0, 0, 17})                 // no damage
 	f.Add(uint8(1), uint8(2), []byte{0, 7, 4, 0x10, 0, 3, 1, 9, 0, 7, 5, 0x21, 2, 8})      // W0 flips
@@ -69,6 +72,7 @@ func FuzzDurableLiveDamage(f *testing.F) {
 	f.Add(uint8(2), uint8(1), []byte{0, 7, 5, 0x62, 6, 0, 4, 0x33, 0, 7, 1, 7, 4, 0x94})   // plausible headers
 	f.Add(uint8(3), uint8(2), []byte{4, 0xc0, 0, 7, 4, 0xe1, 0, 7, 7, 0, 2, 0, 0, 7})      // the frontier, evictions
 	f.Add(uint8(1), uint8(1), []byte{0, 15, 4, 0x05, 4, 0x25, 4, 0x45, 1, 3, 0, 15, 1, 7}) // between Peek and Release
+	f.Add(uint8(0), uint8(0), []byte{6, 0, 6, 0, 6, 0, 0, 7, 4, 41, 0, 4, 6, 0, 6, 0})     // padding to seenPos
 	f.Fuzz(func(t *testing.T, capExp, nprod uint8, ops []byte) {
 		mem := durMem(256 << (capExp % 4))
 		r, _ := openDurable(t, mem, bootA)
@@ -129,6 +133,7 @@ func FuzzDurableLiveDamage(f *testing.F) {
 
 		next := make([]int, producers) // per producer, the next index not yet delivered
 		delivered, evicted, mutations := 0, 0, 0
+		unseen := 0 // mutations of records the consumer had not yet seen published
 		written1 := func(p []byte, where string) (pid, idx int) {
 			t.Helper()
 			pid, idx = -1, -1
@@ -214,6 +219,9 @@ func FuzzDurableLiveDamage(f *testing.F) {
 					}
 					pos, tseq = hdrs[k], cseq0+uint32(k)
 				}
+				if !r.before(pos, r.seenPos) {
+					unseen++
+				}
 				if op == 5 {
 					pos += 8
 				}
@@ -234,8 +242,15 @@ func FuzzDurableLiveDamage(f *testing.F) {
 					// pair made consistent on purpose is a forgery, which
 					// nothing defends against; see durable.go)
 					atomic.StoreUint64(w, pubHeader(int(b%uint64(r.MaxRecord()+1)), tseq+1000+uint32(b%3)))
-				case 5:
-					atomic.StoreUint64(w, padFlag|(b*8)%uint64(capa+8))
+				case 5: // padding: to where the records seen end, to the buffer's end, or anywhere
+					n := (b * 8) % uint64(capa+8)
+					switch b % 4 {
+					case 0:
+						n = uint64(r.seenPos - pos)
+					case 1:
+						n = uint64(capa - pos&r.mask)
+					}
+					atomic.StoreUint64(w, padFlag|n)
 				case 6:
 					atomic.StoreUint64(w, claimFlag|b%uint64(r.MaxRecord()+2))
 				case 7: // word 1 of another record count
@@ -277,6 +292,11 @@ func FuzzDurableLiveDamage(f *testing.F) {
 		}
 		if mutations == 0 && (r.Damaged() != 0 || left != 0) {
 			t.Fatalf("no damage, yet %d records counted damaged and %d left", r.Damaged(), left)
+		}
+		if unseen == 0 && left != 0 {
+			// Damage below seenPos is skipped, counted: only damage to a
+			// record the consumer had not yet seen published may stop it.
+			t.Fatalf("%d records left, yet every mutation hit a record the consumer had seen; mutations (position, record, value after): %v", left, mutlog)
 		}
 		if left == 0 {
 			return

@@ -616,9 +616,11 @@ func (c *consumer) shutdown() {
 
 // closeSpill ends shutdown with a spill directory: what was not sent stays
 // in the ring file, checksummed (and synced, with SpillSync), for the next
-// Open. The file is unmapped and unlocked unless a Write is still between
-// its claim and its publish: it would store into the mapping after the
-// unmap, so the mapping and the lock are kept for it. If the path no
+// Open. The file is unmapped and unlocked unless a Write may still be
+// between its claim and its publish (the ring is not Quiescent: a header
+// not yet valid, which damage to a record not yet read looks like too):
+// it would store into the mapping after the unmap, so the mapping and the
+// lock are kept for it. If the path no
 // longer names the file (spill.gone), what is left in it is lost, counted
 // (Stats.SpillLost) and reported as such, never as kept.
 func (c *consumer) closeSpill() {
@@ -644,7 +646,10 @@ func (c *consumer) closeSpill() {
 		}
 		w.closeErr = why
 	case !quiet:
-		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s; a Write never finished its record, so the file stays mapped and locked until the process exits: %w",
+		// The ring stopped at a header it cannot pass: a Write between
+		// its claim and its publish, or damage to a record not yet read
+		// (mpsc/durable.go), which look the same.
+		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s; the ring stopped at a record whose header is not valid (a Write that never finished it, or damage to the file), so the file stays mapped and locked until the process exits: %w",
 			left, w.spill.path, c.lastErrOr())
 	case left > 0:
 		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s for the next Open: %w", left, w.spill.path, c.lastErrOr())

@@ -6,11 +6,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/ringsink/ringsink/internal/testhook"
 	"github.com/ringsink/ringsink/mpsc"
 )
 
@@ -101,4 +103,126 @@ func TestSpillLiveDamageReachesTheDropNotice(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// A padding word over records the consumer has sealed, running to the end
+// of the last sealed record, costs the records it covers, counted in
+// DroppedDamaged; the records before it and every record written after it
+// are sent, Flush returns, and Close keeps nothing.
+func TestSpillLivePaddingOverSealedRecordsIsSkippedAndCounted(t *testing.T) {
+	path, dir := sockPath(t), privateDir(t)
+	w := mustOpen(t, spillConfig(path, dir))
+	recs := make([][]byte, 10)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
+		if err := writeAll(w, recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := (16 + len(recs[0]) + 7) &^ 7
+	word := func(k, off int) *uint64 {
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+	}
+	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
+	atomic.StoreUint64(word(3, 0), 1<<63|uint64(7*size)) // padding from record 3 to the end of record 9
+	d := startMsgDaemon(t, "unixgram", path, false)
+	want := append([][]byte(nil), recs[:3]...)
+	for i := 10; i < 15; i++ {
+		p := fmt.Appendf(nil, "<14>record %d", i)
+		if err := writeAll(w, p); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, p)
+	}
+	flushAndClose(t, w)
+	waitFor(t, "the records around the damage", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
+	got := d.got()
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	st := w.Stats()
+	if st.DroppedDamaged != 7 || st.Written != 8 || st.Pending != 0 {
+		t.Fatalf("stats: %+v; want 7 damaged, 8 written, 0 pending", st)
+	}
+	checkConservation(t, st)
+}
+
+// A stray write into the header of the last record the spill file holds,
+// with nothing written after it: the record is counted in DroppedDamaged,
+// the others are sent, and Flush returns.
+func TestSpillLiveDamageToTheLastRecordLetsFlushReturn(t *testing.T) {
+	path, dir := sockPath(t), privateDir(t)
+	w := mustOpen(t, spillConfig(path, dir))
+	recs := make([][]byte, 10)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
+		if err := writeAll(w, recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	size := (16 + len(recs[0]) + 7) &^ 7
+	word := func(k, off int) *uint64 {
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+	}
+	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
+	atomic.StoreUint64(word(9, 0), 536870927+1)
+	d := startMsgDaemon(t, "unixgram", path, false)
+	flushAndClose(t, w)
+	want := recs[:9]
+	waitFor(t, "the intact records", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
+	got := d.got()
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	st := w.Stats()
+	if st.DroppedDamaged != 1 || st.Written != 9 || st.Pending != 0 {
+		t.Fatalf("stats: %+v; want 1 damaged, 9 written, 0 pending", st)
+	}
+	checkConservation(t, st)
+}
+
+// Damage to a record the consumer has not yet read, after its Write
+// returned: the consumer cannot tell it from a record still being written,
+// so it stops there and Close keeps the file mapped; its error says that
+// the ring stopped at a header that is not valid, damage or a Write that
+// never finished, not that a Write never finished.
+func TestSpillCloseAtDamageNotYetReadSaysWhatIsKnown(t *testing.T) {
+	path, dir := sockPath(t), privateDir(t)
+	w := mustOpen(t, spillConfig(path, dir))
+	size := (16 + len("<14>record 0") + 7) &^ 7
+	word := func(k, off int) *uint64 {
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+	}
+	// While record 0 is being copied (so the consumer cannot read past
+	// it), record 1 is written, and then its header damaged.
+	testhook.MidCopy = func(seq uint32, _ []byte) {
+		if seq != 0 {
+			return
+		}
+		done := make(chan error)
+		go func() { done <- writeAll(w, []byte("<14>record 1")) }()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		atomic.StoreUint64(word(1, 0), 536870927+1)
+	}
+	defer func() { testhook.MidCopy = nil }()
+	if err := writeAll(w, []byte("<14>record 0")); err != nil {
+		t.Fatal(err)
+	}
+	testhook.MidCopy = nil
+	err := w.Close()
+	if err == nil || !strings.Contains(err.Error(), "2 records not sent") || !strings.Contains(err.Error(), "header is not valid") {
+		t.Fatalf("Close = %v; want 2 records not sent and the header not valid", err)
+	}
 }
