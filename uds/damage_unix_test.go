@@ -23,34 +23,12 @@ import (
 func TestSpillLiveDamageCostsTheRecordItHits(t *testing.T) {
 	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
-	recs := make([][]byte, 10)
-	for i := range recs {
-		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
-		if err := writeAll(w, recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	size := (16 + len(recs[0]) + 7) &^ 7
-	word := func(k, off int) *uint64 {
-		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
-	}
-	// With no daemon the consumer seals what it holds: once the last
-	// record is sealed, it has read them all.
-	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
+	recs, word := sealedSpill(t, w, 10)
 	atomic.StoreUint64(word(3, 0), 536870927+1)
 	d := startMsgDaemon(t, "unixgram", path, false)
 	flushAndClose(t, w)
 	want := append(append([][]byte(nil), recs[:3]...), recs[4:]...)
-	waitFor(t, "the intact records", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
-	got := d.got()
-	if len(got) != len(want) {
-		t.Fatalf("got %d messages, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
-		}
-	}
+	wantMessages(t, d, want)
 	st := w.Stats()
 	if st.DroppedDamaged != 1 || st.Written != 9 || st.Pending != 0 {
 		t.Fatalf("stats: %+v; want 1 damaged, 9 written, 0 pending", st)
@@ -70,17 +48,7 @@ func TestSpillLiveDamageReachesTheDropNotice(t *testing.T) {
 		return fmt.Appendf(nil, "dropped: %d damaged", d.Damaged)
 	}
 	w := mustOpen(t, cfg)
-	rec := []byte("<14>record 0")
-	for range 10 {
-		if err := writeAll(w, rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	size := (16 + len(rec) + 7) &^ 7
-	word := func(k, off int) *uint64 {
-		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
-	}
-	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
+	_, word := sealedSpill(t, w, 10)
 	atomic.StoreUint64(word(3, 0), 536870927+1)
 	d := startMsgDaemon(t, "unixgram", path, false)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -112,18 +80,8 @@ func TestSpillLiveDamageReachesTheDropNotice(t *testing.T) {
 func TestSpillLivePaddingOverSealedRecordsIsSkippedAndCounted(t *testing.T) {
 	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
-	recs := make([][]byte, 10)
-	for i := range recs {
-		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
-		if err := writeAll(w, recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	recs, word := sealedSpill(t, w, 10)
 	size := (16 + len(recs[0]) + 7) &^ 7
-	word := func(k, off int) *uint64 {
-		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
-	}
-	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
 	atomic.StoreUint64(word(3, 0), 1<<63|uint64(7*size)) // padding from record 3 to the end of record 9
 	d := startMsgDaemon(t, "unixgram", path, false)
 	want := append([][]byte(nil), recs[:3]...)
@@ -135,16 +93,7 @@ func TestSpillLivePaddingOverSealedRecordsIsSkippedAndCounted(t *testing.T) {
 		want = append(want, p)
 	}
 	flushAndClose(t, w)
-	waitFor(t, "the records around the damage", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
-	got := d.got()
-	if len(got) != len(want) {
-		t.Fatalf("got %d messages, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
-		}
-	}
+	wantMessages(t, d, want)
 	st := w.Stats()
 	if st.DroppedDamaged != 7 || st.Written != 8 || st.Pending != 0 {
 		t.Fatalf("stats: %+v; want 7 damaged, 8 written, 0 pending", st)
@@ -158,32 +107,12 @@ func TestSpillLivePaddingOverSealedRecordsIsSkippedAndCounted(t *testing.T) {
 func TestSpillLiveDamageToTheLastRecordLetsFlushReturn(t *testing.T) {
 	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
-	recs := make([][]byte, 10)
-	for i := range recs {
-		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
-		if err := writeAll(w, recs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	size := (16 + len(recs[0]) + 7) &^ 7
-	word := func(k, off int) *uint64 {
-		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
-	}
-	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(9, 8))&(1<<31) != 0 })
+	recs, word := sealedSpill(t, w, 10)
 	atomic.StoreUint64(word(9, 0), 536870927+1)
 	d := startMsgDaemon(t, "unixgram", path, false)
 	flushAndClose(t, w)
 	want := recs[:9]
-	waitFor(t, "the intact records", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
-	got := d.got()
-	if len(got) != len(want) {
-		t.Fatalf("got %d messages, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if !bytes.Equal(got[i], want[i]) {
-			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
-		}
-	}
+	wantMessages(t, d, want)
 	st := w.Stats()
 	if st.DroppedDamaged != 1 || st.Written != 9 || st.Pending != 0 {
 		t.Fatalf("stats: %+v; want 1 damaged, 9 written, 0 pending", st)
@@ -199,10 +128,7 @@ func TestSpillLiveDamageToTheLastRecordLetsFlushReturn(t *testing.T) {
 func TestSpillCloseAtDamageNotYetReadSaysWhatIsKnown(t *testing.T) {
 	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
-	size := (16 + len("<14>record 0") + 7) &^ 7
-	word := func(k, off int) *uint64 {
-		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
-	}
+	word := spillWord(w, len("<14>record 0"))
 	// While record 0 is being copied (so the consumer cannot read past
 	// it), record 1 is written, and then its header damaged.
 	testhook.MidCopy = func(seq uint32, _ []byte) {
@@ -224,5 +150,49 @@ func TestSpillCloseAtDamageNotYetReadSaysWhatIsKnown(t *testing.T) {
 	err := w.Close()
 	if err == nil || !strings.Contains(err.Error(), "2 records not sent") || !strings.Contains(err.Error(), "header is not valid") {
 		t.Fatalf("Close = %v; want 2 records not sent and the header not valid", err)
+	}
+}
+
+// sealedSpill writes n records ("<14>record i") into w, which has no daemon,
+// and waits until the consumer has sealed them all (so it has read them).
+// It returns the records and word, a pointer to word off of record k's
+// header in the mapping, for the test to damage.
+func sealedSpill(t *testing.T, w *Writer, n int) (recs [][]byte, word func(k, off int) *uint64) {
+	t.Helper()
+	recs = make([][]byte, n)
+	for i := range recs {
+		recs[i] = fmt.Appendf(nil, "<14>record %d", i)
+		if err := writeAll(w, recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	word = spillWord(w, len(recs[0]))
+	// With no daemon the consumer seals what it holds: once the last
+	// record is sealed, it has read them all.
+	waitFor(t, "the records sealed", 5*time.Second, func() bool { return atomic.LoadUint64(word(n-1, 8))&(1<<31) != 0 })
+	return recs, word
+}
+
+// spillWord addresses word off of the k-th record's header in w's mapping,
+// for records of size bytes written from an empty ring.
+func spillWord(w *Writer, size int) func(k, off int) *uint64 {
+	size = (16 + size + 7) &^ 7
+	return func(k, off int) *uint64 {
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+	}
+}
+
+// wantMessages waits until d has len(want) messages and checks them.
+func wantMessages(t *testing.T, d *msgDaemon, want [][]byte) {
+	t.Helper()
+	waitFor(t, "the intact records", 5*time.Second, func() bool { return len(d.got()) >= len(want) })
+	got := d.got()
+	if len(got) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("message %d = %q, want %q", i, got[i], want[i])
+		}
 	}
 }
