@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 28's A/B: the hot paths before the wait policies (OLD, default
+# The wait policies' A/B: the hot paths before the wait policies (OLD, default
 # 104a6bf) against this tree, in interleaved rounds (each round runs the
 # old binary, then the new one, once each), for benchstat:
 #

@@ -1,12 +1,12 @@
 #!/bin/sh
-# Interleaved rounds of the single-value ring benchmarks (issue 12). Each
+# Interleaved rounds of the single-value ring benchmarks. Each
 # round runs every benchmark once (-count 1), so a slow spell of the shared
 # machine hits the ring and the channel of that round alike; go test's own
 # -count N would run each benchmark N times in a row instead.
 #
-#   docs/bench/rings.sh [ROUNDS] > docs/bench/rings.txt
-#   benchstat -col /impl -row /producers docs/bench/rings.txt
-#   python3 docs/bench/ratios.py --rtt 300 docs/bench/rings.txt chan,chan-copy
+#   docs/bench/rings.sh [ROUNDS] > FILE
+#   benchstat -col /impl -row /producers FILE
+#   python3 docs/bench/ratios.py --rtt 300 FILE chan,chan-copy
 set -eu
 rounds=${1:-10}
 tmp=$(mktemp -d)
