@@ -44,7 +44,7 @@ func closeRound(t *testing.T, kind string, producers, round int) {
 		push = func() bool { return r.TryWrite(rec) }
 		dst := make([][]byte, 16)
 		drain = func() int { return r.Release(r.Peek(dst)) }
-		closeRing, empty = r.Close, func() bool { return r.Pending() == 0 }
+		closeRing, empty = r.Close, func() bool { return r.Len() == 0 }
 	}
 	var accepted, lateAccepted atomic.Int64
 	var closed atomic.Bool

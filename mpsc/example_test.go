@@ -83,21 +83,16 @@ func ExampleByteRing_MaxRecord() {
 	// Output: 24 false true
 }
 
-// A consumer that owns a stop channel and a flush timer waits with
-// WaitChan, which tells it why it woke.
-func ExampleRing_WaitChan() {
+// Wait returns when a value is ready, or with the context's error when the
+// context ends first.
+func ExampleRing_Wait() {
 	r := mpsc.New[int](8)
-	stop := make(chan struct{})
-	flush := time.NewTimer(time.Millisecond)
-	defer flush.Stop()
-	fmt.Println(r.WaitChan(stop, flush.C)) // nothing pushed: the timer fires
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	fmt.Println(r.Wait(ctx)) // nothing pushed: the deadline ends it
 	r.TryPush(1)
-	fmt.Println(r.WaitChan(stop, nil))
-	close(stop)
-	r.TryPop()
-	fmt.Println(r.WaitChan(stop, nil))
+	fmt.Println(r.Wait(context.Background()))
 	// Output:
-	// timeout
-	// ready
-	// done
+	// context deadline exceeded
+	// <nil>
 }

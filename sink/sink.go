@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/ringsink/ringsink/internal/park"
-	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/internal/ring"
 	"github.com/ringsink/ringsink/wait"
 )
 
@@ -151,7 +151,7 @@ type Stats struct {
 //
 // All methods are safe for concurrent use by any number of goroutines.
 type Sink[T any] struct {
-	ring   *mpsc.Ring[T]
+	ring   *ring.Ring[T]
 	drain  Drain[T]
 	cfg    Config
 	closed atomic.Bool
@@ -218,15 +218,15 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
-	ring := mpsc.New[T](cfg.QueueCapacity)
-	cfg.BatchSize = min(cfg.BatchSize, ring.Cap())
+	r := ring.New[T](cfg.QueueCapacity)
+	cfg.BatchSize = min(cfg.BatchSize, r.Cap())
 	ctx, cancel := context.WithCancelCause(context.Background())
 	if cfg.Wait == (wait.Policy{}) {
 		cfg.Wait = defaultWait
 	}
-	ring.SetWait(cfg.Wait) // before the consumer starts
+	r.SetWait(cfg.Wait) // before the consumer starts
 	s := &Sink[T]{
-		ring:  ring,
+		ring:  r,
 		drain: d,
 		cfg:   cfg,
 		stop:  make(chan struct{}),
@@ -441,7 +441,7 @@ func (s *Sink[T]) run(batch []T) {
 		if s.ring.Ready() {
 			continue
 		}
-		if s.ring.WaitChan(s.stop, timerC) == mpsc.WaitTimeout {
+		if s.ring.WaitChan(s.stop, timerC) == park.Timeout {
 			c.armed = false
 			c.write()
 		}
@@ -508,7 +508,7 @@ func (c *consumer[T]) serveFlushes() {
 	}
 	for s.ctx.Err() == nil && s.written.Load()+uint64(len(c.batch)) < target {
 		// A push counted in target may still be publishing: wait for it.
-		if !s.ring.Ready() && s.ring.WaitChan(s.ctx.Done(), nil) == mpsc.WaitDone {
+		if !s.ring.Ready() && s.ring.WaitChan(s.ctx.Done(), nil) == park.Done {
 			break
 		}
 		c.fill()

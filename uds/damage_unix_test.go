@@ -12,8 +12,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ringsink/ringsink/internal/ring"
 	"github.com/ringsink/ringsink/internal/testhook"
-	"github.com/ringsink/ringsink/mpsc"
 )
 
 // A stray write into the header of a record the spill file holds while the
@@ -178,7 +178,7 @@ func sealedSpill(t *testing.T, w *Writer, n int) (recs [][]byte, word func(k, of
 func spillWord(w *Writer, size int) func(k, off int) *uint64 {
 	size = (16 + size + 7) &^ 7
 	return func(k, off int) *uint64 {
-		return (*uint64)(unsafe.Pointer(&w.spill.mem[mpsc.DurableHeader+k*size+off]))
+		return (*uint64)(unsafe.Pointer(&w.spill.mem[ring.DurableHeader+k*size+off]))
 	}
 }
 

@@ -5,13 +5,13 @@ package uds
 import (
 	"errors"
 
-	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/internal/ring"
 )
 
 type spill struct{ path string }
 
-func openSpill(string, int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
-	return nil, nil, mpsc.Recovery{}, errors.New("uds: Config.SpillDir is supported on Unix only")
+func openSpill(string, int) (*spill, *ring.ByteRing, ring.Recovery, error) {
+	return nil, nil, ring.Recovery{}, errors.New("uds: Config.SpillDir is supported on Unix only")
 }
 
 func (*spill) sync() error { return nil }

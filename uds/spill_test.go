@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/internal/ring"
 	"github.com/ringsink/ringsink/offline"
 )
 
@@ -146,7 +146,7 @@ func TestSpillDamagedFile(t *testing.T) {
 	path := sockPath(t)
 	for name, damage := range map[string]func(f string){
 		"foreign":   func(f string) { os.WriteFile(f, bytes.Repeat([]byte("log line\n"), 1000), 0o600) },
-		"truncated": func(f string) { os.Truncate(f, mpsc.DurableHeader+1000) },
+		"truncated": func(f string) { os.Truncate(f, ring.DurableHeader+1000) },
 		"header":    func(f string) { os.Truncate(f, 100) },
 	} {
 		dir := privateDir(t)
@@ -157,7 +157,7 @@ func TestSpillDamagedFile(t *testing.T) {
 		damage(f)
 		before, _ := os.ReadFile(f)
 		_, err := Open(spillConfig(path, dir))
-		if !errors.Is(err, mpsc.ErrDurableDamaged) || !strings.Contains(err.Error(), f) {
+		if !errors.Is(err, ring.ErrDurableDamaged) || !strings.Contains(err.Error(), f) {
 			t.Errorf("%s: Open = %v", name, err)
 		}
 		if after, _ := os.ReadFile(f); !bytes.Equal(before, after) {
@@ -184,7 +184,7 @@ func TestSpillFlippedBytes(t *testing.T) {
 		f := filepath.Join(dir, "ring")
 		b, _ := os.ReadFile(f)
 		for k := range 3 {
-			b[mpsc.DurableHeader+(round*997+k*1499)%3000] ^= 0x5a
+			b[ring.DurableHeader+(round*997+k*1499)%3000] ^= 0x5a
 		}
 		os.WriteFile(f, b, 0o600)
 		d := startMsgDaemon(t, "unixgram", path, false)
@@ -233,15 +233,15 @@ func TestSpillResizesOnlyAnEmptyFile(t *testing.T) {
 	w.Close()
 	cfg.RingBytes = 128 << 10
 	w = mustOpen(t, cfg)
-	if got := size(); got != int64(mpsc.DurableSize(64<<10)) || w.Recovery().Records != 5 {
+	if got := size(); got != int64(ring.DurableSize(64<<10)) || w.Recovery().Records != 5 {
 		t.Fatalf("size %d, recovered %d: want the old size and 5 records", got, w.Recovery().Records)
 	}
 	d := startMsgDaemon(t, "unixgram", path, false)
 	d.finish(t, w, 5, false)
 	w = mustOpen(t, cfg)
 	w.Close()
-	if got := size(); got != int64(mpsc.DurableSize(128<<10)) {
-		t.Fatalf("emptied file is %d bytes, want %d", got, mpsc.DurableSize(128<<10))
+	if got := size(); got != int64(ring.DurableSize(128<<10)) {
+		t.Fatalf("emptied file is %d bytes, want %d", got, ring.DurableSize(128<<10))
 	}
 }
 

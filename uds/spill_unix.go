@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/internal/ring"
 )
 
 // spillName is the ring file's name in Config.SpillDir. oldLockName is
@@ -55,8 +55,8 @@ func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), uint64(st.Ino)
 // (openat, fstatat, fsync), so no later rename or symlink along the path
 // can steer a file operation elsewhere, and every spelling of one
 // directory takes the same lock.
-func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
-	var rec mpsc.Recovery
+func openSpill(dir string, ringBytes int) (*spill, *ring.ByteRing, ring.Recovery, error) {
+	var rec ring.Recovery
 	abs, err := absoluteAtOpen(dir)
 	if err != nil {
 		return nil, nil, rec, err
@@ -66,7 +66,7 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 		return nil, nil, rec, err
 	}
 	s := &spill{path: under(dir, spillName), dirPath: abs, dir: dfd}
-	fail := func(err error) (*spill, *mpsc.ByteRing, mpsc.Recovery, error) {
+	fail := func(err error) (*spill, *ring.ByteRing, ring.Recovery, error) {
 		s.unmap()
 		if s.f != nil {
 			s.f.Close()
@@ -105,14 +105,14 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 		return fail(err)
 	}
 	f := s.f
-	want := mpsc.DurableSize(ringBytes)
-	ring, rec, err := s.mapRing(want)
-	if errors.Is(err, mpsc.ErrDurableDamaged) && s.blank() {
+	want := ring.DurableSize(ringBytes)
+	r, rec, err := s.mapRing(want)
+	if errors.Is(err, ring.ErrDurableDamaged) && s.blank() {
 		// All zeros, of the wrong size: an Open killed while it wrote the
 		// file out. Nothing was ever in it; write it out again.
 		s.unmap()
 		if err = f.Truncate(0); err == nil {
-			ring, rec, err = s.mapRing(want)
+			r, rec, err = s.mapRing(want)
 		}
 	}
 	if err == nil && rec.Records == 0 && len(s.mem) != want {
@@ -122,17 +122,17 @@ func openSpill(dir string, ringBytes int) (*spill, *mpsc.ByteRing, mpsc.Recovery
 		// size until they are sent.)
 		s.unmap()
 		if err = f.Truncate(0); err == nil {
-			ring, rec, err = s.mapRing(want)
+			r, rec, err = s.mapRing(want)
 			rec.Unfinished, rec.Damaged, rec.Unverified = skipped.Unfinished, skipped.Damaged, skipped.Unverified
 		}
 	}
 	if err != nil {
-		if errors.Is(err, mpsc.ErrDurableDamaged) {
+		if errors.Is(err, ring.ErrDurableDamaged) {
 			return fail(fmt.Errorf("uds: spill file %s: %w (nothing in it was changed; move it away to start afresh)", s.path, err))
 		}
 		return fail(fmt.Errorf("uds: spill file %s: %w", s.path, err))
 	}
-	return s, ring, rec, nil
+	return s, r, rec, nil
 }
 
 // openRing opens (or creates, 0600) the ring file relative to the
@@ -469,10 +469,10 @@ func (s *spill) gone() bool {
 
 // mapRing maps the file, sizing a new (empty) one to size, and opens the
 // ring in it.
-func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
+func (s *spill) mapRing(size int) (*ring.ByteRing, ring.Recovery, error) {
 	fi, err := s.f.Stat()
 	if err != nil {
-		return nil, mpsc.Recovery{}, err
+		return nil, ring.Recovery{}, err
 	}
 	n := fi.Size()
 	if n == 0 {
@@ -483,22 +483,22 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 		for off := 0; off < size; off += len(zeros) {
 			if _, err := s.f.WriteAt(zeros[:min(len(zeros), size-off)], int64(off)); err != nil {
 				s.f.Truncate(0)
-				return nil, mpsc.Recovery{}, err
+				return nil, ring.Recovery{}, err
 			}
 		}
 		// The new file's name reaches the disk with the directory.
 		unix.Fsync(s.dir)
 		n = int64(size)
 	}
-	if n < mpsc.DurableHeader || n > int64(mpsc.DurableHeader)+1<<30 {
-		return nil, mpsc.Recovery{}, fmt.Errorf("%w: %d bytes", mpsc.ErrDurableDamaged, n)
+	if n < ring.DurableHeader || n > int64(ring.DurableHeader)+1<<30 {
+		return nil, ring.Recovery{}, fmt.Errorf("%w: %d bytes", ring.ErrDurableDamaged, n)
 	}
 	if err := preallocate(s.f, n); err != nil {
-		return nil, mpsc.Recovery{}, err
+		return nil, ring.Recovery{}, err
 	}
 	s.mem, err = unix.Mmap(int(s.f.Fd()), 0, int(n), unix.PROT_READ|unix.PROT_WRITE, mapFlags)
 	if err != nil {
-		return nil, mpsc.Recovery{}, fmt.Errorf("mmap: %w", err)
+		return nil, ring.Recovery{}, fmt.Errorf("mmap: %w", err)
 	}
 	// Store to every page once (adding 0), so that producers do not take
 	// the write faults of a file mapping's first store to each page (on a
@@ -509,7 +509,7 @@ func (s *spill) mapRing(size int) (*mpsc.ByteRing, mpsc.Recovery, error) {
 	for i := 0; i < len(s.mem); i += os.Getpagesize() {
 		atomic.AddUint64((*uint64)(unsafe.Pointer(&s.mem[i])), 0)
 	}
-	return mpsc.NewDurableByteRing(s.mem, bootID())
+	return ring.NewDurableByteRing(s.mem, bootID())
 }
 
 // blank reports whether the file holds nothing but zeros.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/ringsink/ringsink/internal/park"
-	"github.com/ringsink/ringsink/mpsc"
+	"github.com/ringsink/ringsink/internal/ring"
 	"github.com/ringsink/ringsink/offline"
 	"github.com/ringsink/ringsink/wait"
 )
@@ -443,7 +443,7 @@ type Stats struct {
 // Writer is safe for concurrent use by any number of goroutines.
 type Writer struct {
 	cfg  Config
-	ring *mpsc.ByteRing
+	ring *ring.ByteRing
 	off  *offline.Ring[[]byte]
 
 	closed  atomic.Bool
@@ -478,7 +478,7 @@ type Writer struct {
 	preloaded                           uint64
 	dropBase                            uint64 // Offline.Dropped() at Open
 	spill                               *spill // Config.SpillDir's ring file, or nil
-	recovery                            mpsc.Recovery
+	recovery                            ring.Recovery
 	relBase                             uint32 // ring.Released() at Open: a spill file's count goes on from its last Writer
 }
 
@@ -515,7 +515,7 @@ func Open(cfg Config) (*Writer, error) {
 			return nil, err
 		}
 	} else {
-		w.ring = mpsc.NewByteRing(cfg.RingBytes)
+		w.ring = ring.NewByteRing(cfg.RingBytes)
 	}
 	if cfg.Format != nil {
 		if w.maxOver, err = maxOverhead(cfg.Format); err != nil {
@@ -656,7 +656,7 @@ func (w *Writer) setLimit(maxMsg int) {
 // skipped: records whose Write was killed mid-copy, damaged stretches, and
 // records written before a reboot that the consumer had not yet
 // checksummed. Zero without a spill directory.
-func (w *Writer) Recovery() mpsc.Recovery { return w.recovery }
+func (w *Writer) Recovery() ring.Recovery { return w.recovery }
 
 // Offline returns the offline ring: Config.Offline, or the one Open made.
 // It belongs to the Writer until Close returns; after that it holds, oldest

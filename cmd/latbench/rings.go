@@ -84,24 +84,26 @@ func chanCounter[T any](ch chan T) (stop, sofar func() uint64) {
 	return func() uint64 { close(ch); wg.Wait(); return c.n.Load() }, c.n.Load
 }
 
+// mpscImpl's consumer parks in Wait. Wait takes a context, which stop
+// cancels before it stops the consumer, so a parked consumer returns and
+// sees done.
 func mpscImpl() impl {
 	return impl{name: "mpsc.Ring", sample: ringSample, start: func(int) started {
 		r := mpsc.New[int](ringCap)
 		dst := make([]int, 256)
-		stop, sofar := consumer(func() int { return r.TryPopBatch(dst) }, func(done <-chan struct{}) { r.WaitChan(done, nil) })
+		ctx, cancel := context.WithCancel(context.Background())
+		stop, sofar := consumer(func() int { return r.TryPopBatch(dst) }, func(<-chan struct{}) { _ = r.Wait(ctx) })
 		push := func([]byte) bool {
 			for !r.TryPush(1) {
 				runtime.Gosched()
 			}
 			return true
 		}
-		return started{newPush: func(int) pushFunc { return push }, stop: stop, sofar: sofar}
+		return started{newPush: func(int) pushFunc { return push }, stop: func() uint64 { cancel(); return stop() }, sofar: sofar}
 	}}
 }
 
-// spscImpl's consumer parks in Wait like mpscImpl's. Wait takes a context,
-// which stop cancels before it stops the consumer, so a parked consumer
-// returns and sees done.
+// spscImpl's consumer parks in Wait like mpscImpl's.
 func spscImpl() impl {
 	return impl{name: "spsc.Ring", sample: ringSample, start: func(int) started {
 		r := spsc.New[int](ringCap)
@@ -133,7 +135,8 @@ func byteRingImpl() impl {
 	return impl{name: "mpsc.ByteRing", sample: ringSample, start: func(int) started {
 		r := mpsc.NewByteRing(1 << 22)
 		dst := make([][]byte, 256)
-		stop, sofar := consumer(func() int { return r.Release(r.Peek(dst)) }, func(done <-chan struct{}) { r.WaitChan(done, nil) })
+		ctx, cancel := context.WithCancel(context.Background())
+		stop, sofar := consumer(func() int { return r.Release(r.Peek(dst)) }, func(<-chan struct{}) { _ = r.Wait(ctx) })
 		push := func(rec []byte) bool {
 			if len(rec) > r.MaxRecord() {
 				return false // refused for good: retrying would spin forever
@@ -143,7 +146,7 @@ func byteRingImpl() impl {
 			}
 			return true
 		}
-		return started{newPush: func(int) pushFunc { return push }, stop: stop, sofar: sofar}
+		return started{newPush: func(int) pushFunc { return push }, stop: func() uint64 { cancel(); return stop() }, sofar: sofar}
 	}}
 }
 

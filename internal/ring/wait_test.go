@@ -1,4 +1,4 @@
-package mpsc
+package ring
 
 import (
 	"context"
@@ -101,20 +101,12 @@ func TestWaitHonoursContextAndWake(t *testing.T) {
 		}
 		r.Wake()
 	}()
-	if got := r.WaitChan(nil, nil); got != WaitWoken {
+	if got := r.WaitChan(nil, nil); got != park.Woken {
 		t.Fatalf("WaitChan after Wake = %v; want Woken", got)
 	}
 	timer := time.NewTimer(time.Millisecond)
-	if got := r.WaitChan(nil, timer.C); got != WaitTimeout {
+	if got := r.WaitChan(nil, timer.C); got != park.Timeout {
 		t.Fatalf("WaitChan with timer = %v; want Timeout", got)
-	}
-}
-
-func TestWaitReasonString(t *testing.T) {
-	for r, want := range map[WaitReason]string{WaitReady: "ready", WaitWoken: "woken", WaitDone: "done", WaitTimeout: "timeout", 200: "WaitReason(200)"} {
-		if got := r.String(); got != want {
-			t.Errorf("WaitReason(%d).String() = %q; want %q", uint8(r), got, want)
-		}
 	}
 }
 
@@ -195,17 +187,17 @@ func TestWaitArmsFromHead(t *testing.T) {
 	mask32 := uint64(1<<32 - 1)
 	for _, c := range []struct {
 		name       string
-		wait       func() WaitReason
+		wait       func() park.Reason
 		w          *park.Waiter
 		wake       func()
 		head, half uint64
 	}{
-		{"Ring.WaitChan", func() WaitReason { return r.WaitChan(nil, nil) }, &r.park, r.Wake, r.head.Load(), 4},
-		{"Ring.Wait", func() WaitReason { _ = r.Wait(context.Background()); return WaitWoken }, &r.park, r.Wake, r.head.Load(), 4},
-		{"ByteRing.WaitChan", func() WaitReason { return b.WaitChan(nil, nil) }, &b.park, b.Wake, b.headPos(), 128},
-		{"ByteRing.Wait", func() WaitReason { _ = b.Wait(context.Background()); return WaitWoken }, &b.park, b.Wake, b.headPos(), 128},
+		{"Ring.WaitChan", func() park.Reason { return r.WaitChan(nil, nil) }, &r.park, r.Wake, r.head.Load(), 4},
+		{"Ring.Wait", func() park.Reason { _ = r.Wait(context.Background()); return park.Woken }, &r.park, r.Wake, r.head.Load(), 4},
+		{"ByteRing.WaitChan", func() park.Reason { return b.WaitChan(nil, nil) }, &b.park, b.Wake, b.headPos(), 128},
+		{"ByteRing.Wait", func() park.Reason { _ = b.Wait(context.Background()); return park.Woken }, &b.park, b.Wake, b.headPos(), 128},
 		// Two sealed records held: halfway from the seal to the ring's end.
-		{"ByteRing.WaitUnsealed", func() WaitReason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, uint64(d.sealPos), (d.headPos() + 256 - uint64(d.sealPos)) / 2},
+		{"ByteRing.WaitUnsealed", func() park.Reason { return d.WaitUnsealed(nil, nil) }, &d.park, d.Wake, uint64(d.sealPos), (d.headPos() + 256 - uint64(d.sealPos)) / 2},
 	} {
 		if c.head == 0 {
 			t.Fatalf("%s: head 0: the check would not tell head from nothing", c.name)
@@ -216,7 +208,7 @@ func TestWaitArmsFromHead(t *testing.T) {
 			} else {
 				c.w.SetPolicy(park.Policy{Kind: park.KindPark}, park.Policy{})
 			}
-			returned := make(chan WaitReason, 1)
+			returned := make(chan park.Reason, 1)
 			go func() { returned <- c.wait() }()
 			deadline := time.Now().Add(10 * time.Second)
 			for !c.w.IsLingering() && !c.w.IsParked() {
@@ -303,7 +295,7 @@ func TestWaitUnsealedWakesBeforeSealedBacklogFills(t *testing.T) {
 		t.Fatalf("the sealed backlog holds %d of %d bytes; want more than half, at most three quarters", held, d.Cap())
 	}
 	lingerLong(&d.park) // linger until a write wakes it
-	returned := make(chan WaitReason, 1)
+	returned := make(chan park.Reason, 1)
 	go func() { returned <- d.WaitUnsealed(nil, nil) }()
 	for deadline := time.Now().Add(10 * time.Second); !d.park.IsLingering(); time.Sleep(50 * time.Microsecond) {
 		if time.Now().After(deadline) {

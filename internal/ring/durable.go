@@ -1,4 +1,4 @@
-package mpsc
+package ring
 
 // A durable ring lives in memory the caller maps from a file (MAP_SHARED),
 // so the records it holds outlive the process: the page cache keeps every
@@ -151,6 +151,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/testhook"
 )
@@ -332,7 +333,7 @@ func (r *ByteRing) Seal() int {
 // WaitUnsealed parks the consumer until a record Seal has not sealed is
 // published, done is closed or timer fires (either may be nil). Durable
 // rings only; consumer only; allocates nothing.
-func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) WaitReason {
+func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) park.Reason {
 	// Parked, the consumer is woken by the first write past the sealed
 	// records. Lingering, it is woken halfway through the free space: half
 	// of what lies between the first unsealed record and the end of the
@@ -345,7 +346,7 @@ func (r *ByteRing) WaitUnsealed(done <-chan struct{}, timer <-chan time.Time) Wa
 	// refusing.
 	pos, _, head := r.unsealedPos()
 	end := head + uint32(len(r.buf))
-	return WaitReason(r.park.Wait(uint64(pos), uint64(pos+(end-pos)/2), r.unsealedReady, r.sealedAll, done, timer))
+	return r.park.Wait(uint64(pos), uint64(pos+(end-pos)/2), r.unsealedReady, r.sealedAll, done, timer)
 }
 
 // unsealedPos returns the byte position of the first record Seal has not

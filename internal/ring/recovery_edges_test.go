@@ -1,4 +1,4 @@
-package mpsc
+package ring
 
 import (
 	"bytes"
@@ -16,13 +16,14 @@ func highCount(t *testing.T, capa int, base uint32) ([]byte, *ByteRing) {
 	return mem, r
 }
 
-// Regression tests from the second review of the spill directory.
+// Recovery at the edges: record counts past 2^31, a damaged seq, a
+// half-formatted header.
 
 // A kill inside Release's clearing of a released record, at any record
 // count: its cleared word 1 reads as seq 0, which past 2^31 is not "below"
 // expect in int32 arithmetic; liveBit makes a cleared word 1 a sign of a
 // released record whatever the count.
-func TestReviewSpillMidClearHighCount(t *testing.T) {
+func TestDurableKillMidClearAtAnyCount(t *testing.T) {
 	for _, base := range []uint32{100, 1 << 31, 1<<31 + 100, 0xFFFFFFF0} {
 		for cut := 16; cut <= 48; cut += 8 {
 			mem, r := highCount(t, 1024, base)
@@ -46,7 +47,7 @@ func TestReviewSpillMidClearHighCount(t *testing.T) {
 // Damage that lowers a sealed live record's seq (one flipped bit) costs
 // that record, counted, not the walk (the stale rule needs a verified
 // record, an unsealed one, or a cleared word 1).
-func TestReviewSpillDamagedSeqEndsWalk(t *testing.T) {
+func TestDurableDamagedSeqCostsOneRecord(t *testing.T) {
 	mem, r := highCount(t, 1024, 100)
 	for i := range 4 {
 		r.TryWrite(rec(i, 20))
@@ -62,7 +63,7 @@ func TestReviewSpillDamagedSeqEndsWalk(t *testing.T) {
 
 // Formatting a header whose magic is blank (a format killed half way)
 // resets the whole header, head included.
-func TestReviewSpillFormatKeepsStaleHead(t *testing.T) {
+func TestDurableFormatResetsStaleHead(t *testing.T) {
 	mem := durMem(256)
 	*(*uint64)(unsafe.Pointer(&mem[offHead])) = pack(5, 0) // blank magic, stale head
 	r, rc := openDurable(t, mem, bootA)

@@ -1,6 +1,6 @@
 //go:build ringsink_preempt
 
-package mpsc
+package ring
 
 import "runtime"
 

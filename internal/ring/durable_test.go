@@ -1,4 +1,4 @@
-package mpsc
+package ring
 
 import (
 	"bytes"
