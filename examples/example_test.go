@@ -32,7 +32,7 @@ func Example_prometheus() {
 	reg.MustRegister(examples.NewWriterCollector(w, prometheus.Labels{"daemon": "syslog"}))
 	reg.MustRegister(examples.NewSinkCollector(s, prometheus.Labels{"sink": "audit"}))
 
-	_ = s.Close(context.Background())
+	_ = s.Close()
 	_ = w.Close()
 	exposition := `
 # HELP ringsink_uds_dropped_records_total Records dropped, by reason.
@@ -57,5 +57,5 @@ ringsink_sink_delivered_messages_total{sink="audit"} 1
 	fmt.Println(n, "metrics")
 	// Output:
 	// <nil>
-	// 24 metrics
+	// 23 metrics
 }

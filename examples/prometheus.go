@@ -111,7 +111,6 @@ func (c *SinkCollector[T]) Collect(ch chan<- prometheus.Metric) {
 	counter(c.errors, st.SyncErrors, "sync")
 	counter(c.errors, st.Panics, "panic")
 	counter(c.dropped, st.Dropped, "full")
-	counter(c.dropped, st.Rejected, "block_mode")
 	gauge(c.pending, st.Pending)
 }
 

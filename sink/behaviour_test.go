@@ -69,7 +69,7 @@ func TestFlushReturnsSyncError(t *testing.T) {
 	errSync := errors.New("fsync failed")
 	d := &scriptedDrain{syncErr: errSync}
 	s := New[uint32](d, fastConfig())
-	defer func() { _ = s.Close(context.Background()) }()
+	defer func() { _ = s.Close() }()
 	require.NoError(t, s.TryPush(1))
 	require.ErrorIs(t, s.Flush(context.Background()), errSync)
 	require.Equal(t, uint64(1), s.Stats().SyncErrors)
@@ -160,7 +160,8 @@ func TestCallsAfterCloseReturnErrClosed(t *testing.T) {
 	d := &scriptedDrain{}
 	s := New[uint32](d, fastConfig())
 	closeSink(t, s)
-	closeSink(t, s) // idempotent
+	require.ErrorIs(t, s.Close(), ErrClosed, "a second Close")
+	require.ErrorIs(t, s.Shutdown(context.Background()), ErrClosed, "a Shutdown after Close")
 	require.ErrorIs(t, s.TryPush(1), ErrClosed)
 	require.ErrorIs(t, s.Push(context.Background(), 1), ErrClosed)
 	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed)
@@ -170,7 +171,10 @@ func TestCallsAfterCloseReturnErrClosed(t *testing.T) {
 func TestCloseReportsDrainCloseError(t *testing.T) {
 	errClose := errors.New("close failed")
 	s := New[uint32](&scriptedDrain{closeErr: errClose}, fastConfig())
-	require.ErrorIs(t, s.Close(context.Background()), errClose)
+	err := s.Close()
+	require.ErrorIs(t, err, errClose)
+	var lost *LostError
+	require.False(t, errors.As(err, &lost), "nothing was lost, yet Close returned %v", err)
 }
 
 func TestCloseDeadlineSaysHowManyAreLeft(t *testing.T) {
@@ -182,9 +186,11 @@ func TestCloseDeadlineSaysHowManyAreLeft(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := s.Close(ctx)
+	err := s.Shutdown(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Contains(t, err.Error(), "10 messages not delivered")
+	lost := asLost(t, err)
+	require.Equal(t, uint64(10), lost.Unwritten+lost.Failed, "messages lost")
+	require.Contains(t, err.Error(), "10 messages lost")
 	require.Less(t, time.Since(start), 5*time.Second)
 	st := s.Stats()
 	require.Equal(t, st.Pushed, st.Delivered+st.Failed+st.Pending)

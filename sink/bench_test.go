@@ -41,7 +41,7 @@ func BenchmarkTryPush(b *testing.B) {
 			d := &gatedDrain{}
 			s := New[int](d, Config{QueueCapacity: capa, BatchSize: batch, FlushInterval: time.Hour})
 			benchGated(b, d, s, producers, capa-2*batch, func(int) { _ = s.Flush(context.Background()) })
-			_ = s.Close(context.Background())
+			_ = s.Close()
 		})
 		b.Run(fmt.Sprintf("impl=chan/drain=gated/producers=%d", producers), func(b *testing.B) {
 			d := &gatedDrain{}
@@ -61,7 +61,7 @@ func BenchmarkTryPush(b *testing.B) {
 		b.Run(fmt.Sprintf("impl=sink/drain=live/producers=%d", producers), func(b *testing.B) {
 			s := New[int](nopDrain{}, Config{QueueCapacity: capa, BatchSize: batch, FlushInterval: time.Hour})
 			benchLive(b, s, producers)
-			_ = s.Close(context.Background())
+			_ = s.Close()
 		})
 		b.Run(fmt.Sprintf("impl=chan/drain=live/producers=%d", producers), func(b *testing.B) {
 			s := baseline.NewChanSink(capa, batch, nopDrain{}.WriteBatch)

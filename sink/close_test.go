@@ -33,9 +33,11 @@ func (d *stuckDrain) WriteBatch(context.Context, []uint32) error {
 	return nil
 }
 
-// TestCloseReturnsAtDeadlineWhateverTheDrain: a drain stuck in WriteBatch
-// that never looks at its context must not hold Close past its deadline.
-func TestCloseReturnsAtDeadlineWhateverTheDrain(t *testing.T) {
+// TestShutdownReturnsAtDeadlineWhateverTheDrain: a drain stuck in
+// WriteBatch that never looks at its context must not hold Shutdown past
+// its deadline, and the LostError counts every message not written: the
+// one inside the stuck call and the four queued behind it.
+func TestShutdownReturnsAtDeadlineWhateverTheDrain(t *testing.T) {
 	d := newStuckDrain()
 	s := New[uint32](d, Config{BatchSize: 1})
 	for i := range uint32(5) {
@@ -45,13 +47,15 @@ func TestCloseReturnsAtDeadlineWhateverTheDrain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err := s.Close(ctx)
-	// The bound is the deadline plus scheduling noise; the old Close waited
-	// for the drain (forever, here).
-	require.Less(t, time.Since(start), 3*time.Second, "Close overran its deadline")
+	err := s.Shutdown(ctx)
+	// The bound is the deadline plus scheduling noise; waiting for the
+	// drain would be forever, here.
+	require.Less(t, time.Since(start), 3*time.Second, "Shutdown overran its deadline")
 	require.ErrorIs(t, err, ErrStuck)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Contains(t, err.Error(), "5 messages not delivered")
+	lost := asLost(t, err)
+	require.Equal(t, uint64(5), lost.Unwritten)
+	require.Equal(t, uint64(0), lost.Failed)
 	select {
 	case <-s.Done():
 		t.Fatal("Done closed while the drain is still inside WriteBatch")
@@ -59,14 +63,55 @@ func TestCloseReturnsAtDeadlineWhateverTheDrain(t *testing.T) {
 	}
 	close(d.release)
 	<-s.Done()
-	require.Equal(t, int32(1), d.calls.Load(), "batches handed to the drain after Close gave up")
-	// A later Close returns the final outcome: 4 never written.
-	err = s.Close(context.Background())
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Contains(t, err.Error(), "4 messages not delivered (4 not written, 0 failed)")
+	require.Equal(t, int32(1), d.calls.Load(), "batches handed to the drain after Shutdown gave up")
+	require.ErrorIs(t, s.Shutdown(context.Background()), ErrClosed)
 	st := s.Stats()
 	require.Equal(t, uint64(1), st.Delivered)
 	require.Equal(t, uint64(4), st.Pending)
+}
+
+// asLost returns err as a *LostError, failing the test if it is not one.
+func asLost(t *testing.T, err error) *LostError {
+	t.Helper()
+	var lost *LostError
+	if !errors.As(err, &lost) {
+		t.Fatalf("error %v (%T) is not a *LostError", err, err)
+	}
+	return lost
+}
+
+// TestCloseHonoursCloseTimeout: Close gives up after Config.CloseTimeout,
+// well before the 5 s default, and says what it lost.
+func TestCloseHonoursCloseTimeout(t *testing.T) {
+	d := newStuckDrain()
+	s := New[uint32](d, Config{BatchSize: 1, CloseTimeout: 50 * time.Millisecond})
+	for i := range uint32(3) {
+		require.NoError(t, s.TryPush(i))
+	}
+	<-d.entered
+	start := time.Now()
+	err := s.Close()
+	took := time.Since(start)
+	require.GreaterOrEqual(t, took, 50*time.Millisecond, "Close returned before its timeout")
+	require.Less(t, took, 2*time.Second, "Close ignored CloseTimeout")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorIs(t, err, ErrStuck)
+	require.Equal(t, uint64(3), asLost(t, err).Unwritten)
+	close(d.release)
+	<-s.Done()
+}
+
+// TestCleanCloseReturnsNil: everything accepted is delivered, so Close
+// returns nil (not a LostError with zero counts).
+func TestCleanCloseReturnsNil(t *testing.T) {
+	d := &countingDrain{}
+	s := New[uint32](d, fastConfig())
+	for i := range uint32(100) {
+		require.NoError(t, s.TryPush(i))
+	}
+	require.NoError(t, s.Close())
+	require.Equal(t, uint64(100), d.count.Load())
+	require.ErrorIs(t, s.Close(), ErrClosed)
 }
 
 // TestCloseAfterDeadlineStopsWritingAndCountsFailed: once Close has given
@@ -92,7 +137,7 @@ func TestCloseAfterDeadlineStopsWritingAndCountsFailed(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	err := s.Close(ctx)
+	err := s.Shutdown(ctx)
 	<-s.Done()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Zero(t, afterAbort.Load(), "WriteBatch called with a cancelled context")
@@ -100,9 +145,9 @@ func TestCloseAfterDeadlineStopsWritingAndCountsFailed(t *testing.T) {
 	require.Zero(t, st.Delivered)
 	require.Equal(t, uint64(10), st.Failed+st.Pending)
 	require.NotZero(t, st.Failed)
-	final := s.Close(context.Background())
-	require.Contains(t, final.Error(), fmt.Sprintf("10 messages not delivered (%d not written, %d failed)", st.Pending, st.Failed))
-	require.ErrorIs(t, final, errBackend, "the failed batches' errors are returned too")
+	lost := asLost(t, err)
+	require.Equal(t, uint64(10), lost.Unwritten+lost.Failed, "messages lost")
+	require.ErrorIs(t, s.Close(), ErrClosed)
 }
 
 // TestOnErrorPanicIsRecovered: a panicking OnError used to exit the process.
@@ -160,7 +205,7 @@ func TestPushAcceptedBeforeCloseIsWritten(t *testing.T) {
 		}
 		close(start)
 		time.Sleep(time.Duration(round%7) * 50 * time.Microsecond)
-		err := s.Close(context.Background())
+		err := s.Close()
 		wg.Wait()
 		require.NoError(t, err, "round %d", round)
 		if got, want := d.count.Load(), accepted.Load(); got != want {
@@ -177,9 +222,12 @@ func TestCloseReturnsFinalBatchErrors(t *testing.T) {
 	s := New[uint32](d, Config{BatchSize: 1, FlushInterval: time.Hour})
 	require.NoError(t, s.TryPush(1))
 	require.NoError(t, s.TryPush(2))
-	err := s.Close(context.Background())
+	err := s.Close()
 	require.ErrorIs(t, err, errBackend)
 	require.ErrorIs(t, err, errClose)
+	lost := asLost(t, err)
+	require.Equal(t, uint64(0), lost.Unwritten)
+	require.Equal(t, uint64(1), lost.Failed)
 	st := s.Stats()
 	require.Equal(t, uint64(1), st.Failed)
 	require.Equal(t, uint64(1), st.Delivered)
@@ -205,7 +253,7 @@ func TestAbandonedFlushKeepsErrors(t *testing.T) {
 	s := New[uint32](d, Config{BatchSize: 1})
 	defer func() {
 		close(d.gate)
-		_ = s.Close(context.Background())
+		_ = s.Close()
 	}()
 	require.NoError(t, s.TryPush(1))
 	<-d.entered
@@ -257,7 +305,7 @@ func TestFlushSaysHowManyErrorsItLeftOut(t *testing.T) {
 	require.ErrorIs(t, err, errBackend)
 	require.Equal(t, keepErrs+1, strings.Count(err.Error(), "\n")+1-0, "16 errors and the count line: %v", err)
 	require.Contains(t, err.Error(), "4 more drain errors not shown")
-	require.NoError(t, s.Close(context.Background()))
+	require.NoError(t, s.Close(), "every failure was returned by Flush")
 	require.Equal(t, uint64(20), s.Stats().WriteErrors)
 }
 
@@ -322,7 +370,7 @@ func TestEveryErrorSurfacesOnce(t *testing.T) {
 	push(3)                                // writes 4-6: 6 fails
 	collect(s.Flush(context.Background())) // sync 2 fails
 	push(3)                                // writes 7-9 at Close: 9 fails
-	collect(s.Close(context.Background()))
+	collect(s.Close())
 	want := []string{"write-2", "write-3", "write-6", "sync-2", "write-9", "close-1"}
 	all := strings.Join(returned, "\n")
 	for _, w := range want {
@@ -365,11 +413,12 @@ func TestGoexitInDrainClosesTheSink(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed)
-	err := s.Close(context.Background())
+	err := s.Close()
 	require.ErrorIs(t, err, ErrDrainPanic)
 	require.Contains(t, err.Error(), "Goexit")
 	st := s.Stats()
 	require.Equal(t, uint64(1), st.Panics)
 	require.Equal(t, uint64(0), st.Delivered)
 	require.Equal(t, st.Pushed, st.Pending, "nothing delivered: every accepted message is pending")
+	require.Equal(t, st.Pending, asLost(t, err).Unwritten)
 }

@@ -4,27 +4,29 @@
 // them into a Drain — by size (Config.BatchSize) or by age
 // (Config.FlushInterval), whichever comes first.
 //
-//	producers ──TryPush/Push──► mpsc.Ring ──► consumer ──► Drain.WriteBatch
+//	producers ──TryPush/Push──► queue ──► consumer ──► Drain.WriteBatch
 //	                                            │
 //	                   Flush barrier ───────────┘ (write, Sync, answer)
 //
 // The contract:
 //
 //   - TryPush never blocks and never allocates: one atomic load, one CAS on
-//     the ring and one publishing store. When the queue is full it returns
-//     ErrOverflow and counts a drop (Drop mode); in Block mode it always
-//     returns ErrWouldBlock (which wraps ErrOverflow), so the policy is
-//     explicit at the call site, and Push must be used: it parks until the
-//     consumer frees room or its context ends.
+//     the queue and one publishing store. When the queue is full it returns
+//     ErrOverflow and counts a drop. Push is the blocking form: it parks
+//     until the consumer frees room or its context ends.
 //   - Flush returns once every message accepted before it was written (and
 //     synced, for a Syncer drain), and returns the drain's errors that no
 //     earlier Flush returned, instead of hiding them. A Flush that gives up
 //     (its context ended) leaves those errors to the next one.
-//   - Close stops intake, writes what is queued, syncs and closes the drain,
-//     and waits for the consumer, bounded by its context whatever the drain
-//     does; it returns the errors no Flush returned. A push that returned
-//     nil before Close returned is written, or counted in Close's error. It
-//     is idempotent; every call after it returns ErrClosed.
+//   - Shutdown(ctx) stops intake, writes what is queued, syncs and closes
+//     the drain, and waits for the consumer, until ctx ends whatever the
+//     drain does; Close does the same bounded by Config.CloseTimeout (5 s
+//     by default), as net/http.Server does. Messages accepted and not
+//     delivered come back as a *LostError that counts them and wraps the
+//     cause; other drain errors no Flush returned are returned as they are.
+//     A push that returned nil before Close returned is written, or counted
+//     in that error. Only the first Close or Shutdown shuts down; every
+//     call after it returns ErrClosed.
 //   - The drain runs only on the consumer goroutine, never concurrently with
 //     itself. A drain that panics does not take the process down: the panic
 //     is recovered, counted (Stats.Panics), reported through Config.OnError
@@ -37,14 +39,14 @@
 //   - An idle sink costs nothing: the consumer blocks without a timer, and
 //     the interval timer runs only while a partial batch waits. How the
 //     consumer waits for messages is Config.Wait (package wait): by default
-//     it lingers up to a millisecond (2 ms at most where the runtime's
-//     timers have millisecond resolution) before it parks, and a push
-//     wakes it only once the queue is half full, so a push rarely pays for
-//     waking it, and a message may wait that long before the consumer
-//     takes it into a batch. Flush and Close wake it at once.
+//     it lingers up to a millisecond before it parks, and a push wakes it
+//     only once the queue is half full, so a push rarely pays for waking
+//     it, and a message may wait up to the linger, rounded up to the
+//     platform's timer resolution, before the consumer takes it into a
+//     batch. Flush, Close and Shutdown wake it at once.
 //   - Nothing is lost silently: Stats.Pushed == Stats.Delivered +
 //     Stats.Failed + Stats.Pending at any quiescent moment, and refusals are
-//     counted in Dropped and Rejected. The library never logs.
+//     counted in Dropped. The library never logs.
 //
 // Stats is a plain struct; to export it, publish a func:
 //

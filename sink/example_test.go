@@ -3,10 +3,12 @@ package sink_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"expvar"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/ringsink/ringsink/sink"
 )
@@ -51,7 +53,7 @@ func Example() {
 	if err := s.Flush(context.Background()); err != nil {
 		fmt.Println("flush:", err)
 	}
-	_ = s.Close(context.Background())
+	_ = s.Close()
 
 	out, _ := os.ReadFile(path)
 	st := s.Stats()
@@ -62,17 +64,22 @@ func Example() {
 	// 2 pushed, 2 delivered, 0 pending
 }
 
-// In Block mode TryPush is refused, so callers must choose Push, which waits
-// for room (bounded by its context) instead of dropping.
-func ExampleOverflow() {
-	discard := sink.DrainFunc[int](func(context.Context, []int) error { return nil })
-	s := sink.New[int](discard, sink.Config{Overflow: sink.Block})
-	defer s.Close(context.Background())
-	fmt.Println(s.TryPush(1))
-	fmt.Println(s.Push(context.Background(), 1))
-	// Output:
-	// sink: TryPush in Block mode, use Push: sink: queue full
-	// <nil>
+// Shutdown bounds the final drain by its context; messages the sink
+// accepted and could not deliver come back as a *LostError.
+func ExampleSink_Shutdown() {
+	failing := sink.DrainFunc[int](func(context.Context, []int) error { return errors.New("backend down") })
+	s := sink.New[int](failing, sink.Config{})
+	_ = s.TryPush(1)
+	_ = s.TryPush(2)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.Shutdown(ctx)
+	var lost *sink.LostError
+	if errors.As(err, &lost) {
+		fmt.Println(lost.Unwritten, "not written,", lost.Failed, "failed")
+	}
+	// Output: 0 not written, 2 failed
 }
 
 // Stats is a plain struct: publish it with expvar (or any metrics library)
@@ -80,7 +87,7 @@ func ExampleOverflow() {
 func ExampleSink_Stats() {
 	discard := sink.DrainFunc[string](func(context.Context, []string) error { return nil })
 	s := sink.New[string](discard, sink.Config{})
-	defer s.Close(context.Background())
+	defer s.Close()
 	expvar.Publish("example_sink", expvar.Func(func() any { return s.Stats() }))
 
 	_ = s.TryPush("a")
@@ -88,5 +95,5 @@ func ExampleSink_Stats() {
 	_ = s.Flush(context.Background())
 	fmt.Println(expvar.Get("example_sink"))
 	// Output:
-	// {"Pushed":2,"Dropped":0,"Rejected":0,"Delivered":2,"Failed":0,"Writes":1,"WriteErrors":0,"SyncErrors":0,"Panics":0,"OnErrorPanics":0,"Pending":0}
+	// {"Pushed":2,"Dropped":0,"Delivered":2,"Failed":0,"Writes":1,"WriteErrors":0,"SyncErrors":0,"Panics":0,"OnErrorPanics":0,"Pending":0}
 }

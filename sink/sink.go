@@ -15,31 +15,48 @@ import (
 	"github.com/ringsink/ringsink/wait"
 )
 
-// Sentinel errors. Errors returned by Flush and Close wrap them or the
-// drain's own errors.
+// Sentinel errors. Errors returned by Flush, Close and Shutdown wrap them
+// or the drain's own errors.
 var (
-	// ErrOverflow is returned by TryPush when the queue is full (Drop mode;
-	// the message is counted as dropped).
+	// ErrOverflow is returned by TryPush when the queue is full; the
+	// message is counted in Stats.Dropped.
 	ErrOverflow = errors.New("sink: queue full")
-	// ErrWouldBlock is returned by every TryPush in Block mode (counted as
-	// Rejected): the policy says "wait for room", which only Push may do.
-	// It wraps ErrOverflow, so code written for either mode that checks
-	// errors.Is(err, ErrOverflow) keeps working.
-	ErrWouldBlock = fmt.Errorf("sink: TryPush in Block mode, use Push: %w", ErrOverflow)
-	// ErrClosed is returned by every call after Close has begun.
+	// ErrClosed is returned by every call after Close or Shutdown has
+	// begun, and by every Close or Shutdown after the first.
 	ErrClosed = errors.New("sink: closed")
-	// ErrDrainPanic wraps a panic recovered from a drain method. Close's
-	// error wraps it when a drain method or Config.OnError called
-	// runtime.Goexit, which ends the consumer goroutine (no recover stops
-	// it): the sink then closes itself.
+	// ErrDrainPanic wraps a panic recovered from a drain method. The error
+	// of Close or Shutdown wraps it when a drain method or Config.OnError
+	// called runtime.Goexit, which ends the consumer goroutine (no recover
+	// stops it): the sink then closes itself.
 	ErrDrainPanic = errors.New("sink: drain panicked")
 	// ErrCallbackPanic wraps a panic recovered from Config.OnError.
 	ErrCallbackPanic = errors.New("sink: OnError panicked")
-	// ErrStuck is returned by Close when its context ends while the drain
-	// has not returned from a call; the consumer goroutine finishes when the
-	// drain returns (Done).
+	// ErrStuck is wrapped by the error of Close or Shutdown when its bound
+	// ends while the drain has not returned from a call; the consumer
+	// goroutine finishes when the drain returns (Done).
 	ErrStuck = errors.New("sink: drain did not return by the deadline")
 )
+
+// LostError is returned by Close and Shutdown when messages the sink
+// accepted were not delivered: Unwritten were never written (the shutdown
+// gave up, or the consumer ended), Failed were in batches whose WriteBatch
+// failed and whose errors no Flush returned. Err is the cause: the
+// context's error, ErrStuck, ErrDrainPanic and the drain's errors, joined;
+// errors.Is and errors.As see through it.
+type LostError struct {
+	Unwritten uint64 // messages accepted and never written
+	Failed    uint64 // messages in failed batches no Flush reported
+	Err       error  // the cause
+}
+
+// Error says how many messages were lost, and why.
+func (e *LostError) Error() string {
+	return fmt.Sprintf("sink: %d messages lost (%d not written, %d failed): %v",
+		e.Unwritten+e.Failed, e.Unwritten, e.Failed, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *LostError) Unwrap() error { return e.Err }
 
 // keepErrs is how many drain errors are kept for the next Flush or Close;
 // further ones are counted, and the returned error says how many.
@@ -76,18 +93,6 @@ type Closer interface {
 // defaultWait is Config.Wait's default.
 var defaultWait = wait.Linger(time.Millisecond)
 
-// Overflow says what TryPush does when the queue is full.
-type Overflow uint8
-
-const (
-	// Drop makes TryPush return ErrOverflow at once and count the message as
-	// dropped. The default, for hot paths.
-	Drop Overflow = iota
-	// Block refuses every TryPush with ErrWouldBlock (counted as Rejected),
-	// so the policy is explicit at the call site: use Push, which waits.
-	Block
-)
-
 // Config configures a Sink. Zero fields take their defaults.
 type Config struct {
 	// QueueCapacity is the most messages queued; defaults to 10 000 when
@@ -100,8 +105,10 @@ type Config struct {
 	// FlushInterval bounds how long a partial batch waits for more messages;
 	// defaults to 100 ms. No timer runs while there is nothing to write.
 	FlushInterval time.Duration
-	// Overflow is the TryPush policy; defaults to Drop.
-	Overflow Overflow
+	// CloseTimeout bounds Close: how long it lets the consumer write what
+	// is queued, sync and close the drain before it gives up; defaults to
+	// 5 s when zero or negative. Shutdown takes its bound from its context.
+	CloseTimeout time.Duration
 	// Wait is how the consumer waits while the queue is empty (package
 	// wait); defaults to wait.Linger(time.Millisecond) when zero: a
 	// producer pays one atomic load per push and no wake-up until the
@@ -125,13 +132,12 @@ type Config struct {
 //
 //	Pushed == Delivered + Failed + Pending
 //
-// and every message offered to TryPush or Push was either Pushed or counted
-// in Dropped or Rejected (or got ErrClosed). All counters only grow, except
-// Pending.
+// and every message offered to TryPush or Push was either Pushed, counted
+// in Dropped, or refused with ErrClosed or Push's context error. All
+// counters only grow, except Pending.
 type Stats struct {
 	Pushed        uint64 // messages accepted into the queue
-	Dropped       uint64 // TryPush refusals because the queue was full (Drop mode)
-	Rejected      uint64 // TryPush refusals in Block mode
+	Dropped       uint64 // TryPush refusals because the queue was full
 	Delivered     uint64 // messages in batches whose WriteBatch returned nil
 	Failed        uint64 // messages in batches whose WriteBatch failed or panicked
 	Writes        uint64 // WriteBatch calls
@@ -154,9 +160,11 @@ type Sink[T any] struct {
 	ring   *ring.Ring[T]
 	drain  Drain[T]
 	cfg    Config
-	closed atomic.Bool
+	closed atomic.Bool // intake stopped: by Close, Shutdown, or the consumer's end
+	shut   atomic.Bool // Close or Shutdown was called
 
-	dropped, rejected atomic.Uint64
+	dropped           atomic.Uint64
+	unreported        atomic.Uint64 // messages in failed batches whose errors no Flush returned; added under mu
 	written, failed   atomic.Uint64 // written: delivered + failed
 	writes, writeErrs atomic.Uint64
 	syncErrs, panics  atomic.Uint64
@@ -168,11 +176,11 @@ type Sink[T any] struct {
 	hasFlush atomic.Bool // len(flushes) > 0, for the consumer's fast check
 	room     park.Room   // Push calls waiting for space
 
-	stop     chan struct{} // closed by the first Close
+	stop     chan struct{} // closed when intake stops
 	abort    context.CancelCauseFunc
-	ctx      context.Context // passed to drain calls; cancelled when Close gives up
+	ctx      context.Context // passed to drain calls; cancelled when Shutdown gives up
 	done     chan struct{}   // closed when the consumer has exited
-	closeErr error           // Close's outcome; written by the consumer before done
+	closeErr error           // the shutdown's outcome; written by the consumer before done
 }
 
 // A flushReq is answered by the consumer or abandoned by its Flush (ctx
@@ -218,6 +226,9 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 100 * time.Millisecond
 	}
+	if cfg.CloseTimeout <= 0 {
+		cfg.CloseTimeout = 5 * time.Second
+	}
 	r := ring.New[T](cfg.QueueCapacity)
 	cfg.BatchSize = min(cfg.BatchSize, r.Cap())
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -240,18 +251,12 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 
 // TryPush queues v without blocking and without allocating. It returns
 // ErrOverflow when the queue is full (counted in Stats.Dropped; every 8th
-// drop yields the processor so the consumer can catch up), ErrWouldBlock in
-// Block mode (counted in Stats.Rejected), and ErrClosed after Close. A push
-// that races Close either returns nil and is written (or counted in Close's
-// error), or returns ErrClosed: the consumer closes the queue itself before
-// its final drain (mpsc.Ring.Close).
+// drop yields the processor so the consumer can catch up), and ErrClosed
+// after Close or Shutdown. A push that races Close either returns nil and
+// is written (or counted in Close's LostError), or returns ErrClosed.
 func (s *Sink[T]) TryPush(v T) error {
 	if s.closed.Load() {
 		return ErrClosed
-	}
-	if s.cfg.Overflow == Block {
-		s.rejected.Add(1)
-		return ErrWouldBlock
 	}
 	if !s.ring.TryPush(v) {
 		if s.ring.Closed() {
@@ -270,7 +275,7 @@ func (s *Sink[T]) TryPush(v T) error {
 
 // Push queues v, waiting for room while the queue is full. It parks until
 // the consumer frees space, Close begins, or ctx is done; it does not spin.
-// It works in both Overflow modes. Waiting Push calls take turns: once one
+// Waiting Push calls take turns: once one
 // has waited a millisecond, later Push calls wait behind it even if there
 // is room (each waiting call holds the others back 10 ms at most), so that
 // running producers cannot starve it (a call whose ctx is already done
@@ -338,21 +343,42 @@ func (s *Sink[T]) Flush(ctx context.Context) error {
 	return fmt.Errorf("sink: flush: %d messages not yet written: %w", s.Stats().Pending, ctx.Err())
 }
 
-// Close stops intake (later calls get ErrClosed), lets the consumer write
-// everything queued in final batches, syncs and closes the drain, and waits
-// for the consumer goroutine. It returns the drain's errors that no Flush
-// returned (joined: final batches, Sync, the drain's Close).
+// Close shuts the sink down as Shutdown does, bounded by
+// Config.CloseTimeout.
+func (s *Sink[T]) Close() error {
+	if s.shut.Swap(true) {
+		return ErrClosed
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CloseTimeout)
+	defer cancel()
+	return s.shutdown(ctx)
+}
+
+// Shutdown stops intake (TryPush, Push and Flush return ErrClosed from
+// now on), lets the consumer write everything queued in final batches,
+// syncs and closes the drain, and waits for the consumer goroutine, until
+// ctx ends. It returns nil when every accepted message was delivered and
+// the drain reported no error that a Flush did not return.
 //
-// ctx bounds the wait, and Close returns when it ends whatever the drain
-// does: the drain's context is cancelled, no further batch is handed to the
-// drain, and the error wraps ctx.Err() and says how many messages were not
-// delivered. If the drain is still inside a call that ignores its context,
-// the error also wraps ErrStuck; the consumer goroutine exits when that call
-// returns, and Done is closed then.
+// Messages not delivered are returned as a *LostError counting them,
+// which wraps the cause: ctx.Err() when ctx ended first, the drain's
+// errors. When ctx ends, Shutdown returns at once whatever the drain does:
+// the drain's context is cancelled and no further batch is handed to it;
+// if the drain is inside a call that ignores its context, the error wraps
+// ErrStuck too, and the consumer goroutine exits (Done) when that call
+// returns. Errors of Sync or of the drain's Close alone are returned as
+// they are.
 //
-// Close is idempotent: later calls wait again (bounded by their own ctx) and
-// return the same outcome once the consumer has exited.
-func (s *Sink[T]) Close(ctx context.Context) error {
+// Only the first call of Close or Shutdown shuts the sink down; every later
+// call returns ErrClosed at once.
+func (s *Sink[T]) Shutdown(ctx context.Context) error {
+	if s.shut.Swap(true) {
+		return ErrClosed
+	}
+	return s.shutdown(ctx)
+}
+
+func (s *Sink[T]) shutdown(ctx context.Context) error {
 	if !s.closed.Swap(true) {
 		close(s.stop)
 		s.ring.Wake()
@@ -368,14 +394,15 @@ func (s *Sink[T]) Close(ctx context.Context) error {
 		return s.closeErr
 	default:
 	}
-	st := s.Stats()
-	return fmt.Errorf("sink: close: %w; %d messages not delivered (%d not written, %d failed): %w",
-		ErrStuck, st.Pending+st.Failed, st.Pending, st.Failed, ctx.Err())
+	s.mu.Lock()
+	lost := &LostError{Unwritten: s.Stats().Pending, Failed: s.unreported.Load(), Err: errors.Join(ErrStuck, ctx.Err())}
+	s.mu.Unlock()
+	return lost
 }
 
 // Done returns a channel that is closed when the consumer goroutine has
-// exited after Close: every drain call has returned. Use it after a Close
-// that returned ErrStuck.
+// exited after Close or Shutdown: every drain call has returned. Use it
+// after an error that wraps ErrStuck.
 func (s *Sink[T]) Done() <-chan struct{} { return s.done }
 
 // Stats returns the sink's counters. Safe from any goroutine.
@@ -384,7 +411,7 @@ func (s *Sink[T]) Stats() Stats {
 	written := s.written.Load() // before Pushed, so Pending never underflows
 	pushed := s.ring.Pushed()
 	return Stats{
-		Pushed: pushed, Dropped: s.dropped.Load(), Rejected: s.rejected.Load(),
+		Pushed: pushed, Dropped: s.dropped.Load(),
 		Delivered: written - min(failed, written), Failed: failed,
 		Writes: s.writes.Load(), WriteErrors: s.writeErrs.Load(),
 		SyncErrors: s.syncErrs.Load(), Panics: s.panics.Load(),
@@ -487,10 +514,13 @@ func (c *consumer[T]) write() {
 	// Stats loads failed before written and relies on failed <= written (a
 	// Stats between the two, after a Close that gave up, read failed ahead
 	// of written and counted the batch twice).
+	s.mu.Lock() // a Shutdown that gives up reads written and unreported together
 	s.written.Add(n)
 	if err != nil {
 		s.failed.Add(n)
+		s.unreported.Add(n)
 	}
+	s.mu.Unlock()
 }
 
 // serveFlushes writes until every pending Flush target is reached, syncs, and
@@ -524,26 +554,37 @@ func (c *consumer[T]) serveFlushes() {
 // answer replies to reqs with the pending errors, and forgets them only if
 // some Flush will actually see them.
 func (c *consumer[T]) answer(reqs []*flushReq) {
-	err := c.takeErrs()
+	err := c.joinErrs()
 	seen := false
 	for _, r := range reqs {
 		seen = r.answer(err) || seen
 	}
-	if !seen && err != nil {
-		c.errs = append(c.errs[:0], err) // nobody saw it: keep it for the next one
+	if seen || err == nil {
+		c.takeErrs()
+	} else {
+		c.errs, c.more = append(c.errs[:0], err), 0 // nobody saw it: keep it for the next one
 	}
 }
 
-// takeErrs returns the pending errors joined (with a count of those beyond
-// keepErrs) and clears them.
-func (c *consumer[T]) takeErrs() error {
+// joinErrs returns the pending errors joined, with a count of those beyond
+// keepErrs.
+func (c *consumer[T]) joinErrs() error {
 	errs := c.errs
 	if c.more > 0 {
 		errs = append(errs, fmt.Errorf("sink: %d more drain errors not shown (see Stats)", c.more))
 	}
-	err := errors.Join(errs...)
+	return errors.Join(errs...)
+}
+
+// takeErrs returns the pending errors joined and the messages in the failed
+// batches among them, and clears both.
+func (c *consumer[T]) takeErrs() (failed uint64, err error) {
+	err = c.joinErrs()
 	c.errs, c.more = c.errs[:0], 0
-	return err
+	c.s.mu.Lock()
+	failed = c.s.unreported.Swap(0)
+	c.s.mu.Unlock()
+	return failed, err
 }
 
 func (c *consumer[T]) sync() {
@@ -559,12 +600,13 @@ func (c *consumer[T]) sync() {
 }
 
 // shutdown closes the queue, writes everything in it, syncs, answers
-// waiting Flush calls, closes the drain and sets Close's outcome. It stops
-// handing batches to the drain as soon as Close gives up (s.ctx cancelled).
+// waiting Flush calls, closes the drain and sets the shutdown's outcome. It
+// stops handing batches to the drain as soon as Shutdown gives up (s.ctx
+// cancelled).
 func (c *consumer[T]) shutdown() {
 	s := c.s
 	// From here no push can be accepted, so an empty ring is the end: every
-	// push that returned nil is in it (mpsc.Ring.Close).
+	// push that returned nil is in it (ring.Ring.Close).
 	s.ring.Close()
 	for s.ctx.Err() == nil && (s.ring.Len() > 0 || len(c.batch) > 0) {
 		c.fill()
@@ -597,11 +639,14 @@ func (c *consumer[T]) shutdown() {
 			c.report(fmt.Errorf("sink: close drain: %w", err))
 		}
 	}
-	err := c.takeErrs()
+	failed, err := c.takeErrs()
+	var unwritten uint64
 	if s.ctx.Err() != nil {
-		st := s.Stats()
-		err = errors.Join(err, fmt.Errorf("sink: close: gave up; %d messages not delivered (%d not written, %d failed): %w",
-			st.Pending+st.Failed, st.Pending, st.Failed, context.Cause(s.ctx)))
+		unwritten = s.Stats().Pending
+		err = errors.Join(err, context.Cause(s.ctx))
+	}
+	if unwritten+failed > 0 {
+		err = &LostError{Unwritten: unwritten, Failed: failed, Err: err}
 	}
 	s.closeErr = err
 }
@@ -610,8 +655,8 @@ func (c *consumer[T]) shutdown() {
 // returning: a drain method or Config.OnError called runtime.Goexit
 // (t.FailNow does), which no recover stops. Nobody would drain the queue
 // any more, so the sink closes itself: every call returns ErrClosed from
-// now on, waiting Flush and Push calls are answered, and Close returns an
-// error wrapping ErrDrainPanic that says how many messages were not
+// now on, waiting Flush and Push calls are answered, and Close returns a
+// LostError wrapping ErrDrainPanic that counts the messages not
 // delivered (Stats.Panics counts it). The drain is not called again, not
 // even its Close.
 func (c *consumer[T]) abandon() {
@@ -628,9 +673,9 @@ func (c *consumer[T]) abandon() {
 	for _, r := range reqs {
 		r.answer(ErrClosed)
 	}
-	st := s.Stats()
-	s.closeErr = errors.Join(c.takeErrs(), fmt.Errorf("%w: a drain method or Config.OnError called runtime.Goexit, which ended the consumer goroutine: the sink is closed; %d messages not delivered (%d not written, %d failed)",
-		ErrDrainPanic, st.Pending+st.Failed, st.Pending, st.Failed))
+	failed, err := c.takeErrs()
+	s.closeErr = &LostError{Unwritten: s.Stats().Pending, Failed: failed, Err: errors.Join(err,
+		fmt.Errorf("%w: a drain method or Config.OnError called runtime.Goexit, which ended the consumer goroutine: the sink is closed", ErrDrainPanic))}
 }
 
 // call runs a drain method, turning a panic into an error.

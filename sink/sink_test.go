@@ -63,11 +63,11 @@ func closeSink[T any](t *testing.T, s *Sink[T]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, s.Close(ctx))
+	require.NoError(t, s.Shutdown(ctx))
 }
 
 // Seed: try_push_succeeds_when_queue_has_space.
-func TestSeedTryPushSucceedsWhenQueueHasSpace(t *testing.T) {
+func TestTryPushSucceedsWhenQueueHasSpace(t *testing.T) {
 	d := &countingDrain{}
 	s := New[uint32](d, fastConfig())
 	defer closeSink(t, s)
@@ -82,7 +82,7 @@ func TestSeedTryPushSucceedsWhenQueueHasSpace(t *testing.T) {
 // single-threaded runtime where the actor could not run during the pushes;
 // here the consumer runs in parallel, so BatchSize is 1: the consumer takes
 // one message, blocks in the gated WriteBatch, and the 4-slot queue fills.
-func TestSeedTryPushReturnsOverflowWhenFull(t *testing.T) {
+func TestTryPushReturnsOverflowWhenFull(t *testing.T) {
 	d := &throttledDrain{release: make(chan struct{})}
 	s := New[uint32](d, Config{QueueCapacity: 4, BatchSize: 1, FlushInterval: time.Minute})
 	var accepted, overflowed uint64
@@ -104,22 +104,8 @@ func TestSeedTryPushReturnsOverflowWhenFull(t *testing.T) {
 	require.Equal(t, accepted, d.count.Load(), "every accepted message is written at Close")
 }
 
-// Seed: try_push_in_block_mode_always_errors (and Push still works).
-func TestSeedTryPushInBlockModeAlwaysErrors(t *testing.T) {
-	d := &countingDrain{}
-	cfg := fastConfig()
-	cfg.Overflow = Block
-	s := New[uint32](d, cfg)
-	defer closeSink(t, s)
-	require.ErrorIs(t, s.TryPush(1), ErrOverflow)
-	require.NoError(t, s.Push(context.Background(), 1), "Push ok in Block mode")
-	require.NoError(t, s.Flush(context.Background()))
-	require.Equal(t, uint64(1), d.count.Load())
-	require.Equal(t, uint64(1), s.Stats().Rejected)
-}
-
 // Seed: flush_waits_for_pre_flush_messages.
-func TestSeedFlushWaitsForPreFlushMessages(t *testing.T) {
+func TestFlushWaitsForPreFlushMessages(t *testing.T) {
 	d := &countingDrain{}
 	s := New[uint32](d, fastConfig())
 	defer closeSink(t, s)
@@ -131,7 +117,7 @@ func TestSeedFlushWaitsForPreFlushMessages(t *testing.T) {
 }
 
 // Seed: shutdown_drains_remaining_queue.
-func TestSeedShutdownDrainsRemainingQueue(t *testing.T) {
+func TestShutdownDrainsRemainingQueue(t *testing.T) {
 	d := &countingDrain{}
 	s := New[uint32](d, fastConfig())
 	for i := range uint32(50) {
@@ -142,8 +128,8 @@ func TestSeedShutdownDrainsRemainingQueue(t *testing.T) {
 }
 
 // Seed: dropped_counter_reflects_overflow_count. BatchSize 1 for the same
-// reason as in TestSeedTryPushReturnsOverflowWhenFull.
-func TestSeedDroppedCounterReflectsOverflowCount(t *testing.T) {
+// reason as in TestTryPushReturnsOverflowWhenFull.
+func TestDroppedCounterReflectsOverflowCount(t *testing.T) {
 	d := &throttledDrain{release: make(chan struct{})}
 	s := New[uint32](d, Config{QueueCapacity: 2, BatchSize: 1, FlushInterval: time.Minute})
 	var refused uint64
@@ -161,7 +147,7 @@ func TestSeedDroppedCounterReflectsOverflowCount(t *testing.T) {
 }
 
 // Seed: try_push_stays_fast_under_load.
-func TestSeedTryPushStaysFastUnderLoad(t *testing.T) {
+func TestTryPushStaysFastUnderLoad(t *testing.T) {
 	d := &throttledDrain{release: make(chan struct{})}
 	s := New[uint32](d, Config{QueueCapacity: 100_000, BatchSize: 256, FlushInterval: time.Minute})
 	start := time.Now()
@@ -175,7 +161,7 @@ func TestSeedTryPushStaysFastUnderLoad(t *testing.T) {
 }
 
 // Seed: many_concurrent_producers_dont_block_each_other.
-func TestSeedManyConcurrentProducersDontBlockEachOther(t *testing.T) {
+func TestManyConcurrentProducersDontBlockEachOther(t *testing.T) {
 	d := &countingDrain{}
 	s := New[uint32](d, Config{QueueCapacity: 100_000, BatchSize: 1024, FlushInterval: 5 * time.Millisecond})
 	defer closeSink(t, s)
@@ -196,7 +182,7 @@ func TestSeedManyConcurrentProducersDontBlockEachOther(t *testing.T) {
 }
 
 // Seed: flush_completes_quickly_when_queue_is_already_empty.
-func TestSeedFlushCompletesQuicklyWhenQueueIsEmpty(t *testing.T) {
+func TestFlushCompletesQuicklyWhenQueueIsEmpty(t *testing.T) {
 	s := New[uint32](&countingDrain{}, fastConfig())
 	defer closeSink(t, s)
 	start := time.Now()
@@ -219,7 +205,7 @@ func (d *slowDrain) WriteBatch(_ context.Context, b []uint32) error {
 // from the test for longer than that in the middle of a push, so the 200
 // pushes get up to three attempts, each on a sink whose drain is busy; a
 // producer that waited for the drain would exceed the bound in every one.
-func TestSeedSlowDrainDoesntBlockProducer(t *testing.T) {
+func TestSlowDrainDoesntBlockProducer(t *testing.T) {
 	var worsts []time.Duration
 	for range 3 {
 		s := New[uint32](&slowDrain{}, Config{QueueCapacity: 10_000, BatchSize: 16, FlushInterval: 5 * time.Millisecond})

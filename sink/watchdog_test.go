@@ -71,7 +71,7 @@ func TestWatchdog(t *testing.T) {
 							return fmt.Sprintf("pending %d, ring %d", st.Pending, s.ring.Len())
 						},
 					}.Run(t)
-					if err := s.Close(context.Background()); err != nil {
+					if err := s.Close(); err != nil {
 						t.Fatal(err)
 					}
 				})

@@ -25,7 +25,7 @@ func sinkImpl() impl {
 		s := sink.New[int](d, sink.Config{QueueCapacity: sinkCap, BatchSize: sinkBatch, FlushInterval: time.Millisecond})
 		push := func([]byte) bool { return s.TryPush(1) == nil }
 		return started{newPush: func(int) pushFunc { return push }, sofar: d.n.Load, stop: func() uint64 {
-			_ = s.Close(context.Background())
+			_ = s.Close()
 			return d.n.Load()
 		}}
 	}}
