@@ -5,11 +5,7 @@ go 1.25.0
 require (
 	github.com/loov/hrtime v1.0.3
 	go.uber.org/goleak v1.3.0
+	golang.org/x/sys v0.47.0
 )
 
-require golang.org/x/sys v0.47.0
-
-require (
-	github.com/stretchr/testify v1.12.1
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-)
+require github.com/stretchr/testify v1.12.1 // indirect

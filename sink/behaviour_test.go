@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // scriptedDrain fails or panics on chosen calls and can fail Sync.
@@ -51,18 +50,34 @@ func TestFlushReturnsDrainError(t *testing.T) {
 	cfg := fastConfig()
 	cfg.OnError = func(err error) { reported = append(reported, err) } // consumer goroutine only
 	s := New[uint32](d, cfg)
-	require.NoError(t, s.TryPush(1))
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
+	}
 	err := s.Flush(context.Background())
-	require.ErrorIs(t, err, errBackend)
+	if !errors.Is(err, errBackend) {
+		t.Fatalf("err = %v; want %v", err, errBackend)
+	}
 	// The error is reported once; the next window is clean.
-	require.NoError(t, s.TryPush(2))
-	require.NoError(t, s.Flush(context.Background()))
+	if err := s.TryPush(2); err != nil {
+		t.Fatalf("s.TryPush(2): %v", err)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
 	closeSink(t, s)
 	st := s.Stats()
-	require.Equal(t, uint64(1), st.WriteErrors)
-	require.Equal(t, uint64(1), st.Failed)
-	require.Equal(t, uint64(1), st.Delivered)
-	require.Len(t, reported, 1)
+	if got, want := st.WriteErrors, uint64(1); got != want {
+		t.Fatalf("st.WriteErrors = %v; want %v", got, want)
+	}
+	if got, want := st.Failed, uint64(1); got != want {
+		t.Fatalf("st.Failed = %v; want %v", got, want)
+	}
+	if got, want := st.Delivered, uint64(1); got != want {
+		t.Fatalf("st.Delivered = %v; want %v", got, want)
+	}
+	if got := len(reported); got != 1 {
+		t.Fatalf("len(reported) = %d; want %d", got, 1)
+	}
 }
 
 func TestFlushReturnsSyncError(t *testing.T) {
@@ -70,12 +85,22 @@ func TestFlushReturnsSyncError(t *testing.T) {
 	d := &scriptedDrain{syncErr: errSync}
 	s := New[uint32](d, fastConfig())
 	defer func() { _ = s.Close() }()
-	require.NoError(t, s.TryPush(1))
-	require.ErrorIs(t, s.Flush(context.Background()), errSync)
-	require.Equal(t, uint64(1), s.Stats().SyncErrors)
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
+	}
+	if err := s.Flush(context.Background()); !errors.Is(err, errSync) {
+		t.Fatalf("s.Flush(context.Background()) = %v; want %v", err, errSync)
+	}
+	if got, want := s.Stats().SyncErrors, uint64(1); got != want {
+		t.Fatalf("s.Stats().SyncErrors = %v; want %v", got, want)
+	}
 	// Nothing new written: no Sync, no error.
-	require.NoError(t, s.Flush(context.Background()))
-	require.Equal(t, int32(1), d.syncs.Load())
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
+	if got, want := d.syncs.Load(), int32(1); got != want {
+		t.Fatalf("d.syncs.Load() = %v; want %v", got, want)
+	}
 }
 
 func TestDrainPanicIsRecoveredAndDrainingContinues(t *testing.T) {
@@ -84,32 +109,60 @@ func TestDrainPanicIsRecoveredAndDrainingContinues(t *testing.T) {
 	cfg := fastConfig()
 	cfg.OnError = func(err error) { onErr = append(onErr, err) }
 	s := New[uint32](d, cfg)
-	require.NoError(t, s.TryPush(1))
-	require.ErrorIs(t, s.Flush(context.Background()), ErrDrainPanic)
-	for i := range uint32(5) {
-		require.NoError(t, s.TryPush(10+i))
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
 	}
-	require.NoError(t, s.Flush(context.Background()))
+	if err := s.Flush(context.Background()); !errors.Is(err, ErrDrainPanic) {
+		t.Fatalf("s.Flush(context.Background()) = %v; want %v", err, ErrDrainPanic)
+	}
+	for i := range uint32(5) {
+		if err := s.TryPush(10 + i); err != nil {
+			t.Fatalf("s.TryPush(10+i): %v", err)
+		}
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
 	closeSink(t, s)
-	require.Equal(t, uint64(5), d.count.Load(), "the consumer kept draining after the panic")
-	require.Equal(t, uint64(1), s.Stats().Panics)
-	require.Len(t, onErr, 1)
-	require.ErrorIs(t, onErr[0], ErrDrainPanic)
-	require.Equal(t, int32(1), d.closed.Load(), "drain closed exactly once")
+	if got, want := d.count.Load(), uint64(5); got != want {
+		t.Fatalf("the consumer kept draining after the panic: d.count.Load() = %v; want %v", got, want)
+	}
+	if got, want := s.Stats().Panics, uint64(1); got != want {
+		t.Fatalf("s.Stats().Panics = %v; want %v", got, want)
+	}
+	if got := len(onErr); got != 1 {
+		t.Fatalf("len(onErr) = %d; want %d", got, 1)
+	}
+	if err := onErr[0]; !errors.Is(err, ErrDrainPanic) {
+		t.Fatalf("onErr[0] = %v; want %v", err, ErrDrainPanic)
+	}
+	if got, want := d.closed.Load(), int32(1); got != want {
+		t.Fatalf("drain closed exactly once: d.closed.Load() = %v; want %v", got, want)
+	}
 }
 
 func TestBatchingBySize(t *testing.T) {
 	d := &countingDrain{}
 	s := New[uint32](d, Config{QueueCapacity: 64, BatchSize: 10, FlushInterval: time.Hour})
 	for i := range uint32(25) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
-	require.Eventually(t, func() bool { return d.count.Load() == 20 }, 10*time.Second, time.Millisecond)
+	eventually(t, 10*time.Second, func() bool { return d.count.Load() == 20 })
 	time.Sleep(50 * time.Millisecond)
-	require.Equal(t, uint64(20), d.count.Load(), "a partial batch was written before its interval")
-	require.Equal(t, uint64(5), s.Stats().Pending)
-	require.NoError(t, s.Flush(context.Background()))
-	require.Equal(t, []int{10, 10, 5}, d.batchSizes())
+	if got, want := d.count.Load(), uint64(20); got != want {
+		t.Fatalf("a partial batch was written before its interval: d.count.Load() = %v; want %v", got, want)
+	}
+	if got, want := s.Stats().Pending, uint64(5); got != want {
+		t.Fatalf("s.Stats().Pending = %v; want %v", got, want)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
+	if got, want := d.batchSizes(), []int{10, 10, 5}; !slices.Equal(got, want) {
+		t.Fatalf("d.batchSizes() = %v; want %v", got, want)
+	}
 	closeSink(t, s)
 }
 
@@ -119,24 +172,38 @@ func TestBatchingByInterval(t *testing.T) {
 	defer closeSink(t, s)
 	start := time.Now()
 	for i := range uint32(3) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
-	require.Eventually(t, func() bool { return d.count.Load() == 3 }, 10*time.Second, time.Millisecond)
-	require.GreaterOrEqual(t, time.Since(start), 20*time.Millisecond, "written before the interval expired")
-	require.Equal(t, []int{3}, d.batchSizes())
+	eventually(t, 10*time.Second, func() bool { return d.count.Load() == 3 })
+	if got := time.Since(start); got < 20*time.Millisecond {
+		t.Fatalf("written before the interval expired: time.Since(start) = %v; want >= %v", got, 20*time.Millisecond)
+	}
+	if got, want := d.batchSizes(), []int{3}; !slices.Equal(got, want) {
+		t.Fatalf("d.batchSizes() = %v; want %v", got, want)
+	}
 }
 
 func TestPushWaitsForRoomAndHonoursContext(t *testing.T) {
 	d := &throttledDrain{release: make(chan struct{})}
 	s := New[uint32](d, Config{QueueCapacity: 2, BatchSize: 1, FlushInterval: time.Minute})
 	// Fill: one message in the gated write, two queued.
-	require.NoError(t, s.Push(context.Background(), 0))
-	require.Eventually(t, func() bool { return s.Stats().Pending == 1 && s.ring.Len() == 0 }, 10*time.Second, time.Millisecond)
-	require.NoError(t, s.Push(context.Background(), 1))
-	require.NoError(t, s.Push(context.Background(), 2))
+	if err := s.Push(context.Background(), 0); err != nil {
+		t.Fatalf("s.Push(context.Background(), 0): %v", err)
+	}
+	eventually(t, 10*time.Second, func() bool { return s.Stats().Pending == 1 && s.ring.Len() == 0 })
+	if err := s.Push(context.Background(), 1); err != nil {
+		t.Fatalf("s.Push(context.Background(), 1): %v", err)
+	}
+	if err := s.Push(context.Background(), 2); err != nil {
+		t.Fatalf("s.Push(context.Background(), 2): %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
-	require.ErrorIs(t, s.Push(ctx, 3), context.DeadlineExceeded)
+	if err := s.Push(ctx, 3); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("s.Push(ctx, 3) = %v; want %v", err, context.DeadlineExceeded)
+	}
 
 	done := make(chan error, 1)
 	go func() { done <- s.Push(context.Background(), 4) }()
@@ -148,53 +215,87 @@ func TestPushWaitsForRoomAndHonoursContext(t *testing.T) {
 	close(d.release) // the consumer frees room: the parked Push completes
 	select {
 	case err := <-done:
-		require.NoError(t, err)
+		if err != nil {
+			t.Fatalf("err: %v", err)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Push did not wake when room was freed")
 	}
 	closeSink(t, s)
-	require.Equal(t, uint64(4), d.count.Load())
+	if got, want := d.count.Load(), uint64(4); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
 }
 
 func TestCallsAfterCloseReturnErrClosed(t *testing.T) {
 	d := &scriptedDrain{}
 	s := New[uint32](d, fastConfig())
 	closeSink(t, s)
-	require.ErrorIs(t, s.Close(), ErrClosed, "a second Close")
-	require.ErrorIs(t, s.Shutdown(context.Background()), ErrClosed, "a Shutdown after Close")
-	require.ErrorIs(t, s.TryPush(1), ErrClosed)
-	require.ErrorIs(t, s.Push(context.Background(), 1), ErrClosed)
-	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed)
-	require.Equal(t, int32(1), d.closed.Load())
+	if err := s.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("a second Close: s.Close() = %v; want %v", err, ErrClosed)
+	}
+	if err := s.Shutdown(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("a Shutdown after Close: s.Shutdown(context.Background()) = %v; want %v", err, ErrClosed)
+	}
+	if err := s.TryPush(1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("s.TryPush(1) = %v; want %v", err, ErrClosed)
+	}
+	if err := s.Push(context.Background(), 1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("s.Push(context.Background(), 1) = %v; want %v", err, ErrClosed)
+	}
+	if err := s.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("s.Flush(context.Background()) = %v; want %v", err, ErrClosed)
+	}
+	if got, want := d.closed.Load(), int32(1); got != want {
+		t.Fatalf("d.closed.Load() = %v; want %v", got, want)
+	}
 }
 
 func TestCloseReportsDrainCloseError(t *testing.T) {
 	errClose := errors.New("close failed")
 	s := New[uint32](&scriptedDrain{closeErr: errClose}, fastConfig())
 	err := s.Close()
-	require.ErrorIs(t, err, errClose)
+	if !errors.Is(err, errClose) {
+		t.Fatalf("err = %v; want %v", err, errClose)
+	}
 	var lost *LostError
-	require.False(t, errors.As(err, &lost), "nothing was lost, yet Close returned %v", err)
+	if errors.As(err, &lost) {
+		t.Fatalf("nothing was lost, yet Close returned %v: errors.As(err, &lost) is true", err)
+	}
 }
 
 func TestCloseDeadlineSaysHowManyAreLeft(t *testing.T) {
 	d := &throttledDrain{release: make(chan struct{})} // never released
 	s := New[uint32](d, Config{QueueCapacity: 64, BatchSize: 4, FlushInterval: time.Minute})
 	for i := range uint32(10) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	err := s.Shutdown(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want %v", err, context.DeadlineExceeded)
+	}
 	lost := asLost(t, err)
-	require.Equal(t, uint64(10), lost.Unwritten+lost.Failed, "messages lost")
-	require.Contains(t, err.Error(), "10 messages lost")
-	require.Less(t, time.Since(start), 5*time.Second)
+	if got, want := lost.Unwritten+lost.Failed, uint64(10); got != want {
+		t.Fatalf("messages lost: lost.Unwritten+lost.Failed = %v; want %v", got, want)
+	}
+	if got := err.Error(); !strings.Contains(got, "10 messages lost") {
+		t.Fatalf("err.Error() = %q; want it to contain %q", got, "10 messages lost")
+	}
+	if got := time.Since(start); got >= 5*time.Second {
+		t.Fatalf("time.Since(start) = %v; want < %v", got, 5*time.Second)
+	}
 	st := s.Stats()
-	require.Equal(t, st.Pushed, st.Delivered+st.Failed+st.Pending)
-	require.Equal(t, uint64(0), d.count.Load())
+	if got, want := st.Delivered+st.Failed+st.Pending, st.Pushed; got != want {
+		t.Fatalf("st.Delivered+st.Failed+st.Pending = %v; want %v", got, want)
+	}
+	if got, want := d.count.Load(), uint64(0); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
 }
 
 // TestCloseRacesProducersAndFlush: producers (more than CPUs) push with
@@ -247,19 +348,29 @@ func TestCloseRacesProducersAndFlush(t *testing.T) {
 			for p := range producers {
 				total += accepted[p].Load()
 			}
-			require.Equal(t, total, st.Pushed, "accepted pushes")
+			if got, want := st.Pushed, total; got != want {
+				t.Fatalf("accepted pushes: st.Pushed = %v; want %v", got, want)
+			}
 			// Every push that returned nil was written: Close closes the
 			// queue before its final drain.
-			require.Equal(t, st.Pushed, st.Delivered, "accepted pushes delivered (%+v)", st)
-			require.Zero(t, st.Pending+st.Failed)
+			if got, want := st.Delivered, st.Pushed; got != want {
+				t.Fatalf("accepted pushes delivered (%+v): st.Delivered = %v; want %v", st, got, want)
+			}
+			if got := st.Pending + st.Failed; got != 0 {
+				t.Fatalf("st.Pending+st.Failed = %v; want 0", got)
+			}
 			d.mu.Lock()
 			got := slices.Clone(d.got)
 			d.mu.Unlock()
-			require.Equal(t, st.Delivered, uint64(len(got)))
+			if got, want := uint64(len(got)), st.Delivered; got != want {
+				t.Fatalf("uint64(len(got)) = %v; want %v", got, want)
+			}
 			next := map[uint32]uint32{}
 			for _, v := range got {
 				p, i := v>>24, v&0xffffff
-				require.Equal(t, next[p], i, "producer %d order", p)
+				if got, want := i, next[p]; got != want {
+					t.Fatalf("producer %d order: i = %v; want %v", p, got, want)
+				}
 				next[p]++
 			}
 		})

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // stuckDrain blocks in WriteBatch, ignoring its context, until released.
@@ -41,7 +39,9 @@ func TestShutdownReturnsAtDeadlineWhateverTheDrain(t *testing.T) {
 	d := newStuckDrain()
 	s := New[uint32](d, Config{BatchSize: 1})
 	for i := range uint32(5) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
 	<-d.entered
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
@@ -50,12 +50,22 @@ func TestShutdownReturnsAtDeadlineWhateverTheDrain(t *testing.T) {
 	err := s.Shutdown(ctx)
 	// The bound is the deadline plus scheduling noise; waiting for the
 	// drain would be forever, here.
-	require.Less(t, time.Since(start), 3*time.Second, "Shutdown overran its deadline")
-	require.ErrorIs(t, err, ErrStuck)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
+	if got := time.Since(start); got >= 3*time.Second {
+		t.Fatalf("Shutdown overran its deadline: time.Since(start) = %v; want < %v", got, 3*time.Second)
+	}
+	if !errors.Is(err, ErrStuck) {
+		t.Fatalf("err = %v; want %v", err, ErrStuck)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want %v", err, context.DeadlineExceeded)
+	}
 	lost := asLost(t, err)
-	require.Equal(t, uint64(5), lost.Unwritten)
-	require.Equal(t, uint64(0), lost.Failed)
+	if got, want := lost.Unwritten, uint64(5); got != want {
+		t.Fatalf("lost.Unwritten = %v; want %v", got, want)
+	}
+	if got, want := lost.Failed, uint64(0); got != want {
+		t.Fatalf("lost.Failed = %v; want %v", got, want)
+	}
 	select {
 	case <-s.Done():
 		t.Fatal("Done closed while the drain is still inside WriteBatch")
@@ -63,11 +73,19 @@ func TestShutdownReturnsAtDeadlineWhateverTheDrain(t *testing.T) {
 	}
 	close(d.release)
 	<-s.Done()
-	require.Equal(t, int32(1), d.calls.Load(), "batches handed to the drain after Shutdown gave up")
-	require.ErrorIs(t, s.Shutdown(context.Background()), ErrClosed)
+	if got, want := d.calls.Load(), int32(1); got != want {
+		t.Fatalf("batches handed to the drain after Shutdown gave up: d.calls.Load() = %v; want %v", got, want)
+	}
+	if err := s.Shutdown(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("s.Shutdown(context.Background()) = %v; want %v", err, ErrClosed)
+	}
 	st := s.Stats()
-	require.Equal(t, uint64(1), st.Delivered)
-	require.Equal(t, uint64(4), st.Pending)
+	if got, want := st.Delivered, uint64(1); got != want {
+		t.Fatalf("st.Delivered = %v; want %v", got, want)
+	}
+	if got, want := st.Pending, uint64(4); got != want {
+		t.Fatalf("st.Pending = %v; want %v", got, want)
+	}
 }
 
 // asLost returns err as a *LostError, failing the test if it is not one.
@@ -86,17 +104,29 @@ func TestCloseHonoursCloseTimeout(t *testing.T) {
 	d := newStuckDrain()
 	s := New[uint32](d, Config{BatchSize: 1, CloseTimeout: 50 * time.Millisecond})
 	for i := range uint32(3) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
 	<-d.entered
 	start := time.Now()
 	err := s.Close()
 	took := time.Since(start)
-	require.GreaterOrEqual(t, took, 50*time.Millisecond, "Close returned before its timeout")
-	require.Less(t, took, 2*time.Second, "Close ignored CloseTimeout")
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.ErrorIs(t, err, ErrStuck)
-	require.Equal(t, uint64(3), asLost(t, err).Unwritten)
+	if got := took; got < 50*time.Millisecond {
+		t.Fatalf("Close returned before its timeout: took = %v; want >= %v", got, 50*time.Millisecond)
+	}
+	if got := took; got >= 2*time.Second {
+		t.Fatalf("Close ignored CloseTimeout: took = %v; want < %v", got, 2*time.Second)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want %v", err, context.DeadlineExceeded)
+	}
+	if !errors.Is(err, ErrStuck) {
+		t.Fatalf("err = %v; want %v", err, ErrStuck)
+	}
+	if got, want := asLost(t, err).Unwritten, uint64(3); got != want {
+		t.Fatalf("asLost(t, err).Unwritten = %v; want %v", got, want)
+	}
 	close(d.release)
 	<-s.Done()
 }
@@ -107,11 +137,19 @@ func TestCleanCloseReturnsNil(t *testing.T) {
 	d := &countingDrain{}
 	s := New[uint32](d, fastConfig())
 	for i := range uint32(100) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
-	require.NoError(t, s.Close())
-	require.Equal(t, uint64(100), d.count.Load())
-	require.ErrorIs(t, s.Close(), ErrClosed)
+	if err := s.Close(); err != nil {
+		t.Fatalf("s.Close(): %v", err)
+	}
+	if got, want := d.count.Load(), uint64(100); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
+	if err := s.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("s.Close() = %v; want %v", err, ErrClosed)
+	}
 }
 
 // TestCloseAfterDeadlineStopsWritingAndCountsFailed: once Close has given
@@ -133,21 +171,37 @@ func TestCloseAfterDeadlineStopsWritingAndCountsFailed(t *testing.T) {
 	})
 	s := New[uint32](d, Config{BatchSize: 1})
 	for i := range uint32(10) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err := s.Shutdown(ctx)
 	<-s.Done()
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Zero(t, afterAbort.Load(), "WriteBatch called with a cancelled context")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want %v", err, context.DeadlineExceeded)
+	}
+	if got := afterAbort.Load(); got != 0 {
+		t.Fatalf("WriteBatch called with a cancelled context: afterAbort.Load() = %v; want 0", got)
+	}
 	st := s.Stats()
-	require.Zero(t, st.Delivered)
-	require.Equal(t, uint64(10), st.Failed+st.Pending)
-	require.NotZero(t, st.Failed)
+	if got := st.Delivered; got != 0 {
+		t.Fatalf("st.Delivered = %v; want 0", got)
+	}
+	if got, want := st.Failed+st.Pending, uint64(10); got != want {
+		t.Fatalf("st.Failed+st.Pending = %v; want %v", got, want)
+	}
+	if got := st.Failed; got == 0 {
+		t.Fatalf("st.Failed = 0; want non-zero")
+	}
 	lost := asLost(t, err)
-	require.Equal(t, uint64(10), lost.Unwritten+lost.Failed, "messages lost")
-	require.ErrorIs(t, s.Close(), ErrClosed)
+	if got, want := lost.Unwritten+lost.Failed, uint64(10); got != want {
+		t.Fatalf("messages lost: lost.Unwritten+lost.Failed = %v; want %v", got, want)
+	}
+	if err := s.Close(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("s.Close() = %v; want %v", err, ErrClosed)
+	}
 }
 
 // TestOnErrorPanicIsRecovered: a panicking OnError used to exit the process.
@@ -156,15 +210,29 @@ func TestOnErrorPanicIsRecovered(t *testing.T) {
 	cfg := fastConfig()
 	cfg.OnError = func(error) { panic("callback bug") }
 	s := New[uint32](d, cfg)
-	require.NoError(t, s.TryPush(1))
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
+	}
 	err := s.Flush(context.Background())
-	require.ErrorIs(t, err, errBackend)
-	require.ErrorIs(t, err, ErrCallbackPanic)
-	require.NoError(t, s.TryPush(2))
-	require.NoError(t, s.Flush(context.Background()))
+	if !errors.Is(err, errBackend) {
+		t.Fatalf("err = %v; want %v", err, errBackend)
+	}
+	if !errors.Is(err, ErrCallbackPanic) {
+		t.Fatalf("err = %v; want %v", err, ErrCallbackPanic)
+	}
+	if err := s.TryPush(2); err != nil {
+		t.Fatalf("s.TryPush(2): %v", err)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
 	closeSink(t, s)
-	require.Equal(t, uint64(1), s.Stats().OnErrorPanics)
-	require.Equal(t, uint64(1), s.Stats().Delivered)
+	if got, want := s.Stats().OnErrorPanics, uint64(1); got != want {
+		t.Fatalf("s.Stats().OnErrorPanics = %v; want %v", got, want)
+	}
+	if got, want := s.Stats().Delivered, uint64(1); got != want {
+		t.Fatalf("s.Stats().Delivered = %v; want %v", got, want)
+	}
 }
 
 // TestPushAcceptedBeforeCloseIsWritten: Close racing TryPush and Push.
@@ -207,7 +275,9 @@ func TestPushAcceptedBeforeCloseIsWritten(t *testing.T) {
 		time.Sleep(time.Duration(round%7) * 50 * time.Microsecond)
 		err := s.Close()
 		wg.Wait()
-		require.NoError(t, err, "round %d", round)
+		if err != nil {
+			t.Fatalf("round %d: err: %v", round, err)
+		}
 		if got, want := d.count.Load(), accepted.Load(); got != want {
 			t.Fatalf("round %d: %d pushes returned nil, %d written, Close said %v (stats %+v)", round, want, got, err, s.Stats())
 		}
@@ -220,17 +290,33 @@ func TestCloseReturnsFinalBatchErrors(t *testing.T) {
 	errClose := errors.New("close failed")
 	d := &scriptedDrain{failOn: 1, closeErr: errClose}
 	s := New[uint32](d, Config{BatchSize: 1, FlushInterval: time.Hour})
-	require.NoError(t, s.TryPush(1))
-	require.NoError(t, s.TryPush(2))
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
+	}
+	if err := s.TryPush(2); err != nil {
+		t.Fatalf("s.TryPush(2): %v", err)
+	}
 	err := s.Close()
-	require.ErrorIs(t, err, errBackend)
-	require.ErrorIs(t, err, errClose)
+	if !errors.Is(err, errBackend) {
+		t.Fatalf("err = %v; want %v", err, errBackend)
+	}
+	if !errors.Is(err, errClose) {
+		t.Fatalf("err = %v; want %v", err, errClose)
+	}
 	lost := asLost(t, err)
-	require.Equal(t, uint64(0), lost.Unwritten)
-	require.Equal(t, uint64(1), lost.Failed)
+	if got, want := lost.Unwritten, uint64(0); got != want {
+		t.Fatalf("lost.Unwritten = %v; want %v", got, want)
+	}
+	if got, want := lost.Failed, uint64(1); got != want {
+		t.Fatalf("lost.Failed = %v; want %v", got, want)
+	}
 	st := s.Stats()
-	require.Equal(t, uint64(1), st.Failed)
-	require.Equal(t, uint64(1), st.Delivered)
+	if got, want := st.Failed, uint64(1); got != want {
+		t.Fatalf("st.Failed = %v; want %v", got, want)
+	}
+	if got, want := st.Delivered, uint64(1); got != want {
+		t.Fatalf("st.Delivered = %v; want %v", got, want)
+	}
 }
 
 // gatedFailDrain blocks each call until released, then fails it.
@@ -255,13 +341,19 @@ func TestAbandonedFlushKeepsErrors(t *testing.T) {
 		close(d.gate)
 		_ = s.Close()
 	}()
-	require.NoError(t, s.TryPush(1))
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
+	}
 	<-d.entered
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	err := s.Flush(ctx)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	require.Contains(t, err.Error(), "1 messages not yet written")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v; want %v", err, context.DeadlineExceeded)
+	}
+	if got := err.Error(); !strings.Contains(got, "1 messages not yet written") {
+		t.Fatalf("err.Error() = %q; want it to contain %q", got, "1 messages not yet written")
+	}
 	d.gate <- struct{}{} // the batch fails now, with nobody waiting
 	for s.Stats().WriteErrors == 0 {
 		time.Sleep(time.Millisecond)
@@ -269,8 +361,12 @@ func TestAbandonedFlushKeepsErrors(t *testing.T) {
 	// Give the consumer time to answer the abandoned request, which is what
 	// used to consume the error.
 	time.Sleep(20 * time.Millisecond)
-	require.ErrorIs(t, s.Flush(context.Background()), errBackend, "the failure must reach the next Flush")
-	require.NoError(t, s.Flush(context.Background()), "and only that one")
+	if err := s.Flush(context.Background()); !errors.Is(err, errBackend) {
+		t.Fatalf("the failure must reach the next Flush: s.Flush(context.Background()) = %v; want %v", err, errBackend)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("and only that one: s.Flush(context.Background()): %v", err)
+	}
 }
 
 // TestAbandonedFlushesDoNotPileUp: while the drain is stuck, Flush calls that
@@ -278,17 +374,23 @@ func TestAbandonedFlushKeepsErrors(t *testing.T) {
 func TestAbandonedFlushesDoNotPileUp(t *testing.T) {
 	d := newStuckDrain()
 	s := New[uint32](d, Config{BatchSize: 1})
-	require.NoError(t, s.TryPush(1))
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
+	}
 	<-d.entered
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for range 1000 {
-		require.ErrorIs(t, s.Flush(ctx), context.Canceled)
+		if err := s.Flush(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("s.Flush(ctx) = %v; want %v", err, context.Canceled)
+		}
 	}
 	s.mu.Lock()
 	n := len(s.flushes)
 	s.mu.Unlock()
-	require.Zero(t, n, "abandoned Flush requests kept")
+	if got := n; got != 0 {
+		t.Fatalf("abandoned Flush requests kept: n = %v; want 0", got)
+	}
 	close(d.release)
 	closeSink(t, s)
 }
@@ -299,14 +401,26 @@ func TestFlushSaysHowManyErrorsItLeftOut(t *testing.T) {
 	d := DrainFunc[uint32](func(context.Context, []uint32) error { return errBackend })
 	s := New[uint32](d, Config{BatchSize: 1})
 	for i := range uint32(20) {
-		require.NoError(t, s.Push(context.Background(), i))
+		if err := s.Push(context.Background(), i); err != nil {
+			t.Fatalf("s.Push(context.Background(), i): %v", err)
+		}
 	}
 	err := s.Flush(context.Background())
-	require.ErrorIs(t, err, errBackend)
-	require.Equal(t, keepErrs+1, strings.Count(err.Error(), "\n")+1-0, "16 errors and the count line: %v", err)
-	require.Contains(t, err.Error(), "4 more drain errors not shown")
-	require.NoError(t, s.Close(), "every failure was returned by Flush")
-	require.Equal(t, uint64(20), s.Stats().WriteErrors)
+	if !errors.Is(err, errBackend) {
+		t.Fatalf("err = %v; want %v", err, errBackend)
+	}
+	if got, want := strings.Count(err.Error(), "\n")+1-0, keepErrs+1; got != want {
+		t.Fatalf("16 errors and the count line: %v: strings.Count(err.Error(), \"\\n\")+1-0 = %v; want %v", err, got, want)
+	}
+	if got := err.Error(); !strings.Contains(got, "4 more drain errors not shown") {
+		t.Fatalf("err.Error() = %q; want it to contain %q", got, "4 more drain errors not shown")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("every failure was returned by Flush: s.Close(): %v", err)
+	}
+	if got, want := s.Stats().WriteErrors, uint64(20); got != want {
+		t.Fatalf("s.Stats().WriteErrors = %v; want %v", got, want)
+	}
 }
 
 // numberedDrain fails chosen calls with errors that name the call, so a test
@@ -361,7 +475,9 @@ func TestEveryErrorSurfacesOnce(t *testing.T) {
 	}
 	push := func(n int) {
 		for range n {
-			require.NoError(t, s.Push(context.Background(), 0))
+			if err := s.Push(context.Background(), 0); err != nil {
+				t.Fatalf("s.Push(context.Background(), 0): %v", err)
+			}
 		}
 	}
 	push(3)                                // writes 1-3: 2 and 3 fail
@@ -374,18 +490,30 @@ func TestEveryErrorSurfacesOnce(t *testing.T) {
 	want := []string{"write-2", "write-3", "write-6", "sync-2", "write-9", "close-1"}
 	all := strings.Join(returned, "\n")
 	for _, w := range want {
-		require.Equal(t, 1, strings.Count(all, w+"\n")+boolInt(strings.HasSuffix(all, w)), "%s in return values: %q", w, returned)
+		if got, want := strings.Count(all, w+"\n")+boolInt(strings.HasSuffix(all, w)), 1; got != want {
+			t.Fatalf("%s in return values: %q: strings.Count(all, w+\"\\n\")+boolInt(strings.HasSuffix(all, w)) = %v; want %v", w, returned, got, want)
+		}
 		n := 0
 		for _, e := range onError {
 			n += strings.Count(e, w)
 		}
-		require.Equal(t, 1, n, "%s in OnError: %q", w, onError)
+		if got, want := n, 1; got != want {
+			t.Fatalf("%s in OnError: %q: n = %v; want %v", w, onError, got, want)
+		}
 	}
 	st := s.Stats()
-	require.Equal(t, uint64(4), st.WriteErrors)
-	require.Equal(t, uint64(4), st.Failed)
-	require.Equal(t, uint64(5), st.Delivered)
-	require.Equal(t, uint64(1), st.SyncErrors)
+	if got, want := st.WriteErrors, uint64(4); got != want {
+		t.Fatalf("st.WriteErrors = %v; want %v", got, want)
+	}
+	if got, want := st.Failed, uint64(4); got != want {
+		t.Fatalf("st.Failed = %v; want %v", got, want)
+	}
+	if got, want := st.Delivered, uint64(5); got != want {
+		t.Fatalf("st.Delivered = %v; want %v", got, want)
+	}
+	if got, want := st.SyncErrors, uint64(1); got != want {
+		t.Fatalf("st.SyncErrors = %v; want %v", got, want)
+	}
 }
 
 func boolInt(b bool) int {
@@ -406,19 +534,37 @@ func TestGoexitInDrainClosesTheSink(t *testing.T) {
 		runtime.Goexit()
 		return nil
 	}), fastConfig())
-	require.NoError(t, s.TryPush(1))
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("s.TryPush(1): %v", err)
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for !errors.Is(s.TryPush(2), ErrClosed) {
-		require.True(t, time.Now().Before(deadline), "TryPush still accepted 10 s after the drain called Goexit")
+		if !(time.Now().Before(deadline)) {
+			t.Fatalf("TryPush still accepted 10 s after the drain called Goexit: time.Now().Before(deadline) is false")
+		}
 		time.Sleep(time.Millisecond)
 	}
-	require.ErrorIs(t, s.Flush(context.Background()), ErrClosed)
+	if err := s.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("s.Flush(context.Background()) = %v; want %v", err, ErrClosed)
+	}
 	err := s.Close()
-	require.ErrorIs(t, err, ErrDrainPanic)
-	require.Contains(t, err.Error(), "Goexit")
+	if !errors.Is(err, ErrDrainPanic) {
+		t.Fatalf("err = %v; want %v", err, ErrDrainPanic)
+	}
+	if got := err.Error(); !strings.Contains(got, "Goexit") {
+		t.Fatalf("err.Error() = %q; want it to contain %q", got, "Goexit")
+	}
 	st := s.Stats()
-	require.Equal(t, uint64(1), st.Panics)
-	require.Equal(t, uint64(0), st.Delivered)
-	require.Equal(t, st.Pushed, st.Pending, "nothing delivered: every accepted message is pending")
-	require.Equal(t, st.Pending, asLost(t, err).Unwritten)
+	if got, want := st.Panics, uint64(1); got != want {
+		t.Fatalf("st.Panics = %v; want %v", got, want)
+	}
+	if got, want := st.Delivered, uint64(0); got != want {
+		t.Fatalf("st.Delivered = %v; want %v", got, want)
+	}
+	if got, want := st.Pending, st.Pushed; got != want {
+		t.Fatalf("nothing delivered: every accepted message is pending: st.Pending = %v; want %v", got, want)
+	}
+	if got, want := asLost(t, err).Unwritten, st.Pending; got != want {
+		t.Fatalf("asLost(t, err).Unwritten = %v; want %v", got, want)
+	}
 }

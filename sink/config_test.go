@@ -5,8 +5,6 @@ import (
 	"math"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // TestNewRefusesANilDrain: sink.New(nil, …) used to be accepted, and every
@@ -14,8 +12,11 @@ import (
 // DrainFunc, is a programmer error, and New panics on the caller's
 // goroutine, saying so.
 func TestNewRefusesANilDrain(t *testing.T) {
-	require.PanicsWithValue(t, "sink: New with a nil Drain", func() { New[int](nil, Config{}) })
-	require.PanicsWithValue(t, "sink: New with a nil Drain", func() { New[int](DrainFunc[int](nil), Config{}) })
+	for name, d := range map[string]Drain[int]{"nil": nil, "nil DrainFunc": DrainFunc[int](nil)} {
+		if got := panicValue(func() { New(d, Config{}) }); got != "sink: New with a nil Drain" {
+			t.Errorf("New with a %s drain panicked with %v; want %q", name, got, "sink: New with a nil Drain")
+		}
+	}
 }
 
 // TestHugeBatchSizeIsCapped: a BatchSize whose buffer cannot be allocated
@@ -27,13 +28,28 @@ func TestHugeBatchSizeIsCapped(t *testing.T) {
 	s := New[uint32](d, Config{QueueCapacity: 16, BatchSize: math.MaxInt, FlushInterval: time.Hour})
 	for round := range 3 {
 		for i := range uint32(16) {
-			require.NoError(t, s.Push(context.Background(), uint32(round)*16+i))
+			if err := s.Push(context.Background(), uint32(round)*16+i); err != nil {
+				t.Fatalf("s.Push(context.Background(), uint32(round)*16+i): %v", err)
+			}
 		}
 	}
-	require.NoError(t, s.Flush(context.Background()))
-	closeSink(t, s)
-	require.Equal(t, uint64(48), d.count.Load())
-	for _, n := range d.batchSizes() {
-		require.LessOrEqual(t, n, 16, "a batch larger than the queue")
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
 	}
+	closeSink(t, s)
+	if got, want := d.count.Load(), uint64(48); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
+	for _, n := range d.batchSizes() {
+		if got := n; got > 16 {
+			t.Fatalf("a batch larger than the queue: n = %v; want <= %v", got, 16)
+		}
+	}
+}
+
+// panicValue calls f and returns what it panicked with, or nil.
+func panicValue(f func()) (v any) {
+	defer func() { v = recover() }()
+	f()
+	return nil
 }

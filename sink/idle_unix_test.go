@@ -6,8 +6,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/stretchr/testify/require"
 )
 
 // TestIdleSinkUsesNoCPU: 50 idle sinks (consumers parked, no timers) must
@@ -16,7 +14,9 @@ func TestIdleSinkUsesNoCPU(t *testing.T) {
 	var sinks []*Sink[uint32]
 	for range 50 {
 		s := New[uint32](&countingDrain{}, Config{FlushInterval: time.Millisecond})
-		require.NoError(t, s.TryPush(1)) // one batch, then idle
+		if err := s.TryPush(1); err != nil { // one batch, then idle
+			t.Fatalf("s.TryPush(1): %v", err)
+		}
 		sinks = append(sinks, s)
 	}
 	time.Sleep(50 * time.Millisecond) // let them write and park
@@ -26,11 +26,15 @@ func TestIdleSinkUsesNoCPU(t *testing.T) {
 	for _, s := range sinks {
 		closeSink(t, s)
 	}
-	require.Less(t, used, 100*time.Millisecond, "50 idle sinks used %v of CPU in 500ms", used)
+	if got := used; got >= 100*time.Millisecond {
+		t.Fatalf("50 idle sinks used %v of CPU in 500ms: used = %v; want < %v", used, got, 100*time.Millisecond)
+	}
 }
 
 func cpuTime(t *testing.T) time.Duration {
 	var ru syscall.Rusage
-	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatalf("syscall.Getrusage(syscall.RUSAGE_SELF, &ru): %v", err)
+	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -55,6 +54,18 @@ func (d *throttledDrain) WriteBatch(ctx context.Context, b []uint32) error {
 	return nil
 }
 
+// eventually fails the test unless cond becomes true within timeout.
+func eventually(t *testing.T, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", timeout)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func fastConfig() Config {
 	return Config{QueueCapacity: 1024, BatchSize: 16, FlushInterval: 20 * time.Millisecond}
 }
@@ -63,7 +74,9 @@ func closeSink[T any](t *testing.T, s *Sink[T]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	require.NoError(t, s.Shutdown(ctx))
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("s.Shutdown(ctx): %v", err)
+	}
 }
 
 // Seed: try_push_succeeds_when_queue_has_space.
@@ -72,10 +85,16 @@ func TestTryPushSucceedsWhenQueueHasSpace(t *testing.T) {
 	s := New[uint32](d, fastConfig())
 	defer closeSink(t, s)
 	for i := range uint32(10) {
-		require.NoError(t, s.TryPush(i), "queue has space")
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("queue has space: s.TryPush(i): %v", err)
+		}
 	}
-	require.NoError(t, s.Flush(context.Background()))
-	require.Equal(t, uint64(10), d.count.Load())
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
+	if got, want := d.count.Load(), uint64(10); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
 }
 
 // Seed: try_push_returns_overflow_when_full. The seed ran on a
@@ -96,12 +115,20 @@ func TestTryPushReturnsOverflowWhenFull(t *testing.T) {
 			t.Fatalf("unexpected error: %v", err)
 		}
 	}
-	require.Positive(t, overflowed, "expected at least one overflow")
-	require.Equal(t, overflowed, s.Stats().Dropped)
-	require.GreaterOrEqual(t, accepted, uint64(4), "should accept at least queue_capacity")
+	if got := overflowed; got <= 0 {
+		t.Fatalf("expected at least one overflow: overflowed = %v; want > 0", got)
+	}
+	if got, want := s.Stats().Dropped, overflowed; got != want {
+		t.Fatalf("s.Stats().Dropped = %v; want %v", got, want)
+	}
+	if got := accepted; got < uint64(4) {
+		t.Fatalf("should accept at least queue_capacity: accepted = %v; want >= %v", got, uint64(4))
+	}
 	close(d.release)
 	closeSink(t, s)
-	require.Equal(t, accepted, d.count.Load(), "every accepted message is written at Close")
+	if got, want := d.count.Load(), accepted; got != want {
+		t.Fatalf("every accepted message is written at Close: d.count.Load() = %v; want %v", got, want)
+	}
 }
 
 // Seed: flush_waits_for_pre_flush_messages.
@@ -110,10 +137,16 @@ func TestFlushWaitsForPreFlushMessages(t *testing.T) {
 	s := New[uint32](d, fastConfig())
 	defer closeSink(t, s)
 	for i := range uint32(100) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
-	require.NoError(t, s.Flush(context.Background()))
-	require.Equal(t, uint64(100), d.count.Load())
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
+	if got, want := d.count.Load(), uint64(100); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
 }
 
 // Seed: shutdown_drains_remaining_queue.
@@ -121,10 +154,14 @@ func TestShutdownDrainsRemainingQueue(t *testing.T) {
 	d := &countingDrain{}
 	s := New[uint32](d, fastConfig())
 	for i := range uint32(50) {
-		require.NoError(t, s.TryPush(i))
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("s.TryPush(i): %v", err)
+		}
 	}
 	closeSink(t, s)
-	require.Equal(t, uint64(50), d.count.Load())
+	if got, want := d.count.Load(), uint64(50); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
 }
 
 // Seed: dropped_counter_reflects_overflow_count. BatchSize 1 for the same
@@ -139,9 +176,15 @@ func TestDroppedCounterReflectsOverflowCount(t *testing.T) {
 		}
 	}
 	st := s.Stats()
-	require.GreaterOrEqual(t, st.Dropped, uint64(90), "dropped=%d", st.Dropped)
-	require.Equal(t, refused, st.Dropped)
-	require.Equal(t, uint64(100), st.Pushed+st.Dropped)
+	if got := st.Dropped; got < uint64(90) {
+		t.Fatalf("dropped=%d: st.Dropped = %v; want >= %v", st.Dropped, got, uint64(90))
+	}
+	if got, want := st.Dropped, refused; got != want {
+		t.Fatalf("st.Dropped = %v; want %v", got, want)
+	}
+	if got, want := st.Pushed+st.Dropped, uint64(100); got != want {
+		t.Fatalf("st.Pushed+st.Dropped = %v; want %v", got, want)
+	}
 	close(d.release)
 	closeSink(t, s)
 }
@@ -152,10 +195,14 @@ func TestTryPushStaysFastUnderLoad(t *testing.T) {
 	s := New[uint32](d, Config{QueueCapacity: 100_000, BatchSize: 256, FlushInterval: time.Minute})
 	start := time.Now()
 	for i := range uint32(10_000) {
-		require.NoError(t, s.TryPush(i), "queue has space")
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("queue has space: s.TryPush(i): %v", err)
+		}
 	}
 	avg := time.Since(start) / 10_000
-	require.Less(t, avg, 50*time.Microsecond, "try_push average %v under load with a gated drain", avg)
+	if got := avg; got >= 50*time.Microsecond {
+		t.Fatalf("try_push average %v under load with a gated drain: avg = %v; want < %v", avg, got, 50*time.Microsecond)
+	}
 	close(d.release)
 	closeSink(t, s)
 }
@@ -177,8 +224,12 @@ func TestManyConcurrentProducersDontBlockEachOther(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	require.NoError(t, s.Flush(context.Background()))
-	require.Equal(t, uint64(8000), d.count.Load())
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
+	if got, want := d.count.Load(), uint64(8000); got != want {
+		t.Fatalf("d.count.Load() = %v; want %v", got, want)
+	}
 }
 
 // Seed: flush_completes_quickly_when_queue_is_already_empty.
@@ -186,8 +237,12 @@ func TestFlushCompletesQuicklyWhenQueueIsEmpty(t *testing.T) {
 	s := New[uint32](&countingDrain{}, fastConfig())
 	defer closeSink(t, s)
 	start := time.Now()
-	require.NoError(t, s.Flush(context.Background()))
-	require.Less(t, time.Since(start), 50*time.Millisecond)
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatalf("s.Flush(context.Background()): %v", err)
+	}
+	if got := time.Since(start); got >= 50*time.Millisecond {
+		t.Fatalf("time.Since(start) = %v; want < %v", got, 50*time.Millisecond)
+	}
 }
 
 // slowDrain sleeps 50 ms per batch.
@@ -212,7 +267,9 @@ func TestSlowDrainDoesntBlockProducer(t *testing.T) {
 		var worst time.Duration
 		for i := range uint32(200) {
 			t0 := time.Now()
-			require.NoError(t, s.TryPush(i))
+			if err := s.TryPush(i); err != nil {
+				t.Fatalf("s.TryPush(i): %v", err)
+			}
 			worst = max(worst, time.Since(t0))
 		}
 		closeSink(t, s)
