@@ -10,8 +10,8 @@
 //     Flush, Close), and Conn, one connection with complete-record
 //     accounting.
 //   - [github.com/ringsink/ringsink/sink]: Sink, a generic background sink
-//     that batches typed records into any Drain, with flush barriers and a
-//     bounded Close.
+//     that batches typed records into any Drain, with flush barriers, and
+//     Close and Shutdown as net/http.Server has them.
 //   - [github.com/ringsink/ringsink/mpsc]: bounded lock-free rings for many
 //     producers and one consumer (Ring, and ByteRing for variable-length
 //     byte records read in place), with a consumer that parks for free.

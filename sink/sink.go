@@ -112,11 +112,9 @@ type Config struct {
 	// Wait is how the consumer waits while the queue is empty (package
 	// wait); defaults to wait.Linger(time.Millisecond) when zero: a
 	// producer pays one atomic load per push and no wake-up until the
-	// queue is half full, and a message may wait up to the linger before
-	// the consumer takes it into a batch: about 1 ms, 2 ms at most where
-	// the runtime's timers have millisecond resolution (Linux, with
-	// nothing else to run). Next to FlushInterval that is small. Flush and
-	// Close wake the consumer at once. wait.Park() wakes it at every push
+	// queue is half full, and a message may wait up to the linger, rounded
+	// up to the platform's timer resolution, before the consumer takes it
+	// into a batch. Flush, Close and Shutdown wake the consumer at once. wait.Park() wakes it at every push
 	// that finds it parked, as a channel does; wait.Spin() keeps a core
 	// busy.
 	Wait wait.Policy

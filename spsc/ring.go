@@ -193,27 +193,17 @@ func (r *Ring[T]) SetWait(p wait.Policy) {
 
 // Wait blocks the consumer until a value is ready to pop, Wake is called
 // or ctx is done, and returns ctx.Err() in the last case, nil otherwise. A
-// nil return does not promise a value (Wake, or a stale wake-up): pop, and
-// call Wait again when the ring is empty. Consumer only; it allocates
+// nil return does not promise a value (a Wake, or a stale wake-up): pop,
+// and call Wait again when the ring is empty. Consumer only; it allocates
 // nothing.
 //
-// It first spins for up to 7-11 µs in short back-offs that do not touch the
-// producer's lines, letting a batch build, then yields once (with
-// GOMAXPROCS=1 it does not spin), then waits as SetWait says:
-//
-//   - park (the default): it blocks until the producer's next push, which
-//     pays the wake-up (as a send to a channel's parked receiver does). On
-//     amd64 its first millisecond blocked has a timer; a park that lasts
-//     longer then runs one membarrier(2) system call (an IPI to each CPU
-//     running the process) and blocks without a timer. See Ring's
-//     invariants for why, and for amd64 off Linux, where it keeps
-//     re-checking every millisecond instead.
-//   - linger(d): it sleeps on a timer for d, with the producer paying one
-//     atomic load per push and no wake-up until a push fills half the ring
-//     past the consumer's head; then it parks as above, fencing at once. A
-//     value may wait up to d plus the timer's lateness (package wait).
-//   - spin: it polls until a value, Wake or ctx; the producer never pays a
-//     wake-up, and the consumer keeps a core busy.
+// Every push that returned true before or during a Wait ends it. How Wait
+// waits is the policy SetWait chose: parked, the push that finds it parked
+// pays the wake-up; lingering, a value may wait up to the linger, rounded
+// up to the platform's timer resolution; spinning, it keeps a core busy.
+// On amd64 a park that lasts more than a millisecond runs one
+// membarrier(2) system call and then blocks without a timer; where that
+// call is refused, or off Linux, it re-checks every millisecond instead.
 func (r *Ring[T]) Wait(ctx context.Context) error {
 	head := r.head.Load()
 	if r.park.Wait(head, head+uint64(len(r.buf)/2), r.ready, alwaysIdle, ctx.Done(), nil) == park.Done {

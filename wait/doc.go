@@ -13,11 +13,8 @@
 //   - [Linger] up to d: it sleeps on a timer for d, and producers do not
 //     wake it until a push fills half the ring (or a record is refused for
 //     want of room), so a paced producer pays one atomic load per push and
-//     never a wake-up before that fill. A value may wait up to d, plus the
-//     timer's lateness (on Linux, when nothing else runs, the runtime waits
-//     for timers in epoll, whose timeout is whole milliseconds: a linger
-//     below 1 ms lasts about 1 ms, a longer one up to about 1 ms more).
-//     Then it parks. The default of sink and uds (1 ms): a log pipeline's
+//     never a wake-up before that fill. A value may wait up to d, rounded
+//     up to the platform's timer resolution. Then it parks. The default of sink and uds (1 ms): a log pipeline's
 //     producers are hot paths, and its records can wait a millisecond.
 //   - [Spin]: it never blocks. It polls the ring until a value comes, Wake
 //     is called or its context or done channel ends, yielding the processor
@@ -31,6 +28,6 @@
 // traffic blocks without a timer, except with Spin (and spsc.Ring where its
 // fence is missing: see its Wait).
 //
-// The measured cost of each policy (push latency, delivery latency) is in
+// The cost of each policy (push latency, delivery latency) is measured in
 // docs/benchmarks.md, "Wait policies".
 package wait

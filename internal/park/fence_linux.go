@@ -44,7 +44,7 @@ func register() {
 // registering for it first if nobody has: membarrier(2)'s private
 // expedited command, which a kernel before 4.14 or a seccomp filter may
 // refuse. The registration waits for an RCU grace period in a process with
-// more than one thread (every Go process): 5-25 ms measured here.
+// more than one thread (every Go process), which can take milliseconds.
 func HeavyFenceAvailable() bool {
 	heavyOnce.Do(register)
 	return heavyState.Load() == heavyOK
@@ -59,7 +59,7 @@ func HeavyFenceAvailable() bool {
 // for good once the kernel has refused.
 //
 // The first call starts the registration, in a goroutine of its own that
-// ends with it (5-25 ms), so that the consumer's park does not wait for
+// ends with it (milliseconds), so that the consumer's park does not wait for
 // it: nothing registers before a park needs the fence.
 func heavyFence() bool {
 	switch heavyState.Load() {

@@ -32,7 +32,7 @@
 // and a release store gives no store→load order: the producer's load of
 // at may complete while its publish still sits in its store buffer. So
 // the outcome "producer saw no armed word, consumer saw the ring empty" is
-// possible (measured: docs/design.md, "No lost wake-ups"), and the
+// possible (docs/design.md, "No lost wake-ups"), and the
 // consumer must not rely on the publish to decide that it may block.
 //
 // It relies on the claim instead. Every push claims its slot with a CAS on

@@ -12,9 +12,8 @@ import (
 
 // Spin and yield budgets before the policy takes over. Wait is called right
 // after the caller found nothing to read, so each spin first waits, then
-// re-checks: Backoff(spinFrom+i), about 1 µs the first time and 2 µs after
-// that (Backoff counts loop iterations, not time), without touching shared
-// memory. A consumer that re-checks at once catches the producers in the
+// re-checks: Backoff(spinFrom+i) (Backoff counts loop iterations, not
+// time), without touching shared memory. A consumer that re-checks at once catches the producers in the
 // middle of a cache line and takes values a few at a time, and each look
 // pulls the lines the producers are writing over to its core and back; one
 // that lets a batch build makes every push cheaper (docs/benchmarks.md,
@@ -31,7 +30,7 @@ const (
 // nextBudget is the spin budget after a Wait that had a budget of n spins
 // and found a value after spin i (i == n: at the yield; i < 0: not before
 // the policy took over). The spin pays when the producers keep the ring
-// busy: then the first wait (about 1 µs) finds a batch, and the budget
+// busy: then the first wait finds a batch, and the budget
 // grows back to most (with no budget, a value found at the yield counts as
 // that first find). A value found only later, or not at all, means the
 // producers are paced: the budget shrinks (by one, to no less than one
@@ -59,7 +58,7 @@ func spinsFor(procs int) int {
 }
 
 // Backoff busy-waits for about 16<<min(attempt, 8) loop iterations (16 to
-// 4096; 10 ns to 2-3 µs here) without touching shared memory. attempt
+// 4096) without touching shared memory. attempt
 // counts consecutive failed attempts (empty polls, lost claims).
 func Backoff(attempt int) int {
 	return delay(16 << min(attempt, 8))
