@@ -114,9 +114,9 @@ type Config struct {
 	// producer pays one atomic load per push and no wake-up until the
 	// queue is half full, and a message may wait up to the linger, rounded
 	// up to the platform's timer resolution, before the consumer takes it
-	// into a batch. Flush, Close and Shutdown wake the consumer at once. wait.Park() wakes it at every push
-	// that finds it parked, as a channel does; wait.Spin() keeps a core
-	// busy.
+	// into a batch. Flush, Close and Shutdown wake the consumer at once.
+	// wait.Park() wakes it at every push that finds it parked, as a channel
+	// does; wait.Spin() keeps a core busy.
 	Wait wait.Policy
 	// OnError, if set, is called on the consumer goroutine with every error
 	// from the drain (write, sync, close, recovered panic), once each, as it
