@@ -75,7 +75,7 @@ func BenchmarkDatagram(b *testing.B) {
 			w.Close()
 			b.ReportMetric(float64(received.Load())/float64(b.N), "delivered/op")
 			b.ReportMetric(float64(st.DroppedFull+st.DroppedUnsendable)/float64(b.N), "dropped/op")
-			b.ReportMetric(float64(st.Written)/float64(max(st.Writevs, 1)), "records/syscall")
+			b.ReportMetric(float64(st.Written)/float64(max(st.Sends, 1)), "records/syscall")
 		})
 		b.Run(fmt.Sprintf("impl=log-syslog/producers=%d", producers), func(b *testing.B) {
 			b.ReportAllocs()

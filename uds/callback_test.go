@@ -257,12 +257,12 @@ func TestFormatMaxOverheadPanicFailsOpen(t *testing.T) {
 	w.Close()
 }
 
-// TestHugeMaxOverheadOnConnDoesNotPanic: Conn.SetFormat, which cannot
+// TestHugeMaxOverheadOnConnDoesNotPanic: conn.SetFormat, which cannot
 // refuse, takes a MaxOverhead out of range as the nearer bound.
 func TestHugeMaxOverheadOnConnDoesNotPanic(t *testing.T) {
 	path := sockPath(t)
 	d := startDaemon(t, path)
-	c, err := Dial(context.Background(), path, Raw, time.Second, 0)
+	c, err := dialConn(context.Background(), path, Raw, time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +305,7 @@ func (f *flaky) Frame(dst, rec, stamp []byte) ([]byte, []byte, []byte) {
 
 // TestFormatPanicOnATornRecordClosesTheStream: a record whose frame is on
 // the wire in part cannot be skipped (the next record would be spliced
-// onto it). If the Format panics when the Conn renders it again to go on,
+// onto it). If the Format panics when the conn renders it again to go on,
 // the write fails (ErrCallbackPanic), so the Writer closes the connection
 // and sends the record whole on the next one; nothing more is written on
 // this one, and nothing is counted as skipped.
@@ -326,7 +326,7 @@ func TestFormatPanicOnATornRecordClosesTheStream(t *testing.T) {
 			c, _ := ln.AcceptUnix()
 			accepted <- c
 		}()
-		c, err := Dial(context.Background(), path, Newline, 20*time.Millisecond, 4096)
+		c, err := dialConn(context.Background(), path, Newline, 20*time.Millisecond, 4096)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,7 +342,7 @@ func TestFormatPanicOnATornRecordClosesTheStream(t *testing.T) {
 			peer.Close()
 			continue
 		}
-		writevs, bytesBefore := c.writevs, c.bytes
+		sends, bytesBefore := c.sends, c.bytes
 		f.armed.Store(true)
 		c.timeout = 10 * time.Second
 		m, err := c.writeFrom(recs[n:], c.off)
@@ -351,9 +351,9 @@ func TestFormatPanicOnATornRecordClosesTheStream(t *testing.T) {
 		if m != 0 || !errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "frame bug") {
 			t.Fatalf("writeFrom = %d, %v; want 0 records and an ErrCallbackPanic", m, err)
 		}
-		if c.writevs != writevs || c.bytes != bytesBefore || c.Unsendable() != 0 {
-			t.Fatalf("writevs %d -> %d, bytes %d -> %d, unsendable %d: want nothing written or skipped",
-				writevs, c.writevs, bytesBefore, c.bytes, c.Unsendable())
+		if c.sends != sends || c.bytes != bytesBefore || c.Unsendable() != 0 {
+			t.Fatalf("sends %d -> %d, bytes %d -> %d, unsendable %d: want nothing written or skipped",
+				sends, c.sends, bytesBefore, c.bytes, c.Unsendable())
 		}
 		return
 	}
@@ -374,8 +374,8 @@ func (goexitFormat) MaxOverhead() int { return 16 }
 // TestGoexitInCallbackClosesTheWriter: a callback that calls
 // runtime.Goexit ends the consumer goroutine (no recover stops it). The
 // Writer then closes itself: Write returns ErrClosed, Close returns an
-// error wrapping ErrCallbackPanic that counts what was not sent, and what
-// was queued is left in the offline ring, counted. (Close returned nil,
+// *LostError wrapping ErrCallbackPanic that counts what was not sent, and
+// what was queued is left in the offline ring, counted. (Close returned nil,
 // and Write kept accepting records nobody would send.)
 func TestGoexitInCallbackClosesTheWriter(t *testing.T) {
 	for _, tc := range []struct {
@@ -410,8 +410,10 @@ func TestGoexitInCallbackClosesTheWriter(t *testing.T) {
 				t.Errorf("Accepted %d, Buffered %d, Written %d, Pending %d, Panics %d; want every accepted record buffered, 1 panic",
 					st.Accepted, st.Buffered, st.Written, st.Pending, st.Panics)
 			}
-			if want := fmt.Sprintf("%d records not sent", st.Buffered); !errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "Goexit") || !strings.Contains(err.Error(), want) {
-				t.Errorf("Close = %v; want ErrCallbackPanic saying Goexit and %q", err, want)
+			var lost *LostError
+			if !errors.As(err, &lost) || lost.Unkept != int(st.Buffered) || lost.Evicted+lost.Unfinished+lost.SpillLost != 0 ||
+				!errors.Is(err, ErrCallbackPanic) || !strings.Contains(err.Error(), "Goexit") {
+				t.Errorf("Close = %v; want a *LostError of %d records left in the Writer's offline ring, wrapping ErrCallbackPanic and saying Goexit", err, st.Buffered)
 			}
 		})
 	}

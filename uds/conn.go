@@ -27,7 +27,7 @@ const (
 	// unless the record already ends with it. A '\n' inside a record, or a
 	// NUL anywhere in it (syslog-ng ends a message at either), would split
 	// it into several messages, so Writer refuses such records
-	// (ErrNewline, ErrNUL) unless Config.AllowNewlines is set. Conn
+	// (ErrNewline, ErrNUL) unless Config.AllowNewlines is set. conn
 	// itself sends what it is given.
 	Newline
 	// LengthPrefix puts a 4-byte big-endian length before every record
@@ -53,7 +53,7 @@ const maxIov = 1024
 
 var newline = []byte{'\n'}
 
-// Conn is one connection to a Unix socket. On a stream socket WriteRecords
+// conn is one connection to a Unix socket. On a stream socket WriteRecords
 // sends a batch of records with writev (at most 1024 iovecs per call,
 // through the runtime poller so the write deadline applies) and reports how
 // many records were written completely. On a message socket (SOCK_DGRAM, as
@@ -67,9 +67,9 @@ var newline = []byte{'\n'}
 // recovered: a Format is the caller's code); a Format.AppendStamp that
 // panics leaves the batch's stamp empty.
 //
-// Conn is not safe for concurrent use: the uds Writer's consumer goroutine
+// conn is not safe for concurrent use: the uds Writer's consumer goroutine
 // owns it.
-type Conn struct {
+type conn struct {
 	uc       *net.UnixConn
 	rc       syscall.RawConn
 	framing  Framing
@@ -95,12 +95,12 @@ type Conn struct {
 	done       int // records written completely
 	off        int // bytes of recs[done]'s frame already written
 	err        error
-	writevs    uint64 // writev (or sendmmsg) system calls made, over the Conn's life
-	bytes      uint64 // bytes written, over the Conn's life
-	slow       uint64 // write deadlines that expired while the daemon was reading (slowly), over the Conn's life
+	sends      uint64 // send system calls made (writev, sendmmsg, write), over the conn's life
+	bytes      uint64 // bytes written, over the conn's life
+	slow       uint64 // write deadlines that expired while the daemon was reading (slowly), over the conn's life
 	unsendable uint64 // records a message socket could not carry (EMSGSIZE, or empty on seqpacket), or the Format panicked on, skipped
 	skipped    []int  // the indexes in recs of the last call's skipped records (reused)
-	panics     uint64 // Format panics recovered, over the Conn's life
+	panics     uint64 // Format panics recovered, over the conn's life
 	panicked   error  // the last of them
 	writeFn    func(fd uintptr) bool
 	probeFn    func(fd uintptr) // writeFn for rc.Control: one more try outside the poller (drained)
@@ -120,10 +120,10 @@ type Conn struct {
 	msg []byte // one formatted message, where there is no sendmmsg (send_unix.go)
 }
 
-// Dial connects to the Unix socket at path within ctx, whatever its type
+// dialConn connects to the Unix socket at path within ctx, whatever its type
 // (stream, seqpacket or datagram). sndbuf, when positive, sets SO_SNDBUF;
 // timeout, when positive, is the write deadline of every WriteRecords call.
-func Dial(ctx context.Context, path string, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {
+func dialConn(ctx context.Context, path string, framing Framing, timeout time.Duration, sndbuf int) (*conn, error) {
 	uc, err := dialNetwork("")(ctx, path)
 	if err != nil {
 		return nil, err
@@ -156,7 +156,7 @@ func dialNetwork(network string) func(ctx context.Context, path string) (*net.Un
 	}
 }
 
-func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf int) (*Conn, error) {
+func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf int) (*conn, error) {
 	if sndbuf > 0 {
 		if err := uc.SetWriteBuffer(sndbuf); err != nil {
 			uc.Close()
@@ -168,13 +168,13 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 		uc.Close()
 		return nil, err
 	}
-	c := &Conn{uc: uc, rc: rc, framing: framing, timeout: timeout}
+	c := &conn{uc: uc, rc: rc, framing: framing, timeout: timeout}
 	if c.message, c.noEmpty, c.maxMsg, err = socketKind(rc); err != nil {
 		uc.Close()
 		return nil, err
 	}
 	c.vec.init()
-	c.writeFn = c.write // one method value for the Conn's life: no allocation per call (unix)
+	c.writeFn = c.write // one method value for the conn's life: no allocation per call (unix)
 	if c.message {
 		c.writeFn = c.sendmsgs
 	}
@@ -188,7 +188,7 @@ func newConn(uc *net.UnixConn, framing Framing, timeout time.Duration, sndbuf in
 // then torn and the connection must be closed, never continued (the
 // receiver would splice the rest of another record onto the torn one).
 // It allocates nothing.
-func (c *Conn) WriteRecords(recs [][]byte) (int, error) {
+func (c *conn) WriteRecords(recs [][]byte) (int, error) {
 	return c.writeFrom(recs, 0)
 }
 
@@ -196,7 +196,7 @@ func (c *Conn) WriteRecords(recs [][]byte) (int, error) {
 // recs[0]'s frame were written already (a write that timed out part way:
 // the connection is kept and the record continued, never restarted). After
 // an error, c.off holds the bytes of recs[n]'s frame written so far.
-func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
+func (c *conn) writeFrom(recs [][]byte, off int) (int, error) {
 	if len(recs) == 0 {
 		return 0, nil
 	}
@@ -258,7 +258,7 @@ func (c *Conn) writeFrom(recs [][]byte, off int) (int, error) {
 // c.limit. The limit is re-read after setting: a Close that stored it and
 // set the deadline meanwhile either is seen here or set its deadline after
 // ours, so the earlier one wins either way.
-func (c *Conn) setDeadline() error {
+func (c *conn) setDeadline() error {
 	var d time.Time
 	if c.timeout > 0 {
 		d = time.Now().Add(c.timeout)
@@ -285,7 +285,7 @@ func (c *Conn) setDeadline() error {
 // fill builds iovecs for the unwritten part of recs, starting off bytes into
 // recs[done]'s frame, and returns how many it built. It records the frame
 // length of every record it covers (c.flen, from c.base) for advance.
-func (c *Conn) fill() int {
+func (c *conn) fill() int {
 	n := 0
 	c.startBatch()
 	skip := c.off
@@ -351,7 +351,7 @@ func (f Framing) parts() int {
 }
 
 // formatParts is the most iovecs the Format adds to a record.
-func (c *Conn) formatParts() int {
+func (c *conn) formatParts() int {
 	if c.format == nil {
 		return 0
 	}
@@ -360,7 +360,7 @@ func (c *Conn) formatParts() int {
 
 // startBatch starts a batch of records at c.done: the header arena is
 // reused and the frame lengths recorded afresh.
-func (c *Conn) startBatch() {
+func (c *conn) startBatch() {
 	c.base, c.filled = c.done, 0
 	c.hdrs = c.hdrs[:0]
 }
@@ -368,7 +368,7 @@ func (c *Conn) startBatch() {
 // room reports whether record k may join the batch: the batch's first
 // always may; a later one only if its header fits the arena without growing
 // it (iovecs point into it until the kernel has copied the batch).
-func (c *Conn) room(k int) bool {
+func (c *conn) room(k int) bool {
 	return c.format == nil || k == c.base || cap(c.hdrs)-len(c.hdrs) >= c.maxOver
 }
 
@@ -378,7 +378,7 @@ func (c *Conn) room(k int) bool {
 // the bytes on the wire stay right and the arena keeps its place. ok is
 // false if the Format panicked (c.panicked says how): the caller skips the
 // record (skipPanicked) or ends the batch before it.
-func (c *Conn) format3(rec []byte) (hdr, body, trailer []byte, ok bool) {
+func (c *conn) format3(rec []byte) (hdr, body, trailer []byte, ok bool) {
 	if c.format == nil {
 		return nil, rec, nil, true
 	}
@@ -402,7 +402,7 @@ func (c *Conn) format3(rec []byte) (hdr, body, trailer []byte, ok bool) {
 
 // frame calls Format.Frame, recovering a panic: the Format is the caller's
 // code, and a panic on the consumer goroutine would end the process.
-func (c *Conn) frame(rec []byte) (hdr, body, trailer []byte, ok bool) {
+func (c *conn) frame(rec []byte) (hdr, body, trailer []byte, ok bool) {
 	defer func() {
 		if v := recover(); v != nil {
 			c.panicked = fmt.Errorf("%w: Format.Frame: %v", ErrCallbackPanic, v)
@@ -415,7 +415,7 @@ func (c *Conn) frame(rec []byte) (hdr, body, trailer []byte, ok bool) {
 
 // appendStamp renders the batch's stamp; a Format.AppendStamp that panics
 // is counted and leaves it empty.
-func (c *Conn) appendStamp() {
+func (c *conn) appendStamp() {
 	defer func() {
 		if v := recover(); v != nil {
 			c.panics++
@@ -429,7 +429,7 @@ func (c *Conn) appendStamp() {
 // skipPanicked skips the record at c.done, the first of the batch being
 // built, on which the Format panicked: it is counted as unsendable, and
 // the batch starts again after it (no iovec points into the arena yet).
-func (c *Conn) skipPanicked() {
+func (c *conn) skipPanicked() {
 	c.panics++
 	c.unsendable++
 	c.done++
@@ -451,7 +451,7 @@ func endsLine(parts ...[]byte) bool {
 }
 
 // advance records w more bytes written, completing records.
-func (c *Conn) advance(w int) {
+func (c *conn) advance(w int) {
 	for c.done < c.base+c.filled {
 		left := c.flen[c.done-c.base] - c.off
 		if w < left {
@@ -466,7 +466,7 @@ func (c *Conn) advance(w int) {
 
 // skipEmpty moves past empty records at c.done on a seqpacket socket,
 // counting them as unsendable; the send loops call it before each batch.
-func (c *Conn) skipEmpty() {
+func (c *conn) skipEmpty() {
 	for c.done < len(c.recs) && c.unsendableEmpty(c.recs[c.done]) {
 		c.skipped = append(c.skipped, c.done)
 		c.unsendable++
@@ -476,15 +476,15 @@ func (c *Conn) skipEmpty() {
 
 // unsendableEmpty reports whether rec would be an empty message on a
 // seqpacket socket (a Format gives every record a header).
-func (c *Conn) unsendableEmpty(rec []byte) bool {
+func (c *conn) unsendableEmpty(rec []byte) bool {
 	return c.noEmpty && c.format == nil && len(rec) == 0
 }
 
-// SetFormat makes the Conn send every record inside f's header and trailer
+// SetFormat makes the conn send every record inside f's header and trailer
 // (nil: records as they are). Set it before the first write. A
 // MaxOverhead outside [0, 64 KiB] is taken as the nearer bound (a Format
 // that appends more makes the consumer allocate, never fail).
-func (c *Conn) SetFormat(f Format) {
+func (c *conn) SetFormat(f Format) {
 	over := 0
 	if f != nil {
 		over = f.MaxOverhead()
@@ -494,7 +494,7 @@ func (c *Conn) SetFormat(f Format) {
 
 // setFormat is SetFormat with f's MaxOverhead already known (the Writer
 // asks once, at Open).
-func (c *Conn) setFormat(f Format, maxOver int) {
+func (c *conn) setFormat(f Format, maxOver int) {
 	c.format, c.maxOver, c.hdrs = f, 0, nil
 	if f != nil {
 		// Room for a typical header per record of a full batch, and never
@@ -508,22 +508,22 @@ func (c *Conn) setFormat(f Format, maxOver int) {
 
 // Message reports whether the socket is message-oriented (SOCK_DGRAM or
 // SOCK_SEQPACKET): one record per message, no framing.
-func (c *Conn) Message() bool { return c.message }
+func (c *conn) Message() bool { return c.message }
 
 // MaxMessage returns the largest record a message socket takes, from its
 // send buffer size (0 for a stream socket or when unknown).
-func (c *Conn) MaxMessage() int { return c.maxMsg }
+func (c *conn) MaxMessage() int { return c.maxMsg }
 
 // Unsendable returns how many records WriteRecords skipped, counting them
 // as done, because the message socket cannot carry them or the Format
-// panicked on them (see Conn).
-func (c *Conn) Unsendable() uint64 { return c.unsendable }
+// panicked on them (see conn).
+func (c *conn) Unsendable() uint64 { return c.unsendable }
 
-// Writevs returns how many writev system calls the Conn has made.
-func (c *Conn) Writevs() uint64 { return c.writevs }
+// Sends returns how many send system calls (writev, sendmmsg, write) the conn has made.
+func (c *conn) Sends() uint64 { return c.sends }
 
 // Close closes the connection.
-func (c *Conn) Close() error { return c.uc.Close() }
+func (c *conn) Close() error { return c.uc.Close() }
 
 // Format renders, on the consumer goroutine, what a daemon expects around
 // each record: a syslog header, journald's fields. It is applied with extra

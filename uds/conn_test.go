@@ -23,7 +23,7 @@ func TestConnWriteRecordsFramings(t *testing.T) {
 		t.Run(tc.framing.String(), func(t *testing.T) {
 			path := sockPath(t)
 			got := readOne(listen(t, path))
-			c, err := Dial(context.Background(), path, tc.framing, time.Second, 0)
+			c, err := dialConn(context.Background(), path, tc.framing, time.Second, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -31,7 +31,7 @@ func TestConnWriteRecordsFramings(t *testing.T) {
 			if err != nil || n != len(recs) {
 				t.Fatalf("WriteRecords = %d, %v; want %d, nil", n, err, len(recs))
 			}
-			if c.Writevs() == 0 {
+			if c.Sends() == 0 {
 				t.Fatal("no writev counted")
 			}
 			c.Close()
@@ -55,7 +55,7 @@ func TestConnCountsOnlyCompleteRecords(t *testing.T) {
 		io.ReadFull(c, make([]byte, 150_000)) // the first record and a half
 		c.Close()
 	}()
-	c, err := Dial(context.Background(), path, Raw, 5*time.Second, 32<<10)
+	c, err := dialConn(context.Background(), path, Raw, 5*time.Second, 32<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func TestConnCountsOnlyCompleteRecords(t *testing.T) {
 }
 
 func TestDialMissingSocket(t *testing.T) {
-	if _, err := Dial(context.Background(), sockPath(t), Raw, 0, 0); err == nil {
+	if _, err := dialConn(context.Background(), sockPath(t), Raw, 0, 0); err == nil {
 		t.Fatal("Dial to a missing socket succeeded")
 	}
 }

@@ -20,7 +20,7 @@ import (
 // (drop-oldest), so the ring keeps accepting.
 type consumer struct {
 	w         *Writer
-	conn      *Conn
+	conn      *conn
 	torn      int      // bytes of the next record's frame already written on conn (a write that timed out part way)
 	notice    []byte   // a drop notice not yet written whole
 	nbatch    [][]byte // one slot, for the notice
@@ -36,6 +36,7 @@ type consumer struct {
 	syncAt    time.Time // with SpillSync: when the last msync was
 	offBytes  int       // payload bytes held in the offline ring
 	foreign   int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
+	evictedAt uint64    // Writer.evicted when the shutdown began
 	cf        confirm   // records written on the connection that the daemon may not have consumed (confirm.go)
 	resend    recQueue  // with AtLeastOnce: records a failed connection may not have delivered, sent first on the next
 	rbatch    [][]byte  // resend records, aliasing resend
@@ -213,12 +214,12 @@ func (c *consumer) hangUp() {
 // done with (to release or pop) and how many of those a message socket
 // could not carry (the caller counts them: DroppedUnsendable, not Written).
 func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
-	before, bytesBefore, overBefore, panicsBefore, slowBefore := c.conn.writevs, c.conn.bytes, c.conn.unsendable, c.conn.panics, c.conn.slow
+	before, bytesBefore, overBefore, panicsBefore, slowBefore := c.conn.sends, c.conn.bytes, c.conn.unsendable, c.conn.panics, c.conn.slow
 	n, err = c.conn.writeFrom(recs, c.torn)
 	if c.conn.slow != slowBefore {
 		c.w.slow.Add(c.conn.slow - slowBefore)
 	}
-	c.w.writevs.Add(c.conn.writevs - before)
+	c.w.sends.Add(c.conn.sends - before)
 	c.w.writtenBytes.Add(c.conn.bytes - bytesBefore)
 	if p := c.conn.panics - panicsBefore; p > 0 { // the Format panicked
 		c.w.panics.Add(p)
@@ -226,7 +227,7 @@ func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
 	}
 	over = c.conn.unsendable - overBefore
 	c.torn = 0
-	if n < len(recs) { // an error, or an early return (Conn.early) part way through a record
+	if n < len(recs) { // an error, or an early return (conn.early) part way through a record
 		c.torn = c.conn.off
 	}
 	return n, over, err
@@ -563,55 +564,123 @@ func (c *consumer) answerFlushes(finishing bool) {
 	w.finished = finishing
 }
 
-// shutdown sends what it can within CloseTimeout, then moves what is left in
-// the byte ring into the offline ring, closes the socket and answers Flush
-// calls.
+// shutdown sends what it can until the shutdown's bound (Close's
+// CloseTimeout, Shutdown's ctx), then keeps what is left (the offline
+// ring, or the spill file), closes the socket, answers Flush calls and
+// sets Close's error.
 func (c *consumer) shutdown() {
 	w := c.w
 	// From here no Write is accepted, so Pending reaching 0 is the end: every
 	// Write that returned nil is in the ring (mpsc.ByteRing.Close).
 	w.ring.Close()
-	deadline := time.Unix(0, w.closeBy.Load()) // set by Close
-	ctx, cancel := context.WithDeadline(context.Background(), deadline)
-	defer cancel()
-	for time.Now().Before(deadline) && (w.off.Len() > 0 || c.resend.len() > 0 || w.ring.Pending() > 0) {
+	c.evictedAt = w.evicted.Load()
+	for idle := 0; w.off.Len() > 0 || c.resend.len() > 0 || w.ring.Pending() > 0; {
+		deadline := w.deadline() // re-read: a later Close or a cancelled ctx lowers it
+		if !deadline.IsZero() && !time.Now().Before(deadline) {
+			break
+		}
+		if w.dialCtx.Err() != nil {
+			break // the bound passed (expire)
+		}
 		if c.conn == nil {
 			if wait := time.Until(c.retry); wait > 0 {
-				// Wait for the next dial, but not past the deadline.
-				c.timer.Reset(min(wait, time.Until(deadline)))
-				<-c.timer.C
+				c.pause(wait, deadline) // the next dial, but not past the deadline
 				continue
 			}
+			ctx, cancel := w.dialCtx, context.CancelFunc(func() {})
+			if !deadline.IsZero() {
+				ctx, cancel = context.WithDeadline(ctx, deadline)
+			}
 			c.connect(ctx)
+			cancel()
 			continue
 		}
 		// Never wait longer than the deadline for one write.
-		c.conn.timeout = min(w.cfg.WriteTimeout, max(time.Until(deadline), time.Millisecond))
-		if !c.send() && w.ring.Pending() > 0 {
-			time.Sleep(10 * time.Microsecond) // a producer is between claim and publish
+		c.conn.timeout = w.cfg.WriteTimeout
+		if !deadline.IsZero() {
+			c.conn.timeout = min(c.conn.timeout, max(time.Until(deadline), time.Millisecond))
+		}
+		if c.send() {
+			idle = 0
+		} else if w.ring.Pending() > 0 {
+			// A producer is between claim and publish: short sleeps, then
+			// longer ones (with a spill file, damage to a record not yet
+			// read looks the same and never ends).
+			c.pause(min(10*time.Microsecond<<min(idle, 7), time.Millisecond), deadline)
+			idle++
 		}
 	}
 	if w.spill != nil {
-		c.closeSpill()
+		c.closeSpill(nil)
 		return
 	}
 	if c.conn != nil {
 		c.closeConfirm()
 		c.hangUp()
 	}
+	c.keep()
+	w.closeErr = c.lost(nil)
+	c.answerFlushes(true)
+}
+
+// pause waits for d, or until the deadline, or until the shutdown's bound
+// moves (Writer.bound).
+func (c *consumer) pause(d time.Duration, deadline time.Time) {
+	if !deadline.IsZero() {
+		d = min(d, time.Until(deadline))
+	}
+	if d <= 0 {
+		return
+	}
+	c.timer.Reset(d)
+	select {
+	case <-c.timer.C:
+	case <-c.w.hurry:
+		c.timer.Stop()
+	}
+}
+
+// keep moves what is left into the offline ring at the end of a shutdown
+// without a spill directory: the records to send again first (the oldest),
+// then the byte ring's, evicting the oldest when the offline ring is full.
+func (c *consumer) keep() {
 	c.unresend() // oldest: at the head of the offline ring
 	c.evictBulk()
 	for c.spill(true) > 0 {
 	}
-	left, stuck := w.off.Len(), w.ring.Pending()
-	switch {
-	case stuck > 0: // a producer claimed a record and did not publish it in time
-		w.closeErr = fmt.Errorf("uds: close: %d records not sent (%d left in the offline ring, %d never finished by their Write): %w",
-			left+stuck, left, stuck, c.lastErrOr())
-	case left > 0:
-		w.closeErr = fmt.Errorf("uds: close: %d records not sent, left in the offline ring: %w", left, c.lastErrOr())
+}
+
+// lost returns Close's error at the end of a shutdown: a *LostError when
+// records were neither sent nor kept (spillLost: those left in a spill
+// file the path no longer names), or nil. cause is why the drain stopped;
+// nil means the shutdown's bound (Shutdown's ctx.Err(), or
+// context.DeadlineExceeded).
+func (c *consumer) lost(cause error, spillLost ...int) error {
+	w := c.w
+	e := &LostError{Evicted: int(w.evicted.Load() - c.evictedAt)}
+	if w.spill == nil {
+		e.Unfinished = w.ring.Pending() // a producer claimed a record and did not publish it in time
+		if w.ownOff {
+			e.Unkept = w.off.Len()
+		}
 	}
-	c.answerFlushes(true)
+	for _, n := range spillLost {
+		e.SpillLost += n
+	}
+	if e.Unkept+e.Evicted+e.Unfinished+e.SpillLost == 0 {
+		return nil
+	}
+	e.Err = cause
+	if e.Err == nil {
+		e.Err = context.DeadlineExceeded
+		if p := w.cause.Load(); p != nil {
+			e.Err = *p
+		}
+	}
+	if last := w.LastError(); last != nil && last != cause {
+		e.Socket = last
+	}
+	return e
 }
 
 // closeSpill ends shutdown with a spill directory: what was not sent stays
@@ -620,10 +689,10 @@ func (c *consumer) shutdown() {
 // between its claim and its publish (the ring is not Quiescent: a header
 // not yet valid, which damage to a record not yet read looks like too):
 // it would store into the mapping after the unmap, so the mapping and the
-// lock are kept for it. If the path no
-// longer names the file (spill.gone), what is left in it is lost, counted
-// (Stats.SpillLost) and reported as such, never as kept.
-func (c *consumer) closeSpill() {
+// lock are kept for it. If the path no longer names the file (spill.gone),
+// what is left in it is lost, counted (Stats.SpillLost) and reported as
+// such, never as kept. cause is as for lost.
+func (c *consumer) closeSpill(cause error) {
 	w := c.w
 	if c.conn != nil {
 		c.closeConfirm()
@@ -640,19 +709,23 @@ func (c *consumer) closeSpill() {
 		// Out of Pending, into SpillLost: sent counts what left the ring.
 		w.spillLost.Add(uint64(left))
 		w.sent.Add(uint64(left))
-		why := fmt.Errorf("%w: close: %d records not sent; %s was removed or replaced while open, so no Open will find them", ErrSpillLost, left, w.spill.path)
-		if last := c.lastErrOr(); !errors.Is(last, ErrSpillLost) { // sync's notice says the same
-			why = fmt.Errorf("%w: %w", why, last)
-		}
-		w.closeErr = why
+		w.closeErr = c.lost(cause, left)
 	case !quiet:
 		// The ring stopped at a header it cannot pass: a Write between
 		// its claim and its publish, or damage to a record not yet read
-		// (mpsc/durable.go), which look the same.
-		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s; the ring stopped at a record whose header is not valid (a Write that never finished it, or damage to the file), so the file stays mapped and locked until the process exits: %w",
-			left, w.spill.path, c.lastErrOr())
-	case left > 0:
-		w.closeErr = fmt.Errorf("uds: close: %d records not sent, kept in %s for the next Open: %w", left, w.spill.path, c.lastErrOr())
+		// (mpsc/durable.go), which look the same. What the file holds is
+		// kept; the lock is not released.
+		why := cause
+		if why == nil {
+			why = context.DeadlineExceeded
+			if p := w.cause.Load(); p != nil {
+				why = *p
+			}
+		}
+		w.closeErr = fmt.Errorf("uds: close: the records left are kept in %s, but the ring stopped at a record whose header is not valid (a Write that never finished it, or damage to the file), so the file stays mapped and locked until the process exits (an Open of the same directory gets ErrSpillInUse until then): %w",
+			w.spill.path, why)
+	default:
+		w.closeErr = c.lost(cause) // what is left is kept in the file for the next Open
 	}
 	c.answerFlushes(true)
 }
@@ -662,47 +735,36 @@ func (c *consumer) closeSpill() {
 // Config.Format) called runtime.Goexit (t.FailNow does), which no recover
 // stops. Nobody would drain the ring any more, so the Writer closes
 // itself: Write and Flush return ErrClosed from now on, waiting
-// WriteContext and Flush calls are answered, and what is queued is left
-// as Close leaves it (the offline ring, or the spill file), without
+// WriteContext and Flush calls are answered, and what is queued is kept
+// as Close keeps it (the offline ring, or the spill file), without
 // calling the caller's code again. Close returns an error wrapping
-// ErrCallbackPanic that says so; Stats.Panics counts it.
+// ErrCallbackPanic that says so (a *LostError if records were lost);
+// Stats.Panics counts it.
 func (c *consumer) abandon() {
 	w := c.w
 	w.panics.Add(1)
 	why := fmt.Errorf("%w: a callback on the consumer goroutine (Config.Dial, Config.DropNotice or Config.Format) called runtime.Goexit, which ended it: the Writer is closed", ErrCallbackPanic)
 	w.lastErr.Store(&why)
-	// Close's first half, unless Close has begun: intake stops, waiting
+	// Close's first half, if Close has not begun: intake stops, waiting
 	// WriteContext calls and dials give up.
-	if w.closeBy.CompareAndSwap(0, time.Now().UnixNano()) {
-		w.closed.Store(true)
-		w.closing()
-		close(w.stop)
+	if w.closeBy.Load() == 0 {
+		c.evictedAt = w.evicted.Load()
 	}
+	w.expire(why)
+	w.begin(time.Time{})
 	w.ring.Close()
 	w.room.Freed()
 	if c.conn != nil {
 		c.hangUp()
 	}
 	if w.spill != nil {
-		c.closeSpill()
+		c.closeSpill(why)
 	} else {
-		c.evictBulk()
-		for c.spill(true) > 0 {
-		}
+		c.keep()
+		w.closeErr = c.lost(why)
 		c.answerFlushes(true)
 	}
-	if st := w.Stats(); st.Pending+st.Buffered > 0 {
-		why = fmt.Errorf("%w; %d records not sent (%d left in the offline ring, %d in the ring)", why, st.Pending+st.Buffered, st.Buffered, st.Pending)
+	if w.closeErr == nil {
+		w.closeErr = why
 	}
-	if w.closeErr != nil {
-		why = fmt.Errorf("%w: %w", why, w.closeErr)
-	}
-	w.closeErr = why
-}
-
-func (c *consumer) lastErrOr() error {
-	if err := c.w.LastError(); err != nil {
-		return err
-	}
-	return context.DeadlineExceeded
 }

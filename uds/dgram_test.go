@@ -182,7 +182,7 @@ func TestMessageSockets(t *testing.T) {
 			if st.Written != n-skipped || st.DroppedUnsendable != skipped || st.Connects != 1 {
 				t.Fatalf("written %d, unsendable %d (want %d), connects %d", st.Written, st.DroppedUnsendable, skipped, st.Connects)
 			}
-			t.Logf("%d records in %d system calls", n, st.Writevs)
+			t.Logf("%d records in %d system calls", n, st.Sends)
 		})
 	}
 }

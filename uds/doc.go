@@ -16,7 +16,7 @@
 // oldest entry when full; on reconnect the consumer sends an optional drop
 // notice, then the offline backlog oldest first, then live records.
 //
-// [Conn] is one connection: WriteRecords reports how many records were
+// [conn] is one connection: WriteRecords reports how many records were
 // written completely, so a failed write leaves exactly the unsent suffix.
 // A record torn by a failed write is sent whole on the next connection, never
 // continued. A daemon that reads slowly is slow, not stalled: the Writer

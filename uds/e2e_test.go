@@ -357,8 +357,8 @@ func syslogNGRestartsOpt(t *testing.T, sock string, every, sndbuf, recSize int, 
 	if torn > restarts || sock == "log.dgram" && torn > 0 {
 		t.Fatalf("%d torn records for %d restarts on %s", torn, restarts, sock)
 	}
-	t.Logf("accepted %d, received %d, dropped(full) %d, evicted %d, lost at stops %d (bound %d), unconfirmed %d, lost beyond the counters %d, torn %d, connects %d, writevs %d",
-		accepted, len(received), dropped, st.Evicted, lost, restarts*perStop, st.Unconfirmed, beyond, torn, st.Connects, st.Writevs)
+	t.Logf("accepted %d, received %d, dropped(full) %d, evicted %d, lost at stops %d (bound %d), unconfirmed %d, lost beyond the counters %d, torn %d, connects %d, sends %d",
+		accepted, len(received), dropped, st.Evicted, lost, restarts*perStop, st.Unconfirmed, beyond, torn, st.Connects, st.Sends)
 }
 
 // finish stops the producers, flushes and closes w, stops syslog-ng (which
@@ -573,8 +573,8 @@ func TestSyslogNGDatagram(t *testing.T) {
 	time.Sleep(time.Second)
 	out, st := sng.finish(w, stop, wg)
 	checkEveryLineOnce(t, out, recSize, accepted)
-	if st.Connects != 1 || st.Written != uint64(accepted[0]+accepted[1]) || batchedMessages && st.Writevs >= st.Written {
-		t.Fatalf("connects %d, written %d, system calls %d", st.Connects, st.Written, st.Writevs)
+	if st.Connects != 1 || st.Written != uint64(accepted[0]+accepted[1]) || batchedMessages && st.Sends >= st.Written {
+		t.Fatalf("connects %d, written %d, system calls %d", st.Connects, st.Written, st.Sends)
 	}
-	t.Logf("%d records in %d system calls, %d stalls", st.Written, st.Writevs, st.Stalls)
+	t.Logf("%d records in %d system calls, %d stalls", st.Written, st.Sends, st.Stalls)
 }

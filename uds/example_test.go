@@ -3,6 +3,7 @@ package uds_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"expvar"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ringsink/ringsink/offline"
 	"github.com/ringsink/ringsink/uds"
 )
 
@@ -62,64 +64,88 @@ func Example_slog() {
 }
 
 // Open never fails because the daemon is absent: records wait in the
-// offline ring and LastError says why they are not going out.
+// offline ring while the Writer keeps trying to connect, and LastError
+// says why they are not going out.
 func ExampleOpen() {
-	w, err := uds.Open(uds.Config{Path: "/nonexistent/dir/log.sock", CloseTimeout: 1})
+	w, err := uds.Open(uds.Config{Path: "/nonexistent/dir/log.sock", CloseTimeout: time.Millisecond})
 	fmt.Println(err)
-	w.Write([]byte("kept for later"))
-	fmt.Println(w.Close() != nil, w.Stats().Buffered)
+	w.Write([]byte("waiting for the daemon"))
+	fmt.Println(w.Stats().Accepted)
+	w.Close()
 	// Output:
 	// <nil>
-	// true 1
+	// 1
 }
 
-// Conn is one connection: WriteRecords says how many records went out
-// whole, so a caller can keep exactly the unsent suffix.
-func ExampleConn() {
-	dir, _ := os.MkdirTemp("", "uds-conn")
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "d.sock")
-	ln, _ := net.Listen("unix", path)
-	defer ln.Close()
-	got := make(chan string)
-	go func() {
-		c, _ := ln.Accept()
-		b, _ := io.ReadAll(c)
-		got <- string(b)
-	}()
-
-	c, err := uds.Dial(context.Background(), path, uds.LengthPrefix, time.Second, 0)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	n, err := c.WriteRecords([][]byte{[]byte("one"), []byte("two")})
-	c.Close()
-	fmt.Println(n, err, len(<-got)) // two 4-byte prefixes + 6 payload bytes
-	// Output: 2 <nil> 14
-}
-
-// What Close could not send stays in the offline ring; Offline hands it to
-// the caller, here to be saved in a file for the next run.
-func ExampleWriter_Offline() {
+// Records Close could not send are kept in the caller's offline ring
+// (Config.Offline), so Close returns nil; here they are saved in a file
+// for the next run.
+func ExampleConfig_offline() {
 	dir, _ := os.MkdirTemp("", "uds-offline")
 	defer os.RemoveAll(dir)
-	w, _ := uds.Open(uds.Config{Path: filepath.Join(dir, "absent.sock"), CloseTimeout: time.Millisecond})
+	keep := offline.New[[]byte](1024)
+	w, _ := uds.Open(uds.Config{Path: filepath.Join(dir, "absent.sock"), Offline: keep, CloseTimeout: time.Millisecond})
 	w.Write([]byte("first"))
 	w.Write([]byte("second"))
-	fmt.Println(w.Close() != nil) // the daemon never came
+	fmt.Println(w.Close()) // the daemon never came; nothing lost
 
 	f, _ := os.Create(filepath.Join(dir, "leftovers.log"))
-	for _, rec := range w.Offline().Drain(nil) { // oldest first
+	for _, rec := range keep.Drain(nil) { // oldest first
 		fmt.Fprintf(f, "%s\n", rec)
 	}
 	f.Close()
 	b, _ := os.ReadFile(filepath.Join(dir, "leftovers.log"))
 	fmt.Print(string(b))
 	// Output:
-	// true
+	// <nil>
 	// first
 	// second
+}
+
+// Without Config.Offline (or Config.SpillDir) nothing outlives the Writer
+// to keep what it could not send: Close reports those records as lost,
+// with the counts and the cause.
+func ExampleLostError() {
+	dir, _ := os.MkdirTemp("", "uds-lost")
+	defer os.RemoveAll(dir)
+	w, _ := uds.Open(uds.Config{Path: filepath.Join(dir, "absent.sock"), CloseTimeout: time.Millisecond})
+	w.Write([]byte("first"))
+	w.Write([]byte("second"))
+	err := w.Close()
+	var lost *uds.LostError
+	if errors.As(err, &lost) {
+		fmt.Println(lost.Unkept, errors.Is(err, context.DeadlineExceeded))
+	}
+	// Output: 2 true
+}
+
+// Shutdown drains until its context ends: here until everything written
+// has reached the daemon, with a minute's bound.
+func ExampleWriter_Shutdown() {
+	dir, _ := os.MkdirTemp("", "uds-shutdown")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "log.sock")
+	ln, _ := net.Listen("unix", path)
+	defer ln.Close()
+	got := make(chan int)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			got <- 0
+			return
+		}
+		b, _ := io.ReadAll(c)
+		got <- len(b)
+	}()
+
+	w, _ := uds.Open(uds.Config{Path: path, Framing: uds.Newline})
+	for range 100 {
+		w.Write([]byte("record"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fmt.Println(w.Shutdown(ctx), <-got) // 100 lines of 7 bytes
+	// Output: <nil> 700
 }
 
 // Stats is a plain struct: publish it with expvar (or any metrics library)

@@ -195,7 +195,7 @@ func TestFormatAllocatesNothing(t *testing.T) {
 		} else {
 			discardDatagrams(t, path) // a reader that allocates nothing: AllocsPerRun counts every goroutine
 		}
-		c, err := Dial(context.Background(), path, LengthPrefix, 5*time.Second, 1<<20)
+		c, err := dialConn(context.Background(), path, LengthPrefix, 5*time.Second, 1<<20)
 		if err != nil {
 			t.Fatal(err)
 		}

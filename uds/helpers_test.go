@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -207,4 +208,14 @@ func readOne(ln *net.UnixListener) <-chan []byte {
 		got <- b
 	}()
 	return got
+}
+
+// asLost returns err as a *LostError, or fails the test.
+func asLost(t *testing.T, err error) *LostError {
+	t.Helper()
+	var lost *LostError
+	if !errors.As(err, &lost) {
+		t.Fatalf("err = %v; want a *LostError", err)
+	}
+	return lost
 }

@@ -17,7 +17,7 @@ type outqState struct {
 	pfd           [1]unix.PollFd
 }
 
-func (c *Conn) initOutq() {
+func (c *conn) initOutq() {
 	c.oq.outqFn = func(fd uintptr) { c.oq.n, c.oq.err = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) }
 	c.oq.hupFn = func(fd uintptr) {
 		c.oq.pfd[0] = unix.PollFd{Fd: int32(fd), Events: unix.POLLRDHUP}
@@ -30,7 +30,7 @@ func (c *Conn) initOutq() {
 // the peer has not consumed (SIOCOUTQ: on a Unix socket, sk_wmem_alloc,
 // the buffers' true size, so an upper bound on the unread payload). One
 // ioctl, on the consumer goroutine.
-func (c *Conn) outq() (int, bool) {
+func (c *conn) outq() (int, bool) {
 	if err := c.rc.Control(c.oq.outqFn); err != nil || c.oq.err != nil {
 		return 0, false
 	}
@@ -39,7 +39,7 @@ func (c *Conn) outq() (int, bool) {
 
 // peerGone reports whether the peer has closed its end of a stream or
 // seqpacket connection (poll: HUP). A datagram socket is never told.
-func (c *Conn) peerGone() bool {
+func (c *conn) peerGone() bool {
 	c.oq.hup = false
 	c.rc.Control(c.oq.hupFn)
 	return c.oq.hup

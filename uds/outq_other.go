@@ -9,6 +9,6 @@ const outqKnown = false
 
 type outqState struct{}
 
-func (c *Conn) initOutq()         {}
-func (c *Conn) outq() (int, bool) { return 0, false }
-func (c *Conn) peerGone() bool    { return false }
+func (c *conn) initOutq()         {}
+func (c *conn) outq() (int, bool) { return 0, false }
+func (c *conn) peerGone() bool    { return false }

@@ -15,7 +15,7 @@ import (
 // (those have no owner to check), and must be the file Path names (the
 // same inode: /dev/log may be a link to journald's dev-log), stat'ed
 // after the connect.
-func (w *Writer) checkPeer(c *Conn) error {
+func (w *Writer) checkPeer(c *conn) error {
 	want := uint32(w.cfg.PeerUID)
 	if c.message && !c.noEmpty { // SOCK_DGRAM
 		peer := ""

@@ -54,14 +54,14 @@ func TestRequirePeerUID(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("uid %d; Config.PeerUID is %d", me, want)) {
 					t.Fatalf("LastError %v; want it to name uid %d and PeerUID %d", err, me, want)
 				}
-				if cerr := w.Close(); cerr == nil {
-					t.Fatal("Close = nil; want the record reported as not sent")
+				if lost := asLost(t, w.Close()); lost.Unkept != 1 {
+					t.Fatalf("Close: %+v; want the record reported as lost (the Writer's own offline ring)", *lost)
 				}
 				st := w.Stats()
 				checkConservation(t, st)
-				if st.Connects != 0 || st.Written != 0 || w.Offline().Len() != 1 || len(received()) != 0 {
+				if st.Connects != 0 || st.Written != 0 || w.off.Len() != 1 || len(received()) != 0 {
 					t.Fatalf("connects %d, written %d, offline %d, daemon got %q; want nothing sent, the record kept",
-						st.Connects, st.Written, w.Offline().Len(), received())
+						st.Connects, st.Written, w.off.Len(), received())
 				}
 			})
 		}

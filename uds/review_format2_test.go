@@ -39,7 +39,7 @@ func runWithTimeout(t *testing.T, f Format, network string) {
 	} else {
 		discardDatagrams(t, path)
 	}
-	c, err := Dial(context.Background(), path, Raw, time.Second, 0)
+	c, err := dialConn(context.Background(), path, Raw, time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestReviewFormatHeaderOnlyDgram(t *testing.T)  { runWithTimeout(t, headerOn
 func TestReviewFormatHeaderOnlyBytes(t *testing.T) {
 	path := sockPath(t)
 	got := readOne(listen(t, path))
-	c, err := Dial(context.Background(), path, Newline, time.Second, 0)
+	c, err := dialConn(context.Background(), path, Newline, time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

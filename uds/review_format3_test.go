@@ -36,7 +36,7 @@ func TestReviewTornEveryFramingAndFormat(t *testing.T) {
 						c, _ := ln.AcceptUnix()
 						accepted <- c
 					}()
-					c, err := Dial(context.Background(), path, fr, 20*time.Millisecond, 4096)
+					c, err := dialConn(context.Background(), path, fr, 20*time.Millisecond, 4096)
 					if err != nil {
 						t.Fatal(err)
 					}

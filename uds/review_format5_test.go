@@ -24,7 +24,7 @@ func TestReviewAllocsAllFormats(t *testing.T) {
 		for _, mm := range []bool{true, false} {
 			path := sockPath(t)
 			discardDatagrams(t, path)
-			c, err := Dial(context.Background(), path, Raw, 5*time.Second, 1<<20)
+			c, err := dialConn(context.Background(), path, Raw, 5*time.Second, 1<<20)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -25,7 +25,7 @@ func (liar) MaxOverhead() int { return 1 }
 func TestReviewLiarFormat(t *testing.T) {
 	path := sockPath(t)
 	got := readOne(listen(t, path))
-	c, err := Dial(context.Background(), path, LengthPrefix, 5*time.Second, 0)
+	c, err := dialConn(context.Background(), path, LengthPrefix, 5*time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

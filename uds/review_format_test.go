@@ -9,13 +9,13 @@ import (
 	"time"
 )
 
-// A: Conn.WriteRecords (public API) with more than 1024 records, some empty,
+// A: conn.WriteRecords (public API) with more than 1024 records, some empty,
 // Raw framing and no Format. Empty raw records take no iovec, so fill walks
 // past index maxIov-1 of c.flen.
 func TestReviewFlenOverflowEmptyRawRecords(t *testing.T) {
 	path := sockPath(t)
 	got := readOne(listen(t, path))
-	c, err := Dial(context.Background(), path, Raw, 5*time.Second, 0)
+	c, err := dialConn(context.Background(), path, Raw, 5*time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

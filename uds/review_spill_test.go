@@ -144,7 +144,7 @@ func TestReviewSpillSlowReaderStalls(t *testing.T) {
 					t.Fatalf("record %d = %q", i, r)
 				}
 			}
-			t.Logf("spill=%v: flush %v, slow waits %d, stalls %d, writevs %d, written %d, bytes %d, lastErr %v", spill, el.Round(time.Millisecond), st.Slow, st.Stalls, st.Writevs, st.Written, st.WrittenBytes, le)
+			t.Logf("spill=%v: flush %v, slow waits %d, stalls %d, sends %d, written %d, bytes %d, lastErr %v", spill, el.Round(time.Millisecond), st.Slow, st.Stalls, st.Sends, st.Written, st.WrittenBytes, le)
 			if st.Slow+st.Stalls == 0 {
 				t.Errorf("a batch took %v against a WriteTimeout of 20 ms, and no slow wait or stall was counted", el)
 			}
@@ -287,7 +287,7 @@ func TestReviewSpillEarlyTornFormats(t *testing.T) {
 				if pos != len(b) {
 					t.Fatalf("%d trailing bytes", len(b)-pos)
 				}
-				t.Logf("%d batches(stamps), writevs %d, stalls %d", f.n, st.Writevs, st.Stalls)
+				t.Logf("%d batches(stamps), sends %d, stalls %d", f.n, st.Sends, st.Stalls)
 			})
 		}
 	}

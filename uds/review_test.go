@@ -137,7 +137,7 @@ func TestCloseDoesNotCopyALargeRingPastItsDeadline(t *testing.T) {
 		w.Write(rec)
 	}
 	st := w.Stats()
-	offDropped := w.Offline().Dropped()
+	offDropped := w.off.Dropped()
 	t0 := time.Now()
 	w.Close()
 	took := time.Since(t0)
@@ -149,7 +149,7 @@ func TestCloseDoesNotCopyALargeRingPastItsDeadline(t *testing.T) {
 	// through the offline ring, whose own eviction count stays below its
 	// capacity (the copy made it about 64 M). The time bound only catches
 	// a Close that hangs.
-	if d := w.Offline().Dropped() - offDropped; d >= uint64(w.Offline().Cap()) {
+	if d := w.off.Dropped() - offDropped; d >= uint64(w.off.Cap()) {
 		t.Fatalf("%d records were copied through the offline ring and evicted there, one by one", d)
 	}
 	if took > closeTimeout+10*time.Second {

@@ -89,8 +89,8 @@ func TestSeedMidDrainFailureKeepsSuffix(t *testing.T) {
 	if string(tags) != "1234" {
 		t.Fatalf("records left = %q; want \"1234\"", tags)
 	}
-	if closeErr == nil {
-		t.Fatal("Close reported success with 4 records unsent")
+	if closeErr != nil {
+		t.Fatalf("Close = %v; want nil: the 4 records not sent are kept in Config.Offline", closeErr)
 	}
 	st := w.Stats()
 	if st.Written != 1 || st.Preloaded != 5 || st.WriteErrors == 0 {

@@ -24,7 +24,7 @@ type mmsgs struct {
 
 // sendAll sends the records as messages with sendmmsg through the runtime
 // poller, until all are sent, the deadline passes or the socket fails.
-func (c *Conn) sendAll() error {
+func (c *conn) sendAll() error {
 	if c.mm.hdr == nil {
 		c.mm = mmsgs{hdr: make([]mmsghdr, maxIov), iov: make([]unix.Iovec, 3*maxIov)}
 	}
@@ -35,7 +35,7 @@ func (c *Conn) sendAll() error {
 // one message per record. A full receive queue (EAGAIN, ENOBUFS) waits in
 // the poller; a record the socket refuses as too large (EMSGSIZE: sendmmsg
 // reports it only for the first message of a call) is skipped and counted.
-func (c *Conn) sendmsgs(fd uintptr) bool {
+func (c *conn) sendmsgs(fd uintptr) bool {
 	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
 		n, v, batch := 0, 0, maxIov
 		if c.noMmsg {

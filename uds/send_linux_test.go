@@ -7,7 +7,7 @@ import (
 )
 
 // TestSendmmsgRefused: in a sandbox that filters sendmmsg out (seccomp
-// answers ENOSYS or EPERM), the Conn falls back to one sendmsg per message:
+// answers ENOSYS or EPERM), the conn falls back to one sendmsg per message:
 // every record still arrives once, in order, empty ones included.
 func TestSendmmsgRefused(t *testing.T) {
 	if !batchedMessages {
@@ -21,7 +21,7 @@ func TestSendmmsgRefused(t *testing.T) {
 	w := mustOpen(t, Config{Path: path})
 	const n = 2000
 	writeNumbered(t, w, 0, n)
-	if st := d.finish(t, w, n, false); st.Written != n || st.Writevs < n {
-		t.Fatalf("written %d in %d system calls; want %d in one each", st.Written, st.Writevs, n)
+	if st := d.finish(t, w, n, false); st.Written != n || st.Sends < n {
+		t.Fatalf("written %d in %d system calls; want %d in one each", st.Written, st.Sends, n)
 	}
 }

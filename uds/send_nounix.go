@@ -9,9 +9,9 @@ type mmsgs struct{}
 
 // sendAll is never reached: socketKind reports every socket as a stream
 // off Unix.
-func (c *Conn) sendAll() error { return errors.New("uds: message sockets need a Unix platform") }
+func (c *conn) sendAll() error { return errors.New("uds: message sockets need a Unix platform") }
 
-func (c *Conn) sendmsgs(uintptr) bool { return true }
+func (c *conn) sendmsgs(uintptr) bool { return true }
 
 // batchedMessages: no message sockets here.
 const batchedMessages = false

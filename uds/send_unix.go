@@ -10,11 +10,11 @@ type mmsgs struct{}
 // sendAll sends the records as messages, one write(2) each (sendmmsg is
 // Linux's), through the runtime poller: a full receive queue (EAGAIN,
 // ENOBUFS) waits there, as on Linux, instead of failing the connection.
-func (c *Conn) sendAll() error { return c.rc.Write(c.writeFn) }
+func (c *conn) sendAll() error { return c.rc.Write(c.writeFn) }
 
 // sendmsgs is the RawConn callback for message sockets: one write per
 // record; a record the socket refuses as too large is skipped and counted.
-func (c *Conn) sendmsgs(fd uintptr) bool {
+func (c *conn) sendmsgs(fd uintptr) bool {
 	for c.skipEmpty(); c.done < len(c.recs); c.skipEmpty() {
 		c.startBatch()
 		hdr, body, trailer, ok := c.format3(c.recs[c.done])

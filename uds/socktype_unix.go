@@ -39,10 +39,10 @@ func socketKind(rc syscall.RawConn) (message, noEmpty bool, maxMsg int, err erro
 // more to go on; otherwise return done (false: wait in the poller, for a
 // full receive queue; true: stop, with c.err set). A message the socket
 // refuses as too large is skipped and counted, and sending goes on.
-func (c *Conn) sent(n int, err error) (done, more bool) {
+func (c *conn) sent(n int, err error) (done, more bool) {
 	switch err {
 	case nil:
-		c.writevs++
+		c.sends++
 		for _, l := range c.flen[c.done-c.base : c.done-c.base+n] {
 			c.bytes += uint64(l)
 		}
@@ -56,12 +56,12 @@ func (c *Conn) sent(n int, err error) (done, more bool) {
 		// otherwise have the next Open send them again.
 		return c.early && c.done > 0, false
 	case unix.EMSGSIZE:
-		c.writevs++
+		c.sends++
 		c.skipped = append(c.skipped, c.done)
 		c.unsendable++
 		c.done++
 	default:
-		c.writevs++
+		c.sends++
 		c.err = err
 		return true, false
 	}

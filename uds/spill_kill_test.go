@@ -290,7 +290,7 @@ func (r *spillRun) round(mode string, round int, rng *rand.Rand) {
 		t.Fatalf("round %d: Open: %v\nthis process %d, the child %d (%v)\n/proc/locks:\n%s",
 			round, err, os.Getpid(), cmd.Process.Pid, cmd.ProcessState, locks)
 	}
-	rc := w.Recovery()
+	rc := w.recovery
 	if hooked >= 0 && rc.Unfinished == 0 {
 		t.Fatalf("round %d: a producer was killed mid-copy, and recovery found no unfinished record: %+v", round, rc)
 	}
@@ -420,7 +420,7 @@ func TestSpillKillAndRecover(t *testing.T) {
 			// of 12 rounds, one run) and bounded by one call (checked per
 			// round). Stalled, a call returns at once with the socket
 			// full, and its records are released before the wait
-			// (Conn.early), so repeats are rare; without early, 8 rounds of
+			// (conn.early), so repeats are rare; without early, 8 rounds of
 			// 8 repeated.
 			if c.mode == "stalled" && r.repeatRounds > r.rounds/4+1 {
 				t.Errorf("%d of %d rounds repeated records", r.repeatRounds, r.rounds)

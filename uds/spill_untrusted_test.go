@@ -38,8 +38,8 @@ func spillWith(t *testing.T, path, dir string, n int) string {
 	t.Helper()
 	w := mustOpen(t, spillConfig(path, dir))
 	writeNumbered(t, w, 0, n)
-	if err := w.Close(); err == nil {
-		t.Fatalf("Close = nil; want %d records kept for the next Open", n)
+	if err := w.Close(); err != nil || w.Stats().Pending != uint64(n) {
+		t.Fatalf("Close = %v, Pending %d; want nil and %d records kept for the next Open", err, w.Stats().Pending, n)
 	}
 	return filepath.Join(dir, "ring")
 }
@@ -264,7 +264,7 @@ func TestSpillAncestorsOthersControlAreRefused(t *testing.T) {
 				return
 			}
 			if err == nil {
-				rec := w.Recovery().Records
+				rec := w.recovery.Records
 				w.Close()
 				t.Fatalf("Open(%s) = nil, recovered %d records; want ErrSpillUnsafe", dir, rec)
 			}
@@ -340,7 +340,7 @@ func TestSpillRefusesFilesOthersCanReach(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Open = %v; want nil", err)
 				}
-				if got := w.Recovery().Records; got != 20 {
+				if got := w.recovery.Records; got != 20 {
 					t.Errorf("recovered %d records; want 20", got)
 				}
 				w.Close()
@@ -509,7 +509,7 @@ func TestSpillSpellingsOfOneDir(t *testing.T) {
 		t.Errorf("%s holds %d files; want none (the directory is %s)", decoy, len(ents), real)
 	}
 	w = mustOpen(t, spillConfig(path, real))
-	if got := w.Recovery().Records; got != 7 {
+	if got := w.recovery.Records; got != 7 {
 		t.Errorf("Open of %s recovered %d records written through %s; want 7", real, got, dotdot)
 	}
 	defer w.Close()
@@ -572,7 +572,7 @@ func TestSpillCloseReportsRingGone(t *testing.T) {
 			// The next Open of the same path, with nothing removed: the
 			// records were in the file that moved, so it finds none.
 			w = mustOpen(t, spillConfig(path, dir))
-			if got := w.Recovery().Records; got != 0 {
+			if got := w.recovery.Records; got != 0 {
 				t.Errorf("the next Open of %s recovered %d records; want 0, as Close said", dir, got)
 			}
 			w.Close()
@@ -604,7 +604,7 @@ func TestSpillRelativeDirSurvivesChdir(t *testing.T) {
 		t.Fatal(err)
 	}
 	w = mustOpen(t, spillConfig(path, "spill"))
-	if got := w.Recovery().Records; got != n {
+	if got := w.recovery.Records; got != n {
 		t.Errorf("the next Open from %s recovered %d records; want %d", base, got, n)
 	}
 	w.Close()

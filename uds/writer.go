@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -388,10 +390,10 @@ func fileKind(m fs.FileMode) string {
 type Stats struct {
 	Accepted          uint64 // records accepted by Write and WriteContext
 	Preloaded         uint64 // records already in Config.Offline at Open
-	Recovered         uint64 // records recovered from Config.SpillDir at Open (Writer.Recovery has what was skipped)
+	Recovered         uint64 // records recovered from Config.SpillDir at Open, sent first (what Open skipped: the Skipped fields)
 	Written           uint64 // records handed to the kernel whole (a record sent again counts again; the kernel may still lose it: Unconfirmed)
 	WrittenBytes      uint64 // bytes handed to the kernel, framing included
-	Writevs           uint64 // writev (stream), sendmmsg or write (message socket) system calls
+	Sends             uint64 // send system calls: writev (stream), sendmmsg or write (message socket)
 	DroppedFull       uint64 // Write found the ring full
 	DroppedTooLarge   uint64 // Write got a record above MaxRecord
 	DroppedNewline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
@@ -424,8 +426,16 @@ type Stats struct {
 	// connection died (some may arrive twice). Each re-enters the
 	// pipeline: it is on the left of the conservation sum, and Written
 	// again when sent.
-	Resent    uint64
-	Connected bool
+	Resent uint64
+	// With Config.SpillDir, what Open found in the ring file and skipped,
+	// never sent: records whose Write was killed mid-copy
+	// (SkippedUnfinished), stretches of the file that were damaged
+	// (SkippedDamaged: stretches, not records), and records written before
+	// a reboot that the consumer had not yet checksummed
+	// (SkippedUnverified). None of them was accepted by this Writer, so
+	// they are outside the conservation sum.
+	SkippedUnfinished, SkippedDamaged, SkippedUnverified uint64
+	Connected                                            bool
 }
 
 // Writer is a non-blocking io.Writer that delivers records to a daemon on a
@@ -446,12 +456,16 @@ type Writer struct {
 	ring *ring.ByteRing
 	off  *offline.Ring[[]byte]
 
-	closed  atomic.Bool
-	stop    chan struct{}   // closed by the first Close
-	dialCtx context.Context // the run loop's dials; cancelled by Close
-	closing context.CancelFunc
-	done    chan struct{} // closed when the consumer has exited
-	room    park.Room     // WriteContext calls waiting for space
+	closed   atomic.Bool
+	stop     chan struct{} // closed by the first Close or Shutdown
+	stopOnce sync.Once
+	hurry    chan struct{}         // the shutdown's deadline moved: the consumer's waits end (buffered 1)
+	cause    atomic.Pointer[error] // why the drain ended early: Shutdown's ctx.Err(), Close's deadline
+	dialCtx  context.Context       // the run loop's dials; cancelled when the shutdown's deadline passes
+	closing  context.CancelFunc
+	done     chan struct{} // closed when the consumer has exited
+	ownOff   bool          // Open made the offline ring (Config.Offline was nil): nothing keeps it after Close
+	room     park.Room     // WriteContext calls waiting for space
 
 	mu       sync.Mutex
 	flushes  []flushReq // guarded by mu
@@ -465,15 +479,15 @@ type Writer struct {
 	maxRecord                                int          // Config.MaxRecord or the ring's limit
 	limit                                    atomic.Int64 // what Write accepts: maxRecord, or less on a message socket (setLimit)
 	// Consumer-side counters.
-	written, writtenBytes, writevs      atomic.Uint64
+	written, writtenBytes, sends        atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
 	stalls, slow, unconfirmed, resent   atomic.Uint64
 	spillLost, panics                   atomic.Uint64
 	maxOver                             int // Config.Format's MaxOverhead, asked once at Open
 	connected                           atomic.Bool
-	live                                atomic.Pointer[Conn] // the consumer's connection, for Close's deadline
-	closeBy                             atomic.Int64         // Close's deadline (unix ns), 0 before Close
+	live                                atomic.Pointer[conn] // the consumer's connection, for the shutdown's deadline
+	closeBy                             atomic.Int64         // the shutdown's deadline (unix ns): 0 before it, noBound without one
 	lastErr                             atomic.Pointer[error]
 	preloaded                           uint64
 	dropBase                            uint64 // Offline.Dropped() at Open
@@ -494,6 +508,7 @@ type flushReq struct {
 // a socket, or out-of-range sizes; or on a Config.SpillDir it cannot use
 // (ErrSpillInUse, ErrSpillUnsafe, a damaged ring file).
 func Open(cfg Config) (*Writer, error) {
+	own := cfg.Offline == nil
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
 	}
@@ -503,10 +518,12 @@ func Open(cfg Config) (*Writer, error) {
 		return nil, ErrOfflineInUse
 	}
 	w := &Writer{
-		cfg:  cfg,
-		off:  cfg.Offline,
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		cfg:    cfg,
+		off:    cfg.Offline,
+		ownOff: own,
+		stop:   make(chan struct{}),
+		hurry:  make(chan struct{}, 1),
+		done:   make(chan struct{}),
 	}
 	var err error
 	if cfg.SpillDir != "" {
@@ -652,18 +669,6 @@ func (w *Writer) setLimit(maxMsg int) {
 	w.limit.Store(int64(l))
 }
 
-// Recovery tells what Open recovered from Config.SpillDir, and what it
-// skipped: records whose Write was killed mid-copy, damaged stretches, and
-// records written before a reboot that the consumer had not yet
-// checksummed. Zero without a spill directory.
-func (w *Writer) Recovery() ring.Recovery { return w.recovery }
-
-// Offline returns the offline ring: Config.Offline, or the one Open made.
-// It belongs to the Writer until Close returns; after that it holds, oldest
-// first, what could not be sent, for the caller to keep (a file, the next
-// Writer's Config.Offline).
-func (w *Writer) Offline() *offline.Ring[[]byte] { return w.off }
-
 // Write copies p into the ring as one record and returns len(p). It never
 // blocks, makes no syscall, takes no lock and allocates nothing. When the
 // ring is full the record is dropped and counted (and, with
@@ -780,9 +785,10 @@ func (w *Writer) writeWait(ctx context.Context, p []byte) (int, error) {
 
 // Flush waits until every record accepted before the call has been handed
 // to the kernel. While the daemon is away it keeps waiting (records are in
-// the offline ring); when ctx ends first it returns an error that wraps
-// ctx.Err() and says how many records are still buffered. A Flush with
-// nothing to send returns at once. After Close it returns ErrClosed.
+// the offline ring). When ctx ends first it returns an error wrapping
+// ctx.Err(); the records stay queued (Stats.Pending and Stats.Buffered
+// count them). A Flush with nothing to send returns at once. After Close
+// or Shutdown has begun it returns ErrClosed.
 func (w *Writer) Flush(ctx context.Context) error {
 	if w.closed.Load() {
 		return ErrClosed
@@ -804,44 +810,193 @@ func (w *Writer) Flush(ctx context.Context) error {
 	case err := <-req.reply:
 		return err
 	case <-ctx.Done():
-		st := w.Stats()
-		return fmt.Errorf("uds: flush: %d records still buffered (%d in the ring, %d offline): %w",
-			st.Pending+st.Buffered, st.Pending, st.Buffered, ctx.Err())
+		return fmt.Errorf("uds: flush: records still queued: %w", ctx.Err())
 	}
 }
 
-// Sync is Flush bounded by Config.CloseTimeout, for callers that expect
-// an fsync-like method (zap's WriteSyncer: `defer logger.Sync()`). It
-// returns nil once every record accepted before the call has reached the
-// kernel.
+// Sync is Flush bounded by Config.CloseTimeout, for callers that expect an
+// fsync-like method (zap's WriteSyncer: `defer logger.Sync()`). It returns
+// nil once every record accepted before the call has been handed to the
+// kernel, and an error wrapping context.DeadlineExceeded if that has not
+// happened within CloseTimeout (the daemon is away or slow; the records
+// stay queued, nothing is dropped). After Close it returns ErrClosed.
 func (w *Writer) Sync() error {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
 	defer cancel()
 	return w.Flush(ctx)
 }
 
-// Close stops intake (later writes get ErrClosed), tries for up to
-// Config.CloseTimeout to send what is queued, closes the socket and waits for
-// the consumer goroutine. Whatever could not be sent is left in the offline
-// ring (Config.Offline), oldest first, and Close says how many. Close is
-// idempotent: later calls wait for the same shutdown and return its result.
+// Close is Shutdown bounded by Config.CloseTimeout: it stops intake, tries
+// for up to CloseTimeout to send what is queued (a write blocked on a
+// daemon that does not read included), keeps what it could not send, and
+// waits for the consumer goroutine. It returns nil when every record was
+// sent or kept, and a *LostError wrapping context.DeadlineExceeded when
+// some could be neither. Close is idempotent.
 func (w *Writer) Close() error {
-	// The first Close publishes its deadline before it sets closed, so the
-	// consumer, which reads the deadline after seeing closed, always has it.
-	deadline := time.Now().Add(w.cfg.CloseTimeout)
-	if w.closeBy.CompareAndSwap(0, deadline.UnixNano()) {
-		// A writev blocked on a daemon that does not read returns by the
-		// deadline (Conn.setDeadline never sets a later one from now on).
-		if c := w.live.Load(); c != nil {
-			c.uc.SetWriteDeadline(deadline)
-		}
-		w.closed.Store(true)
-		w.closing() // a dial in progress gives up
-		close(w.stop)
-		w.ring.Wake()
-	}
+	t := time.AfterFunc(w.cfg.CloseTimeout, func() { w.expire(context.DeadlineExceeded) })
+	defer t.Stop()
+	w.begin(time.Now().Add(w.cfg.CloseTimeout))
 	<-w.done
 	return w.closeErr
+}
+
+// Shutdown stops intake (later writes get ErrClosed) and sends what is
+// queued until it is all sent or ctx ends, then closes the socket and waits
+// for the consumer goroutine. While the daemon is away it waits for it, as
+// Flush does; a write blocked on a daemon that does not read returns when
+// ctx ends.
+//
+// What was not sent is kept where it outlives the Writer: in Config.Offline
+// (oldest first) or in Config.SpillDir's ring file for the next Open.
+// Records kept are not an error. Shutdown returns a *LostError, wrapping
+// ctx.Err(), when records could be neither sent nor kept: left in the
+// offline ring that Open made (Config.Offline nil), evicted from the
+// offline ring to make room, claimed by a Write that never finished, or
+// left in a spill file that the path no longer names.
+//
+// Shutdown and Close may be called more than once and together: the
+// earliest bound ends the drain, and every call returns the same result
+// once the consumer goroutine has exited.
+func (w *Writer) Shutdown(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, func() { w.expire(ctx.Err()) })
+	defer stop()
+	d, _ := ctx.Deadline() // zero: none
+	w.begin(d)
+	<-w.done
+	return w.closeErr
+}
+
+// noBound is closeBy while shutting down without a deadline.
+const noBound = math.MaxInt64
+
+// begin starts the shutdown with the bound d (zero: none), or lowers the
+// bound of one in progress. The bound is published before closed is set,
+// so the consumer, which reads it after seeing closed, always has it.
+func (w *Writer) begin(d time.Time) {
+	w.bound(d)
+	w.stopOnce.Do(func() {
+		w.closed.Store(true)
+		close(w.stop)
+		w.ring.Wake()
+	})
+}
+
+// bound lowers the shutdown's deadline to d (zero: none, which lowers
+// nothing but starts the shutdown's clock at "no deadline"). A write blocked
+// on a daemon that does not read returns by the new deadline (conn.setDeadline
+// never sets a later one from now on), and the consumer's waits are cut
+// short.
+func (w *Writer) bound(d time.Time) {
+	n := int64(noBound)
+	if !d.IsZero() {
+		n = d.UnixNano()
+	}
+	for {
+		old := w.closeBy.Load()
+		if old != 0 && old <= n {
+			return
+		}
+		if w.closeBy.CompareAndSwap(old, n) {
+			break
+		}
+	}
+	if n != noBound {
+		if c := w.live.Load(); c != nil {
+			c.uc.SetWriteDeadline(d)
+		}
+	}
+	select {
+	case w.hurry <- struct{}{}:
+	default:
+	}
+}
+
+// expire ends the shutdown's drain now, for cause: a dial in progress gives
+// up, and the consumer keeps what is left.
+func (w *Writer) expire(cause error) {
+	w.cause.CompareAndSwap(nil, &cause)
+	w.bound(time.Now())
+	w.closing()
+}
+
+// deadline returns the shutdown's deadline (zero: none).
+func (w *Writer) deadline() time.Time {
+	if n := w.closeBy.Load(); n != 0 && n != noBound {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+// LostError is the error of Close and Shutdown when records were neither
+// sent nor kept, by reason. Records kept for later (Config.Offline, the
+// spill file) are not in it. It wraps Err, Socket and, when SpillLost is
+// non-zero, ErrSpillLost: use errors.As to read the counts and errors.Is
+// for the cause.
+type LostError struct {
+	// Unkept records were left in the offline ring that Open made
+	// (Config.Offline was nil): nothing holds them once the Writer is
+	// closed (they are in Stats.Buffered).
+	Unkept int
+	// Evicted records were evicted from the offline ring during the
+	// shutdown to make room for newer ones (they are in Stats.Evicted).
+	Evicted int
+	// Unfinished records had been claimed by a Write that had not finished
+	// copying when the shutdown ended (they are in Stats.Pending).
+	Unfinished int
+	// SpillLost records were left in a ring file that Config.SpillDir no
+	// longer names: no later Open finds them (Stats.SpillLost).
+	SpillLost int
+	// Err is why the shutdown stopped sending: ctx.Err() for Shutdown,
+	// context.DeadlineExceeded for Close, or an error wrapping
+	// ErrCallbackPanic when a callback ended the consumer goroutine.
+	Err error
+	// Socket is the last dial or write error (LastError) when the shutdown
+	// ended, nil if none: why the daemon did not take the records.
+	Socket error
+}
+
+// Error says how many records were lost, why, and the last socket error.
+func (e *LostError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "uds: %d records lost at close (", e.Unkept+e.Evicted+e.Unfinished+e.SpillLost)
+	sep := ""
+	for _, r := range [...]struct {
+		n    int
+		what string
+	}{
+		{e.Unkept, "left in the Writer's own offline ring"},
+		{e.Evicted, "evicted from the offline ring"},
+		{e.Unfinished, "never finished by their Write"},
+		{e.SpillLost, "left in a spill file the path no longer names"},
+	} {
+		if r.n > 0 {
+			fmt.Fprintf(&b, "%s%d %s", sep, r.n, r.what)
+			sep = ", "
+		}
+	}
+	b.WriteString(")")
+	if e.Err != nil {
+		b.WriteString(": " + e.Err.Error())
+	}
+	if e.Socket != nil {
+		b.WriteString("; last socket error: " + e.Socket.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns Err, Socket and, when SpillLost is non-zero, ErrSpillLost
+// (those that are not nil).
+func (e *LostError) Unwrap() []error {
+	var errs []error
+	for _, err := range []error{e.Err, e.Socket} {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if e.SpillLost > 0 {
+		errs = append(errs, ErrSpillLost)
+	}
+	return errs
 }
 
 // LastError returns the most recent dial or write error (nil if none): why
@@ -869,7 +1024,10 @@ func (w *Writer) Stats() Stats {
 		Recovered:         uint64(w.recovery.Records),
 		Written:           w.written.Load(),
 		WrittenBytes:      w.writtenBytes.Load(),
-		Writevs:           w.writevs.Load(),
+		Sends:             w.sends.Load(),
+		SkippedUnfinished: uint64(w.recovery.Unfinished),
+		SkippedDamaged:    uint64(w.recovery.Damaged),
+		SkippedUnverified: uint64(w.recovery.Unverified),
 		DroppedFull:       w.droppedFull.Load(),
 		DroppedTooLarge:   w.droppedLarge.Load(),
 		DroppedNewline:    w.droppedNewline.Load(),

@@ -15,7 +15,7 @@ func (v *vectors) init()               { v.bufs, v.tmp = make(net.Buffers, maxIo
 func (v *vectors) set(i int, b []byte) { v.bufs[i] = b }
 
 // writeAll writes every record, or stops at the deadline or an error.
-func (c *Conn) writeAll() error {
+func (c *conn) writeAll() error {
 	for c.done < len(c.recs) {
 		n := c.fill()
 		if c.err != nil { // a Format panic on a torn record
@@ -28,7 +28,7 @@ func (c *Conn) writeAll() error {
 		tmp := c.vec.tmp[:n] // WriteTo consumes its list: a copy, on a fixed array
 		copy(tmp, c.vec.bufs[:n])
 		w, err := tmp.WriteTo(c.uc)
-		c.writevs++
+		c.sends++
 		c.bytes += uint64(w)
 		c.advance(int(w))
 		clear(c.vec.bufs[:n])
@@ -40,20 +40,20 @@ func (c *Conn) writeAll() error {
 }
 
 // write is not used off Unix.
-func (c *Conn) write(uintptr) bool { return true }
+func (c *conn) write(uintptr) bool { return true }
 
 // writevAllocFree: net.Buffers may allocate per write on this path.
 const writevAllocFree = false
 
 // writevEarly: net.Buffers writes until done or the deadline, so a stream
-// does not return early (Conn.early) on this path.
+// does not return early (conn.early) on this path.
 const writevEarly = false
 
 // drained is asked when a write deadline expired. net.Buffers hides the
 // socket (no EAGAIN to see, no write outside the poller), so this path
 // cannot tell a slow daemon from a stopped one: every expiry is a stall,
 // judged by the write's timer (docs/design.md).
-func (c *Conn) drained(uint64) bool { return false }
+func (c *conn) drained(uint64) bool { return false }
 
 // progressKnown: this path judges a stall by the write's timer.
 const progressKnown = false

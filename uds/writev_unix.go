@@ -16,12 +16,12 @@ func (v *vectors) set(i int, b []byte) { v.iov[i].Base = &b[0]; v.iov[i].SetLen(
 
 // writeAll runs writev through the runtime poller until every record is
 // written, the write deadline passes, or the socket fails.
-func (c *Conn) writeAll() error { return c.rc.Write(c.writeFn) }
+func (c *conn) writeAll() error { return c.rc.Write(c.writeFn) }
 
 // write is the RawConn callback: it issues writev calls until every record
 // is written (true), the socket would block (false: the poller waits for
 // room or the deadline), or an error occurs (true, with c.err set).
-func (c *Conn) write(fd uintptr) bool {
+func (c *conn) write(fd uintptr) bool {
 	for c.done < len(c.recs) {
 		n := c.fill()
 		if c.err != nil { // a Format panic on a torn record
@@ -40,7 +40,7 @@ func (c *Conn) write(fd uintptr) bool {
 		w, _, errno := unix.RawSyscall(unix.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&c.vec.iov[0])), uintptr(n))
 		switch errno {
 		case 0:
-			c.writevs++
+			c.sends++
 			c.bytes += uint64(w)
 			c.advance(int(w))
 			c.wrote = c.wrote || w > 0
@@ -53,7 +53,7 @@ func (c *Conn) write(fd uintptr) bool {
 			// continued by the next call.
 			return c.early && c.wrote
 		default:
-			c.writevs++
+			c.sends++
 			c.err = errno
 			return true
 		}
@@ -64,7 +64,7 @@ func (c *Conn) write(fd uintptr) bool {
 // writevAllocFree: this path's writes allocate nothing.
 const writevAllocFree = true
 
-// writevEarly: this path returns early (Conn.early) when a writev that made
+// writevEarly: this path returns early (conn.early) when a writev that made
 // progress finds the socket full.
 const writevEarly = true
 
@@ -79,7 +79,7 @@ const writevEarly = true
 // outside the poller tells whether the daemon freed room since the socket
 // was last full, and the bytes go out too. It writes what it can, as the
 // poller's callback would, and may set c.err.
-func (c *Conn) drained(uint64) bool {
+func (c *conn) drained(uint64) bool {
 	before := c.bytes
 	if err := c.rc.Control(c.probeFn); err != nil {
 		return false
