@@ -36,7 +36,6 @@ type consumer struct {
 	syncAt    time.Time // with SpillSync: when the last msync was
 	offBytes  int       // payload bytes held in the offline ring
 	foreign   int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
-	evictedAt uint64    // Writer.evicted when the shutdown began
 	cf        confirm   // records written on the connection that the daemon may not have consumed (confirm.go)
 	resend    recQueue  // with AtLeastOnce: records a failed connection may not have delivered, sent first on the next
 	rbatch    [][]byte  // resend records, aliasing resend
@@ -573,7 +572,6 @@ func (c *consumer) shutdown() {
 	// From here no Write is accepted, so Pending reaching 0 is the end: every
 	// Write that returned nil is in the ring (mpsc.ByteRing.Close).
 	w.ring.Close()
-	c.evictedAt = w.evicted.Load()
 	for idle := 0; w.off.Len() > 0 || c.resend.len() > 0 || w.ring.Pending() > 0; {
 		deadline := w.deadline() // re-read: a later Close or a cancelled ctx lowers it
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
@@ -657,7 +655,7 @@ func (c *consumer) keep() {
 // context.DeadlineExceeded).
 func (c *consumer) lost(cause error, spillLost ...int) error {
 	w := c.w
-	e := &LostError{Evicted: int(w.evicted.Load() - c.evictedAt)}
+	e := &LostError{Evicted: int(w.evicted.Load() - w.evictedAtClose)}
 	if w.spill == nil {
 		e.Unfinished = w.ring.Pending() // a producer claimed a record and did not publish it in time
 		if w.ownOff {
@@ -747,9 +745,6 @@ func (c *consumer) abandon() {
 	w.lastErr.Store(&why)
 	// Close's first half, if Close has not begun: intake stops, waiting
 	// WriteContext calls and dials give up.
-	if w.closeBy.Load() == 0 {
-		c.evictedAt = w.evicted.Load()
-	}
 	w.expire(why)
 	w.begin(time.Time{})
 	w.ring.Close()

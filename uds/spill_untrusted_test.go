@@ -4,6 +4,7 @@ package uds
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -527,8 +528,8 @@ func TestSpillSpellingsOfOneDir(t *testing.T) {
 
 // TestSpillCloseReportsRingGone: when the ring file is removed, renamed or
 // replaced under a running Writer (or its directory renamed), Close does
-// not say the unsent records were kept: it returns ErrSpillLost with their
-// count, and Stats counts them in SpillLost. With SpillSync the consumer
+// not say the unsent records were kept: it returns a *LostError counting
+// them (wrapping ErrSpillLost), and Stats counts them in SpillLost. With SpillSync the consumer
 // notices before Close (LastError).
 func TestSpillCloseReportsRingGone(t *testing.T) {
 	const n = 40
@@ -561,8 +562,10 @@ func TestSpillCloseReportsRingGone(t *testing.T) {
 				waitFor(t, "LastError to say the file is gone", 5*time.Second, func() bool { return errors.Is(w.LastError(), ErrSpillLost) })
 			}
 			err := w.Close()
-			if !errors.Is(err, ErrSpillLost) || strings.Contains(err.Error(), "kept") || !strings.Contains(err.Error(), "40 records") {
-				t.Errorf("Close = %v; want ErrSpillLost counting 40 records, not a claim they were kept", err)
+			var lost *LostError
+			if !errors.As(err, &lost) || lost.SpillLost != n || lost.Unkept+lost.Evicted+lost.Unfinished != 0 ||
+				!errors.Is(err, ErrSpillLost) || !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "kept") {
+				t.Errorf("Close = %v; want a *LostError of %d records lost with the file, wrapping ErrSpillLost and the deadline, not a claim they were kept", err, n)
 			}
 			st := w.Stats()
 			if st.SpillLost != n || st.Pending != 0 {

@@ -465,7 +465,10 @@ type Writer struct {
 	closing  context.CancelFunc
 	done     chan struct{} // closed when the consumer has exited
 	ownOff   bool          // Open made the offline ring (Config.Offline was nil): nothing keeps it after Close
-	room     park.Room     // WriteContext calls waiting for space
+	// evictedAtClose is evicted when the shutdown began: evictions after it
+	// are LostError.Evicted. Written once, before closed is set.
+	evictedAtClose uint64
+	room           park.Room // WriteContext calls waiting for space
 
 	mu       sync.Mutex
 	flushes  []flushReq // guarded by mu
@@ -833,9 +836,9 @@ func (w *Writer) Sync() error {
 // sent or kept, and a *LostError wrapping context.DeadlineExceeded when
 // some could be neither. Close is idempotent.
 func (w *Writer) Close() error {
+	w.begin(time.Now().Add(w.cfg.CloseTimeout))
 	t := time.AfterFunc(w.cfg.CloseTimeout, func() { w.expire(context.DeadlineExceeded) })
 	defer t.Stop()
-	w.begin(time.Now().Add(w.cfg.CloseTimeout))
 	<-w.done
 	return w.closeErr
 }
@@ -858,10 +861,12 @@ func (w *Writer) Close() error {
 // earliest bound ends the drain, and every call returns the same result
 // once the consumer goroutine has exited.
 func (w *Writer) Shutdown(ctx context.Context) error {
-	stop := context.AfterFunc(ctx, func() { w.expire(ctx.Err()) })
-	defer stop()
 	d, _ := ctx.Deadline() // zero: none
 	w.begin(d)
+	// After begin: an expiry before it would let the run loop, not yet
+	// shutting down, evict records the shutdown then does not count.
+	stop := context.AfterFunc(ctx, func() { w.expire(ctx.Err()) })
+	defer stop()
 	<-w.done
 	return w.closeErr
 }
@@ -875,6 +880,7 @@ const noBound = math.MaxInt64
 func (w *Writer) begin(d time.Time) {
 	w.bound(d)
 	w.stopOnce.Do(func() {
+		w.evictedAtClose = w.evicted.Load() // before closed: the consumer reads it after seeing closed
 		w.closed.Store(true)
 		close(w.stop)
 		w.ring.Wake()

@@ -1,0 +1,251 @@
+package uds
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ringsink/ringsink/offline"
+)
+
+// rN returns record i of a test: "r<i>".
+func rN(i int) []byte { return fmt.Appendf(nil, "r%d", i) }
+
+// wantRecords fails the test unless got is records from..to-1, in order.
+func wantRecords(t *testing.T, got [][]byte, from, to int) {
+	t.Helper()
+	if len(got) != to-from {
+		t.Fatalf("%d records; want %d (r%d to r%d)", len(got), to-from, from, to-1)
+	}
+	for i, rec := range got {
+		if want := rN(from + i); !bytes.Equal(rec, want) {
+			t.Fatalf("record %d is %q; want %q", i, rec, want)
+		}
+	}
+}
+
+// Close with the daemon away keeps what it could not send in the caller's
+// Config.Offline, oldest first, and returns nil: kept is not lost.
+func TestCloseWithDaemonAwayKeepsRecordsInOffline(t *testing.T) {
+	keep := offline.New[[]byte](64)
+	w := mustOpen(t, Config{Path: sockPath(t), Offline: keep, CloseTimeout: 50 * time.Millisecond})
+	for i := range 10 {
+		if _, err := w.Write(rN(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatalf("Close = %v; want nil: every record is kept in Config.Offline", err)
+	}
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.Accepted != 10 || st.Buffered != 10 || st.Evicted != 0 || st.Written != 0 {
+		t.Fatalf("Accepted %d, Buffered %d, Evicted %d, Written %d; want 10, 10, 0, 0", st.Accepted, st.Buffered, st.Evicted, st.Written)
+	}
+	wantRecords(t, keep.Drain(nil), 0, 10)
+}
+
+// Without Config.Offline the offline ring is the Writer's own, and nothing
+// holds it once the Writer is closed: Close with the daemon away reports
+// every record as lost, by count, wrapping the deadline that ended the
+// drain and the last socket error.
+func TestCloseWithoutOfflineReportsRecordsAsLost(t *testing.T) {
+	w := mustOpen(t, Config{Path: sockPath(t), CloseTimeout: 50 * time.Millisecond})
+	for i := range 7 {
+		w.Write(rN(i))
+	}
+	err := w.Close()
+	lost := asLost(t, err)
+	if lost.Unkept != 7 || lost.Evicted != 0 || lost.Unfinished != 0 || lost.SpillLost != 0 {
+		t.Fatalf("Close: %+v; want 7 records unkept, nothing else", *lost)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close = %v; want it to wrap context.DeadlineExceeded", err)
+	}
+	if !errors.Is(err, syscall.ENOENT) || lost.Socket == nil {
+		t.Fatalf("Close = %v (Socket %v); want it to wrap the failed dial's ENOENT", err, lost.Socket)
+	}
+	if errors.Is(err, ErrSpillLost) {
+		t.Fatalf("Close = %v; it wraps ErrSpillLost with no spill directory", err)
+	}
+	if again := w.Close(); again != err {
+		t.Fatalf("second Close = %v; want the first's result", again)
+	}
+	if st := w.Stats(); st.Buffered != 7 {
+		t.Fatalf("Buffered %d; want 7", st.Buffered)
+	}
+}
+
+// Records that the shutdown evicts from a full offline ring to make room
+// are lost, counted by reason, and Shutdown's error wraps ctx.Err(); the
+// newest records are kept. A Dial that blocks until its context ends holds
+// every record in the byte ring until Shutdown.
+func TestShutdownReportsEvictedRecordsAsLost(t *testing.T) {
+	dialing := make(chan struct{}, 1)
+	dial := func(ctx context.Context, _ string) (*net.UnixConn, error) {
+		select {
+		case dialing <- struct{}{}:
+		default:
+		}
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	keep := offline.New[[]byte](4)
+	w := mustOpen(t, Config{Path: sockPath(t), Offline: keep, Dial: dial, DialTimeout: time.Minute})
+	<-dialing
+	for i := range 10 {
+		w.Write(rN(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	t0 := time.Now()
+	err := w.Shutdown(ctx)
+	if took := time.Since(t0); took > 10*time.Second {
+		t.Fatalf("Shutdown with a cancelled ctx took %v", took)
+	}
+	lost := asLost(t, err)
+	if lost.Evicted != 6 || lost.Unkept != 0 || lost.Unfinished != 0 || lost.SpillLost != 0 {
+		t.Fatalf("Shutdown: %+v; want 6 records evicted, nothing else", *lost)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Shutdown = %v; want it to wrap context.Canceled", err)
+	}
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.Evicted != 6 || st.Buffered != 4 {
+		t.Fatalf("Evicted %d, Buffered %d; want 6, 4", st.Evicted, st.Buffered)
+	}
+	wantRecords(t, keep.Drain(nil), 6, 10)
+}
+
+// slowDaemon accepts one connection and reads chunk bytes every pause,
+// keeping what it read; done receives it all at EOF.
+func slowDaemon(t *testing.T, path string, chunk int, pause time.Duration) (done chan []byte) {
+	ln := listen(t, path)
+	done = make(chan []byte, 1)
+	go func() {
+		c, err := ln.AcceptUnix()
+		if err != nil {
+			done <- nil
+			return
+		}
+		defer c.Close()
+		var got []byte
+		b := make([]byte, chunk)
+		for {
+			n, err := c.Read(b)
+			got = append(got, b[:n]...)
+			if err != nil {
+				done <- got
+				return
+			}
+			time.Sleep(pause)
+		}
+	}()
+	return done
+}
+
+// Shutdown drains until its context ends, not for CloseTimeout: a daemon
+// that takes far longer than CloseTimeout to read everything gets every
+// record, in order, and Shutdown returns nil.
+func TestShutdownDrainsASlowDaemonPastCloseTimeout(t *testing.T) {
+	path := sockPath(t)
+	done := slowDaemon(t, path, 4<<10, time.Millisecond)
+	const n, size = 2000, 100 // 200 KB: about 50 reads, several times CloseTimeout
+	w := mustOpen(t, Config{Path: path, Framing: LengthPrefix, SendBuffer: 8 << 10, CloseTimeout: 10 * time.Millisecond})
+	rec := make([]byte, size)
+	for i := range n {
+		copy(rec, fmt.Sprintf("%08d", i))
+		if _, err := w.WriteContext(context.Background(), rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	if err := w.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown = %v; want nil: the daemon reads, slowly", err)
+	}
+	took := time.Since(t0)
+	recs, torn := frames(<-done)
+	if len(recs) != n || torn != 0 {
+		t.Fatalf("daemon got %d records (%d torn bytes); want %d", len(recs), torn, n)
+	}
+	for i, r := range recs {
+		if want := fmt.Sprintf("%08d", i); string(r[:8]) != want {
+			t.Fatalf("record %d is %q; want %q", i, r[:8], want)
+		}
+	}
+	st := w.Stats()
+	checkConservation(t, st)
+	if st.Written != n || st.Pending+st.Buffered != 0 {
+		t.Fatalf("Written %d, Pending %d, Buffered %d; want %d, 0, 0", st.Written, st.Pending, st.Buffered, n)
+	}
+	t.Logf("Shutdown took %v (CloseTimeout 10ms)", took)
+}
+
+// Shutdown with the daemon away waits for it, as Flush does: a daemon that
+// comes up while Shutdown waits gets every record, and Shutdown returns nil.
+func TestShutdownWaitsForTheDaemonToComeBack(t *testing.T) {
+	path := sockPath(t)
+	w := mustOpen(t, Config{Path: path, ReconnectMin: time.Millisecond, ReconnectMax: 20 * time.Millisecond, CloseTimeout: time.Millisecond})
+	for i := range 5 {
+		w.Write(append(rN(i), '\n'))
+	}
+	waitFor(t, "a failed dial", 5*time.Second, func() bool { return w.Stats().DialErrors > 0 })
+	res := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	go func() { res <- w.Shutdown(ctx) }()
+	select {
+	case err := <-res:
+		t.Fatalf("Shutdown returned %v with the daemon away and ctx not done", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	d := startDaemon(t, path)
+	if err := <-res; err != nil {
+		t.Fatalf("Shutdown = %v; want nil once the daemon came back", err)
+	}
+	d.wait()
+	var want []byte
+	for i := range 5 {
+		want = append(append(want, rN(i)...), '\n')
+	}
+	if got := bytes.Join(d.data(), nil); !bytes.Equal(got, want) {
+		t.Fatalf("daemon got %q; want %q", got, want)
+	}
+}
+
+// A Close during a Shutdown without a deadline bounds it by CloseTimeout:
+// the earliest bound ends the drain, and both return the same result.
+func TestCloseBoundsAShutdownInProgress(t *testing.T) {
+	keep := offline.New[[]byte](16)
+	w := mustOpen(t, Config{Path: sockPath(t), Offline: keep, CloseTimeout: 50 * time.Millisecond})
+	for i := range 3 {
+		w.Write(rN(i))
+	}
+	res := make(chan error, 1)
+	go func() { res <- w.Shutdown(context.Background()) }()
+	select {
+	case err := <-res:
+		t.Fatalf("Shutdown(Background) returned %v with the daemon away", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	t0 := time.Now()
+	err := w.Close()
+	if took := time.Since(t0); took > 5*time.Second {
+		t.Fatalf("Close took %v with CloseTimeout 50ms", took)
+	}
+	if err != nil {
+		t.Fatalf("Close = %v; want nil: the records are kept in Config.Offline", err)
+	}
+	if serr := <-res; serr != err {
+		t.Fatalf("Shutdown = %v, Close = %v; want the same result", serr, err)
+	}
+	wantRecords(t, keep.Drain(nil), 0, 3)
+}
