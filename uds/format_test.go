@@ -148,9 +148,10 @@ func TestFormatOnEverySocket(t *testing.T) {
 
 // A record torn by a timed-out write and continued later must keep the
 // stamp its start carried, or the daemon reads the front of one header
-// spliced to the back of another: TestReviewTornEveryFramingAndFormat
-// (review_format3_test.go) checks it for every framing and format, with a
-// stamp that changes at every batch.
+// spliced to the back of another:
+// TestTornRecordContinuedExactlyEveryFramingAndFormat (torn_test.go) checks
+// it for every framing and format, with a stamp that changes at every
+// batch.
 
 // TestFormatShrinksTheDatagramLimit: on a message socket Write refuses a
 // record that would not fit once the largest header is added, and the

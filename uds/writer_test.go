@@ -815,3 +815,11 @@ func TestOfflineBoundedInBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyWriteTimeoutRefused: with a WriteTimeout of 1 ns no writev could
+// finish; every send was a stall and nothing was ever written.
+func TestTinyWriteTimeoutRefused(t *testing.T) {
+	if _, err := Open(Config{Path: sockPath(t), WriteTimeout: time.Nanosecond}); err == nil {
+		t.Fatal("Open accepted a 1 ns WriteTimeout")
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/ringsink/ringsink/uds/format"
 )
 
-func TestReviewTornEveryFramingAndFormat(t *testing.T) {
+func TestTornRecordContinuedExactlyEveryFramingAndFormat(t *testing.T) {
 	s, _ := format.RFC5424(format.User|format.Info, format.Options{Hostname: "h", AppName: "app", ProcID: "7"})
 	j, _ := format.Journald(format.User|format.Info, format.Options{AppName: "app", ProcID: "7"})
 	r3, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "app", ProcID: "7"})

@@ -93,7 +93,7 @@ func (s *slowStream) data() [][]byte {
 
 func recN(i int) []byte { return fmt.Appendf(nil, "record %06d %s", i, bytes.Repeat([]byte{'x'}, 80)) }
 
-// Regression tests from the second review of the spill directory.
+// A slow or departing daemon, with and without a spill directory.
 
 // A slow daemon: each write makes some progress within WriteTimeout, but a
 // batch takes far longer. The batch's deadline expires with a spill dir too
@@ -101,7 +101,7 @@ func recN(i int) []byte { return fmt.Appendf(nil, "record %06d %s", i, bytes.Rep
 // since issue 31 as a slow wait (Stats.Slow: the daemon took bytes), or as
 // a stall where a loaded machine left the daemon unscheduled for a whole
 // WriteTimeout (20 ms here). Every record arrives.
-func TestReviewSpillSlowReaderStalls(t *testing.T) {
+func TestSlowReaderGetsEveryRecord(t *testing.T) {
 	for _, spill := range []bool{false, true} {
 		t.Run(fmt.Sprint("spill=", spill), func(t *testing.T) {
 			path := sockPath(t)
@@ -154,7 +154,7 @@ func TestReviewSpillSlowReaderStalls(t *testing.T) {
 
 // A Flush waiting when Close is called: shutdown sends everything, and
 // the Flush gets nil with a spill dir too.
-func TestReviewSpillFlushAtClose(t *testing.T) {
+func TestFlushWaitingAtCloseGetsNil(t *testing.T) {
 	for _, spill := range []bool{false, true} {
 		t.Run(fmt.Sprint("spill=", spill), func(t *testing.T) {
 			path := sockPath(t)
@@ -187,7 +187,7 @@ func TestReviewSpillFlushAtClose(t *testing.T) {
 
 // The daemon closes mid-record after an early return; the record must be
 // whole on the next connection, and a drop notice must not split it.
-func TestReviewSpillTornThenReconnect(t *testing.T) {
+func TestSpillTornRecordGoesWholeOnTheNextConnection(t *testing.T) {
 	path := sockPath(t)
 	s := newSlowStream(t, path, 1000, time.Millisecond, false)
 	s.cut = func(i, n int) bool { return i == 0 && n >= 20000 }
@@ -239,7 +239,7 @@ func TestReviewSpillTornThenReconnect(t *testing.T) {
 // Writer-level: spill dir, slow reader, a stamp that changes every
 // batch, every format, LengthPrefix and Newline: the continued records
 // must be byte-exact.
-func TestReviewSpillEarlyTornFormats(t *testing.T) {
+func TestSpillEarlyReturnsContinueEveryFormatExactly(t *testing.T) {
 	for fname, inner := range formats(t) {
 		for _, fr := range []Framing{LengthPrefix, Newline, Raw} {
 			t.Run(fname+"/"+fr.String(), func(t *testing.T) {
@@ -297,7 +297,7 @@ func binary4(n int) []byte { return []byte{byte(n >> 24), byte(n >> 16), byte(n 
 
 // A kill while Open writes a new ring file out (1 MiB at a time) leaves a
 // shorter, all-zero file: the next Open writes it out again.
-func TestReviewSpillKilledMidWriteOut(t *testing.T) {
+func TestSpillOpenAfterAKillMidWriteOut(t *testing.T) {
 	path, dir := sockPath(t), privateDir(t)
 	if err := os.WriteFile(filepath.Join(dir, "ring"), make([]byte, 1<<20), 0o600); err != nil { // the first chunk of 1 MiB + 4 KiB
 		t.Fatal(err)
@@ -311,7 +311,7 @@ func TestReviewSpillKilledMidWriteOut(t *testing.T) {
 
 // Close honours CloseTimeout with a daemon that reads, slowly: 2 KiB every
 // 10 ms against about 800 KB queued (4 s of reading).
-func TestReviewSpillCloseDeadlineSlowReader(t *testing.T) {
+func TestSpillCloseHonoursItsDeadlineWithASlowReader(t *testing.T) {
 	path := sockPath(t)
 	newSlowStream(t, path, 2048, 10*time.Millisecond, false)
 	w := mustOpen(t, Config{Path: path, Network: "unix", Framing: LengthPrefix, SendBuffer: 4096, SpillDir: privateDir(t),

@@ -10,7 +10,7 @@ import (
 	"github.com/ringsink/ringsink/uds/format"
 )
 
-func TestReviewAllocsAllFormats(t *testing.T) {
+func TestWriteRecordsAllocatesNothingWithEveryFormat(t *testing.T) {
 	r3, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "a", Level: format.LevelField})
 	j, _ := format.Journald(format.User|format.Info, format.Options{AppName: "a", Fields: []string{"X=y\nz"}, Level: format.LevelField})
 	recs := make([][]byte, 200)
