@@ -117,10 +117,10 @@ func toString(r any) string {
 	return "?"
 }
 
-func TestFormatTrailerOnlyStream(t *testing.T)  { runWithTimeout(t, trailerOnly{}, "unix") }
-func TestFormatTrailerOnlyDgram(t *testing.T)   { runWithTimeout(t, trailerOnly{}, "unixgram") }
-func TestFormatHeaderOnlyStream(t *testing.T) { runWithTimeout(t, headerOnly{}, "unix") }
-func TestFormatHeaderOnlyDgram(t *testing.T)  { runWithTimeout(t, headerOnly{}, "unixgram") }
+func TestFormatTrailerOnlyStream(t *testing.T) { runWithTimeout(t, trailerOnly{}, "unix") }
+func TestFormatTrailerOnlyDgram(t *testing.T)  { runWithTimeout(t, trailerOnly{}, "unixgram") }
+func TestFormatHeaderOnlyStream(t *testing.T)  { runWithTimeout(t, headerOnly{}, "unix") }
+func TestFormatHeaderOnlyDgram(t *testing.T)   { runWithTimeout(t, headerOnly{}, "unixgram") }
 
 func TestFormatHeaderOnlyBytesOnTheWire(t *testing.T) {
 	path := sockPath(t)
