@@ -1,14 +1,15 @@
 // Package ringsink is the landing page of the ringsink module: non-blocking
 // record pipelines for latency-sensitive Go services. A producer on a hot
-// path hands a record over in tens of nanoseconds, with no lock, syscall or
-// allocation, and one background goroutine delivers it. This package holds
+// path hands a record over with no lock, syscall or allocation, and one
+// background goroutine delivers it. This package holds
 // no code; the packages are:
 //
 //   - [github.com/ringsink/ringsink/uds]: Writer, a non-blocking io.Writer
-//     that delivers records to a local daemon over a Unix stream socket
-//     (writev batches, an offline ring while the daemon is away, reconnect,
-//     Flush, Close), and Conn, one connection with complete-record
-//     accounting.
+//     that delivers records to a local daemon over a Unix socket: writev
+//     batches on a stream socket, one datagram per record in sendmmsg
+//     batches on a datagram or seqpacket socket (/dev/log, journald); an
+//     offline ring while the daemon is away, reconnect, Flush, Close and
+//     Shutdown. Its subpackage format renders syslog and journald headers.
 //   - [github.com/ringsink/ringsink/sink]: Sink, a generic background sink
 //     that batches typed records into any Drain, with flush barriers, and
 //     Close and Shutdown as net/http.Server has them.

@@ -46,7 +46,7 @@ func socketWriters() []socketWriter {
 				tb.Fatal(err)
 			}
 			waitConnected(tb, w)
-			return w, func() { w.Flush(context.Background()); w.Close() }, func() uint64 { return w.Stats().DroppedFull }
+			return w, func() { w.Shutdown(context.Background()) }, func() uint64 { return w.Stats().DroppedFull }
 		}},
 		{"ringsink-uds-wait", func(tb testing.TB, path string) (io.Writer, func(), func() uint64) {
 			w, err := uds.Open(uds.Config{Path: path})
@@ -54,7 +54,7 @@ func socketWriters() []socketWriter {
 				tb.Fatal(err)
 			}
 			waitConnected(tb, w)
-			return waitWriter{w}, func() { w.Flush(context.Background()); w.Close() }, func() uint64 { return w.Stats().DroppedFull }
+			return waitWriter{w}, func() { w.Shutdown(context.Background()) }, func() uint64 { return w.Stats().DroppedFull }
 		}},
 		{"zap-buffered", func(tb testing.TB, path string) (io.Writer, func(), func() uint64) {
 			c := dial(tb, path)

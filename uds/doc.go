@@ -16,10 +16,10 @@
 // oldest entry when full; on reconnect the consumer sends an optional drop
 // notice, then the offline backlog oldest first, then live records.
 //
-// [conn] is one connection: WriteRecords reports how many records were
-// written completely, so a failed write leaves exactly the unsent suffix.
-// A record torn by a failed write is sent whole on the next connection, never
-// continued. A daemon that reads slowly is slow, not stalled: the Writer
+// The consumer counts what each write sent in complete records, so a failed
+// write leaves exactly the unsent suffix queued, in order. A record torn by
+// a failed write is sent whole on the next connection, never continued. A
+// daemon that reads slowly is slow, not stalled: the Writer
 // goes at its pace (Stats.Slow). One that stops reading (paused) for
 // Config.WriteTimeout keeps its connection: the Writer waits, moving
 // waiting records into the offline ring while it has room, so order holds
@@ -34,6 +34,21 @@
 // Config.Format) cannot take the process down: a panic in it is recovered
 // and counted (Stats.Panics, LastError wraps ErrCallbackPanic); a record
 // the Format panicked on is skipped and counted (DroppedUnsendable).
+//
+// # Shutdown
+//
+// As with net/http.Server, Close is prompt and Shutdown is patient. Both
+// stop intake, send what is queued, close the socket and wait for the
+// consumer goroutine: Close for up to Config.CloseTimeout, Shutdown(ctx)
+// until ctx ends, waiting for an absent daemon as Flush does. What could
+// not be sent is kept where it outlives the Writer: in the caller's
+// Config.Offline, or in the spill file for the next Open. Kept is not an
+// error. Records neither sent nor kept (left in the offline ring the
+// Writer made itself because Config.Offline was nil, evicted to make room,
+// lost with a spill file removed from under the Writer) make the error a
+// *LostError, which counts them by reason and wraps the cause: ctx.Err(),
+// or context.DeadlineExceeded for Close. Sync, for callers that expect an
+// fsync-like method, is Flush bounded by Config.CloseTimeout.
 //
 // # Records the daemon never read
 //
@@ -60,7 +75,7 @@
 // every accepted record when the process is SIGKILLed, OOM-killed or
 // panics. The next Open with the same directory sends them first, in order
 // (Stats.Recovered); a record whose Write was killed mid-copy is skipped
-// (Writer.Recovery().Unfinished), never sent torn; records the kernel had
+// (Stats.SkippedUnfinished), never sent torn; records the kernel had
 // taken are not sent again, except those of a send that the kill
 // interrupted (the kernel took them, the count never came back). The ring
 // is then also the backlog while the daemon is away: the oldest records
@@ -75,7 +90,7 @@
 //   - the process's crash: every accepted record, on any file system
 //     (recovery trusts records it did not checksum within the boot that
 //     wrote them: Linux's boot id, the boot time on macOS and the BSDs;
-//     where there is neither, they are skipped, Recovery().Unverified);
+//     where there is neither, they are skipped, Stats.SkippedUnverified);
 //   - the host's crash: with Config.SpillSync, every record older than the
 //     interval (the consumer msyncs the file; a reboot trusts only
 //     checksummed records), on a disk file system.
@@ -93,7 +108,7 @@
 // records lost (ErrSpillLost), not kept. Only this user and root can
 // truncate the mapped file, which kills the process with SIGBUS. A damaged file is refused with an error and left as it
 // was; damage inside it to checksummed records costs the records it hits,
-// counted (Recovery().Damaged). While the Writer runs, another process
+// counted (Stats.SkippedDamaged). While the Writer runs, another process
 // (or a stray write) changing a record's header in the file costs that
 // record, counted in Stats.DroppedDamaged, never a panic or a garbled
 // record; a header damaged before the consumer read it stops the consumer

@@ -24,7 +24,8 @@ import (
 
 // Sentinel errors.
 var (
-	// ErrClosed is returned by Write, WriteContext and Flush after Close.
+	// ErrClosed is returned by Write, WriteContext, Flush and Sync once
+	// Close or Shutdown has begun.
 	ErrClosed = errors.New("uds: writer closed")
 	// ErrTooLarge is returned by Write for a record above MaxRecord.
 	ErrTooLarge = errors.New("uds: record too large")
@@ -56,7 +57,7 @@ var (
 	// not a regular file of this user's with mode 0600 (or stricter) and
 	// one link. The error names the path and the fix; nothing is changed.
 	ErrSpillUnsafe = errors.New("uds: Config.SpillDir is not safe to use")
-	// ErrSpillLost is wrapped by Close's error when records were left in
+	// ErrSpillLost is wrapped by Close's *LostError when records were left in
 	// the ring file but Config.SpillDir no longer names that file (it, or
 	// the directory, was removed, renamed or replaced while the Writer had
 	// it): no later Open finds them. Stats.SpillLost counts them.
@@ -128,9 +129,12 @@ type Config struct {
 	// bytes rounded up to 8, and MaxRecord is RingBytes/2 - 8.
 	RingBytes int
 	// Offline holds records while the daemon is away, and is sent first, in
-	// order, when it returns. Defaults to a new ring of 4096 records. The
-	// caller may fill it before Open and read it after Close (what could not
-	// be sent stays in it); between the two the Writer owns it. Records the
+	// order, when it returns. The caller may fill it before Open and read it
+	// after Close or Shutdown (what could not be sent stays in it, oldest
+	// first, and is not an error); between the two the Writer owns it.
+	// Defaults to a new ring of 4096 records that only the Writer holds:
+	// what is left in it when the Writer closes is lost (LostError.Unkept).
+	// Records the
 	// caller put in are checked as Write checks them: with Newline framing
 	// (and not AllowNewlines), one with a '\n' before its end or a NUL is
 	// dropped and counted (Stats.DroppedUnsendable).
@@ -169,8 +173,8 @@ type Config struct {
 	// jitter) between connection attempts; default 50 ms and 2 s.
 	ReconnectMin, ReconnectMax time.Duration
 	// CloseTimeout bounds Close: how long it tries to send what is queued,
-	// a writev blocked on a daemon that does not read included; defaults to
-	// 5 s.
+	// a writev blocked on a daemon that does not read included; and Sync:
+	// how long it waits. Defaults to 5 s.
 	CloseTimeout time.Duration
 	// SendBuffer, when positive, sets the socket's SO_SNDBUF.
 	SendBuffer int
@@ -194,7 +198,7 @@ type Config struct {
 	// panic. Write is unchanged (a claim, a copy, a release store: no
 	// syscall, no allocation). The next Open with the same directory sends
 	// what was accepted and not yet handed to the kernel first, in order
-	// (Stats.Recovered, Writer.Recovery); a record whose Write was killed
+	// (Stats.Recovered; what it skipped: the Stats.Skipped fields); a record whose Write was killed
 	// mid-copy is skipped, never sent torn. The file is RingBytes plus 4
 	// KiB; a file holding records keeps its size until they are sent. One
 	// directory belongs to one open Writer at a time (ErrSpillInUse: the
@@ -225,8 +229,7 @@ type Config struct {
 	// not a SIGBUS later.
 	//
 	// With a spill directory the ring is also the backlog while the daemon
-	// is away (there is no offline ring: Config.Offline must be nil, and
-	// Writer.Offline returns an empty one): the
+	// is away (there is no offline ring: Config.Offline must be nil): the
 	// consumer evicts the oldest records (Stats.Evicted) to keep a quarter
 	// of the ring free for new ones. Close leaves what it could not send in
 	// the file for the next Open. Unix only. See docs/design.md, "Spill
@@ -241,10 +244,9 @@ type Config struct {
 	// Wait is how the consumer goroutine waits while it has nothing to send
 	// (package wait); defaults to wait.Linger(time.Millisecond) when zero:
 	// a Write pays no wake-up until the ring is half full (or refuses a
-	// record for want of room), and a record may wait up to the linger
-	// before the consumer sends it: about 1 ms, 2 ms at most where the
-	// runtime's timers have millisecond resolution (Linux, with nothing
-	// else to run). Flush and Close wake the consumer at once.
+	// record for want of room), and a record may wait up to the linger,
+	// plus the runtime timer's slack, before the consumer sends it. Flush,
+	// Close and Shutdown wake the consumer at once.
 	// wait.Park() wakes it at every Write that finds it parked, as a
 	// channel does; wait.Spin() keeps a core busy.
 	Wait wait.Policy
@@ -680,8 +682,8 @@ func (w *Writer) setLimit(maxMsg int) {
 // record above MaxRecord, ErrClosed after Close, and, with Newline framing,
 // ErrNewline or ErrNUL for a record the daemon would split; all are
 // counted. A Write that races Close either returns nil and is sent (or
-// left in the offline ring and counted in Close's error) or returns
-// ErrClosed: the consumer closes the ring before its final drain.
+// kept, or counted in Close's *LostError) or returns ErrClosed: the
+// consumer closes the ring before its final drain.
 func (w *Writer) Write(p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
