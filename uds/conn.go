@@ -27,8 +27,7 @@ const (
 	// unless the record already ends with it. A '\n' inside a record, or a
 	// NUL anywhere in it (syslog-ng ends a message at either), would split
 	// it into several messages, so Writer refuses such records
-	// (ErrNewline, ErrNUL) unless Config.AllowNewlines is set. conn
-	// itself sends what it is given.
+	// (ErrNewline, ErrNUL) unless Config.AllowNewlines is set.
 	Newline
 	// LengthPrefix puts a 4-byte big-endian length before every record
 	// (Vector's length_delimited). A record may hold any bytes: none of

@@ -836,7 +836,7 @@ func (w *Writer) Sync() error {
 // daemon that does not read included), keeps what it could not send, and
 // waits for the consumer goroutine. It returns nil when every record was
 // sent or kept, and a *LostError wrapping context.DeadlineExceeded when
-// some could be neither. Close is idempotent.
+// some could be neither (see Shutdown). Close is idempotent.
 func (w *Writer) Close() error {
 	w.begin(time.Now().Add(w.cfg.CloseTimeout))
 	t := time.AfterFunc(w.cfg.CloseTimeout, func() { w.expire(context.DeadlineExceeded) })
@@ -857,7 +857,11 @@ func (w *Writer) Close() error {
 // ctx.Err(), when records could be neither sent nor kept: left in the
 // offline ring that Open made (Config.Offline nil), evicted from the
 // offline ring to make room, claimed by a Write that never finished, or
-// left in a spill file that the path no longer names.
+// left in a spill file that the path no longer names. With
+// Config.SpillDir, a ring stopped at a record whose header is not valid (a
+// Write that never finished it, or damage to the file) keeps its records
+// but also the file's mapping and lock until the process exits; Shutdown's
+// error (not a *LostError) says so.
 //
 // Shutdown and Close may be called more than once and together: the
 // earliest bound ends the drain, and every call returns the same result
