@@ -341,6 +341,12 @@ func (c *consumer) send() bool {
 	return true
 }
 
+// noticeDue reports whether a drop notice is to be sent: one not yet
+// written whole, or drops since the last.
+func (c *consumer) noticeDue() bool {
+	return c.w.cfg.DropNotice != nil && (c.notice != nil || c.totals() != c.noticed)
+}
+
 // dropNotice calls Config.DropNotice. A panic is recovered and counted,
 // and no notice is sent for d: the drops stay counted in Stats.
 func (c *consumer) dropNotice(d Drops) (notice []byte) {
@@ -522,14 +528,23 @@ func (c *consumer) recycle(b []byte) {
 // totals are the drop counts since Open.
 func (c *consumer) totals() Drops {
 	w := c.w
-	return Drops{Full: w.droppedFull.Load(), TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(),
+	var d Drops
+	for i := range d.BySeverity {
+		d.BySeverity[i] = w.dropped[i].Load()
+		d.Full += d.BySeverity[i]
+	}
+	return Drops{Full: d.Full, BySeverity: d.BySeverity, TooLarge: w.droppedLarge.Load(), Newline: w.droppedNewline.Load(),
 		Unsendable: w.droppedUnsendable.Load(), Evicted: w.evicted.Load(), Damaged: w.ring.Damaged(),
 		Unconfirmed: w.unconfirmed.Load()}
 }
 
 // since returns the counts in t that are not in before.
 func (t Drops) since(before Drops) Drops {
-	return Drops{Full: t.Full - before.Full, TooLarge: t.TooLarge - before.TooLarge,
+	var by [8]uint64
+	for i := range by {
+		by[i] = t.BySeverity[i] - before.BySeverity[i]
+	}
+	return Drops{Full: t.Full - before.Full, BySeverity: by, TooLarge: t.TooLarge - before.TooLarge,
 		Newline: t.Newline - before.Newline, Unsendable: t.Unsendable - before.Unsendable, Evicted: t.Evicted - before.Evicted,
 		Damaged: t.Damaged - before.Damaged, Unconfirmed: t.Unconfirmed - before.Unconfirmed}
 }
@@ -572,7 +587,10 @@ func (c *consumer) shutdown() {
 	// From here no Write is accepted, so Pending reaching 0 is the end: every
 	// Write that returned nil is in the ring (mpsc.ByteRing.Close).
 	w.ring.Close()
-	for idle := 0; w.off.Len() > 0 || c.resend.len() > 0 || w.ring.Pending() > 0; {
+	// A drop notice still due goes out too, while connected: the last
+	// drops are reported before Close returns (Close does not wait for a
+	// daemon that is away only to report them).
+	for idle := 0; w.off.Len() > 0 || c.resend.len() > 0 || w.ring.Pending() > 0 || c.conn != nil && c.noticeDue(); {
 		deadline := w.deadline() // re-read: a later Close or a cancelled ctx lowers it
 		if !deadline.IsZero() && !time.Now().Before(deadline) {
 			break

@@ -16,9 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ringsink/ringsink/internal/pad"
 	"github.com/ringsink/ringsink/internal/park"
 	"github.com/ringsink/ringsink/internal/ring"
 	"github.com/ringsink/ringsink/offline"
+	"github.com/ringsink/ringsink/uds/format"
 	"github.com/ringsink/ringsink/wait"
 )
 
@@ -83,7 +85,7 @@ const sunPathMax = 107
 // are lost at Close, when no notice follows: only Close's error and Stats
 // report them.
 type Drops struct {
-	Full       uint64 // Write found the ring full
+	Full       uint64 // Write found no room: the ring full, or, below Config.ShedFrom, only the reserve free
 	TooLarge   uint64 // Write got a record above MaxRecord
 	Newline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	Unsendable uint64 // a message socket could not carry an accepted record
@@ -92,6 +94,9 @@ type Drops struct {
 	// Unconfirmed: records the kernel took (Written) that the daemon may
 	// not have read when its socket died (Stats.Unconfirmed).
 	Unconfirmed uint64
+	// BySeverity splits Full by the records' syslog severity, indexed by
+	// format.Emerg (0) to format.Debug (7); their sum is Full.
+	BySeverity [8]uint64
 }
 
 // Config configures a Writer. Zero fields take their defaults.
@@ -178,6 +183,42 @@ type Config struct {
 	CloseTimeout time.Duration
 	// SendBuffer, when positive, sets the socket's SO_SNDBUF.
 	SendBuffer int
+	// Reserve is ring space, in bytes, that records of ShedFrom or less
+	// severe may not take: such a record is refused, and counted by
+	// severity (Stats.DroppedBySeverity, the drop notice), unless at
+	// least Reserve bytes stay free once it is in; a more severe record
+	// takes any room there is. A record's severity is WriteSeverity's
+	// argument; for Write, a leading "<PRI>" (PRI & 7; at most 5 bytes are
+	// read), else what Level finds, else Info. Defaults to an eighth of
+	// RingBytes; negative means no reserve (every record takes any room).
+	// At most RingBytes/2. With SpillDir, while the daemon is away the
+	// consumer keeps only a quarter of the ring free (by eviction): a
+	// Reserve above that sheds every record of ShedFrom or less severe
+	// until the daemon returns.
+	Reserve int
+	// ShedFrom is the most severe syslog severity that the reserve holds
+	// back: format.Notice (the default, when zero) sheds Notice, Info and
+	// Debug records and keeps Warning and more severe ones. format.Alert
+	// (1) to format.Debug (7).
+	ShedFrom format.Priority
+	// KeepWait bounds how long Write and WriteSeverity wait for room for a
+	// record more severe than ShedFrom when the ring is full (the reserve
+	// too): the call parks until the consumer frees room, the Writer is
+	// closed, or KeepWait has passed, and then the record is dropped and
+	// counted. Records of ShedFrom or less severe never wait. Defaults to
+	// 10 ms; negative means no wait. WriteContext waits by its ctx
+	// instead.
+	KeepWait time.Duration
+	// Level, if set, gives Write the severity of a record without a
+	// leading "<PRI>" (format.LevelField reads slog's, zap's and zerolog's
+	// level field), for admission and, with a Format of package format,
+	// for the daemon (as WriteSeverity carries it). It runs on the
+	// producer's goroutine, in Write: a Level that panics panics there.
+	// Defaults to nil (no parse: such a record counts as Info), because
+	// format.LevelField costs more than the rest of Write (docs/design.md,
+	// "Severity-aware admission"); a logger that knows its levels should
+	// call WriteSeverity (uds.NewHandler does).
+	Level func(rec []byte) (format.Priority, bool)
 	// ErrorOnDrop makes Write return ErrFull when the ring is full. By
 	// default a drop is only counted (Stats.DroppedFull, and the drop notice):
 	// loggers treat a Write error as something to report, often by writing
@@ -326,6 +367,12 @@ func (cfg *Config) setDefaults() error {
 	case cfg.SpillDir != "" && cfg.Offline != nil:
 		return errors.New("uds: Config.Offline with Config.SpillDir: the spill file is the backlog (leave Offline nil)")
 	}
+	if cfg.RingBytes == 0 {
+		cfg.RingBytes = 1 << 20
+	}
+	if err := cfg.setAdmission(); err != nil {
+		return err
+	}
 	if fi, err := os.Stat(cfg.Path); err == nil && fi.Mode().Type() != fs.ModeSocket {
 		return fmt.Errorf("uds: %s exists and is not a socket (it is %s)", cfg.Path, fileKind(fi.Mode()))
 	}
@@ -387,8 +434,8 @@ func fileKind(m fs.FileMode) string {
 //
 //	Accepted + Preloaded + Recovered + Resent == Written + Evicted + DroppedUnsendable + DroppedDamaged + SpillLost + Buffered + Pending
 //
-// (Resent is 0 unless Config.AtLeastOnce), and every Write that did not return an error was Accepted or counted in
-// DroppedFull.
+// (Resent is 0 unless Config.AtLeastOnce), every Write that did not return an error was Accepted or counted in
+// DroppedFull, and DroppedFull is the sum of DroppedBySeverity.
 type Stats struct {
 	Accepted          uint64 // records accepted by Write and WriteContext
 	Preloaded         uint64 // records already in Config.Offline at Open
@@ -396,7 +443,7 @@ type Stats struct {
 	Written           uint64 // records handed to the kernel whole (a record sent again counts again; the kernel may still lose it: Unconfirmed)
 	WrittenBytes      uint64 // bytes handed to the kernel, framing included
 	Sends             uint64 // send system calls: writev (stream), sendmmsg or write (message socket)
-	DroppedFull       uint64 // Write found the ring full
+	DroppedFull       uint64 // Write found no room: the ring full, or, below Config.ShedFrom, only the reserve free
 	DroppedTooLarge   uint64 // Write got a record above MaxRecord
 	DroppedNewline    uint64 // Write got a record with an inner newline or a NUL (Newline framing)
 	DroppedUnsendable uint64 // accepted, then skipped by a message socket that cannot carry it (too large: EMSGSIZE, before the limit was known; empty on a seqpacket socket), because Config.Format panicked on it, or preloaded in Config.Offline with a line break Newline framing cannot carry
@@ -437,7 +484,11 @@ type Stats struct {
 	// (SkippedUnverified). None of them was accepted by this Writer, so
 	// they are outside the conservation sum.
 	SkippedUnfinished, SkippedDamaged, SkippedUnverified uint64
-	Connected                                            bool
+	// DroppedBySeverity splits DroppedFull by the records' syslog
+	// severity, indexed by format.Emerg (0) to format.Debug (7); a record
+	// Write found no severity in counts as Info.
+	DroppedBySeverity [8]uint64
+	Connected         bool
 }
 
 // Writer is a non-blocking io.Writer that delivers records to a daemon on a
@@ -479,10 +530,15 @@ type Writer struct {
 	closeErr error // set by the consumer before done is closed
 
 	// Producer-side counters (touched only when a record is refused).
-	droppedFull, droppedLarge, droppedClosed atomic.Uint64
-	droppedNewline, droppedUnsendable        atomic.Uint64
-	maxRecord                                int          // Config.MaxRecord or the ring's limit
-	limit                                    atomic.Int64 // what Write accepts: maxRecord, or less on a message socket (setLimit)
+	_                           pad.Line
+	dropped                     [8]atomic.Uint64 // refused for room, by severity: a line of their own, apart from what every Write reads
+	_                           pad.Line
+	droppedLarge, droppedClosed atomic.Uint64
+	droppedNewline              atomic.Uint64
+	droppedUnsendable           atomic.Uint64
+	carry                       bool         // the Format reads a <PRI> prefix: WriteSeverity's severity goes in one
+	maxRecord                   int          // Config.MaxRecord or the ring's limit
+	limit                       atomic.Int64 // what Write accepts: maxRecord, or less on a message socket (setLimit)
 	// Consumer-side counters.
 	written, writtenBytes, sends        atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
@@ -560,6 +616,9 @@ func Open(cfg Config) (*Writer, error) {
 	w.relBase = w.ring.Released()
 	w.dialCtx, w.closing = context.WithCancel(context.Background())
 	w.maxRecord = w.ring.MaxRecord()
+	if w.carry = carriesPRI(cfg.Format); w.carry {
+		w.maxRecord -= len(priPrefix[0]) // room for WriteSeverity's prefix
+	}
 	if cfg.MaxRecord > 0 {
 		w.maxRecord = min(cfg.MaxRecord, w.maxRecord)
 	}
@@ -688,24 +747,8 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
 	}
-	if !w.ring.TryWrite(p) {
-		if w.ring.Closed() { // Close began after admit: not accepted
-			w.droppedClosed.Add(1)
-			return 0, ErrClosed
-		}
-		// The consumer is behind. If it is runnable but has no processor
-		// (more busy goroutines than cores), only a yield lets it run: without
-		// one, producers spinning on a full ring starve it for a whole
-		// scheduler quantum per wake-up. Every 8th drop yields, so the
-		// typical drop stays cheap (docs/design.md, "Overload").
-		if w.droppedFull.Add(1)%yieldEvery == 0 {
-			runtime.Gosched()
-		}
-		if w.cfg.ErrorOnDrop {
-			return 0, ErrFull
-		}
-	}
-	return len(p), nil
+	sev, pre := w.severity(p)
+	return w.put(sev, pre, p)
 }
 
 // admit refuses, and counts, a write after Close or a record above
@@ -762,16 +805,11 @@ func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
 	}
-	// A call that waited a millisecond or more goes first (park.Room,
-	// "Fairness"): until it is through, this one queues behind it.
-	if w.room.Open() && w.ring.TryWrite(p) {
-		return len(p), nil
-	}
-	return w.writeWait(ctx, p)
+	return w.admitCtx(ctx, p)
 }
 
 // writeWait is WriteContext's slow path: wait for room, in turn.
-func (w *Writer) writeWait(ctx context.Context, p []byte) (int, error) {
+func (w *Writer) writeWait(ctx context.Context, pre, p []byte, reserve int) (int, error) {
 	check := func() error {
 		if err := w.admit(p); err != nil {
 			return err
@@ -782,7 +820,7 @@ func (w *Writer) writeWait(ctx context.Context, p []byte) (int, error) {
 		}
 		return nil
 	}
-	if err := w.room.Block(ctx, w.stop, check, w.closed.Load, func() bool { return w.ring.TryWrite(p) }); err != nil {
+	if err := w.room.Block(ctx, w.stop, check, w.closed.Load, func() bool { return w.ring.TryWriteReserve(pre, p, reserve) }); err != nil {
 		return 0, err
 	}
 	return len(p), nil
@@ -1040,7 +1078,6 @@ func (w *Writer) Stats() Stats {
 		SkippedUnfinished: uint64(w.recovery.Unfinished),
 		SkippedDamaged:    uint64(w.recovery.Damaged),
 		SkippedUnverified: uint64(w.recovery.Unverified),
-		DroppedFull:       w.droppedFull.Load(),
 		DroppedTooLarge:   w.droppedLarge.Load(),
 		DroppedNewline:    w.droppedNewline.Load(),
 		DroppedUnsendable: w.droppedUnsendable.Load(),
@@ -1059,6 +1096,10 @@ func (w *Writer) Stats() Stats {
 		Unconfirmed:       w.unconfirmed.Load(),
 		Resent:            w.resent.Load(),
 		Connected:         w.connected.Load(),
+	}
+	for i := range st.DroppedBySeverity {
+		st.DroppedBySeverity[i] = w.dropped[i].Load()
+		st.DroppedFull += st.DroppedBySeverity[i]
 	}
 	// The ring counts records modulo 2^32; sent is exact, and fewer than
 	// 2^32 records are ever pending, so the difference is exact.

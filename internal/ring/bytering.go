@@ -228,11 +228,23 @@ func (r *ByteRing) recordSize(n int) uint32 { return (r.hlen + uint32(n) + 7) &^
 // ring lacks room or is closed (Closed tells), or always when len(p) >
 // MaxRecord (check MaxRecord to tell). A lost race against another producer
 // is retried, not reported as full.
-func (r *ByteRing) TryWrite(p []byte) bool {
-	if len(p) > r.MaxRecord() {
+func (r *ByteRing) TryWrite(p []byte) bool { return r.TryWriteReserve(nil, p, 0) }
+
+// TryWriteReserve is TryWrite for the record pre followed by p (one record
+// of len(pre)+len(p) bytes), accepted only if, once it is in, at least
+// reserve bytes of the ring stay free (padding to the end of the buffer
+// aside, so that a record within MaxRecord and a reserve of at most half
+// the ring still fit in an empty ring). The check is part of the claim, so
+// concurrent writers cannot overrun the reserve between them. A refusal
+// wakes a lingering consumer as TryWrite's does. Used by package uds for
+// severity-aware admission; not part of the ring's stable surface.
+func (r *ByteRing) TryWriteReserve(pre, p []byte, reserve int) bool {
+	n := len(pre) + len(p)
+	if n > r.MaxRecord() || reserve < 0 || reserve > len(r.buf) {
 		return false
 	}
-	size := r.recordSize(len(p))
+	size := r.recordSize(n)
+	keep := uint32(reserve)
 	capa := uint32(len(r.buf))
 	tail := r.tail.Load()
 	for fails := 0; ; {
@@ -244,7 +256,9 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 		if i+size > capa {
 			total += capa - i // pad to the end, then start at 0
 		}
-		if pos-headPos+total > capa {
+		// used <= cap while open; closed, bit 31 makes it look more than
+		// full (see Invariants), and keep <= cap cannot mask that.
+		if used := pos - headPos; used+total > capa || used+size+keep > capa {
 			// Full (or closed: see Invariants), unless a producer or the
 			// consumer moved meanwhile (a stale tail can even be behind head).
 			now := r.tail.Load()
@@ -271,12 +285,12 @@ func (r *ByteRing) TryWrite(p []byte) bool {
 			i = 0
 		}
 		preemptWindow()
-		h := uint64(len(p)) + 1
+		h := uint64(n) + 1
 		if r.persist != nil {
-			r.durableCopy(i, records, p)
-			h = pubHeader(len(p), records) // len+1 and a hash of it and seq (durable.go)
+			r.durableCopy(i, records, pre, p)
+			h = pubHeader(n, records) // len+1 and a hash of it and seq (durable.go)
 		} else {
-			copy(r.buf[i+hdrSize:], p)
+			copy(r.buf[i+hdrSize+uint32(copy(r.buf[i+hdrSize:], pre)):], p)
 		}
 		// Publish the record to the consumer.
 		r.hdr(i).Store(h)

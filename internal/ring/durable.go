@@ -283,10 +283,10 @@ func check(seq uint32, p []byte) uint64 {
 // durableCopy is TryWrite's copy into a durable ring: the claim word and the
 // sequence number first, so that recovery can step over a copy its producer
 // did not finish.
-func (r *ByteRing) durableCopy(i, seq uint32, p []byte) {
-	r.hdr(i).Store(claimFlag | uint64(len(p)))
+func (r *ByteRing) durableCopy(i, seq uint32, pre, p []byte) {
+	r.hdr(i).Store(claimFlag | uint64(len(pre)+len(p)))
 	r.hdr(i + 8).Store(uint64(seq)<<32 | liveBit)
-	dst := r.buf[i+durHdr:]
+	dst := r.buf[i+durHdr+uint32(copy(r.buf[i+durHdr:], pre)):]
 	if testhook.MidCopy != nil {
 		half := len(p) / 2
 		copy(dst, p[:half])
