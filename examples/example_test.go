@@ -43,6 +43,16 @@ ringsink_uds_dropped_records_total{daemon="syslog",reason="full"} 0
 ringsink_uds_dropped_records_total{daemon="syslog",reason="newline"} 0
 ringsink_uds_dropped_records_total{daemon="syslog",reason="too_large"} 1
 ringsink_uds_dropped_records_total{daemon="syslog",reason="unsendable"} 0
+# HELP ringsink_uds_refused_records_total Records Write refused for want of room (reason="full"), by syslog severity: below the threshold at the reserve, at or above it only with the ring full.
+# TYPE ringsink_uds_refused_records_total counter
+ringsink_uds_refused_records_total{daemon="syslog",severity="alert"} 0
+ringsink_uds_refused_records_total{daemon="syslog",severity="crit"} 0
+ringsink_uds_refused_records_total{daemon="syslog",severity="debug"} 0
+ringsink_uds_refused_records_total{daemon="syslog",severity="emerg"} 0
+ringsink_uds_refused_records_total{daemon="syslog",severity="err"} 0
+ringsink_uds_refused_records_total{daemon="syslog",severity="info"} 0
+ringsink_uds_refused_records_total{daemon="syslog",severity="notice"} 0
+ringsink_uds_refused_records_total{daemon="syslog",severity="warning"} 0
 # HELP ringsink_uds_buffered_records Records in the offline ring.
 # TYPE ringsink_uds_buffered_records gauge
 ringsink_uds_buffered_records{daemon="syslog"} 1
@@ -51,11 +61,11 @@ ringsink_uds_buffered_records{daemon="syslog"} 1
 ringsink_sink_delivered_messages_total{sink="audit"} 1
 `
 	err := testutil.GatherAndCompare(reg, strings.NewReader(exposition),
-		"ringsink_uds_dropped_records_total", "ringsink_uds_buffered_records", "ringsink_sink_delivered_messages_total")
+		"ringsink_uds_dropped_records_total", "ringsink_uds_refused_records_total", "ringsink_uds_buffered_records", "ringsink_sink_delivered_messages_total")
 	fmt.Println(err)
 	n, _ := testutil.GatherAndCount(reg)
 	fmt.Println(n, "metrics")
 	// Output:
 	// <nil>
-	// 23 metrics
+	// 31 metrics
 }

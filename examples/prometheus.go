@@ -14,7 +14,12 @@ type WriterCollector struct {
 	w                                                                     *uds.Writer
 	written, writtenBytes, dropped, stalls, connects, dialErrs, writeErrs *prometheus.Desc
 	buffered, pending, connected                                          *prometheus.Desc
+	refused                                                               *prometheus.Desc
 }
+
+// severityNames label Stats.DroppedBySeverity, indexed by syslog severity
+// (format.Emerg 0 to format.Debug 7), with syslog's keywords.
+var severityNames = [8]string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
 
 // NewWriterCollector returns a collector for w; labels are added to every
 // metric (for example the daemon's name).
@@ -27,6 +32,7 @@ func NewWriterCollector(w *uds.Writer, labels prometheus.Labels) *WriterCollecto
 		written:      d("written_records_total", "Records the kernel took whole."),
 		writtenBytes: d("written_bytes_total", "Bytes handed to the kernel, framing included."),
 		dropped:      d("dropped_records_total", "Records dropped, by reason.", "reason"),
+		refused:      d("refused_records_total", "Records Write refused for want of room (reason=\"full\"), by syslog severity: below the threshold at the reserve, at or above it only with the ring full.", "severity"),
 		stalls:       d("stalls_total", "Waits that expired on a daemon not reading (connection kept)."),
 		connects:     d("connects_total", "Successful connections."),
 		dialErrs:     d("dial_errors_total", "Failed connection attempts."),
@@ -39,7 +45,7 @@ func NewWriterCollector(w *uds.Writer, labels prometheus.Labels) *WriterCollecto
 
 // Describe implements prometheus.Collector.
 func (c *WriterCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.written, c.writtenBytes, c.dropped, c.stalls, c.connects,
+	for _, d := range []*prometheus.Desc{c.written, c.writtenBytes, c.dropped, c.refused, c.stalls, c.connects,
 		c.dialErrs, c.writeErrs, c.buffered, c.pending, c.connected} {
 		ch <- d
 	}
@@ -57,6 +63,9 @@ func (c *WriterCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.dropped, st.DroppedUnsendable, "unsendable")
 	counter(c.dropped, st.DroppedClosed, "closed")
 	counter(c.dropped, st.Evicted, "evicted")
+	for sev, n := range st.DroppedBySeverity {
+		counter(c.refused, n, severityNames[sev])
+	}
 	counter(c.stalls, st.Stalls)
 	counter(c.connects, st.Connects)
 	counter(c.dialErrs, st.DialErrors)

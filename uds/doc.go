@@ -26,7 +26,7 @@
 // and nothing is evicted needlessly (Stats.Stalls, LastError).
 //
 // Nothing is lost silently: Stats counts records written, buffered, pending
-// and dropped by reason, and Accepted + Preloaded + Recovered + Resent ==
+// and dropped by reason (refusals for room by severity too), and Accepted + Preloaded + Recovered + Resent ==
 // Written + Evicted + DroppedUnsendable + DroppedDamaged + SpillLost +
 // Buffered + Pending whenever the writer is quiescent. The library never
 // logs; LastError says why the daemon is unreachable. The caller's code
@@ -49,6 +49,31 @@
 // *LostError, which counts them by reason and wraps the cause: ctx.Err(),
 // or context.DeadlineExceeded for Close. Sync, for callers that expect an
 // fsync-like method, is Flush bounded by Config.CloseTimeout.
+//
+// # Severity-aware admission
+//
+// When the ring overflows, the least severe records go first: a record of
+// Config.ShedFrom (Notice by default) or less severe is refused, and
+// counted under its severity (Stats.DroppedBySeverity), when it would
+// leave less than Config.Reserve bytes of the ring free (an eighth of
+// RingBytes by default); Warning and more severe records take any room
+// there is, and when the ring is full, reserve included, wait up to
+// Config.KeepWait (10 ms by default) for the consumer to free some. A
+// record's severity is WriteSeverity's argument; for Write, a leading
+// "<PRI>" (only its first 5 bytes are read), else, with Config.Level
+// (opt-in: it costs the producer a search of up to 256 bytes), the
+// logger's level field, else Info. With a Format of package format the
+// severity of a WriteSeverity record reaches the daemon in the header;
+// with another Format, or none, it decides admission only, and the bytes
+// sent are the caller's. The drop notice (Config.DropNotice) reports the
+// drops since the last one by severity (Drops.BySeverity); the consumer
+// makes it and sends it before anything else, so it is never queued
+// behind the records that filled the ring. Stats.DroppedFull is the sum
+// of Stats.DroppedBySeverity. See docs/design.md, "Severity-aware
+// admission".
+//
+//	w, _ := uds.Open(uds.Config{Path: "/dev/log", Format: f, DropNotice: notice})
+//	w.WriteSeverity(format.Err, []byte("payment failed: card declined"))
 //
 // # Records the daemon never read
 //

@@ -109,3 +109,49 @@ func ExampleConfig_spillDir() {
 	// written while the daemon was away
 	// written after
 }
+
+// WriteSeverity with a syslog format: the severity reaches the daemon in
+// the header, and when the ring overflows, records below Warning are
+// refused first (counted by severity) while Warning and above keep a
+// reserve of the ring. The drop notice reports the drops by severity.
+func ExampleWriter_WriteSeverity() {
+	dir, _ := os.MkdirTemp("", "uds-example")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "log.sock") // /dev/log
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer pc.Close()
+
+	f, err := format.RFC3164(format.Local0|format.Info, format.Options{AppName: "api", ProcID: "-"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w, err := uds.Open(uds.Config{
+		Path:   path,
+		Format: f,
+		DropNotice: func(d uds.Drops) []byte {
+			return fmt.Appendf(nil, "<4>dropped: %d info, %d debug", d.BySeverity[format.Info], d.BySeverity[format.Debug])
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w.WriteSeverity(format.Err, []byte("payment failed: card declined"))
+	_ = w.Close()
+
+	b := make([]byte, 4096)
+	n, _ := pc.Read(b)
+	pri, _, _ := bytes.Cut(b[:n], []byte(">"))
+	_, msg, _ := bytes.Cut(b[:n], []byte("api: "))
+	fmt.Printf("%s> %s\n", pri, msg)
+	st := w.Stats()
+	fmt.Println("dropped:", st.DroppedFull, st.DroppedBySeverity)
+	// Output:
+	// <131> payment failed: card declined
+	// dropped: 0 [0 0 0 0 0 0 0 0]
+}

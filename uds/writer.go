@@ -733,11 +733,16 @@ func (w *Writer) setLimit(maxMsg int) {
 	w.limit.Store(int64(l))
 }
 
-// Write copies p into the ring as one record and returns len(p). It never
-// blocks, makes no syscall, takes no lock and allocates nothing. When the
-// ring is full the record is dropped and counted (and, with
-// Config.ErrorOnDrop, Write returns 0, ErrFull), and every 8th drop yields
-// the processor so the consumer can catch up. It returns ErrTooLarge for a
+// Write copies p into the ring as one record and returns len(p). With
+// room it never blocks, makes no syscall, takes no lock and allocates
+// nothing. The record's severity is a leading "<PRI>"'s, else what
+// Config.Level finds, else Info; it is admitted as WriteSeverity admits
+// it: a record of Config.ShedFrom or less severe (Info, by default) is
+// refused when it would leave less than Config.Reserve bytes free, a more
+// severe one only when the ring is full, after waiting up to
+// Config.KeepWait. A refused record is dropped and counted by severity
+// (and, with Config.ErrorOnDrop, Write returns 0, ErrFull), and every 8th
+// drop of a severity yields the processor so the consumer can catch up. It returns ErrTooLarge for a
 // record above MaxRecord, ErrClosed after Close, and, with Newline framing,
 // ErrNewline or ErrNUL for a record the daemon would split; all are
 // counted. A Write that races Close either returns nil and is sent (or
@@ -800,7 +805,8 @@ func lineBreak(p []byte) error {
 // there is room (each waiting call holds the others back 10 ms at most),
 // so that running producers cannot starve it (a call whose ctx is already
 // done then returns ctx.Err()). Write does not wait, and does not take
-// turns.
+// turns. A record of Config.ShedFrom or less severe (its severity found as
+// Write finds it) waits while only the reserve is free (Config.Reserve).
 func (w *Writer) WriteContext(ctx context.Context, p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
