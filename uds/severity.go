@@ -148,17 +148,17 @@ func (w *Writer) put(sev format.Priority, pre, p []byte) (int, error) {
 	if w.ring.TryWriteReserve(pre, p, reserve) {
 		return len(p), nil
 	}
-	return w.refused(sev, pre, p, reserve)
+	return w.refused(sev, pre, p)
 }
 
 // refused is put's slow path: the ring had no room for the record (or
 // none above the reserve).
-func (w *Writer) refused(sev format.Priority, pre, p []byte, reserve int) (int, error) {
+func (w *Writer) refused(sev format.Priority, pre, p []byte) (int, error) {
 	if w.ring.Closed() { // Close began after admit: not accepted
 		w.droppedClosed.Add(1)
 		return 0, ErrClosed
 	}
-	if reserve == 0 && w.cfg.KeepWait > 0 {
+	if sev < w.cfg.ShedFrom && w.cfg.KeepWait > 0 { // kept: it may wait
 		ok, err := w.keepWait(pre, p)
 		if err != nil {
 			return 0, err
@@ -201,7 +201,9 @@ func (w *Writer) keepWait(pre, p []byte) (bool, error) {
 			w.room.Unregister()
 			return true, nil
 		}
-		if w.ring.Closed() {
+		// closed is set by Close before it closes stop; the ring is
+		// closed later, by the consumer (after a write in progress).
+		if w.closed.Load() || w.ring.Closed() {
 			w.room.Unregister()
 			w.droppedClosed.Add(1)
 			return false, ErrClosed

@@ -234,12 +234,21 @@ func TestShedFromMovesTheThreshold(t *testing.T) {
 }
 
 // TestNoReserveAdmitsEveryRecordToTheLastByte: a negative Reserve turns
-// admission by severity off: an Info record is refused only when the
-// ring is full, and then so is a Warning.
+// the reserve off: an Info record is refused only when the ring is full,
+// and at once; an Emerg record is refused then too, after KeepWait.
 func TestNoReserveAdmitsEveryRecordToTheLastByte(t *testing.T) {
-	w, d, _ := stuckWriter(t, Config{RingBytes: 16 << 10, Reserve: -1, KeepWait: -1}, infoRec)
-	if _, err := w.WriteSeverity(format.Emerg, infoRec(0)); !errors.Is(err, ErrFull) {
-		t.Fatalf("Emerg on a full ring without a reserve: %v; want ErrFull", err)
+	const keep = 200 * time.Millisecond
+	w, d, _ := stuckWriter(t, Config{RingBytes: 16 << 10, Reserve: -1, KeepWait: keep}, infoRec)
+	if st := w.Stats(); st.Pending*64 < 16<<10-128 {
+		t.Fatalf("%d records of 64 bytes pending in a 16 KiB ring: the Info records stopped short of its end", st.Pending)
+	}
+	start := time.Now()
+	if _, err := w.WriteSeverity(format.Info, infoRec(0)); !errors.Is(err, ErrFull) || time.Since(start) >= keep {
+		t.Fatalf("Info on a full ring without a reserve: %v after %v; want ErrFull, without waiting", err, time.Since(start))
+	}
+	start = time.Now()
+	if _, err := w.WriteSeverity(format.Emerg, infoRec(0)); !errors.Is(err, ErrFull) || time.Since(start) < keep {
+		t.Fatalf("Emerg on a full ring without a reserve: %v after %v; want ErrFull after KeepWait", err, time.Since(start))
 	}
 	close(d.release)
 	flushAndClose(t, w)
@@ -296,14 +305,17 @@ func TestKeepWaitIsBounded(t *testing.T) {
 	}
 
 	// Close ends a wait.
-	w, d, _ = stuckWriter(t, Config{RingBytes: 16 << 10, KeepWait: 20 * time.Second, CloseTimeout: 100 * time.Millisecond}, infoRec)
+	// (Close itself waits for the consumer's write in progress, up to
+	// CloseTimeout: the wait ends at once, not then.)
+	w, d, _ = stuckWriter(t, Config{RingBytes: 16 << 10, KeepWait: 20 * time.Second, CloseTimeout: 5 * time.Second}, infoRec)
 	fillReserve(t, w)
 	go func() { _, err := w.WriteSeverity(format.Err, []byte("closed")); res <- err }()
 	time.Sleep(50 * time.Millisecond)
 	closed := make(chan struct{})
+	start = time.Now()
 	go func() { w.Close(); close(closed) }()
-	if err := <-res; !errors.Is(err, ErrClosed) {
-		t.Fatalf("a wait that Close ended: %v; want ErrClosed", err)
+	if err := <-res; !errors.Is(err, ErrClosed) || time.Since(start) > time.Second {
+		t.Fatalf("a wait that Close ended: %v after %v; want ErrClosed at once", err, time.Since(start))
 	}
 	close(d.release)
 	<-closed
@@ -492,5 +504,31 @@ func TestWriteContextWaitsAtTheReserve(t *testing.T) {
 	flushAndClose(t, w)
 	if got := <-d.got; !bytes.HasSuffix(got, []byte("\n<3>error\n")) {
 		t.Fatalf("the daemon's last line is not the Err record: %q", got[max(0, len(got)-80):])
+	}
+}
+
+// TestCloseSendsTheLastNotice: a drop that wakes nobody (a record too
+// large, refused before the ring) is reported by Close, which sends the
+// notice still due while connected; none is lost at shutdown.
+func TestCloseSendsTheLastNotice(t *testing.T) {
+	path := sockPath(t)
+	d := startDaemon(t, path)
+	w := mustOpen(t, Config{Path: path, Framing: Newline, MaxRecord: 16,
+		DropNotice: func(d Drops) []byte { return fmt.Appendf(nil, "dropped %d too large", d.TooLarge) }})
+	w.Write([]byte("first"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := w.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(make([]byte, 17)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Write of 17 bytes: %v; want ErrTooLarge", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	d.wait()
+	if got, want := string(bytes.Join(d.data(), nil)), "first\ndropped 1 too large\n"; got != want {
+		t.Fatalf("the daemon read %q; want %q", got, want)
 	}
 }

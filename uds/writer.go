@@ -539,7 +539,9 @@ type Writer struct {
 	carry                       bool         // the Format reads a <PRI> prefix: WriteSeverity's severity goes in one
 	maxRecord                   int          // Config.MaxRecord or the ring's limit
 	limit                       atomic.Int64 // what Write accepts: maxRecord, or less on a message socket (setLimit)
-	// Consumer-side counters.
+	// Consumer-side counters, on other lines than what every Write reads
+	// (limit, maxRecord, carry): the consumer writes them at every send.
+	_                                   pad.Line
 	written, writtenBytes, sends        atomic.Uint64
 	evicted, buffered, notices          atomic.Uint64
 	connects, dialErrs, writeErrs, sent atomic.Uint64
@@ -752,8 +754,19 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if err := w.admit(p); err != nil {
 		return 0, err
 	}
-	sev, pre := w.severity(p)
-	return w.put(sev, pre, p)
+	// Inline, for the common record: no <PRI>, no Config.Level.
+	sev, pre := format.Info, []byte(nil)
+	if len(p) > 0 && p[0] == '<' || w.cfg.Level != nil {
+		sev, pre = w.severity(p)
+	}
+	reserve := 0
+	if sev >= w.cfg.ShedFrom {
+		reserve = w.cfg.Reserve
+	}
+	if w.ring.TryWriteReserve(pre, p, reserve) {
+		return len(p), nil
+	}
+	return w.refused(sev, pre, p)
 }
 
 // admit refuses, and counts, a write after Close or a record above

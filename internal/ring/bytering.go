@@ -240,7 +240,7 @@ func (r *ByteRing) TryWrite(p []byte) bool { return r.TryWriteReserve(nil, p, 0)
 // severity-aware admission; not part of the ring's stable surface.
 func (r *ByteRing) TryWriteReserve(pre, p []byte, reserve int) bool {
 	n := len(pre) + len(p)
-	if n > r.MaxRecord() || reserve < 0 || reserve > len(r.buf) {
+	if n > r.MaxRecord() || uint(reserve) > uint(len(r.buf)) {
 		return false
 	}
 	size := r.recordSize(n)
@@ -290,7 +290,11 @@ func (r *ByteRing) TryWriteReserve(pre, p []byte, reserve int) bool {
 			r.durableCopy(i, records, pre, p)
 			h = pubHeader(n, records) // len+1 and a hash of it and seq (durable.go)
 		} else {
-			copy(r.buf[i+hdrSize+uint32(copy(r.buf[i+hdrSize:], pre)):], p)
+			j := i + hdrSize
+			if len(pre) > 0 {
+				j += uint32(copy(r.buf[j:], pre))
+			}
+			copy(r.buf[j:], p)
 		}
 		// Publish the record to the consumer.
 		r.hdr(i).Store(h)

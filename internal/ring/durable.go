@@ -286,7 +286,11 @@ func check(seq uint32, p []byte) uint64 {
 func (r *ByteRing) durableCopy(i, seq uint32, pre, p []byte) {
 	r.hdr(i).Store(claimFlag | uint64(len(pre)+len(p)))
 	r.hdr(i + 8).Store(uint64(seq)<<32 | liveBit)
-	dst := r.buf[i+durHdr+uint32(copy(r.buf[i+durHdr:], pre)):]
+	j := i + durHdr
+	if len(pre) > 0 {
+		j += uint32(copy(r.buf[j:], pre))
+	}
+	dst := r.buf[j:]
 	if testhook.MidCopy != nil {
 		half := len(p) / 2
 		copy(dst, p[:half])
