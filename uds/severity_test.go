@@ -1,3 +1,5 @@
+//go:build unix
+
 package uds
 
 import (
@@ -530,5 +532,52 @@ func TestCloseSendsTheLastNotice(t *testing.T) {
 	d.wait()
 	if got, want := string(bytes.Join(d.data(), nil)), "first\ndropped 1 too large\n"; got != want {
 		t.Fatalf("the daemon read %q; want %q", got, want)
+	}
+}
+
+// TestSeverityOutlivesACrashInTheSpillFile: with SpillDir and a format
+// of package format, a WriteSeverity record is kept in the ring file with
+// its <N> prefix (checksummed whole), and the next Writer sends it with
+// its severity in the header and the prefix cut; an Info record from
+// Write keeps the format's default. The conservation law holds on both
+// sides of the restart.
+func TestSeverityOutlivesACrashInTheSpillFile(t *testing.T) {
+	path, dir := sockPath(t), privateDir(t)
+	f, err := format.RFC3164(format.Local0|format.Info, format.Options{AppName: "app", ProcID: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Path: path, Network: "unixgram", SpillDir: dir, RingBytes: 64 << 10, CloseTimeout: 50 * time.Millisecond, Format: f}
+	w := mustOpen(t, cfg)
+	w.WriteSeverity(format.Crit, []byte("kept across the restart"))
+	w.Write([]byte("plain"))
+	if err := w.Close(); err == nil {
+		t.Fatal("Close with the daemon away and records kept in the file: nil; want the count kept")
+	}
+	checkConservation(t, w.Stats())
+
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	w = mustOpen(t, cfg)
+	if st := w.Stats(); st.Recovered != 2 {
+		t.Fatalf("recovered %d records; want 2", st.Recovered)
+	}
+	flushAndClose(t, w)
+	checkConservation(t, w.Stats())
+	want := []string{fmt.Sprintf("<%d>", format.Local0|format.Crit), fmt.Sprintf("<%d>", format.Local0|format.Info)}
+	bodies := []string{"app: kept across the restart", "app: plain"}
+	buf := make([]byte, 512)
+	for i := range want {
+		pc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := pc.Read(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(buf[:n]); !strings.HasPrefix(got, want[i]) || !strings.HasSuffix(got, bodies[i]) {
+			t.Fatalf("datagram %d: %q; want %s... %s", i, got, want[i], bodies[i])
+		}
 	}
 }
