@@ -55,7 +55,7 @@ func ExampleNewHandler() {
 		n, _ := pc.Read(b)
 		pri, _, _ := strings.Cut(string(b[:n]), ">")
 		_, msg, _ := strings.Cut(string(b[:n]), "api[42]: ") // after the timestamp
-		fmt.Printf("%s> %s\n", pri, msg) // the format cut the trailing newline
+		fmt.Printf("%s> %s\n", pri, msg)                     // the format cut the trailing newline
 	}
 	// Output:
 	// <14> {"level":"INFO","msg":"payment accepted","order":42}
