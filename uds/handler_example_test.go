@@ -55,7 +55,8 @@ func ExampleNewHandler() {
 		n, _ := pc.Read(b)
 		pri, _, _ := strings.Cut(string(b[:n]), ">")
 		_, msg, _ := strings.Cut(string(b[:n]), "api[42]: ") // after the timestamp
-		fmt.Printf("%s> %s\n", pri, msg)                     // the format cut the trailing newline
+		// The format cut the record's trailing newline.
+		fmt.Printf("%s> %s\n", pri, msg)
 	}
 	// Output:
 	// <14> {"level":"INFO","msg":"payment accepted","order":42}
