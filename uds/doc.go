@@ -213,6 +213,31 @@
 // Both set-ups are tested against the real daemons (TestSyslogNGParsesFormats,
 // TestRsyslogImuxsock).
 //
+// # Severity from slog, zap and zerolog
+//
+// A record's syslog severity is what a Format sends as its <PRI>, and what
+// Writer.WriteSeverity admits it by when the ring runs short of room.
+// [Handler] is a slog.Handler that passes each record's level as its
+// severity (format.SeverityOf), so nothing parses the record:
+//
+//	logger := slog.New(uds.NewHandler(w, nil)) // JSON; HandlerOptions.New formats with any handler
+//
+// zap and zerolog write their JSON lines with Write, and their level field
+// ("level":"warn") gives the severity through format.LevelField, as slog's
+// own ("level":"WARN", level=WARN) does:
+//
+//	f, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "api", Level: format.LevelField})
+//	w, _ := uds.Open(uds.Config{Path: "/dev/log", Format: f})
+//	zl := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), w, zap.InfoLevel))
+//	rl := zerolog.New(w)
+//
+// zap's and zerolog's debug (and trace) arrive as debug, info as info, warn
+// as warning, error as err, dpanic and panic as crit, fatal as alert. A
+// zerolog writer that implements zerolog.LevelWriter is handed each line's
+// level: one whose WriteLevel calls WriteSeverity parses nothing. The
+// benchmarks module's examples (Example_zapSeverity,
+// Example_zerologSeverity) run both.
+//
 // # Pointing it at a daemon
 //
 // With Newline framing, a record that already ends in '\n' (a slog, zap or
