@@ -29,6 +29,8 @@ type daemonReport struct {
 	Bytes   uint64          `json:"bytes"`
 	Records uint64          `json:"records"`
 	Latency *hist.Histogram `json:"latency,omitempty"`
+	// Severity counts length-prefixed records by level (-sev).
+	Severity map[string]uint64 `json:"severity,omitempty"`
 }
 
 // runDaemon is the child: it listens, prints "ready PATH", answers each
@@ -38,6 +40,7 @@ func runDaemon(args []string) error {
 	fs := flag.NewFlagSet("latbench -daemon", flag.ContinueOnError)
 	mode := fs.String("mode", "fast", "fast, slow or flaky")
 	e2e := fs.Bool("e2e", false, "parse length-prefixed records stamped with their send time and histogram the latency")
+	sev := fs.Bool("sev", false, "parse length-prefixed records and count them by the severity of their level field")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -49,9 +52,13 @@ func runDaemon(args []string) error {
 		m = baseline.Flaky
 	}
 	col := &e2eCollector{h: hist.New()}
+	sc := &sevCollector{count: map[string]uint64{}}
 	var onData func([]byte)
-	if *e2e {
+	switch {
+	case *e2e:
 		onData = col.onData
+	case *sev:
+		onData = sc.onData
 	}
 	r, err := baseline.StartReader(m, onData)
 	if err != nil {
@@ -69,6 +76,11 @@ func runDaemon(args []string) error {
 	if *e2e {
 		rep.Records, rep.Latency = col.n, col.h
 	}
+	if *sev {
+		sc.mu.Lock()
+		rep.Severity = sc.count
+		sc.mu.Unlock()
+	}
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }
 
@@ -81,11 +93,16 @@ type daemonProc struct {
 }
 
 func startDaemonProc(mode baseline.ReaderMode, e2e bool) *daemonProc {
-	exe := must(os.Executable())
-	args := []string{"-daemon", "-mode", mode.String()}
 	if e2e {
-		args = append(args, "-e2e")
+		return startDaemonProcArgs(mode, "-e2e")
 	}
+	return startDaemonProcArgs(mode)
+}
+
+// startDaemonProcArgs starts a child daemon with extra flags.
+func startDaemonProcArgs(mode baseline.ReaderMode, extra ...string) *daemonProc {
+	exe := must(os.Executable())
+	args := append([]string{"-daemon", "-mode", mode.String()}, extra...)
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
 	d := &daemonProc{cmd: cmd, stdin: must(cmd.StdinPipe())}

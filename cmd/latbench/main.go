@@ -68,6 +68,9 @@ type scenario struct {
 	// request: each push is a request logging several lines; the headline
 	// is the request's p99.9 against the baseline's (no logging).
 	request bool
+	// severity: the severity scenario (severity.go), open loop at a fixed
+	// overload, with its own table.
+	severity bool
 }
 
 func scenarios() []scenario {
@@ -88,6 +91,9 @@ func scenarios() []scenario {
 		{name: "e2e", impls: func(options) []impl { return []impl{e2eWriterImpl(), e2eWritevImpl()} }, open: true},
 		{name: "request", request: true, impls: func(o options) []impl {
 			return []impl{requestOf(writerImpl(baseline.Fast, o.size)), requestOf(writerWaitImpl(baseline.Fast, o.size)), requestOf(lockedImpl(baseline.Fast, o.size)), noLogging()}
+		}},
+		{name: "severity", severity: true, impls: func(o options) []impl {
+			return []impl{severityImpl(o.size, true), severityImpl(o.size, false)}
 		}},
 	}
 }
@@ -183,6 +189,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, settings)
 		}
 		printSummary(stdout, results)
+		printSeverity(stdout, results)
 		if o.full {
 			fmt.Fprintln(stdout)
 			printTable(stdout, results)
@@ -210,6 +217,9 @@ func sameFile(a, b io.Writer) bool {
 }
 
 func runScenario(c clock, s scenario, o options, progress io.Writer) ([]result, error) {
+	if s.severity {
+		return runSeverity(c, s, o, progress), nil
+	}
 	producers := o.producers
 	if s.producers != nil {
 		producers = s.producers

@@ -218,3 +218,56 @@ func BenchmarkClock(b *testing.B) {
 		}
 	})
 }
+
+// TestSeverityScenarioCountsEverySeverity: the severity scenario offers
+// 1% of its lines at warning or above, and accounts for every line of
+// every severity as delivered or dropped, in its JSON and its table.
+func TestSeverityScenarioCountsEverySeverity(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-scenarios", "severity", "-dur", "20ms", "-rounds", "1", "-json"}, &out, &errOut); err != nil {
+		t.Fatal(err, errOut.String())
+	}
+	var rs []result
+	if err := json.Unmarshal(out.Bytes(), &rs); err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || rs[0].Impl != "uds.Writer WriteSeverity" || !rs[1].Baseline {
+		t.Fatalf("rows %+v; want WriteSeverity, then Write as the baseline", rs)
+	}
+	for _, r := range rs {
+		if len(r.Severities) != 3 {
+			t.Fatalf("%s: severities %+v; want err, warning, info", r.Impl, r.Severities)
+		}
+		var offered, delivered, high uint64
+		for _, c := range r.Severities {
+			if c.Offered != c.Delivered+c.Dropped || c.Refused > c.Dropped {
+				t.Errorf("%s %s: offered %d, delivered %d, dropped %d, refused %d", r.Impl, c.Severity, c.Offered, c.Delivered, c.Dropped, c.Refused)
+			}
+			offered += c.Offered
+			delivered += c.Delivered
+			if c.Severity != "info" {
+				high += c.Offered
+			}
+		}
+		if offered != r.Offered || delivered != r.Received {
+			t.Errorf("%s: by severity %d offered, %d delivered; the row says %d, %d", r.Impl, offered, delivered, r.Offered, r.Received)
+		}
+		if f := float64(high) / float64(offered); offered < 10000 || f < 0.009 || f > 0.011 {
+			t.Errorf("%s: %d of %d lines at warning or above; want 1%%", r.Impl, high, offered)
+		}
+	}
+	out.Reset()
+	if err := run([]string{"-scenarios", "severity", "-dur", "20ms", "-rounds", "1"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, word := range []string{"severity: 4 producers", "WriteSeverity", "warning", "(refused)", "dropped: offered - delivered"} {
+		if !strings.Contains(out.String(), word) {
+			t.Errorf("the table lacks %q:\n%s", word, out.String())
+		}
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if len([]rune(l)) > 100 {
+			t.Errorf("line of %d columns: %q", len([]rune(l)), l)
+		}
+	}
+}

@@ -41,6 +41,9 @@ type impl struct {
 	// timing every push would measure the harness's own throughput, not
 	// the ring's. The timed pushes are a systematic sample of all of them.
 	sample int
+	// annotate, if set, adds what the implementation measured itself to
+	// its row, after stop (the severity scenario's counts by severity).
+	annotate func(r *result)
 }
 
 // started is one started implementation.
@@ -127,6 +130,12 @@ type result struct {
 	Mean    float64 `json:"mean_ns"`
 	RefP50  uint64  `json:"refused_p50_ns"`
 	RefP999 uint64  `json:"refused_p999_ns"`
+	// Severities: the severity scenario's lines by severity;
+	// OfferedPerSec: the rate they were offered at (from the first line
+	// to the last producer's end), RecordSize the size asked for.
+	Severities    []sevCount `json:"severities,omitempty"`
+	OfferedPerSec float64    `json:"offered_per_sec,omitempty"`
+	RecordSize    int        `json:"record_size,omitempty"`
 	// Curve holds (percentile, ns) points for the plot.
 	Curve [][2]float64 `json:"curve,omitempty"`
 	hist  *hist.Histogram
@@ -231,6 +240,9 @@ func measure(c clock, scenario string, im impl, producers int, ld load) result {
 	}
 	h := r.hist
 	r.P50, r.P90, r.P99, r.P999, r.Max, r.Mean = h.Quantile(.5), h.Quantile(.9), h.Quantile(.99), h.Quantile(.999), h.Max(), h.Mean()
+	if im.annotate != nil {
+		im.annotate(&r)
+	}
 	for _, q := range plotQuantiles {
 		r.Curve = append(r.Curve, [2]float64{q, float64(h.Quantile(q))})
 	}
