@@ -9,7 +9,11 @@
 //     zerolog's diode.Writer and a mutex-guarded socket write, all writing
 //     to the same embedded Unix-socket reader;
 //   - loggers: slog, zap and zerolog writing through uds.Writer against
-//     their usual writers.
+//     their usual writers;
+//   - overload by severity: lines offered at ten times what a slow reader
+//     takes, 1% at warning or above, through uds.Writer (WriteSeverity and
+//     Write), zap's BufferedWriteSyncer and zerolog's diode.Writer: per
+//     severity, what was delivered and dropped (BenchmarkSeverityOverload).
 //
 // Run them with
 //
