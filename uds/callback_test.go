@@ -150,7 +150,7 @@ func TestBadDialLastError(t *testing.T) {
 
 // panicky is a Format whose AppendStamp panics when told.
 type panicky struct {
-	Format
+	format.Format
 	stamp atomic.Bool
 }
 
@@ -240,7 +240,7 @@ func TestFormatStampPanicIsCounted(t *testing.T) {
 // connect: 1<<62 panicked in make on the consumer goroutine and ended the
 // process; 1<<30 allocated a GiB per connection.)
 func TestFormatMaxOverheadPanicFailsOpen(t *testing.T) {
-	for name, f := range map[string]Format{"panic": overhead(-1), "negative": overhead(-2),
+	for name, f := range map[string]format.Format{"panic": overhead(-1), "negative": overhead(-2),
 		"64 KiB + 1": overhead(64<<10 + 1), "1 GiB": overhead(1 << 30), "2^62": overhead(1 << 62)} {
 		w, err := Open(Config{Path: sockPath(t), Format: f})
 		if err == nil {
@@ -292,7 +292,7 @@ func (o overhead) MaxOverhead() int {
 // Format that breaks its contract (the same record and stamp must give the
 // same bytes).
 type flaky struct {
-	Format
+	format.Format
 	armed atomic.Bool
 }
 

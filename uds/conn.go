@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"github.com/ringsink/ringsink/uds/format"
 )
 
 // Framing says how records are delimited on the stream. It is applied with
@@ -108,7 +110,7 @@ type conn struct {
 	// Format state: the batch's stamp, the arena its headers are rendered
 	// into (never grown while iovecs point into it), and the frame length
 	// of each record of the batch, from recs[base].
-	format  Format
+	format  format.Format
 	maxOver int
 	stamp   []byte
 	hdrs    []byte
@@ -483,7 +485,7 @@ func (c *conn) unsendableEmpty(rec []byte) bool {
 // (nil: records as they are). Set it before the first write. A
 // MaxOverhead outside [0, 64 KiB] is taken as the nearer bound (a Format
 // that appends more makes the consumer allocate, never fail).
-func (c *conn) SetFormat(f Format) {
+func (c *conn) SetFormat(f format.Format) {
 	over := 0
 	if f != nil {
 		over = f.MaxOverhead()
@@ -493,7 +495,7 @@ func (c *conn) SetFormat(f Format) {
 
 // setFormat is SetFormat with f's MaxOverhead already known (the Writer
 // asks once, at Open).
-func (c *conn) setFormat(f Format, maxOver int) {
+func (c *conn) setFormat(f format.Format, maxOver int) {
 	c.format, c.maxOver, c.hdrs = f, 0, nil
 	if f != nil {
 		// Room for a typical header per record of a full batch, and never
@@ -523,28 +525,3 @@ func (c *conn) Sends() uint64 { return c.sends }
 
 // Close closes the connection.
 func (c *conn) Close() error { return c.uc.Close() }
-
-// Format renders, on the consumer goroutine, what a daemon expects around
-// each record: a syslog header, journald's fields. It is applied with extra
-// iovecs, never by copying records; package format has RFC 3164, RFC 5424
-// and journald. Framing, on a stream, applies to the whole formatted
-// record.
-//
-// A Format must be deterministic: a record cut short by a write timeout is
-// continued by rendering its header again, and the same record and stamp
-// must give the same bytes.
-type Format interface {
-	// AppendStamp appends the time that the records of one batch carry.
-	AppendStamp(dst []byte, now time.Time) []byte
-	// Frame appends rec's header to dst and returns the extended dst as
-	// hdr (as append does: the header is hdr[len(dst):]), with the part of
-	// rec to send (body, a sub-slice of rec) and the bytes to send after it
-	// (trailer: nil, or bytes that stay unchanged). stamp is what
-	// AppendStamp rendered for the batch. It should append at most
-	// MaxOverhead bytes, less len(trailer), or the consumer allocates.
-	Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte)
-	// MaxOverhead is the most bytes a header and trailer add to a record:
-	// at least 0 and at most 64 KiB (Open refuses a Format that answers
-	// otherwise).
-	MaxOverhead() int
-}

@@ -34,10 +34,10 @@ func formatRecord(i int) (rec []byte, pri int, msg string) {
 	return []byte(msg), def, msg
 }
 
-func formatFor(t *testing.T, rfc int) Format {
+func formatFor(t *testing.T, rfc int) format.Format {
 	t.Helper()
 	o := format.Options{AppName: "ringsink-e2e", ProcID: "4242", MsgID: "m1", Level: format.LevelField}
-	var f Format
+	var f format.Format
 	var err error
 	if rfc == 3164 {
 		f, err = format.RFC3164(format.Local2|format.Info, o)

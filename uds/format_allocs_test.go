@@ -20,7 +20,7 @@ func TestWriteRecordsAllocatesNothingWithEveryFormat(t *testing.T) {
 			recs[i] = []byte("time=2024 level=ERROR msg=x")
 		}
 	}
-	for name, f := range map[string]Format{"3164": r3, "journald": j} {
+	for name, f := range map[string]format.Format{"3164": r3, "journald": j} {
 		for _, mm := range []bool{true, false} {
 			path := sockPath(t)
 			discardDatagrams(t, path)

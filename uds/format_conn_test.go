@@ -68,7 +68,7 @@ func (headerOnly) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
 }
 func (headerOnly) MaxOverhead() int { return 3 }
 
-func runWithTimeout(t *testing.T, f Format, network string) {
+func runWithTimeout(t *testing.T, f format.Format, network string) {
 	path := sockPath(t)
 	if network == "unix" {
 		readOne(listen(t, path))
@@ -184,7 +184,7 @@ func TestHeadersBeyondTheArenaBudgetAreExact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, inner := range map[string]Format{"journald": j, "5424": s} {
+	for name, inner := range map[string]format.Format{"journald": j, "5424": s} {
 		f := &fixedStamp{Format: inner}
 		stamp := f.AppendStamp(nil, time.Time{})
 		const n = 2500

@@ -18,7 +18,7 @@ import (
 // with count, a new one per batch: "T0001", "T0002", ...), which lets a
 // test compute the bytes on the wire.
 type fixedStamp struct {
-	Format
+	format.Format
 	count bool
 	n     int
 }
@@ -34,12 +34,12 @@ func (f *fixedStamp) AppendStamp(dst []byte, _ time.Time) []byte {
 }
 
 // framed renders rec as f sends it, with stamp.
-func framed(f Format, rec, stamp []byte) []byte {
+func framed(f format.Format, rec, stamp []byte) []byte {
 	hdr, body, trailer := f.Frame(nil, rec, stamp)
 	return append(append(hdr, body...), trailer...)
 }
 
-func formats(t *testing.T) map[string]Format {
+func formats(t *testing.T) map[string]format.Format {
 	t.Helper()
 	s, err := format.RFC5424(format.User|format.Info, format.Options{Hostname: "h", AppName: "app", ProcID: "7", Level: format.LevelField})
 	if err != nil {
@@ -49,7 +49,7 @@ func formats(t *testing.T) map[string]Format {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]Format{"rfc5424": &fixedStamp{Format: s}, "journald": &fixedStamp{Format: j}}
+	return map[string]format.Format{"rfc5424": &fixedStamp{Format: s}, "journald": &fixedStamp{Format: j}}
 }
 
 // TestFormatOnEverySocket: the consumer frames every record with the

@@ -21,47 +21,22 @@ const maxPooledRecord = 64 << 10
 // WithAttrs or WithGroup of the handler it made, returned nil.
 var errNilHandler = errors.New("uds: HandlerOptions.New (or a WithAttrs/WithGroup of its handler) returned nil")
 
-// HandlerOptions configure a Handler. Zero fields take their defaults.
+// HandlerOptions configure NewHandler's handler. Zero fields take their defaults.
 type HandlerOptions struct {
 	// Level is the minimum level Enabled lets through; defaults to
-	// slog.LevelInfo. A *slog.LevelVar changes it while the Handler runs.
+	// slog.LevelInfo. A *slog.LevelVar changes it while the handler runs.
 	Level slog.Leveler
 	// New makes the handler that formats records: it must write each
 	// record to the io.Writer it is given, during its Handle call, and
-	// keep no other reference to it. The Handler calls New once per
+	// keep no other reference to it. The handler calls New once per
 	// formatting buffer it pools, never per record. Its own level is not
 	// consulted: Level decides. Defaults to slog.NewJSONHandler with
 	// Level (one JSON object per record, ending in '\n').
 	New func(w io.Writer) slog.Handler
 }
 
-// Handler is a slog.Handler that writes every record to a Writer as one
-// record, with the record's level as its severity: Handle formats the
-// record with the handler HandlerOptions.New makes (slog's JSON handler by
-// default) into a pooled buffer and passes it to Writer.WriteSeverity with
-// format.SeverityOf(level), so the Writer's severity-aware admission and
-// the daemon's <PRI> (with a Config.Format) come from the level without
-// parsing the record.
-//
-// Handle does not block beyond WriteSeverity, and after warm-up allocates
-// nothing beyond what the formatting handler allocates. It returns
-// WriteSeverity's error (ErrClosed, ErrTooLarge, ...). A formatting
-// handler that panics (or whose New panics) does not take the caller
-// down: Handle recovers, counts it in Stats.Panics, and returns an error
-// wrapping ErrCallbackPanic; the record is not written. A formatting
-// handler that returns an error has its record dropped and Handle returns
-// that error. (slog.Logger discards Handle's error: Writer.Stats counts
-// what Write refused.)
-//
-// WithAttrs and WithGroup return a new Handler whose formatters apply the
-// same calls, in order, to a fresh handler from New; attribute values are
-// resolved (slog.Value.Resolve) when WithAttrs is called. A Handler made
-// by WithAttrs or WithGroup pools its own formatters, so its first records
-// each build one (New and the calls again): derive long-lived loggers
-// once, rather than per request, on hot paths.
-//
-// Handler is safe for concurrent use by any number of goroutines.
-type Handler struct {
+// handler is the slog.Handler NewHandler returns.
+type handler struct {
 	w     *Writer
 	level slog.Leveler
 	newH  func(io.Writer) slog.Handler
@@ -88,13 +63,38 @@ func (f *formatter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// NewHandler returns a Handler that writes to w. opts may be nil (every
-// default). It panics if w is nil.
-func NewHandler(w *Writer, opts *HandlerOptions) *Handler {
+// NewHandler returns a slog.Handler that writes every record to w as one
+// record, with the record's level as its severity: Handle formats the
+// record with the handler HandlerOptions.New makes (slog's JSON handler by
+// default) into a pooled buffer and passes it to Writer.WriteSeverity with
+// format.SeverityOf(level), so the Writer's severity-aware admission and
+// the daemon's <PRI> (with a Config.Format) come from the level without
+// parsing the record.
+//
+// Handle does not block beyond WriteSeverity, and after warm-up allocates
+// nothing beyond what the formatting handler allocates. It returns
+// WriteSeverity's error (ErrClosed, ErrTooLarge, ...). A formatting
+// handler that panics (or whose New panics) does not take the caller
+// down: Handle recovers, counts it in Stats.Panics, and returns an error
+// wrapping ErrCallbackPanic; the record is not written. A formatting
+// handler that returns an error has its record dropped and Handle returns
+// that error. (slog.Logger discards Handle's error: Writer.Stats counts
+// what Write refused.)
+//
+// WithAttrs and WithGroup return a new handler whose formatters apply the
+// same calls, in order, to a fresh handler from New; attribute values are
+// resolved (slog.Value.Resolve) when WithAttrs is called. A handler made
+// by WithAttrs or WithGroup pools its own formatters, so its first records
+// each build one (New and the calls again): derive long-lived loggers
+// once, rather than per request, on hot paths.
+//
+// The handler is safe for concurrent use by any number of goroutines.
+// opts may be nil (every default). NewHandler panics if w is nil.
+func NewHandler(w *Writer, opts *HandlerOptions) slog.Handler {
 	if w == nil {
 		panic("uds: NewHandler with a nil Writer")
 	}
-	h := &Handler{w: w, level: slog.LevelInfo}
+	h := &handler{w: w, level: slog.LevelInfo}
 	if opts != nil {
 		if opts.Level != nil {
 			h.level = opts.Level
@@ -105,13 +105,13 @@ func NewHandler(w *Writer, opts *HandlerOptions) *Handler {
 }
 
 // Enabled reports whether l is at or above HandlerOptions.Level.
-func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
+func (h *handler) Enabled(_ context.Context, l slog.Level) bool {
 	return l >= h.level.Level()
 }
 
 // Handle formats r and writes it with WriteSeverity(format.SeverityOf(r.Level), ...).
 // A formatting handler that writes nothing writes no record.
-func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	f, _ := h.pool.Get().(*formatter)
 	if f == nil {
 		var err error
@@ -141,14 +141,14 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
 func (f *formatter) handle(ctx context.Context, r slog.Record) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
-			err = fmt.Errorf("%w: the Handler's slog handler: %v", ErrCallbackPanic, v)
+			err = fmt.Errorf("%w: the slog handler of uds.NewHandler: %v", ErrCallbackPanic, v)
 		}
 	}()
 	return f.h.Handle(ctx, r)
 }
 
 // put returns f to the pool, without a buffer grown past maxPooledRecord.
-func (h *Handler) put(f *formatter) {
+func (h *handler) put(f *formatter) {
 	if cap(f.buf) > maxPooledRecord {
 		f.buf = nil
 	}
@@ -156,14 +156,14 @@ func (h *Handler) put(f *formatter) {
 }
 
 // panicked counts a recovered panic where the Writer counts its callbacks'.
-func (h *Handler) panicked(err error) {
+func (h *handler) panicked(err error) {
 	h.w.panics.Add(1)
 	h.w.lastErr.Store(&err)
 }
 
 // newFormatter makes a buffer and a formatting handler that writes to it,
-// with the Handler's WithAttrs and WithGroup calls applied in order.
-func (h *Handler) newFormatter() (f *formatter, err error) {
+// with the handler's WithAttrs and WithGroup calls applied in order.
+func (h *handler) newFormatter() (f *formatter, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			f, err = nil, fmt.Errorf("%w: HandlerOptions.New or its WithAttrs/WithGroup: %v", ErrCallbackPanic, v)
@@ -194,9 +194,9 @@ func (h *Handler) newFormatter() (f *formatter, err error) {
 	return f, nil
 }
 
-// WithAttrs returns a Handler whose records carry as, after the attributes
+// WithAttrs returns a handler whose records carry as, after the attributes
 // and inside the groups of h. With no attributes it returns h.
-func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
 	if len(as) == 0 {
 		return h
 	}
@@ -207,22 +207,22 @@ func (h *Handler) WithAttrs(as []slog.Attr) slog.Handler {
 	return h.with(handlerOp{attrs: as})
 }
 
-// WithGroup returns a Handler that puts the attributes that follow (later
+// WithGroup returns a handler that puts the attributes that follow (later
 // WithAttrs and the record's own) in the group name. With an empty name it
 // returns h.
-func (h *Handler) WithGroup(name string) slog.Handler {
+func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
 	return h.with(handlerOp{group: name})
 }
 
-func (h *Handler) with(op handlerOp) *Handler {
-	return &Handler{w: h.w, level: h.level, newH: h.newH, ops: append(slices.Clip(h.ops), op)}
+func (h *handler) with(op handlerOp) *handler {
+	return &handler{w: h.w, level: h.level, newH: h.newH, ops: append(slices.Clip(h.ops), op)}
 }
 
 // resolve resolves v, and the values of a group's attributes, so that
-// every formatter a Handler builds later sees the values of the WithAttrs
+// every formatter a handler builds later sees the values of the WithAttrs
 // call.
 func resolve(v slog.Value) slog.Value {
 	v = v.Resolve()

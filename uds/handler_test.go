@@ -23,7 +23,7 @@ import (
 
 // handlerPipe opens a Writer with format f (nil: none) to a datagram
 // daemon, so every record arrives as one message.
-func handlerPipe(t *testing.T, f Format) (*Writer, *msgDaemon) {
+func handlerPipe(t *testing.T, f format.Format) (*Writer, *msgDaemon) {
 	t.Helper()
 	path := sockPath(t)
 	d := startMsgDaemon(t, "unixgram", path, false)
@@ -145,7 +145,7 @@ func TestHandlerRecordArrivesWithSeverity(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
-		f    Format
+		f    format.Format
 		body string // what precedes the JSON after the PRI
 	}{
 		{"rfc3164", rfc3164, " api[7]: {"},

@@ -35,15 +35,12 @@ var priPrefix = [8][3]byte{
 }
 
 // carriesPRI reports whether f cuts a leading <PRI> from every record and
-// takes its severity: package format's formats do. For another Format, or
-// none, a record's severity serves admission only, and no prefix is added
-// to its bytes.
-func carriesPRI(f Format) bool {
-	switch f.(type) {
-	case *format.Syslog, *format.Journal:
-		return true
-	}
-	return false
+// takes its severity (format.Format's optional CutsPRI method): package
+// format's formats do. For another Format, or none, a record's severity
+// serves admission only, and no prefix is added to its bytes.
+func carriesPRI(f format.Format) bool {
+	c, ok := f.(interface{ CutsPRI() bool })
+	return ok && c.CutsPRI()
 }
 
 // setAdmission checks and defaults the admission fields of cfg.

@@ -20,7 +20,7 @@ func TestTornRecordContinuedExactlyEveryFramingAndFormat(t *testing.T) {
 	s, _ := format.RFC5424(format.User|format.Info, format.Options{Hostname: "h", AppName: "app", ProcID: "7"})
 	j, _ := format.Journald(format.User|format.Info, format.Options{AppName: "app", ProcID: "7"})
 	r3, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "app", ProcID: "7"})
-	for fname, inner := range map[string]Format{"5424": s, "journald": j, "3164": r3} {
+	for fname, inner := range map[string]format.Format{"5424": s, "journald": j, "3164": r3} {
 		for _, fr := range []Framing{Raw, Newline, LengthPrefix} {
 			t.Run(fname+"/"+fr.String(), func(t *testing.T) {
 				recs := make([][]byte, 300)

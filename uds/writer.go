@@ -116,7 +116,7 @@ type Config struct {
 	// syslog header, journald's fields: package format), on the consumer
 	// goroutine. Write does not change. On a message socket the largest
 	// record Write accepts shrinks by the format's largest header.
-	Format Format
+	Format format.Format
 	// AllowNewlines lets records with an inner '\n' or a NUL byte through
 	// with Newline framing (the daemon then sees several messages: a
 	// stream reader such as syslog-ng's ends a message at either). By
@@ -657,7 +657,7 @@ const maxFormatOverhead = 64 << 10
 
 // maxOverhead asks f for its MaxOverhead, once: a panic, a negative answer
 // or one above maxFormatOverhead is a bad Config.
-func maxOverhead(f Format) (n int, err error) {
+func maxOverhead(f format.Format) (n int, err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("uds: Config.Format.MaxOverhead: %w: %v", ErrCallbackPanic, v)

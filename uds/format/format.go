@@ -100,9 +100,41 @@ type Options struct {
 	RecordFacility bool
 }
 
-// Syslog renders RFC 3164 or RFC 5424 headers. Make one with RFC3164 or
-// RFC5424. It is immutable and safe for concurrent use.
-type Syslog struct {
+// Format renders, on the Writer's consumer goroutine, what a daemon
+// expects around each record: a syslog header, journald's fields. It is
+// applied with extra iovecs, never by copying records. RFC3164, RFC5424 and
+// Journald return one; a Format of your own implements the three methods.
+// Framing, on a stream, applies to the whole formatted record.
+//
+// A Format must be deterministic: a record cut short by a write timeout is
+// continued by rendering its header again, and the same record and stamp
+// must give the same bytes.
+//
+// The Formats of this package take a record's severity from a leading
+// "<PRI>" and cut it (see the package doc). A Format of your own that does
+// the same may say so with a method CutsPRI() bool reporting true: then
+// uds.Writer.WriteSeverity passes a record's severity to it as a "<N>"
+// prefix; otherwise the severity decides admission only and the record's
+// bytes reach Frame as written.
+type Format interface {
+	// AppendStamp appends the time that the records of one batch carry.
+	AppendStamp(dst []byte, now time.Time) []byte
+	// Frame appends rec's header to dst and returns the extended dst as
+	// hdr (as append does: the header is hdr[len(dst):]), with the part of
+	// rec to send (body, a sub-slice of rec) and the bytes to send after it
+	// (trailer: nil, or bytes that stay unchanged). stamp is what
+	// AppendStamp rendered for the batch. It should append at most
+	// MaxOverhead bytes, less len(trailer), or the consumer allocates.
+	Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte)
+	// MaxOverhead is the most bytes a header and trailer add to a record:
+	// at least 0 and at most 64 KiB (uds.Open refuses a Format that
+	// answers otherwise).
+	MaxOverhead() int
+}
+
+// syslogFormat renders RFC 3164 or RFC 5424 headers. It is immutable and
+// safe for concurrent use.
+type syslogFormat struct {
 	rfc5424 bool
 	anyFac  bool     // Options.RecordFacility
 	pri     Priority // default facility | severity
@@ -115,7 +147,7 @@ type Syslog struct {
 // /dev/log: "<PRI>Mmm dd hh:mm:ss [HOSTNAME ]TAG[PID]: MSG", with the
 // timestamp in local time to the second. pri is the default facility and
 // severity (User|Info, say) for records that carry none.
-func RFC3164(pri Priority, o Options) (*Syslog, error) {
+func RFC3164(pri Priority, o Options) (Format, error) {
 	if err := o.defaults(false); err != nil {
 		return nil, err
 	}
@@ -144,7 +176,7 @@ func RFC3164(pri Priority, o Options) (*Syslog, error) {
 // APP-NAME PROCID MSGID - MSG", with the timestamp in UTC to the
 // microsecond and no structured data. pri is the default facility and
 // severity (User|Info, say) for records that carry none.
-func RFC5424(pri Priority, o Options) (*Syslog, error) {
+func RFC5424(pri Priority, o Options) (Format, error) {
 	if err := o.defaults(true); err != nil {
 		return nil, err
 	}
@@ -169,8 +201,8 @@ const (
 	stamp5424 = "2006-01-02T15:04:05.000000Z07:00"
 )
 
-func newSyslog(rfc5424 bool, pri Priority, head []byte, o Options, stampLen int) *Syslog {
-	return &Syslog{
+func newSyslog(rfc5424 bool, pri Priority, head []byte, o Options, stampLen int) *syslogFormat {
+	return &syslogFormat{
 		rfc5424: rfc5424,
 		anyFac:  o.RecordFacility,
 		pri:     pri,
@@ -181,7 +213,7 @@ func newSyslog(rfc5424 bool, pri Priority, head []byte, o Options, stampLen int)
 }
 
 // AppendStamp renders the time one batch of headers carries.
-func (s *Syslog) AppendStamp(dst []byte, now time.Time) []byte {
+func (s *syslogFormat) AppendStamp(dst []byte, now time.Time) []byte {
 	if s.rfc5424 {
 		return now.UTC().AppendFormat(dst, stamp5424)
 	}
@@ -191,7 +223,7 @@ func (s *Syslog) AppendStamp(dst []byte, now time.Time) []byte {
 // Frame appends rec's header to dst. The body is rec without a leading
 // <PRI> (which sets the record's severity, and its facility with
 // Options.RecordFacility) and without one trailing '\n'.
-func (s *Syslog) Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte) {
+func (s *syslogFormat) Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte) {
 	pri, body := priority(rec, s.pri, s.level, s.anyFac)
 	dst = append(dst, '<')
 	dst = strconv.AppendInt(dst, int64(pri), 10)
@@ -204,15 +236,18 @@ func (s *Syslog) Frame(dst, rec, stamp []byte) (hdr, body, trailer []byte) {
 }
 
 // MaxOverhead is the longest header Frame appends.
-func (s *Syslog) MaxOverhead() int { return s.maxOver }
+func (s *syslogFormat) MaxOverhead() int { return s.maxOver }
 
-// Journal renders journald's native protocol (systemd.journal-fields(7),
+// CutsPRI reports true: Frame takes a record's severity from a leading
+// "<PRI>" and cuts it (see Format).
+func (s *syslogFormat) CutsPRI() bool { return true }
+
+// journal renders journald's native protocol (systemd.journal-fields(7),
 // "Native Journal Protocol"): one datagram of fields, each "KEY=value\n",
 // with MESSAGE last in the binary-safe form ("MESSAGE\n", its length as a
 // 64-bit little-endian integer, the bytes, "\n"), so a record may hold any
-// bytes, newlines included. Make one with Journald; send it to
-// /run/systemd/journal/socket. It is immutable and safe for concurrent use.
-type Journal struct {
+// bytes, newlines included. It is immutable and safe for concurrent use.
+type journal struct {
 	pri     Priority
 	anyFac  bool   // Options.RecordFacility
 	fixed   []byte // SYSLOG_IDENTIFIER=, SYSLOG_PID=, Fields, "MESSAGE\n"
@@ -223,7 +258,7 @@ type Journal struct {
 // Journald returns the journald native format. pri is the default facility
 // and severity for records that carry none (PRIORITY= and
 // SYSLOG_FACILITY=). journald stamps records itself when it receives them.
-func Journald(pri Priority, o Options) (*Journal, error) {
+func Journald(pri Priority, o Options) (Format, error) {
 	if err := o.defaults(false); err != nil {
 		return nil, err
 	}
@@ -255,7 +290,7 @@ func Journald(pri Priority, o Options) (*Journal, error) {
 		field(k, v)
 	}
 	fixed = append(fixed, "MESSAGE\n"...)
-	return &Journal{
+	return &journal{
 		pri:     pri,
 		anyFac:  o.RecordFacility,
 		fixed:   fixed,
@@ -267,12 +302,12 @@ func Journald(pri Priority, o Options) (*Journal, error) {
 var newline = []byte{'\n'}
 
 // AppendStamp adds nothing: journald stamps records on receipt.
-func (j *Journal) AppendStamp(dst []byte, _ time.Time) []byte { return dst }
+func (j *journal) AppendStamp(dst []byte, _ time.Time) []byte { return dst }
 
 // Frame appends rec's fields to dst. The body is rec without a leading
 // <PRI> (which sets PRIORITY=, and SYSLOG_FACILITY= with
 // Options.RecordFacility) and without one trailing '\n'.
-func (j *Journal) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
+func (j *journal) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
 	pri, body := priority(rec, j.pri, j.level, j.anyFac)
 	dst = append(dst, "PRIORITY="...)
 	dst = append(dst, byte('0'+pri&severityMask), '\n')
@@ -285,7 +320,11 @@ func (j *Journal) Frame(dst, rec, _ []byte) (hdr, body, trailer []byte) {
 }
 
 // MaxOverhead is the most bytes Frame adds to a record.
-func (j *Journal) MaxOverhead() int { return j.maxOver }
+func (j *journal) MaxOverhead() int { return j.maxOver }
+
+// CutsPRI reports true: Frame takes a record's severity from a leading
+// "<PRI>" and cuts it (see Format).
+func (j *journal) CutsPRI() bool { return true }
 
 // priority returns rec's priority and body: a leading "<PRI>" (0 to 191,
 // no leading zeros) sets the severity, and the facility too if anyFac, and
