@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -133,7 +135,20 @@ func severityImpl(size int, aware bool) impl {
 		}
 		return started{newPush: newPush, stop: func() uint64 {
 			offerSecs = time.Duration(time.Now().UnixNano() - first.Load()).Seconds()
-			w.Close()
+			// Every accepted line reaches the daemon: the drain waits for
+			// it (a Close bounded at 1 s left some queued lines undelivered,
+			// which the table would count as dropped).
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if err := w.Shutdown(ctx); err != nil {
+				fmt.Fprintln(os.Stderr, "latbench: severity:", err)
+			}
+			cancel()
+			// And the daemon reads what the kernel holds for it before it
+			// stops (it stops at once, unread bytes included).
+			sent := w.Stats().WrittenBytes
+			for deadline := time.Now().Add(10 * time.Second); r.bytes() < sent && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
 			rep := r.stop()
 			var total uint64
 			for k, l := range sevLevels {
