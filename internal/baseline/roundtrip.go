@@ -92,7 +92,7 @@ const (
 // of 200 trips against one partner goroutine. A single mean over all the
 // trips also counted the partner's start (an idle P to wake) and any
 // moment either goroutine waited for a CPU, which read as a microsecond or
-// more (docs/benchmarks.md, "Placement"). The fastest burst reads the
+// more (docs/benchmarks.md, "Rings"). The fastest burst reads the
 // placement unless every burst was disturbed.
 func Probe() time.Duration { return probe(nil) }
 

@@ -29,7 +29,7 @@ import (
 // Freed wakes every waiter, and they race for the room with producers that
 // have not waited, which are running and usually win: under sustained
 // overload one producer could wait for seconds while the others kept
-// pushing (measured: docs/benchmarks.md, "Fair waiting"). So, like
+// pushing (docs/design.md, "Decisions"). So, like
 // sync.Mutex, a Room turns fair when a waiter starves: a push that has
 // waited starveAfter (1 ms) or more counts itself as starving, and while
 // any push starves, only starving pushes may try the ring (Open and
