@@ -1,0 +1,41 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// A drain that honours its context returns as soon as Shutdown gives up:
+// the doc says ErrStuck is wrapped only "if the drain is inside a call
+// that ignores its context". Shutdown must not report a drain that
+// returned promptly as stuck.
+func TestShutdownDoesNotCallAnHonestDrainStuck(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	d := DrainFunc[uint32](func(ctx context.Context, _ []uint32) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-ctx.Done() // honours its context, at once
+		return ctx.Err()
+	})
+	s := New[uint32](d, Config{BatchSize: 1})
+	for i := range uint32(3) {
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("TryPush: %v", err)
+		}
+	}
+	<-entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := s.Shutdown(ctx)
+	<-s.Done()
+	if errors.Is(err, ErrStuck) {
+		t.Fatalf("Shutdown = %v; want no ErrStuck: the drain returned as its context ended", err)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Shutdown = %v; want it to wrap context.DeadlineExceeded", err)
+	}
+}
