@@ -39,3 +39,28 @@ func TestShutdownDoesNotCallAnHonestDrainStuck(t *testing.T) {
 		t.Fatalf("Shutdown = %v; want it to wrap context.DeadlineExceeded", err)
 	}
 }
+
+// When Shutdown gives up on a stuck drain, its LostError says how many
+// messages were "accepted and never written". If the stuck call then
+// succeeds, Stats counts the same messages as Delivered: the LostError and
+// Stats together count them twice, and Unwritten+Delivered exceeds Pushed.
+func TestLostErrorDoesNotCountDeliveredMessages(t *testing.T) {
+	d := newStuckDrain()
+	s := New[uint32](d, Config{BatchSize: 1})
+	for i := range uint32(5) {
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("TryPush: %v", err)
+		}
+	}
+	<-d.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	lost := asLost(t, s.Shutdown(ctx))
+	close(d.release) // the stuck call succeeds
+	<-s.Done()
+	st := s.Stats()
+	if lost.Unwritten+lost.Failed+st.Delivered != st.Pushed {
+		t.Fatalf("LostError says %d unwritten + %d failed, Stats says %d delivered, of %d pushed: counted twice",
+			lost.Unwritten, lost.Failed, st.Delivered, st.Pushed)
+	}
+}
