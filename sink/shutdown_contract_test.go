@@ -64,3 +64,35 @@ func TestLostErrorDoesNotCountDeliveredMessages(t *testing.T) {
 			lost.Unwritten, lost.Failed, st.Delivered, st.Pushed)
 	}
 }
+
+// Shutdown(context.Background()) on a drain that keeps failing politely
+// (it honours its context, as a drain retrying a backend that is away
+// does) waits for ever; net/http's shape, which the package doc cites,
+// lets a later Close end it, and uds.Writer.Close does end a uds
+// Shutdown in progress. sink's later Close returns ErrClosed at once and
+// the Shutdown never returns.
+func TestCloseEndsAShutdownInProgress(t *testing.T) {
+	d := DrainFunc[uint32](func(ctx context.Context, _ []uint32) error {
+		<-ctx.Done() // the backend is away until the sink gives up
+		return ctx.Err()
+	})
+	s := New[uint32](d, Config{BatchSize: 1, CloseTimeout: 50 * time.Millisecond})
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("TryPush: %v", err)
+	}
+	shut := make(chan error, 1)
+	go func() { shut <- s.Shutdown(context.Background()) }()
+	time.Sleep(20 * time.Millisecond) // Shutdown has begun
+	closeErr := s.Close()
+	select {
+	case err := <-shut:
+		if err == nil {
+			t.Fatalf("Shutdown = nil; want an error: the message was not written")
+		}
+	case <-time.After(3 * time.Second):
+		s.abort(errors.New("test cleanup")) // let the consumer end, for goleak
+		<-shut
+		t.Fatalf("Shutdown(Background) still waiting 3 s after Close (Close = %v); want Close to bound it", closeErr)
+	}
+	<-s.Done()
+}
