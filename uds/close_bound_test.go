@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -44,4 +45,44 @@ func TestCloseReturnsByCloseTimeoutWhileDialIgnoresContext(t *testing.T) {
 	}
 	close(release)
 	<-w.done
+}
+
+// Shutdown from Config.DropNotice (a callback on the consumer goroutine)
+// waits for the consumer goroutine it runs on: it never returns, whatever
+// its ctx says, and the Writer is wedged for good. Shutdown must return
+// when its ctx ends.
+func TestShutdownFromDropNoticeReturns(t *testing.T) {
+	path := sockPath(t)
+	startDaemon(t, path)
+	var wp atomic.Pointer[Writer]
+	got := make(chan error, 1)
+	notice := func(d Drops) []byte {
+		if w := wp.Load(); w != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+			defer cancel()
+			got <- w.Shutdown(ctx)
+		}
+		return []byte("drops")
+	}
+	w := mustOpen(t, Config{Path: path, MaxRecord: 16, DropNotice: notice, CloseTimeout: 100 * time.Millisecond})
+	wp.Store(w)
+	if _, err := w.Write(make([]byte, 32)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("Write of 32 bytes = %v; want ErrTooLarge", err)
+	}
+	w.Write([]byte("r0"))
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		w.Flush(ctx) // wakes the consumer, which sends the notice
+	}()
+	select {
+	case <-got:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("Shutdown called from DropNotice has not returned 3 s later (its ctx: 100ms); the consumer goroutine is deadlocked on itself")
+	}
+	select {
+	case <-w.done:
+	case <-time.After(3 * time.Second):
+		t.Fatalf("consumer goroutine still running 3 s after Shutdown from DropNotice")
+	}
 }
