@@ -86,3 +86,30 @@ func TestShutdownFromDropNoticeReturns(t *testing.T) {
 		t.Fatalf("consumer goroutine still running 3 s after Shutdown from DropNotice")
 	}
 }
+
+// Flush calls that give up (ctx ended) while the daemon is away leave
+// their requests queued in the Writer until the daemon returns: a caller
+// that calls Sync periodically, or many goroutines with request-scoped
+// contexts, grow the queue without bound (sink.Flush withdraws its
+// request for the same reason).
+func TestAbandonedFlushesDoNotPileUp(t *testing.T) {
+	w := mustOpen(t, Config{Path: sockPath(t), CloseTimeout: 50 * time.Millisecond})
+	if _, err := w.Write([]byte("r0")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the record to reach the offline ring", 5*time.Second, func() bool { return w.Stats().Buffered == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 1000 {
+		if err := w.Flush(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Flush = %v; want context.Canceled", err)
+		}
+	}
+	w.mu.Lock()
+	n := len(w.flushes)
+	w.mu.Unlock()
+	if n > 16 {
+		t.Errorf("%d abandoned Flush requests still queued; want them withdrawn", n)
+	}
+	w.Close()
+}
