@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -112,4 +113,107 @@ func TestAbandonedFlushesDoNotPileUp(t *testing.T) {
 		t.Errorf("%d abandoned Flush requests still queued; want them withdrawn", n)
 	}
 	w.Close()
+}
+
+// Close, Shutdown, Flush, Sync, Write and WriteContext from many
+// goroutines at once, with the daemon going away part way: every Close and
+// Shutdown returns the same result, nothing hangs, the Stats conservation
+// law holds, and a *LostError's counts are what Stats says was not kept.
+func TestCloseRacesShutdownFlushAndWrites(t *testing.T) {
+	for round := range 20 {
+		path := sockPath(t)
+		d := startDaemon(t, path)
+		w := mustOpen(t, Config{Path: path, RingBytes: 4096, CloseTimeout: 30 * time.Millisecond, Framing: LengthPrefix})
+		var wg sync.WaitGroup
+		stop := make(chan struct{})
+		for g := range 6 {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					var err error
+					if g%2 == 0 {
+						_, err = w.Write(rN(i))
+					} else {
+						_, err = w.WriteContext(ctx, rN(i))
+					}
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+				}
+			})
+		}
+		for range 2 {
+			wg.Go(func() {
+				for {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+					err := w.Flush(ctx)
+					cancel()
+					if errors.Is(err, ErrClosed) {
+						return
+					}
+					if err := w.Sync(); errors.Is(err, ErrClosed) {
+						return
+					}
+				}
+			})
+		}
+		time.Sleep(5 * time.Millisecond)
+		if round%2 == 1 {
+			d.stop() // the daemon goes away mid-stream
+		}
+		results := make([]error, 6)
+		var cw sync.WaitGroup
+		for i := range results {
+			cw.Go(func() {
+				switch i % 3 {
+				case 0:
+					results[i] = w.Close()
+				case 1:
+					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+					defer cancel()
+					results[i] = w.Shutdown(ctx)
+				default:
+					ctx, cancel := context.WithCancel(context.Background())
+					cancel()
+					results[i] = w.Shutdown(ctx)
+				}
+			})
+		}
+		finished := make(chan struct{})
+		go func() { cw.Wait(); close(stop); wg.Wait(); close(finished) }()
+		select {
+		case <-finished:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Close/Shutdown/Flush/Write still running 10 s later", round)
+		}
+		for i, err := range results {
+			if err != results[0] {
+				t.Fatalf("round %d: call %d returned %v; call 0 returned %v: want one result", round, i, err, results[0])
+			}
+		}
+		st := w.Stats()
+		checkConservation(t, st)
+		var lost *LostError
+		if errors.As(results[0], &lost) {
+			if uint64(lost.Unkept) != st.Buffered || uint64(lost.Unfinished) != st.Pending || uint64(lost.Evicted) > st.Evicted {
+				t.Fatalf("round %d: LostError %+v; Stats Buffered %d, Pending %d, Evicted %d", round, *lost, st.Buffered, st.Pending, st.Evicted)
+			}
+		} else if results[0] != nil {
+			t.Fatalf("round %d: Close = %v; want nil or a *LostError", round, results[0])
+		} else if st.Buffered != 0 || st.Pending != 0 {
+			t.Fatalf("round %d: Close = nil but Buffered %d, Pending %d are in the Writer's own offline ring", round, st.Buffered, st.Pending)
+		}
+		if _, err := w.Write([]byte("late")); !errors.Is(err, ErrClosed) {
+			t.Fatalf("round %d: Write after Close = %v; want ErrClosed", round, err)
+		}
+		if err := w.Flush(context.Background()); !errors.Is(err, ErrClosed) {
+			t.Fatalf("round %d: Flush after Close = %v; want ErrClosed", round, err)
+		}
+	}
 }
