@@ -96,3 +96,43 @@ func TestCloseEndsAShutdownInProgress(t *testing.T) {
 	}
 	<-s.Done()
 }
+
+// A Shutdown that gives up on a stuck drain counts, in LostError.Failed,
+// the messages of batches that failed earlier (no Flush returned their
+// errors), but its Err holds only ErrStuck and the context's error: the
+// drain's errors that explain Failed are dropped, although LostError's
+// doc says Err joins "the drain's errors" and nothing else returns them
+// after Shutdown.
+func TestShutdownThatGivesUpWrapsTheDrainErrors(t *testing.T) {
+	release := make(chan struct{})
+	stuck := make(chan struct{})
+	var calls int
+	d := DrainFunc[uint32](func(ctx context.Context, _ []uint32) error {
+		calls++
+		if calls == 1 {
+			return errBackend
+		}
+		close(stuck)
+		<-release // ignores ctx
+		return nil
+	})
+	s := New[uint32](d, Config{BatchSize: 1})
+	for i := range uint32(3) {
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("TryPush: %v", err)
+		}
+	}
+	<-stuck
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err := s.Shutdown(ctx)
+	close(release)
+	<-s.Done()
+	lost := asLost(t, err)
+	if lost.Failed != 1 {
+		t.Fatalf("LostError.Failed = %d; want 1 (the first batch)", lost.Failed)
+	}
+	if !errors.Is(err, errBackend) {
+		t.Fatalf("Shutdown = %v; want it to wrap the drain's error that made LostError.Failed", err)
+	}
+}
