@@ -1,6 +1,9 @@
 package uds
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // confirmMarks bounds the batch marks kept per connection; past it the
 // newest mark absorbs the next batch (coarser, never optimistic).
@@ -200,6 +203,11 @@ func (c *consumer) unresend() {
 		return
 	}
 	w := c.w
+	// The caller's preloaded records no longer sit at the head of the
+	// offline ring, which is what c.foreign counts: recycle no buffer from
+	// here on (only the end of keep runs after this), so none of theirs is
+	// ever written into.
+	c.foreign = math.MaxInt
 	rest := w.off.Drain(nil)
 	recs := make([][]byte, c.resend.len())
 	for _, rec := range recs[:c.resend.peek(recs)] {
