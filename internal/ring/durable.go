@@ -178,7 +178,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // memory that is not a durable ring it can recover: a foreign or damaged
 // file header, or a size that does not match it. The memory is left as it
 // was.
-var ErrDurableDamaged = errors.New("mpsc: not a recoverable durable ring")
+var ErrDurableDamaged = errors.New("not a recoverable durable ring")
 
 // DurableSize returns the bytes to map for a durable ring of capacity data
 // bytes (rounded up as NewByteRing rounds them).
@@ -219,7 +219,7 @@ func NewDurableByteRing(mem []byte, boot [16]byte) (*ByteRing, Recovery, error) 
 	case capa < minByteCap || capa > maxByteCap || capa&(capa-1) != 0:
 		return nil, rec, fmt.Errorf("%w: %d bytes is not %d plus a power of two in [64, 1 GiB]", ErrDurableDamaged, len(mem), DurableHeader)
 	case uintptr(unsafe.Pointer(&mem[0]))%8 != 0:
-		return nil, rec, errors.New("mpsc: durable ring memory is not 8-aligned")
+		return nil, rec, errors.New("durable ring memory is not 8-aligned")
 	}
 	r := &ByteRing{
 		mask:     uint32(capa - 1),
