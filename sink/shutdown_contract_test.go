@@ -136,3 +136,24 @@ func TestShutdownThatGivesUpWrapsTheDrainErrors(t *testing.T) {
 		t.Fatalf("Shutdown = %v; want it to wrap the drain's error that made LostError.Failed", err)
 	}
 }
+
+// Shutdown with a context that is already done, on a sink with nothing
+// queued and a drain that is not in any call: nothing can be lost, yet
+// Shutdown gives up before the consumer has had a chance to run and
+// returns a *LostError counting 0 messages that wraps ErrStuck.
+func TestShutdownWithADoneContextAndNothingQueuedLosesNothing(t *testing.T) {
+	for range 20 {
+		s := New[uint32](&countingDrain{}, Config{})
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := s.Shutdown(ctx)
+		<-s.Done()
+		var lost *LostError
+		if errors.As(err, &lost) && lost.Unwritten+lost.Failed == 0 {
+			t.Fatalf("Shutdown = %v: a *LostError counting no message", err)
+		}
+		if errors.Is(err, ErrStuck) {
+			t.Fatalf("Shutdown = %v: ErrStuck, with a drain that was never called", err)
+		}
+	}
+}
