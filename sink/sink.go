@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ringsink/ringsink/internal/park"
+	"github.com/ringsink/ringsink/internal/pow2"
 	"github.com/ringsink/ringsink/internal/ring"
 	"github.com/ringsink/ringsink/wait"
 )
@@ -21,8 +22,10 @@ var (
 	// ErrOverflow is returned by TryPush when the queue is full; the
 	// message is counted in Stats.Dropped.
 	ErrOverflow = errors.New("sink: queue full")
-	// ErrClosed is returned by every call after Close or Shutdown has
-	// begun, and by every Close or Shutdown after the first.
+	// ErrClosed is returned by TryPush, Push and Flush once Close or
+	// Shutdown has begun (or the consumer goroutine has ended; see
+	// ErrDrainPanic). Close and Shutdown themselves return the shutdown's
+	// result, however often they are called.
 	ErrClosed = errors.New("sink: closed")
 	// ErrDrainPanic wraps a panic recovered from a drain method. The error
 	// of Close or Shutdown wraps it when a drain method or Config.OnError
@@ -31,28 +34,53 @@ var (
 	ErrDrainPanic = errors.New("sink: drain panicked")
 	// ErrCallbackPanic wraps a panic recovered from Config.OnError.
 	ErrCallbackPanic = errors.New("sink: OnError panicked")
-	// ErrStuck is wrapped by the error of Close or Shutdown when its bound
-	// ends while the drain has not returned from a call; the consumer
-	// goroutine finishes when the drain returns (Done).
+	// ErrStuck is wrapped by the error of Close or Shutdown when the
+	// consumer goroutine had not finished a short grace (100 ms) after the shutdown's bound ended and the drain's context was
+	// cancelled: a drain method (or Config.OnError) ignores its context.
+	// The consumer goroutine finishes when that call returns (Done).
 	ErrStuck = errors.New("sink: drain did not return by the deadline")
 )
 
+// stuckGrace is how long a shutdown whose bound has ended waits for the
+// consumer goroutine after cancelling the drain's context, before it calls
+// the drain stuck: a drain that honours its context returns within it.
+const stuckGrace = 100 * time.Millisecond
+
 // LostError is returned by Close and Shutdown when messages the sink
-// accepted were not delivered: Unwritten were never written (the shutdown
-// gave up, or the consumer ended), Failed were in batches whose WriteBatch
-// failed and whose errors no Flush returned. Err is the cause: the
-// context's error, ErrStuck, ErrDrainPanic and the drain's errors, joined;
-// errors.Is and errors.As see through it.
+// accepted are not known to be delivered. Err is the cause: the context's
+// error, ErrStuck, ErrDrainPanic and the drain's errors that no Flush
+// returned, joined; errors.Is and errors.As see through it.
+//
+// The counts are exact, and each message is in one of them or in Stats:
+// when the shutdown ends the queue is closed (Pushed no longer grows) and
+//
+//	Stats().Pending == Unwritten + InFlight
+//
+// until the WriteBatch call holding the InFlight messages returns; then
+// they move into Stats().Delivered or Stats().Failed. Once Done is closed,
+// Stats().Pending == Unwritten, so
+//
+//	Stats().Pushed == Unwritten + Stats().Delivered + Stats().Failed
+//
+// Failed counts the messages of failed batches whose errors no Flush
+// returned (Flush returned the others), so Failed <= Stats().Failed, equal
+// when no Flush returned an error.
 type LostError struct {
-	Unwritten uint64 // messages accepted and never written
-	Failed    uint64 // messages in failed batches no Flush reported
+	Unwritten uint64 // messages accepted and never handed to the drain
+	InFlight  uint64 // messages in a WriteBatch call that had not returned when the shutdown gave up: they may still be written
+	Failed    uint64 // messages in failed batches whose errors no Flush returned
 	Err       error  // the cause
 }
 
-// Error says how many messages were lost, and why.
+// Error says how many messages were lost, how many may still be written,
+// and why.
 func (e *LostError) Error() string {
-	return fmt.Sprintf("sink: %d messages lost (%d not written, %d failed): %v",
-		e.Unwritten+e.Failed, e.Unwritten, e.Failed, e.Err)
+	inFlight := ""
+	if e.InFlight > 0 {
+		inFlight = fmt.Sprintf(", %d more in a WriteBatch call that had not returned", e.InFlight)
+	}
+	return fmt.Sprintf("sink: %d messages lost (%d not written, %d failed)%s: %v",
+		e.Unwritten+e.Failed, e.Unwritten, e.Failed, inFlight, e.Err)
 }
 
 // Unwrap returns the cause.
@@ -67,6 +95,14 @@ const keepErrs = 16
 // returns: a drain that keeps values must copy them. An error is counted,
 // reported through Config.OnError and returned by the next Flush; the sink
 // goes on with the next batch (it does not retry).
+//
+// A drain method must not call Flush, Close or Shutdown on its own sink:
+// those wait for the consumer goroutine, which is the one calling the
+// drain. Close called there returns once Config.CloseTimeout and the grace
+// have passed, with an error wrapping ErrStuck, and the shutdown it began
+// goes on when the drain method returns; Shutdown waits until its context
+// ends (for ever with context.Background()). To stop the sink from a
+// drain, call Close on another goroutine.
 type Drain[T any] interface {
 	WriteBatch(ctx context.Context, batch []T) error
 }
@@ -121,7 +157,9 @@ type Config struct {
 	// OnError, if set, is called on the consumer goroutine with every error
 	// from the drain (write, sync, close, recovered panic), once each, as it
 	// happens. It must not block for long: the consumer waits for it. A
-	// panic in it is recovered and counted (Stats.OnErrorPanics).
+	// panic in it is recovered and counted (Stats.OnErrorPanics). Like a
+	// drain method, it must not call Flush, Close or Shutdown on its own
+	// sink (see Drain).
 	OnError func(error)
 }
 
@@ -159,7 +197,6 @@ type Sink[T any] struct {
 	drain  Drain[T]
 	cfg    Config
 	closed atomic.Bool // intake stopped: by Close, Shutdown, or the consumer's end
-	shut   atomic.Bool // Close or Shutdown was called
 
 	dropped           atomic.Uint64
 	unreported        atomic.Uint64 // messages in failed batches whose errors no Flush returned; added under mu
@@ -168,17 +205,27 @@ type Sink[T any] struct {
 	syncErrs, panics  atomic.Uint64
 	onErrorPanics     atomic.Uint64
 
+	// mu guards the fields below it. The consumer writes them, and a
+	// shutdown that gives up on a stuck drain reads them together: the
+	// counts and the errors that explain them.
 	mu       sync.Mutex
-	flushes  []*flushReq // guarded by mu; waiting Flush calls
-	finished bool        // guarded by mu; the consumer answered its last Flush
+	flushes  []*flushReq // waiting Flush calls
+	finished bool        // the consumer answered its last Flush
+	inFlight uint64      // messages in the WriteBatch call running, 0 between calls
+	errs     []error     // drain errors no Flush has returned yet (at most keepErrs); consumer writes
+	more     int         // errors beyond keepErrs, counted only
 	hasFlush atomic.Bool // len(flushes) > 0, for the consumer's fast check
 	room     park.Room   // Push calls waiting for space
 
 	stop     chan struct{} // closed when intake stops
 	abort    context.CancelCauseFunc
-	ctx      context.Context // passed to drain calls; cancelled when Shutdown gives up
+	ctx      context.Context // passed to drain calls; cancelled when the shutdown's bound ends
 	done     chan struct{}   // closed when the consumer has exited
-	closeErr error           // the shutdown's outcome; written by the consumer before done
+	closeErr error           // the consumer's outcome; written by the consumer before done
+
+	settleOnce sync.Once
+	ended      chan struct{} // closed when result is set
+	result     error         // what every Close and Shutdown returns; written once, before ended
 }
 
 // A flushReq is answered by the consumer or abandoned by its Flush (ctx
@@ -218,6 +265,9 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 	if cfg.QueueCapacity <= 0 {
 		cfg.QueueCapacity = 10_000
 	}
+	if cfg.QueueCapacity > pow2.Max { // the ring's panic would name another package
+		panic(fmt.Sprintf("sink: QueueCapacity %d is above the maximum %d", cfg.QueueCapacity, pow2.Max))
+	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 256
 	}
@@ -240,6 +290,7 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 		cfg:   cfg,
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
+		ended: make(chan struct{}),
 		ctx:   ctx,
 		abort: cancel,
 	}
@@ -307,7 +358,8 @@ func (s *Sink[T]) pushWait(ctx context.Context, v T) error {
 // most 16, then a count of the rest), so a failing drain is not hidden. It
 // returns an error wrapping ctx.Err() if ctx ends first; that Flush gives up
 // its place, and its errors go to the next Flush. After Close it returns
-// ErrClosed. A Flush with nothing to write returns at once.
+// ErrClosed, as does a Flush still waiting when a shutdown gives up on a
+// stuck drain. A Flush with nothing to write returns at once.
 func (s *Sink[T]) Flush(ctx context.Context) error {
 	if s.closed.Load() {
 		return ErrClosed
@@ -326,6 +378,7 @@ func (s *Sink[T]) Flush(ctx context.Context) error {
 	case err := <-req.reply:
 		return err
 	case <-ctx.Done():
+	case <-s.ended: // the shutdown gave up: the consumer may never answer
 	}
 	if !req.state.CompareAndSwap(reqWaiting, reqAbandoned) {
 		return <-req.reply // answered as ctx ended: the answer carries the errors
@@ -338,18 +391,21 @@ func (s *Sink[T]) Flush(ctx context.Context) error {
 		s.hasFlush.Store(len(s.flushes) > 0)
 	}
 	s.mu.Unlock()
+	if ctx.Err() == nil {
+		return ErrClosed
+	}
 	return fmt.Errorf("sink: flush: %d messages not yet written: %w", s.Stats().Pending, ctx.Err())
 }
 
-// Close shuts the sink down as Shutdown does, bounded by
-// Config.CloseTimeout.
+// Close is Shutdown bounded by Config.CloseTimeout: it returns within
+// CloseTimeout, plus a short grace (100 ms) when the drain is inside a
+// call that ignores its context (the error then wraps ErrStuck and
+// context.DeadlineExceeded). A Close during a Shutdown bounds that
+// Shutdown too: see Shutdown.
 func (s *Sink[T]) Close() error {
-	if s.shut.Swap(true) {
-		return ErrClosed
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.CloseTimeout)
 	defer cancel()
-	return s.shutdown(ctx)
+	return s.Shutdown(ctx)
 }
 
 // Shutdown stops intake (TryPush, Push and Flush return ErrClosed from
@@ -358,44 +414,92 @@ func (s *Sink[T]) Close() error {
 // ctx ends. It returns nil when every accepted message was delivered and
 // the drain reported no error that a Flush did not return.
 //
-// Messages not delivered are returned as a *LostError counting them,
-// which wraps the cause: ctx.Err() when ctx ended first, the drain's
-// errors. When ctx ends, Shutdown returns at once whatever the drain does:
-// the drain's context is cancelled and no further batch is handed to it;
-// if the drain is inside a call that ignores its context, the error wraps
-// ErrStuck too, and the consumer goroutine exits (Done) when that call
-// returns. Errors of Sync or of the drain's Close alone are returned as
-// they are.
+// Messages not known to be delivered are returned as a *LostError
+// counting them (its doc states how the counts add up with Stats), which
+// wraps the cause: ctx.Err() when ctx ended first, the drain's errors.
+// When ctx ends, the drain's context is cancelled and no further batch is
+// handed to it (the drain's Sync and Close are still called, with that
+// context); Shutdown returns as soon as the consumer goroutine has
+// finished, and at most a short grace (100 ms) after ctx ended: if the
+// drain is inside a call that ignores its context, the error wraps
+// ErrStuck too, counts the messages in that call as LostError.InFlight,
+// and the consumer goroutine exits (Done) when that call returns. Errors
+// of Sync or of the drain's Close alone are returned as they are, and so
+// is ErrStuck with nothing undelivered.
 //
-// Only the first call of Close or Shutdown shuts the sink down; every later
-// call returns ErrClosed at once.
+// Close and Shutdown may be called more than once and together, from any
+// goroutines: the first starts the shutdown, the earliest bound among the
+// calls in progress ends it (a Close during a Shutdown(context.Background())
+// gives up after CloseTimeout), and every call, earlier or later, returns
+// the same result.
 func (s *Sink[T]) Shutdown(ctx context.Context) error {
-	if s.shut.Swap(true) {
-		return ErrClosed
-	}
-	return s.shutdown(ctx)
-}
-
-func (s *Sink[T]) shutdown(ctx context.Context) error {
 	if !s.closed.Swap(true) {
 		close(s.stop)
 		s.ring.Wake()
 	}
 	select {
-	case <-s.done:
-		return s.closeErr
+	case <-s.done: // the consumer has finished (or ended: see abandon)
+	case <-s.ended: // another call settled the result
+	case <-s.ctx.Done(): // another call's bound ended
+		s.grace()
 	case <-ctx.Done():
+		// No batch is handed to the drain from here; a call in progress
+		// that honours its context returns now.
+		s.abort(ctx.Err())
+		s.grace()
 	}
-	s.abort(ctx.Err())
+	s.settle()
+	return s.result
+}
+
+// grace waits a short while for the consumer goroutine to finish after the
+// drain's context was cancelled.
+func (s *Sink[T]) grace() {
+	t := time.NewTimer(stuckGrace)
+	defer t.Stop()
 	select {
-	case <-s.done: // the drain honoured its context
-		return s.closeErr
-	default:
+	case <-s.done:
+	case <-s.ended:
+	case <-t.C:
 	}
+}
+
+// settle sets the shutdown's result, once: the consumer's outcome if it
+// has finished, otherwise what stuck counts.
+func (s *Sink[T]) settle() {
+	s.settleOnce.Do(func() {
+		select {
+		case <-s.done:
+			s.result = s.closeErr
+		default:
+			s.result = s.stuck()
+		}
+		close(s.ended)
+	})
+}
+
+// stuck returns the result of a shutdown that gave up while the consumer
+// goroutine was still running (inside a drain call that ignores its
+// context, or OnError): it closes the queue, so that every push that
+// returned nil is counted, and counts the messages not delivered. It is
+// called after the drain's context was cancelled, so the consumer hands
+// no further batch to the drain, and reads inFlight and the counters under
+// mu, where the consumer checks that context before it hands one.
+func (s *Sink[T]) stuck() error {
+	s.ring.Close() // from here Pushed is final: a push reported true before Close returned is in it
 	s.mu.Lock()
-	lost := &LostError{Unwritten: s.Stats().Pending, Failed: s.unreported.Load(), Err: errors.Join(ErrStuck, ctx.Err())}
+	pushed := s.ring.Pushed()
+	written := s.written.Load()
+	inFlight := s.inFlight
+	failed := s.unreported.Load()
+	drainErrs := joinErrs(s.errs, s.more)
 	s.mu.Unlock()
-	return lost
+	err := errors.Join(ErrStuck, context.Cause(s.ctx), drainErrs)
+	unwritten := pushed - written - inFlight
+	if unwritten+inFlight+failed == 0 {
+		return err
+	}
+	return &LostError{Unwritten: unwritten, InFlight: inFlight, Failed: failed, Err: err}
 }
 
 // Done returns a channel that is closed when the consumer goroutine has
@@ -422,9 +526,7 @@ func (s *Sink[T]) Stats() Stats {
 type consumer[T any] struct {
 	s     *Sink[T]
 	batch []T
-	errs  []error // drain errors no Flush has returned yet (at most keepErrs)
-	more  int     // errors beyond keepErrs, counted only
-	dirty bool    // written since the last Sync
+	dirty bool // written since the last Sync
 	timer *time.Timer
 	armed bool
 }
@@ -484,23 +586,35 @@ func (c *consumer[T]) fill() {
 	}
 }
 
-// write hands the batch to the drain, unless Close has given up: then
-// nothing more goes to the drain, and the batch stays counted as Pending.
+// write hands the batch to the drain, unless the shutdown has given up:
+// then nothing more goes to the drain, and the batch stays counted as
+// Pending (and in a LostError's Unwritten).
 func (c *consumer[T]) write() {
 	if c.armed {
 		c.timer.Stop()
 		c.armed = false
 	}
-	if len(c.batch) == 0 || c.s.ctx.Err() != nil {
+	if len(c.batch) == 0 {
 		return
 	}
 	s := c.s
 	n := uint64(len(c.batch))
+	// Check the drain's context and publish the batch as in flight in one
+	// step under mu: a shutdown that gives up cancels the context before
+	// it counts under mu, so it either sees this batch in flight or this
+	// check sees the context cancelled (and the batch is never handed on).
+	s.mu.Lock()
+	if s.ctx.Err() != nil {
+		s.mu.Unlock()
+		return
+	}
+	s.inFlight = n
+	s.mu.Unlock()
 	s.writes.Add(1)
 	err := c.call(func() error { return s.drain.WriteBatch(s.ctx, c.batch) })
 	if err != nil {
 		s.writeErrs.Add(1)
-		c.report(fmt.Errorf("sink: write batch of %d: %w", n, err))
+		err = fmt.Errorf("sink: write batch of %d: %w", n, err)
 	}
 	var zero T
 	for i := range c.batch {
@@ -511,14 +625,21 @@ func (c *consumer[T]) write() {
 	// Publish progress to Flush and Stats: written before failed, because
 	// Stats loads failed before written and relies on failed <= written (a
 	// Stats between the two, after a Close that gave up, read failed ahead
-	// of written and counted the batch twice).
-	s.mu.Lock() // a Shutdown that gives up reads written and unreported together
+	// of written and counted the batch twice). Under mu, with the error
+	// that explains the failed messages: a shutdown that gives up reads
+	// them together.
+	s.mu.Lock()
 	s.written.Add(n)
 	if err != nil {
 		s.failed.Add(n)
 		s.unreported.Add(n)
+		c.keepLocked(err)
 	}
+	s.inFlight = 0
 	s.mu.Unlock()
+	if err != nil && s.cfg.OnError != nil {
+		c.onError(err)
+	}
 }
 
 // serveFlushes writes until every pending Flush target is reached, syncs, and
@@ -552,7 +673,8 @@ func (c *consumer[T]) serveFlushes() {
 // answer replies to reqs with the pending errors, and forgets them only if
 // some Flush will actually see them.
 func (c *consumer[T]) answer(reqs []*flushReq) {
-	err := c.joinErrs()
+	s := c.s
+	err := joinErrs(s.errs, s.more) // only the consumer writes them: no lock to read
 	seen := false
 	for _, r := range reqs {
 		seen = r.answer(err) || seen
@@ -560,16 +682,16 @@ func (c *consumer[T]) answer(reqs []*flushReq) {
 	if seen || err == nil {
 		c.takeErrs()
 	} else {
-		c.errs, c.more = append(c.errs[:0], err), 0 // nobody saw it: keep it for the next one
+		s.mu.Lock()
+		s.errs, s.more = append(s.errs[:0], err), 0 // nobody saw it: keep it for the next one
+		s.mu.Unlock()
 	}
 }
 
-// joinErrs returns the pending errors joined, with a count of those beyond
-// keepErrs.
-func (c *consumer[T]) joinErrs() error {
-	errs := c.errs
-	if c.more > 0 {
-		errs = append(errs, fmt.Errorf("sink: %d more drain errors not shown (see Stats)", c.more))
+// joinErrs returns errs joined, with a count of the more errors left out.
+func joinErrs(errs []error, more int) error {
+	if more > 0 {
+		errs = append(slices.Clip(errs), fmt.Errorf("sink: %d more drain errors not shown (see Stats)", more))
 	}
 	return errors.Join(errs...)
 }
@@ -577,11 +699,12 @@ func (c *consumer[T]) joinErrs() error {
 // takeErrs returns the pending errors joined and the messages in the failed
 // batches among them, and clears both.
 func (c *consumer[T]) takeErrs() (failed uint64, err error) {
-	err = c.joinErrs()
-	c.errs, c.more = c.errs[:0], 0
-	c.s.mu.Lock()
-	failed = c.s.unreported.Swap(0)
-	c.s.mu.Unlock()
+	s := c.s
+	s.mu.Lock()
+	err = joinErrs(s.errs, s.more)
+	s.errs, s.more = s.errs[:0], 0
+	failed = s.unreported.Swap(0)
+	s.mu.Unlock()
 	return failed, err
 }
 
@@ -598,9 +721,10 @@ func (c *consumer[T]) sync() {
 }
 
 // shutdown closes the queue, writes everything in it, syncs, answers
-// waiting Flush calls, closes the drain and sets the shutdown's outcome. It
-// stops handing batches to the drain as soon as Shutdown gives up (s.ctx
-// cancelled).
+// waiting Flush calls, closes the drain and sets the consumer's outcome.
+// It stops handing batches to the drain as soon as the shutdown's bound
+// ends (s.ctx cancelled); Sync and the drain's Close are still called,
+// with that context.
 func (c *consumer[T]) shutdown() {
 	s := c.s
 	// From here no push can be accepted, so an empty ring is the end: every
@@ -615,10 +739,8 @@ func (c *consumer[T]) shutdown() {
 			runtime.Gosched() // a producer is between its claim and its publish
 		}
 	}
-	if s.ctx.Err() == nil {
-		c.write()
-		c.sync()
-	}
+	c.write() // nothing, once the bound has ended
+	c.sync()
 	// Flush calls that raced Close: their messages are written unless Close
 	// gave up.
 	s.mu.Lock()
@@ -638,9 +760,11 @@ func (c *consumer[T]) shutdown() {
 		}
 	}
 	failed, err := c.takeErrs()
-	var unwritten uint64
-	if s.ctx.Err() != nil {
-		unwritten = s.Stats().Pending
+	// Every drain call has returned and the ring is closed: Pending is
+	// exactly what was never handed to the drain. It is not zero only when
+	// the bound ended, which is then the cause.
+	unwritten := s.Stats().Pending
+	if unwritten > 0 {
 		err = errors.Join(err, context.Cause(s.ctx))
 	}
 	if unwritten+failed > 0 {
@@ -698,10 +822,18 @@ func (c *consumer[T]) report(err error) {
 
 // keep holds err for the next Flush or Close, or counts it past keepErrs.
 func (c *consumer[T]) keep(err error) {
-	if len(c.errs) < keepErrs {
-		c.errs = append(c.errs, err)
+	c.s.mu.Lock()
+	c.keepLocked(err)
+	c.s.mu.Unlock()
+}
+
+// keepLocked is keep with c.s.mu held.
+func (c *consumer[T]) keepLocked(err error) {
+	s := c.s
+	if len(s.errs) < keepErrs {
+		s.errs = append(s.errs, err)
 	} else {
-		c.more++
+		s.more++
 	}
 }
 
