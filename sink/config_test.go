@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -44,6 +45,16 @@ func TestHugeBatchSizeIsCapped(t *testing.T) {
 		if got := n; got > 16 {
 			t.Fatalf("a batch larger than the queue: n = %v; want <= %v", got, 16)
 		}
+	}
+}
+
+// TestNewNamesSinkInTheCapacityPanic: a QueueCapacity above the largest
+// ring is a programmer error; New's panic names sink and the field, not
+// the ring's package ("mpsc: capacity").
+func TestNewNamesSinkInTheCapacityPanic(t *testing.T) {
+	got, _ := panicValue(func() { New[uint32](&countingDrain{}, Config{QueueCapacity: math.MaxInt}) }).(string)
+	if !strings.HasPrefix(got, "sink: QueueCapacity ") {
+		t.Fatalf("New with QueueCapacity math.MaxInt panicked with %q; want it to start with %q", got, "sink: QueueCapacity ")
 	}
 }
 

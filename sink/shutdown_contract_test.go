@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -155,5 +156,107 @@ func TestShutdownWithADoneContextAndNothingQueuedLosesNothing(t *testing.T) {
 		if errors.Is(err, ErrStuck) {
 			t.Fatalf("Shutdown = %v: ErrStuck, with a drain that was never called", err)
 		}
+	}
+}
+
+// A drain that calls Close on its own sink waits for the consumer, which
+// is itself: Close returns once CloseTimeout and the grace have passed,
+// with ErrStuck and the drain's message in flight, and the shutdown goes
+// on when the drain returns. It must not wait for ever.
+func TestCloseFromTheDrainReturns(t *testing.T) {
+	var s *Sink[uint32]
+	var calls atomic.Int32
+	inner := make(chan error, 1)
+	d := DrainFunc[uint32](func(context.Context, []uint32) error {
+		if calls.Add(1) == 1 {
+			inner <- s.Close()
+		}
+		return nil
+	})
+	s = New[uint32](d, Config{BatchSize: 1, CloseTimeout: 50 * time.Millisecond})
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("TryPush: %v", err)
+	}
+	var err error
+	select {
+	case err = <-inner:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Close called from the drain still waiting after 10 s with CloseTimeout 50ms")
+	}
+	if !errors.Is(err, ErrStuck) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Close from the drain = %v; want it to wrap ErrStuck and context.DeadlineExceeded", err)
+	}
+	if got, want := asLost(t, err).InFlight, uint64(1); got != want {
+		t.Fatalf("LostError.InFlight = %v; want %v (the batch of the drain call that called Close)", got, want)
+	}
+	<-s.Done()
+	if got := s.Close(); got != err {
+		t.Fatalf("a later Close = %v; want the shutdown's result %v", got, err)
+	}
+	if got, want := s.Stats().Delivered, uint64(1); got != want {
+		t.Fatalf("Stats().Delivered = %v; want %v", got, want)
+	}
+}
+
+// A Flush waiting on a drain stuck in a call that ignores its context
+// returns ErrClosed once a shutdown gives up, instead of waiting for the
+// drain.
+func TestFlushWaitingOnAStuckDrainReturnsWhenShutdownGivesUp(t *testing.T) {
+	d := newStuckDrain()
+	s := New[uint32](d, Config{BatchSize: 1})
+	defer func() { close(d.release); <-s.Done() }()
+	if err := s.TryPush(1); err != nil {
+		t.Fatalf("TryPush: %v", err)
+	}
+	<-d.entered
+	flushed := make(chan error, 1)
+	go func() { flushed <- s.Flush(context.Background()) }()
+	eventually(t, 10*time.Second, s.hasFlush.Load) // registered, before the shutdown begins
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); !errors.Is(err, ErrStuck) {
+		t.Fatalf("Shutdown = %v; want it to wrap ErrStuck", err)
+	}
+	select {
+	case err := <-flushed:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("Flush = %v; want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("Flush still waiting 10 s after Shutdown gave up")
+	}
+}
+
+// A producer that passed TryPush's closed check before a shutdown gave up
+// on a stuck drain, and reaches the queue after it, is refused: the
+// give-up closes the queue before it counts, so every push that returned
+// nil is in the LostError or in Stats. (It used to land in the queue,
+// return nil, and be neither written nor counted.)
+func TestPushLandingAfterAGiveUpIsRefused(t *testing.T) {
+	d := newStuckDrain()
+	s := New[uint32](d, Config{BatchSize: 1})
+	for i := range uint32(3) {
+		if err := s.TryPush(i); err != nil {
+			t.Fatalf("TryPush: %v", err)
+		}
+	}
+	<-d.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	lost := asLost(t, s.Shutdown(ctx))
+	// What TryPush does after its closed check, for a producer that
+	// read "not closed" before the shutdown began.
+	late := s.ring.TryPush(99)
+	close(d.release)
+	<-s.Done()
+	if late {
+		t.Fatalf("a push reaching the queue after the give-up was accepted")
+	}
+	st := s.Stats()
+	if got, want := lost.Unwritten+lost.InFlight, uint64(3); got != want {
+		t.Fatalf("Unwritten+InFlight = %v; want %v", got, want)
+	}
+	if got, want := lost.Unwritten+st.Delivered+st.Failed, st.Pushed; got != want {
+		t.Fatalf("once Done: Unwritten+Delivered+Failed = %v; want Pushed = %v", got, want)
 	}
 }
