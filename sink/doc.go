@@ -20,13 +20,21 @@
 //     (its context ended) leaves those errors to the next one.
 //   - Shutdown(ctx) stops intake, writes what is queued, syncs and closes
 //     the drain, and waits for the consumer, until ctx ends whatever the
-//     drain does; Close does the same bounded by Config.CloseTimeout (5 s
-//     by default), as net/http.Server does. Messages accepted and not
-//     delivered come back as a *LostError that counts them and wraps the
-//     cause; other drain errors no Flush returned are returned as they are.
-//     A push that returned nil before Close returned is written, or counted
-//     in that error. Only the first Close or Shutdown shuts down; every
-//     call after it returns ErrClosed.
+//     drain does (it then returns within a short grace: a drain call that
+//     ignores its context is reported with ErrStuck); Close does the same
+//     bounded by Config.CloseTimeout (5 s by default), as net/http.Server
+//     does. Messages accepted and not delivered come back as a *LostError
+//     that counts them (Unwritten, InFlight, Failed: with Stats they
+//     account for every message, see LostError) and wraps the cause; other
+//     drain errors no Flush returned are returned as they are. A push that
+//     returned nil before Close returned is written, or counted in that
+//     error. Close and Shutdown may be called together and again: the
+//     earliest bound ends the shutdown (a Close bounds a Shutdown in
+//     progress), and every call returns the same result.
+//   - A drain method or Config.OnError must not call Flush, Close or
+//     Shutdown on its own sink: they wait for the consumer goroutine,
+//     which is the caller (Close then returns after CloseTimeout with
+//     ErrStuck).
 //   - The drain runs only on the consumer goroutine, never concurrently with
 //     itself. A drain that panics does not take the process down: the panic
 //     is recovered, counted (Stats.Panics), reported through Config.OnError

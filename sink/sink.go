@@ -51,20 +51,22 @@ const stuckGrace = 100 * time.Millisecond
 // error, ErrStuck, ErrDrainPanic and the drain's errors that no Flush
 // returned, joined; errors.Is and errors.As see through it.
 //
-// The counts are exact, and each message is in one of them or in Stats:
-// when the shutdown ends the queue is closed (Pushed no longer grows) and
+// The counts are exact and add up with Stats. When the shutdown ends the
+// queue is closed (Pushed no longer grows) and, with st := s.Stats() read
+// then, st.Pending == Unwritten + InFlight, so
 //
-//	Stats().Pending == Unwritten + InFlight
+//	st.Pushed == Unwritten + InFlight + st.Delivered + st.Failed
 //
-// until the WriteBatch call holding the InFlight messages returns; then
-// they move into Stats().Delivered or Stats().Failed. Once Done is closed,
-// Stats().Pending == Unwritten, so
+// until the WriteBatch call holding the InFlight messages returns; they
+// then move into Delivered or Failed. With st read once Done is closed,
+// st.Pending == Unwritten and
 //
-//	Stats().Pushed == Unwritten + Stats().Delivered + Stats().Failed
+//	st.Pushed == Unwritten + st.Delivered + st.Failed
 //
-// Failed counts the messages of failed batches whose errors no Flush
-// returned (Flush returned the others), so Failed <= Stats().Failed, equal
-// when no Flush returned an error.
+// LostError.Failed counts the messages of failed batches whose errors no
+// Flush returned (Flush returned the others, and the in-flight call's are
+// not in it), so it is at most Stats().Failed, and equal when no Flush
+// returned an error and no in-flight call failed.
 type LostError struct {
 	Unwritten uint64 // messages accepted and never handed to the drain
 	InFlight  uint64 // messages in a WriteBatch call that had not returned when the shutdown gave up: they may still be written
@@ -302,7 +304,8 @@ func New[T any](d Drain[T], cfg Config) *Sink[T] {
 // ErrOverflow when the queue is full (counted in Stats.Dropped; every 8th
 // drop yields the processor so the consumer can catch up), and ErrClosed
 // after Close or Shutdown. A push that races Close either returns nil and
-// is written (or counted in Close's LostError), or returns ErrClosed.
+// is written (or counted in the shutdown's LostError), or returns
+// ErrClosed.
 func (s *Sink[T]) TryPush(v T) error {
 	if s.closed.Load() {
 		return ErrClosed
