@@ -19,26 +19,25 @@ import (
 // took them whole; while disconnected they are copied into the offline ring
 // (drop-oldest), so the ring keeps accepting.
 type consumer struct {
-	w         *Writer
-	conn      *conn
-	torn      int      // bytes of the next record's frame already written on conn (a write that timed out part way)
-	notice    []byte   // a drop notice not yet written whole
-	nbatch    [][]byte // one slot, for the notice
-	batch     [][]byte // live records, aliasing the byte ring
-	obatch    [][]byte // offline records
-	free      [][]byte // recycled offline buffers
-	backoff   time.Duration
-	retry     time.Time // next dial attempt while disconnected
-	timer     *time.Timer
-	noticed   Drops     // drop counts already reported by a notice
-	synced    [2]uint32 // with SpillSync: the ring's written and released counts at the last msync
-	evictedTo uint32    // with SpillDir: the ring's released count after the last eviction
-	syncAt    time.Time // with SpillSync: when the last msync was
-	offBytes  int       // payload bytes held in the offline ring
-	foreign   int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
-	cf        confirm   // records written on the connection that the daemon may not have consumed (confirm.go)
-	resend    recQueue  // with AtLeastOnce: records a failed connection may not have delivered, sent first on the next
-	rbatch    [][]byte  // resend records, aliasing resend
+	w        *Writer
+	conn     *conn
+	torn     int      // bytes of the next record's frame already written on conn (a write that timed out part way)
+	notice   []byte   // a drop notice not yet written whole
+	nbatch   [][]byte // one slot, for the notice
+	batch    [][]byte // live records, aliasing the byte ring
+	obatch   [][]byte // offline records
+	free     [][]byte // recycled offline buffers
+	backoff  time.Duration
+	retry    time.Time // next dial attempt while disconnected
+	timer    *time.Timer
+	noticed  Drops     // drop counts already reported by a notice
+	synced   [2]uint32 // with SpillSync: the ring's written and released counts at the last msync
+	syncAt   time.Time // with SpillSync: when the last msync was
+	offBytes int       // payload bytes held in the offline ring
+	foreign  int       // records at the head of the offline ring that the caller preloaded: their buffers are not ours to reuse
+	cf       confirm   // records written on the connection that the daemon may not have consumed (confirm.go)
+	resend   recQueue  // with AtLeastOnce: records a failed connection may not have delivered, sent first on the next
+	rbatch   [][]byte  // resend records, aliasing resend
 }
 
 func (w *Writer) run(first *net.UnixConn) {
@@ -52,7 +51,7 @@ func (w *Writer) run(first *net.UnixConn) {
 		timer:   time.NewTimer(time.Hour),
 	}
 	c.timer.Stop()
-	c.evictedTo = w.ring.Released() // nothing evicted yet: every Flush target is above it
+	w.consumerID.Store(goid()) // before any callback: Close and Shutdown tell a call from one
 	defer close(w.done)
 	defer offlineInUse.Delete(w.off) // before done: a Writer opened after Close returned may take it
 	normal := false                  // set only where run returns: otherwise a callback called runtime.Goexit
@@ -214,7 +213,11 @@ func (c *consumer) hangUp() {
 // could not carry (the caller counts them: DroppedUnsendable, not Written).
 func (c *consumer) writeRecords(recs [][]byte) (n int, over uint64, err error) {
 	before, bytesBefore, overBefore, panicsBefore, slowBefore := c.conn.sends, c.conn.bytes, c.conn.unsendable, c.conn.panics, c.conn.slow
+	if c.w.cfg.Format != nil {
+		c.w.enter(callFormat) // the send itself is bounded by its deadline; the Format is not
+	}
 	n, err = c.conn.writeFrom(recs, c.torn)
+	c.w.inCall.Store(0)
 	if c.conn.slow != slowBefore {
 		c.w.slow.Add(c.conn.slow - slowBefore)
 	}
@@ -350,6 +353,8 @@ func (c *consumer) noticeDue() bool {
 // dropNotice calls Config.DropNotice. A panic is recovered and counted,
 // and no notice is sent for d: the drops stay counted in Stats.
 func (c *consumer) dropNotice(d Drops) (notice []byte) {
+	c.w.enter(callDropNotice)
+	defer c.w.inCall.Store(0)
 	defer func() {
 		if v := recover(); v != nil {
 			c.w.panics.Add(1)
@@ -416,12 +421,16 @@ func (c *consumer) hold(evict bool) int {
 	w := c.w
 	w.ring.Seal()
 	k := 0
-	for evict && w.ring.Len() > w.ring.Cap()/4*3 && w.ring.Release(1) == 1 {
+	// Peek first: a published record at head is one Release(1) removes.
+	for evict && w.ring.Len() > w.ring.Cap()/4*3 && w.ring.Peek(c.batch[:1]) == 1 {
+		c.batch[0] = nil
+		// Counted before the release: Flush's fast path, which finds the
+		// ring empty by Released, then reads Evicted, sees it.
+		w.evicted.Add(1)
+		w.ring.Release(1)
 		k++
 	}
 	if k > 0 {
-		c.evictedTo = w.ring.Released()
-		w.evicted.Add(uint64(k))
 		w.sent.Add(uint64(k))
 		w.room.Freed()
 	}
@@ -549,23 +558,28 @@ func (t Drops) since(before Drops) Drops {
 		Damaged: t.Damaged - before.Damaged, Unconfirmed: t.Unconfirmed - before.Unconfirmed}
 }
 
-// answerFlushes replies nil to every Flush whose records have all reached
-// the kernel; when finishing (the consumer is exiting) it replies ErrClosed
-// to the others and refuses later ones.
+// answerFlushes answers every Flush whose records have all left the
+// Writer, reached the kernel or evicted: nil, or a *LostError counting the
+// evictions no Flush has reported yet. When finishing (the consumer is
+// exiting) it replies ErrClosed to the others and refuses later ones.
 func (c *consumer) answerFlushes(finishing bool) {
 	w := c.w
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	released, offline := w.ring.Released(), w.off.Len()+c.resend.len()
 	keep := w.flushes[:0]
+	var answer error
+	answered := false
 	for _, r := range w.flushes {
 		switch {
-		case int32(released-r.target) >= 0 && offline == 0 && (w.spill == nil || int32(r.target-c.evictedTo) > 0 || c.conn != nil):
-			// With a spill directory, records leave the ring by eviction
-			// too while the daemon is away: a Flush whose records may have
-			// been evicted waits for the daemon, as the offline ring makes
-			// it wait without one.
-			r.reply <- nil
+		case int32(released-r.target) >= 0 && offline == 0:
+			// Every record the Flush covers was sent, or evicted: with a
+			// spill directory, records leave the ring by eviction too
+			// while the daemon is away.
+			if !answered {
+				answer, answered = w.evictedSinceFlush(), true
+			}
+			r.reply <- answer
 		case finishing:
 			r.reply <- ErrClosed
 		default:
@@ -585,7 +599,7 @@ func (c *consumer) answerFlushes(finishing bool) {
 func (c *consumer) shutdown() {
 	w := c.w
 	// From here no Write is accepted, so Pending reaching 0 is the end: every
-	// Write that returned nil is in the ring (mpsc.ByteRing.Close).
+	// Write that returned nil is in the ring (the byte ring's Close).
 	w.ring.Close()
 	// A drop notice still due goes out too, while connected: the last
 	// drops are reported before Close returns (Close does not wait for a
@@ -729,7 +743,7 @@ func (c *consumer) closeSpill(cause error) {
 	case !quiet:
 		// The ring stopped at a header it cannot pass: a Write between
 		// its claim and its publish, or damage to a record not yet read
-		// (mpsc/durable.go), which look the same. What the file holds is
+		// (internal/ring/durable.go), which look the same. What the file holds is
 		// kept; the lock is not released.
 		why := cause
 		if why == nil {
@@ -758,6 +772,7 @@ func (c *consumer) closeSpill(cause error) {
 // Stats.Panics counts it.
 func (c *consumer) abandon() {
 	w := c.w
+	w.inCall.Store(0) // a Format's mark has no defer to clear it
 	w.panics.Add(1)
 	why := fmt.Errorf("%w: a callback on the consumer goroutine (Config.Dial, Config.DropNotice or Config.Format) called runtime.Goexit, which ended it: the Writer is closed", ErrCallbackPanic)
 	w.lastErr.Store(&why)

@@ -2,10 +2,10 @@
 // datagram or seqpacket) without ever blocking the goroutines that produce
 // them.
 //
-//	Write ──copy──► mpsc.ByteRing ──► consumer goroutine ──writev──► daemon
-//	                                     │   ▲
-//	                      daemon away:   ▼   │ reconnect: notice, backlog, live
-//	                                  offline.Ring (drop-oldest)
+//	Write ──copy──► byte ring ──► consumer goroutine ──writev──► daemon
+//	                                 │   ▲
+//	                  daemon away:   ▼   │ reconnect: notice, backlog, live
+//	                              offline.Ring (drop-oldest)
 //
 // [Writer] is an io.Writer for any number of goroutines: Write copies the
 // record into a lock-free byte ring and returns, with no syscall, lock or
@@ -47,8 +47,24 @@
 // Writer made itself because Config.Offline was nil, evicted to make room,
 // lost with a spill file removed from under the Writer) make the error a
 // *LostError, which counts them by reason and wraps the cause: ctx.Err(),
-// or context.DeadlineExceeded for Close. Sync, for callers that expect an
-// fsync-like method, is Flush bounded by Config.CloseTimeout.
+// or context.DeadlineExceeded for Close.
+//
+// The bound holds whatever the caller's callbacks do. A quarter of a
+// second after it, Close and Shutdown return even if the consumer
+// goroutine is still inside Config.Dial (one that ignores its ctx),
+// Config.DropNotice or Config.Format; a Close or Shutdown called from such
+// a callback returns at once. Their error then wraps ErrStuck, and is a
+// *LostError counting the records the consumer still holds
+// (LostError.Held). The shutdown goes on when the callback returns, and
+// until it ends the consumer owns Config.Offline: a later Shutdown waits
+// for it and returns the final result, after which Config.Offline is the
+// caller's again.
+//
+// Flush waits until every record accepted before it was handed to the
+// kernel or evicted; evictions are not hidden: the Flush answered after
+// them returns a *LostError counting them (LostError.Evicted), once.
+// Sync, for callers that expect an fsync-like method, is Flush bounded by
+// Config.CloseTimeout.
 //
 // # Severity-aware admission
 //
@@ -131,7 +147,7 @@
 // every Open out), and a ring
 // file removed or replaced under the Writer makes Close report its
 // records lost (ErrSpillLost), not kept. Only this user and root can
-// truncate the mapped file, which kills the process with SIGBUS. A damaged file is refused with an error and left as it
+// truncate the mapped file, which kills the process with SIGBUS. A damaged file is refused (ErrSpillDamaged) and left as it
 // was; damage inside it to checksummed records costs the records it hits,
 // counted (Stats.SkippedDamaged). While the Writer runs, another process
 // (or a stray write) changing a record's header in the file costs that

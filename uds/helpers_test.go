@@ -180,13 +180,22 @@ func netListenUnix(path string) (*net.UnixListener, error) {
 	return net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 }
 
-// flushAndClose flushes w (everything reaches the kernel) and closes it.
+// flushAndClose flushes w (everything reaches the kernel or was evicted)
+// and closes it. The callers have not flushed before: the Flush must
+// return nil if nothing was evicted, else a *LostError counting every
+// eviction (Stats.Evicted) and nothing else.
 func flushAndClose(t *testing.T, w *Writer) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := w.Flush(ctx); err != nil {
+	err := w.Flush(ctx)
+	if ev := w.Stats().Evicted; ev == 0 && err != nil {
 		t.Fatalf("Flush: %v", err)
+	} else if ev > 0 {
+		var lost *LostError
+		if !errors.As(err, &lost) || uint64(lost.Evicted) != ev || lost.Unkept+lost.Unfinished+lost.SpillLost+lost.Held != 0 || lost.Err != nil {
+			t.Fatalf("Flush = %v; want a *LostError counting the %d evictions only", err, ev)
+		}
 	}
 	if err := w.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -4,6 +4,7 @@ package uds
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,5 +32,35 @@ func TestDamagedSpillFileErrorNamesNoOtherPackage(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "mpsc") {
 		t.Errorf("Open = %q; it names package mpsc, which the caller did not use", err)
+	}
+}
+
+// ErrSpillDamaged says the file cannot be recovered, and only that: a
+// damaged ring file wraps it (TestSpillDamagedFile), a directory held by
+// another open Writer does not, nor does a sound file Open recovers.
+func TestErrSpillDamagedOnlyForADamagedFile(t *testing.T) {
+	path := sockPath(t)
+	dir := privateDir(t)
+	w := mustOpen(t, spillConfig(path, dir))
+	_, err := Open(spillConfig(path, dir))
+	if !errors.Is(err, ErrSpillInUse) || errors.Is(err, ErrSpillDamaged) {
+		t.Errorf("second Open of a directory in use = %v; want ErrSpillInUse, not ErrSpillDamaged", err)
+	}
+	writeNumbered(t, w, 0, 5)
+	w.Close()
+	w2, err := Open(spillConfig(path, dir))
+	if err != nil {
+		t.Fatalf("Open of a sound ring file = %v; want nil", err)
+	}
+	if st := w2.Stats(); st.Recovered != 5 {
+		t.Errorf("Recovered = %d; want 5", st.Recovered)
+	}
+	w2.Close()
+	f := filepath.Join(dir, "ring")
+	if err := os.Truncate(f, 100); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(spillConfig(path, dir)); !errors.Is(err, ErrSpillDamaged) {
+		t.Errorf("Open of a ring file cut to 100 bytes = %v; want ErrSpillDamaged", err)
 	}
 }

@@ -141,7 +141,8 @@ func TestSpillConfigErrors(t *testing.T) {
 }
 
 // TestSpillDamagedFile: a ring file that is not one, or was cut short, is
-// refused with an error that says so, and left as it was.
+// refused with an error that says so (ErrSpillDamaged, the path), and left
+// as it was.
 func TestSpillDamagedFile(t *testing.T) {
 	path := sockPath(t)
 	for name, damage := range map[string]func(f string){
@@ -157,7 +158,7 @@ func TestSpillDamagedFile(t *testing.T) {
 		damage(f)
 		before, _ := os.ReadFile(f)
 		_, err := Open(spillConfig(path, dir))
-		if !errors.Is(err, ring.ErrDurableDamaged) || !strings.Contains(err.Error(), f) {
+		if !errors.Is(err, ErrSpillDamaged) || !strings.Contains(err.Error(), f) {
 			t.Errorf("%s: Open = %v", name, err)
 		}
 		if after, _ := os.ReadFile(f); !bytes.Equal(before, after) {
@@ -357,4 +358,31 @@ func TestSpillReleasesWhatTheKernelTookBeforeWaiting(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSpillFlushReportsEvictions: with a spill directory the ring is the
+// backlog, and evicts while the daemon is away; a Flush covering evicted
+// records returns a *LostError counting them once the rest is sent.
+func TestSpillFlushReportsEvictions(t *testing.T) {
+	path, dir := sockPath(t), privateDir(t)
+	cfg := spillConfig(path, dir)
+	cfg.RingBytes = 8 << 10
+	cfg.ReconnectMin, cfg.ReconnectMax = time.Millisecond, 5*time.Millisecond
+	w := mustOpen(t, cfg)
+	defer w.Close()
+	writeNumbered(t, w, 0, 500)
+	waitFor(t, "evictions", 5*time.Second, func() bool { return w.Stats().Evicted > 0 })
+	flushed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		flushed <- w.Flush(ctx)
+	}()
+	d := startMsgDaemon(t, "unixgram", path, false)
+	err := <-flushed
+	st := w.Stats()
+	if lost := asLost(t, err); uint64(lost.Evicted) != st.Evicted || st.Evicted+st.Written != 500 {
+		t.Fatalf("Flush's LostError = %+v; Stats Evicted %d, Written %d of 500", *lost, st.Evicted, st.Written)
+	}
+	waitFor(t, "the rest", 5*time.Second, func() bool { return len(d.got()) == int(st.Written) })
 }

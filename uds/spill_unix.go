@@ -128,7 +128,7 @@ func openSpill(dir string, ringBytes int) (*spill, *ring.ByteRing, ring.Recovery
 	}
 	if err != nil {
 		if errors.Is(err, ring.ErrDurableDamaged) {
-			return fail(fmt.Errorf("uds: spill file %s: %w (nothing in it was changed; move it away to start afresh)", s.path, err))
+			return fail(fmt.Errorf("%w: %s: %w (nothing in it was changed; move it away to start afresh)", ErrSpillDamaged, s.path, err))
 		}
 		return fail(fmt.Errorf("uds: spill file %s: %w", s.path, err))
 	}

@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -66,12 +68,36 @@ var (
 	ErrSpillLost = errors.New("uds: records lost with the spill file")
 	// ErrCallbackPanic wraps a panic recovered from the caller's code that
 	// the consumer goroutine runs (Config.Dial, Config.DropNotice,
-	// Config.Format); LastError returns it, and Stats.Panics counts it.
-	// Close's error wraps it when that code called runtime.Goexit, which
+	// Config.Format), or from a Handler's formatting handler
+	// (HandlerOptions.New, on the goroutine that logs: Handle returns it);
+	// LastError returns it, and Stats.Panics counts it. Close's error
+	// wraps it when the consumer's callback called runtime.Goexit, which
 	// ends the consumer goroutine (no recover stops it): the Writer then
 	// closes itself, and Write returns ErrClosed.
 	ErrCallbackPanic = errors.New("uds: callback panicked")
+	// ErrStuck is wrapped by the error of Close or Shutdown when it returns
+	// while the consumer goroutine is still running: past the bound
+	// (Config.CloseTimeout, Shutdown's ctx), a callback it runs
+	// (Config.Dial, Config.DropNotice, Config.Format) had run for a
+	// quarter of a second without returning, or the callback itself
+	// called Close or Shutdown. The shutdown goes on when the callback
+	// returns. Until then the consumer owns Config.Offline and what it
+	// holds (LostError.Held): call Shutdown again (context.Background()
+	// waits as long as it takes), and read Config.Offline only once a call
+	// returns an error that does not wrap ErrStuck (nil included).
+	ErrStuck = errors.New("uds: consumer goroutine still inside a callback")
+	// ErrSpillDamaged is wrapped by Open's error when the ring file in
+	// Config.SpillDir is not one it can recover (not a ring file, cut
+	// short, a header it cannot read). Nothing in the file is changed:
+	// move it away to start afresh.
+	ErrSpillDamaged = errors.New("uds: spill file damaged beyond recovery")
 )
+
+// closeGrace is how long Close and Shutdown wait, after their bound, for
+// the consumer goroutine to finish the shutdown (give up a dial, keep what
+// is left, close the spill file) before they return an error wrapping
+// ErrStuck. ErrStuck's doc states it.
+const closeGrace = 250 * time.Millisecond
 
 // yieldEvery: a full ring yields the processor on every yieldEvery-th drop.
 const yieldEvery = 8
@@ -115,7 +141,8 @@ type Config struct {
 	// Format, if set, wraps every record in what the daemon expects (a
 	// syslog header, journald's fields: package format), on the consumer
 	// goroutine. Write does not change. On a message socket the largest
-	// record Write accepts shrinks by the format's largest header.
+	// record Write accepts shrinks by the format's largest header. Like
+	// DropNotice, it must not block or wait for the Writer.
 	Format format.Format
 	// AllowNewlines lets records with an inner '\n' or a NUL byte through
 	// with Newline framing (the daemon then sees several messages: a
@@ -136,7 +163,10 @@ type Config struct {
 	// Offline holds records while the daemon is away, and is sent first, in
 	// order, when it returns. The caller may fill it before Open and read it
 	// after Close or Shutdown (what could not be sent stays in it, oldest
-	// first, and is not an error); between the two the Writer owns it.
+	// first, and is not an error); between the two the Writer owns it. A
+	// Close or Shutdown whose error wraps ErrStuck returned before the
+	// consumer goroutine exited, which still owns the ring: read it only
+	// after a later call returns an error that does not.
 	// Defaults to a new ring of 4096 records that only the Writer holds:
 	// what is left in it when the Writer closes is lost (LostError.Unkept).
 	// Records the
@@ -178,7 +208,9 @@ type Config struct {
 	// jitter) between connection attempts; default 50 ms and 2 s.
 	ReconnectMin, ReconnectMax time.Duration
 	// CloseTimeout bounds Close: how long it tries to send what is queued,
-	// a writev blocked on a daemon that does not read included; and Sync:
+	// a writev blocked on a daemon that does not read included (then Close
+	// waits only for the consumer's last steps, and at most a quarter of
+	// a second for a callback that does not return: ErrStuck); and Sync:
 	// how long it waits. Defaults to 5 s.
 	CloseTimeout time.Duration
 	// SendBuffer, when positive, sets the socket's SO_SNDBUF.
@@ -231,7 +263,11 @@ type Config struct {
 	// reports lost messages downstream. It runs on the consumer goroutine.
 	// If it panics, the panic is recovered and counted (Stats.Panics,
 	// LastError) and that notice is not sent; the drops stay counted in
-	// Stats, and the next notice reports only later ones.
+	// Stats, and the next notice reports only later ones. Like Dial and
+	// Format, it must not wait for the Writer: Close and Shutdown called
+	// from it return at once (ErrStuck) and the shutdown goes on when it
+	// returns; Flush, Sync and WriteContext would wait for their own
+	// goroutine until their bound.
 	DropNotice func(Drops) []byte
 	// SpillDir, if set, keeps the ring in a memory-mapped file in this
 	// directory (created if missing) instead of the Go heap, so the records
@@ -308,7 +344,9 @@ type Config struct {
 	// write deadline to the connection it returns. A Dial that returns
 	// neither a connection nor an error, or panics (recovered, counted in
 	// Stats.Panics), is a failed attempt (Stats.DialErrors, LastError), and
-	// the Writer tries again with backoff.
+	// the Writer tries again with backoff. It should honour ctx: one that
+	// does not holds the consumer goroutine, and a Close or Shutdown whose
+	// bound passes meanwhile returns an error wrapping ErrStuck.
 	Dial func(ctx context.Context, path string) (*net.UnixConn, error)
 	// RequirePeerUID makes the Writer send nothing to a socket whose
 	// daemon does not run as PeerUID: after the daemon died, any local
@@ -458,7 +496,7 @@ type Stats struct {
 	DialErrors        uint64 // failed connection attempts
 	WriteErrors       uint64 // writes that failed (the connection was then closed)
 	Stalls            uint64 // WriteTimeout waits that expired on a daemon that took no byte since the socket was full (the connection was kept; see Config.WriteTimeout)
-	Panics            uint64 // panics recovered from Config.Dial, Config.DropNotice and Config.Format (LastError has the last)
+	Panics            uint64 // panics recovered from Config.Dial, Config.DropNotice, Config.Format and a Handler's formatting handler (LastError has the last)
 	Slow              uint64 // WriteTimeout waits that expired on a daemon that reads, slowly: not a stall; the write went on, nothing moved to the offline ring
 	// Unconfirmed counts Written records that may have died in the
 	// kernel: the daemon's socket closed (it stopped or crashed) while
@@ -527,7 +565,12 @@ type Writer struct {
 	flushes  []flushReq // guarded by mu
 	finished bool       // guarded by mu; the consumer answered its last Flush
 	hasFlush atomic.Bool
-	closeErr error // set by the consumer before done is closed
+	// flushEvicted is Stats.Evicted as last reported by a Flush's
+	// *LostError: later evictions go to the next Flush answered. Stored
+	// under mu; read without it by Flush's fast path.
+	flushEvicted atomic.Uint64
+	closeErr     error         // set by the consumer before done is closed
+	consumerID   atomic.Uint64 // the consumer goroutine's id (goid), set as it starts
 
 	// Producer-side counters (touched only when a record is refused).
 	_                           pad.Line
@@ -547,7 +590,9 @@ type Writer struct {
 	connects, dialErrs, writeErrs, sent atomic.Uint64
 	stalls, slow, unconfirmed, resent   atomic.Uint64
 	spillLost, panics                   atomic.Uint64
-	maxOver                             int // Config.Format's MaxOverhead, asked once at Open
+	inCall                              atomic.Int64 // the callback the consumer is inside (callDial...) and since when (enter); 0 if none
+	epoch                               time.Time    // Open's time: enter's clock
+	maxOver                             int          // Config.Format's MaxOverhead, asked once at Open
 	connected                           atomic.Bool
 	live                                atomic.Pointer[conn] // the consumer's connection, for the shutdown's deadline
 	closeBy                             atomic.Int64         // the shutdown's deadline (unix ns): 0 before it, noBound without one
@@ -569,7 +614,7 @@ type flushReq struct {
 // Writer keeps trying to connect. It fails only on a bad Config: an empty
 // path, a path longer than the kernel's limit, a path that exists and is not
 // a socket, or out-of-range sizes; or on a Config.SpillDir it cannot use
-// (ErrSpillInUse, ErrSpillUnsafe, a damaged ring file).
+// (ErrSpillInUse, ErrSpillUnsafe, a damaged ring file: ErrSpillDamaged).
 func Open(cfg Config) (*Writer, error) {
 	own := cfg.Offline == nil
 	if err := cfg.setDefaults(); err != nil {
@@ -587,6 +632,7 @@ func Open(cfg Config) (*Writer, error) {
 		stop:   make(chan struct{}),
 		hurry:  make(chan struct{}, 1),
 		done:   make(chan struct{}),
+		epoch:  time.Now(),
 	}
 	var err error
 	if cfg.SpillDir != "" {
@@ -701,6 +747,8 @@ func (w *Writer) probe() (*net.UnixConn, error) {
 // Stats.Panics) and a nil connection without an error into errors, and
 // closes a connection that comes with an error.
 func (w *Writer) dial(ctx context.Context) (uc *net.UnixConn, err error) {
+	w.enter(callDial)
+	defer w.inCall.Store(0)
 	defer func() {
 		if v := recover(); v != nil {
 			w.panics.Add(1)
@@ -846,8 +894,15 @@ func (w *Writer) writeWait(ctx context.Context, pre, p []byte, reserve int) (int
 }
 
 // Flush waits until every record accepted before the call has been handed
-// to the kernel. While the daemon is away it keeps waiting (records are in
-// the offline ring). When ctx ends first it returns an error wrapping
+// to the kernel or evicted. While the daemon is away it keeps waiting
+// (records are in the offline ring). It returns nil when none was evicted
+// since Open or the last Flush that reported evictions, and otherwise a
+// *LostError whose Evicted counts them (Stats.Evicted: the records a
+// Flush covers are among them); each eviction is reported once, to the
+// Flush (or Flushes, answered together) answered next. Records dropped
+// after acceptance for other reasons, which Stats and the drop notice
+// count (DroppedUnsendable, DroppedDamaged), are done with. When ctx ends
+// first it withdraws its request and returns an error wrapping
 // ctx.Err(); the records stay queued (Stats.Pending and Stats.Buffered
 // count them). A Flush with nothing to send returns at once. After Close
 // or Shutdown has begun it returns ErrClosed.
@@ -856,7 +911,15 @@ func (w *Writer) Flush(ctx context.Context) error {
 		return ErrClosed
 	}
 	if w.ring.Written() == w.ring.Released() && w.buffered.Load() == 0 {
-		return nil // nothing accepted is waiting: done, whatever ctx says
+		// Nothing accepted is waiting: done, whatever ctx says. Evictions
+		// are counted before the release or Buffered store that shows
+		// their records gone, so every one of them is seen here.
+		if w.evicted.Load() == w.flushEvicted.Load() {
+			return nil
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		return w.evictedSinceFlush()
 	}
 	req := flushReq{target: w.ring.Written(), reply: make(chan error, 1)}
 	w.mu.Lock()
@@ -872,16 +935,44 @@ func (w *Writer) Flush(ctx context.Context) error {
 	case err := <-req.reply:
 		return err
 	case <-ctx.Done():
-		return fmt.Errorf("uds: flush: records still queued: %w", ctx.Err())
 	}
+	// Withdraw the request, so that abandoned ones do not pile up while
+	// the daemon is away. Under mu the consumer either has answered it
+	// (it is gone from the list) or never will.
+	w.mu.Lock()
+	i := slices.IndexFunc(w.flushes, func(r flushReq) bool { return r.reply == req.reply })
+	if i >= 0 {
+		w.flushes = slices.Delete(w.flushes, i, i+1)
+		w.hasFlush.Store(len(w.flushes) > 0)
+	}
+	w.mu.Unlock()
+	if i < 0 {
+		return <-req.reply // answered as ctx ended
+	}
+	return fmt.Errorf("uds: flush: records still queued: %w", ctx.Err())
+}
+
+// evictedSinceFlush returns a *LostError counting the evictions no Flush
+// has reported yet, and marks them reported; nil if there are none. The
+// caller holds mu.
+func (w *Writer) evictedSinceFlush() error {
+	n := w.evicted.Load()
+	k := n - w.flushEvicted.Load()
+	if k == 0 {
+		return nil
+	}
+	w.flushEvicted.Store(n)
+	return &LostError{Evicted: int(k), Socket: w.LastError()}
 }
 
 // Sync is Flush bounded by Config.CloseTimeout, for callers that expect an
 // fsync-like method (zap's WriteSyncer: `defer logger.Sync()`). It returns
-// nil once every record accepted before the call has been handed to the
-// kernel, and an error wrapping context.DeadlineExceeded if that has not
-// happened within CloseTimeout (the daemon is away or slow; the records
-// stay queued, nothing is dropped). After Close it returns ErrClosed.
+// what Flush returns: nil once every record accepted before the call has
+// been handed to the kernel, a *LostError counting evictions as Flush
+// does, and an error wrapping context.DeadlineExceeded if the records
+// have not all gone within CloseTimeout (the daemon is away or slow; the
+// records stay queued, nothing is dropped). After Close it returns
+// ErrClosed.
 func (w *Writer) Sync() error {
 	ctx, cancel := context.WithTimeout(context.Background(), w.cfg.CloseTimeout)
 	defer cancel()
@@ -893,13 +984,26 @@ func (w *Writer) Sync() error {
 // daemon that does not read included), keeps what it could not send, and
 // waits for the consumer goroutine. It returns nil when every record was
 // sent or kept, and a *LostError wrapping context.DeadlineExceeded when
-// some could be neither (see Shutdown). Close is idempotent.
+// some could be neither (see Shutdown). A callback that does not return
+// holds it at most a quarter of a second past CloseTimeout (see Shutdown:
+// ErrStuck). Close is idempotent.
 func (w *Writer) Close() error {
 	w.begin(time.Now().Add(w.cfg.CloseTimeout))
+	if w.onConsumer() {
+		// Called from a callback: the consumer ends the drain by the
+		// deadline begin published once the callback returns.
+		return w.stuck("Close", nil)
+	}
 	t := time.AfterFunc(w.cfg.CloseTimeout, func() { w.expire(context.DeadlineExceeded) })
 	defer t.Stop()
-	<-w.done
-	return w.closeErr
+	limit := time.NewTimer(w.cfg.CloseTimeout)
+	defer limit.Stop()
+	select {
+	case <-w.done:
+		return w.closeErr
+	case <-limit.C:
+	}
+	return w.await("Close", context.DeadlineExceeded)
 }
 
 // Shutdown stops intake (later writes get ErrClosed) and sends what is
@@ -920,18 +1024,146 @@ func (w *Writer) Close() error {
 // but also the file's mapping and lock until the process exits; Shutdown's
 // error (not a *LostError) says so.
 //
+// Once ctx has ended, Shutdown waits only for the consumer goroutine's
+// last steps (keeping what is left, closing the spill file), which end.
+// The consumer also runs the caller's callbacks (Config.Dial,
+// Config.DropNotice, Config.Format): when one of them (ignoring its ctx,
+// or blocked) has run for a quarter of a second past ctx's end, Shutdown
+// returns anyway, and a Shutdown or Close that such a callback calls
+// returns at once. The error then wraps ErrStuck, and is a *LostError
+// counting the records the consumer still holds (Held) when there are
+// any. The shutdown goes on, bounded as before, when the callback
+// returns; until it ends the consumer owns Config.Offline. A later
+// Shutdown waits for it again and returns the final result.
+//
 // Shutdown and Close may be called more than once and together: the
-// earliest bound ends the drain, and every call returns the same result
-// once the consumer goroutine has exited.
+// earliest bound ends the drain, and every call that returns after the
+// consumer goroutine has exited returns the same result.
 func (w *Writer) Shutdown(ctx context.Context) error {
 	d, _ := ctx.Deadline() // zero: none
 	w.begin(d)
 	// After begin: an expiry before it would let the run loop, not yet
 	// shutting down, evict records the shutdown then does not count.
 	stop := context.AfterFunc(ctx, func() { w.expire(ctx.Err()) })
+	if w.onConsumer() {
+		// Called from a callback: ctx goes on bounding the drain after
+		// this returns (stop is not called).
+		return w.stuck("Shutdown", nil)
+	}
 	defer stop()
-	<-w.done
-	return w.closeErr
+	select {
+	case <-w.done:
+		return w.closeErr
+	case <-ctx.Done():
+	}
+	return w.await("Shutdown", ctx.Err())
+}
+
+// await waits, once the bound of a Close or Shutdown (call) has passed
+// for cause, for the consumer goroutine to exit, and returns the
+// shutdown's result; or, once a callback the consumer is inside has run
+// for closeGrace (since before the bound, at the latest closeGrace after
+// it), an error wrapping ErrStuck. Outside callbacks the consumer only
+// finishes the shutdown (keeps what is left, closes the spill file), work
+// that ends: await waits for it.
+func (w *Writer) await(call string, cause error) error {
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return w.closeErr
+		case <-t.C:
+		}
+		next := 10 * time.Millisecond // not inside a callback: look again
+		if v := w.inCall.Load(); v != 0 {
+			ran := time.Since(w.epoch) - time.Duration(v>>callBits)
+			if ran >= closeGrace {
+				return w.stuck(call, cause)
+			}
+			next = closeGrace - ran
+		}
+		t.Reset(next)
+	}
+}
+
+// Callbacks the consumer goroutine may be inside (Writer.inCall's low
+// callBits bits).
+const (
+	callDial = 1 + iota
+	callDropNotice
+	callFormat
+
+	callBits = 2
+)
+
+// enter records that the consumer goroutine calls the callback cb, now;
+// inCall.Store(0) records its return. One clock read and one store.
+func (w *Writer) enter(cb int64) {
+	w.inCall.Store(int64(time.Since(w.epoch))<<callBits | cb)
+}
+
+// callName names the callback inCall holds.
+func callName(v int64) string {
+	switch v & (1<<callBits - 1) {
+	case callDial:
+		return "Config.Dial"
+	case callDropNotice:
+		return "Config.DropNotice"
+	case callFormat:
+		return "Config.Format"
+	}
+	return "a callback"
+}
+
+// onConsumer reports whether the caller is the consumer goroutine, which
+// runs the caller's code only inside a callback.
+func (w *Writer) onConsumer() bool {
+	if w.inCall.Load() == 0 {
+		return false
+	}
+	id := goid()
+	return id != 0 && id == w.consumerID.Load()
+}
+
+// stuck returns the error of a Close or Shutdown (call) that returns
+// before the consumer goroutine has exited: cause is why its bound passed,
+// nil for a call from a callback on the consumer goroutine.
+func (w *Writer) stuck(call string, cause error) error {
+	select {
+	case <-w.done: // it exited just now
+		return w.closeErr
+	default:
+	}
+	name := callName(w.inCall.Load())
+	var err error
+	if cause == nil {
+		err = fmt.Errorf("%w: %s was called from %s, on the consumer goroutine, which goes on with the shutdown once that returns", ErrStuck, call, name)
+	} else {
+		err = errors.Join(fmt.Errorf("%w: %s: the consumer goroutine is inside %s, which has not returned %v after the shutdown's bound", ErrStuck, call, name, closeGrace), cause)
+	}
+	st := w.Stats()
+	e := &LostError{Held: int(st.Pending + st.Buffered), Evicted: int(w.evicted.Load() - w.evictedAtClose), Err: err, Socket: w.LastError()}
+	if e.Held+e.Evicted == 0 {
+		return err // nothing lost or held: no *LostError
+	}
+	return e
+}
+
+// goid returns the calling goroutine's id, from the first line of its
+// stack trace ("goroutine 18 [running]:"), or 0. Only Close and Shutdown
+// call it, to tell a callback on the consumer goroutine: Go gives no
+// other way to know which goroutine calls.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b, ok := bytes.CutPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); ok && i > 0 {
+		if id, err := strconv.ParseUint(string(b[:i]), 10, 64); err == nil {
+			return id
+		}
+	}
+	return 0
 }
 
 // noBound is closeBy while shutting down without a deadline.
@@ -997,18 +1229,29 @@ func (w *Writer) deadline() time.Time {
 }
 
 // LostError is the error of Close and Shutdown when records were neither
-// sent nor kept, by reason. Records kept for later (Config.Offline, the
-// spill file) are not in it. It wraps Err, Socket and, when SpillLost is
-// non-zero, ErrSpillLost: use errors.As to read the counts and errors.Is
-// for the cause.
+// sent nor kept, by reason, and of Flush and Sync when records were
+// evicted. Records kept for later (Config.Offline, the spill file) are not
+// in it. It wraps Err, Socket and, when SpillLost is non-zero,
+// ErrSpillLost: use errors.As to read the counts and errors.Is for the
+// cause.
 type LostError struct {
 	// Unkept records were left in the offline ring that Open made
 	// (Config.Offline was nil): nothing holds them once the Writer is
 	// closed (they are in Stats.Buffered).
 	Unkept int
-	// Evicted records were evicted from the offline ring during the
-	// shutdown to make room for newer ones (they are in Stats.Evicted).
+	// Evicted records were evicted from the offline ring (with SpillDir,
+	// from the ring file) to make room for newer ones (they are in
+	// Stats.Evicted): for Close and Shutdown, during the shutdown; for
+	// Flush and Sync, since Open or the last Flush that reported
+	// evictions.
 	Evicted int
+	// Held records were still held by the consumer goroutine (in the byte
+	// ring, with SpillDir in the ring file, or in the offline ring:
+	// Stats.Pending + Stats.Buffered) when Close or Shutdown returned with
+	// it stuck in a callback (Err wraps ErrStuck): neither sent nor kept
+	// yet. When the callback returns the shutdown goes on and keeps or
+	// sends them, or counts them lost; a later Shutdown returns that.
+	Held int
 	// Unfinished records had been claimed by a Write that had not finished
 	// copying when the shutdown ended (they are in Stats.Pending).
 	Unfinished int
@@ -1016,34 +1259,45 @@ type LostError struct {
 	// longer names: no later Open finds them (Stats.SpillLost).
 	SpillLost int
 	// Err is why the shutdown stopped sending: ctx.Err() for Shutdown,
-	// context.DeadlineExceeded for Close, or an error wrapping
-	// ErrCallbackPanic when a callback ended the consumer goroutine.
+	// context.DeadlineExceeded for Close, an error wrapping
+	// ErrCallbackPanic when a callback ended the consumer goroutine, and
+	// also ErrStuck when Held is set. Nil for Flush and Sync.
 	Err error
 	// Socket is the last dial or write error (LastError) when the shutdown
 	// ended, nil if none: why the daemon did not take the records.
 	Socket error
 }
 
-// Error says how many records were lost, why, and the last socket error.
+// Error says how many records were lost (or held), why, and the last
+// socket error.
 func (e *LostError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "uds: %d records lost at close (", e.Unkept+e.Evicted+e.Unfinished+e.SpillLost)
-	sep := ""
-	for _, r := range [...]struct {
-		n    int
-		what string
-	}{
-		{e.Unkept, "left in the Writer's own offline ring"},
-		{e.Evicted, "evicted from the offline ring"},
-		{e.Unfinished, "never finished by their Write"},
-		{e.SpillLost, "left in a spill file the path no longer names"},
-	} {
-		if r.n > 0 {
-			fmt.Fprintf(&b, "%s%d %s", sep, r.n, r.what)
-			sep = ", "
+	b.WriteString("uds: ")
+	if lost := e.Unkept + e.Evicted + e.Unfinished + e.SpillLost; lost > 0 || e.Held == 0 {
+		fmt.Fprintf(&b, "%d records lost (", lost)
+		sep := ""
+		for _, r := range [...]struct {
+			n    int
+			what string
+		}{
+			{e.Unkept, "left in the Writer's own offline ring"},
+			{e.Evicted, "evicted to make room"},
+			{e.Unfinished, "never finished by their Write"},
+			{e.SpillLost, "left in a spill file the path no longer names"},
+		} {
+			if r.n > 0 {
+				fmt.Fprintf(&b, "%s%d %s", sep, r.n, r.what)
+				sep = ", "
+			}
+		}
+		b.WriteString(")")
+		if e.Held > 0 {
+			b.WriteString(", and ")
 		}
 	}
-	b.WriteString(")")
+	if e.Held > 0 {
+		fmt.Fprintf(&b, "%d records held by the consumer goroutine, not yet sent or kept", e.Held)
+	}
 	if e.Err != nil {
 		b.WriteString(": " + e.Err.Error())
 	}

@@ -615,8 +615,9 @@ func TestDropNoticeGoesFirst(t *testing.T) {
 	}
 	waitFor(t, "evictions", 5*time.Second, func() bool { return w.Stats().Evicted == 6 })
 	d := startDaemon(t, path)
-	if err := w.Flush(context.Background()); err != nil {
-		t.Fatal(err)
+	var lost *LostError
+	if err := w.Flush(context.Background()); !errors.As(err, &lost) || lost.Evicted != 6 {
+		t.Fatalf("Flush = %v; want a *LostError counting the 6 evictions", err)
 	}
 	w.Close()
 	d.wait()
