@@ -894,18 +894,16 @@ func (w *Writer) writeWait(ctx context.Context, pre, p []byte, reserve int) (int
 }
 
 // Flush waits until every record accepted before the call has been handed
-// to the kernel or evicted. While the daemon is away it keeps waiting
-// (records are in the offline ring). It returns nil when none was evicted
-// since Open or the last Flush that reported evictions, and otherwise a
-// *LostError whose Evicted counts them (Stats.Evicted: the records a
-// Flush covers are among them); each eviction is reported once, to the
-// Flush (or Flushes, answered together) answered next. Records dropped
-// after acceptance for other reasons, which Stats and the drop notice
-// count (DroppedUnsendable, DroppedDamaged), are done with. When ctx ends
-// first it withdraws its request and returns an error wrapping
-// ctx.Err(); the records stay queued (Stats.Pending and Stats.Buffered
-// count them). A Flush with nothing to send returns at once. After Close
-// or Shutdown has begun it returns ErrClosed.
+// to the kernel or evicted (while the daemon is away it waits: records are
+// in the offline ring). It returns nil if no record was evicted since Open
+// or the last Flush that reported evictions, else a *LostError whose
+// Evicted counts those evictions: each is reported once, to the Flush
+// calls answered next. Records Stats counts as dropped after acceptance
+// for other reasons (DroppedUnsendable, DroppedDamaged) are done with.
+// When ctx ends first, Flush withdraws its request and returns an error
+// wrapping ctx.Err(); the records stay queued (Stats.Pending,
+// Stats.Buffered). A Flush with nothing to send returns at once; after
+// Close or Shutdown has begun it returns ErrClosed.
 func (w *Writer) Flush(ctx context.Context) error {
 	if w.closed.Load() {
 		return ErrClosed
@@ -1264,7 +1262,8 @@ type LostError struct {
 	// also ErrStuck when Held is set. Nil for Flush and Sync.
 	Err error
 	// Socket is the last dial or write error (LastError) when the shutdown
-	// ended, nil if none: why the daemon did not take the records.
+	// ended or the Flush was answered, nil if none: why the daemon did not
+	// take the records.
 	Socket error
 }
 
