@@ -232,11 +232,12 @@ func (r *ByteRing) TryWrite(p []byte) bool { return r.TryWriteReserve(nil, p, 0)
 
 // TryWriteReserve is TryWrite for the record pre followed by p (one record
 // of len(pre)+len(p) bytes), accepted only if, once it is in, at least
-// reserve bytes of the ring stay free (padding to the end of the buffer
-// aside, so that a record within MaxRecord and a reserve of at most half
-// the ring still fit in an empty ring). The check is part of the claim, so
-// concurrent writers cannot overrun the reserve between them. A refusal
-// wakes a lingering consumer as TryWrite's does. Used by package uds for
+// reserve bytes of the ring stay free, counting the padding to the end of
+// the buffer it needs (except in an empty ring, so that a record within
+// MaxRecord and a reserve of at most half the ring still fit there). The
+// check is part of the claim, so concurrent writers cannot overrun the
+// reserve between them. A refusal wakes a lingering consumer as
+// TryWrite's does. Used by package uds for
 // severity-aware admission; not part of the ring's stable surface.
 func (r *ByteRing) TryWriteReserve(pre, p []byte, reserve int) bool {
 	n := len(pre) + len(p)
@@ -257,8 +258,11 @@ func (r *ByteRing) TryWriteReserve(pre, p []byte, reserve int) bool {
 			total += capa - i // pad to the end, then start at 0
 		}
 		// used <= cap while open; closed, bit 31 makes it look more than
-		// full (see Invariants), and keep <= cap cannot mask that.
-		if used := pos - headPos; used+total > capa || used+size+keep > capa {
+		// full (see Invariants), and the first test refuses it before keep
+		// is added. The reserve counts the padding too, except in an empty
+		// ring, where a record within MaxRecord must always fit.
+		used := pos - headPos
+		if used+total > capa || used+size+keep > capa || used != 0 && used+total+keep > capa {
 			// Full (or closed: see Invariants), unless a producer or the
 			// consumer moved meanwhile (a stale tail can even be behind head).
 			now := r.tail.Load()
