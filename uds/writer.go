@@ -154,7 +154,9 @@ type Config struct {
 	// ones are refused with ErrTooLarge and counted. Set it to what the
 	// daemon takes whole: rsyslog's imptcp truncates above its
 	// maxMessageSize (8 KiB by default), syslog-ng above log_msg_size
-	// (64 KiB by default). Defaults to, and is capped at, RingBytes/2 - 8.
+	// (64 KiB by default). Defaults to, and is capped at, RingBytes/2 - 8,
+	// 3 bytes less with a Format of package format (room for the "<N>"
+	// that carries WriteSeverity's severity to it).
 	MaxRecord int
 	// RingBytes is the size of the ring producers write into; defaults to
 	// 1 MiB. Memory is bounded in bytes: records take their length plus 8
