@@ -101,7 +101,7 @@ func Example_zapSeverity() {
 	defer stop()
 
 	f, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "api", ProcID: "42", Level: format.LevelField})
-	w, _ := uds.Open(uds.Config{Path: path, Format: f})
+	w, _ := uds.Open(uds.Config{Path: path, Format: f, Level: format.LevelField}) // admission by level too
 	enc := zap.NewProductionEncoderConfig()
 	enc.TimeKey = "" // stable output for the example
 	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(enc), w, zap.InfoLevel))

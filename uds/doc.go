@@ -233,17 +233,20 @@
 //
 // A record's syslog severity is what a Format sends as its <PRI>, and what
 // Writer.WriteSeverity admits it by when the ring runs short of room.
-// [Handler] is a slog.Handler that passes each record's level as its
+// NewHandler returns a slog.Handler that passes each record's level as its
 // severity (format.SeverityOf), so nothing parses the record:
 //
 //	logger := slog.New(uds.NewHandler(w, nil)) // JSON; HandlerOptions.New formats with any handler
 //
 // zap and zerolog write their JSON lines with Write, and their level field
 // ("level":"warn") gives the severity through format.LevelField, as slog's
-// own ("level":"WARN", level=WARN) does:
+// own ("level":"WARN", level=WARN) does. Set it in both places: in the
+// Format's Options, for the <PRI> the daemon gets, and in Config.Level,
+// for admission (without it Write admits such a line as Info, and an
+// error line is shed with the Info flood):
 //
 //	f, _ := format.RFC3164(format.User|format.Info, format.Options{AppName: "api", Level: format.LevelField})
-//	w, _ := uds.Open(uds.Config{Path: "/dev/log", Format: f})
+//	w, _ := uds.Open(uds.Config{Path: "/dev/log", Format: f, Level: format.LevelField})
 //	zl := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), w, zap.InfoLevel))
 //	rl := zerolog.New(w)
 //

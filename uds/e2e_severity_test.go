@@ -158,7 +158,7 @@ func TestSyslogNGOverloadKeepsEveryWarning(t *testing.T) {
 			name = "WritePRI"
 		}
 		t.Run(name, func(t *testing.T) {
-			sng, dir := slowSyslogNG(t, 4096, 3*time.Millisecond, pri)
+			sng, dir := slowSyslogNG(t, 4096, 6*time.Millisecond, pri)
 			cfg := Config{Path: filepath.Join(dir, "log.sock"), Framing: Newline, ErrorOnDrop: true,
 				RingBytes: 256 << 10, WriteTimeout: time.Second, CloseTimeout: 10 * time.Second, DropNotice: noticeText}
 			if !pri {

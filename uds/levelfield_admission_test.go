@@ -11,7 +11,8 @@ import (
 
 // TestDocumentedZapSetupKeepsZapErrorsUnderOverload: the package doc's
 // set-up for zap and zerolog ("Severity from slog, zap and zerolog": a
-// Format with Options.Level: format.LevelField, lines written with Write)
+// Format with Options.Level: format.LevelField and Config.Level:
+// format.LevelField, lines written with Write)
 // sends a zap "error" line to the daemon as err (<11>). Under overload the
 // Writer must admit it as err too: with the ring filled with Info records
 // up to its reserve, the error line still fits, no drop is counted under
@@ -21,7 +22,7 @@ func TestDocumentedZapSetupKeepsZapErrorsUnderOverload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, d, _ := stuckWriter(t, Config{RingBytes: 16 << 10, Reserve: 4 << 10, KeepWait: -1, Format: f}, infoRec)
+	w, d, _ := stuckWriter(t, Config{RingBytes: 16 << 10, Reserve: 4 << 10, KeepWait: -1, Format: f, Level: format.LevelField}, infoRec)
 	before := w.Stats().DroppedBySeverity
 	line := []byte(`{"level":"error","msg":"disk full"}` + "\n")
 	if _, err := w.Write(line); err != nil {
