@@ -86,7 +86,11 @@ func (f *formatter) Write(p []byte) (int, error) {
 // resolved (slog.Value.Resolve) when WithAttrs is called. A handler made
 // by WithAttrs or WithGroup pools its own formatters, so its first records
 // each build one (New and the calls again): derive long-lived loggers
-// once, rather than per request, on hot paths.
+// once, rather than per request, on hot paths. Because a formatter replays
+// WithAttrs when it is built, possibly long after the call, a value given
+// to WithAttrs (logger.With) must not change afterwards: a map or a
+// pointer to a struct changed later shows its new contents, where slog's
+// own handlers show it as it was at the call.
 //
 // The handler is safe for concurrent use by any number of goroutines.
 // opts may be nil (every default). NewHandler panics if w is nil.

@@ -19,7 +19,7 @@ func TestMaxRecordDefaultIsAsDocumented(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name string
-		f    Format
+		f    format.Format
 		want int
 	}{{"no Format", nil, 4096/2 - 8}, {"RFC3164", f, 4096/2 - 8 - 3}} {
 		for _, set := range []int{0, 4096} {

@@ -265,7 +265,10 @@ type Config struct {
 	// reports lost messages downstream. It runs on the consumer goroutine.
 	// If it panics, the panic is recovered and counted (Stats.Panics,
 	// LastError) and that notice is not sent; the drops stay counted in
-	// Stats, and the next notice reports only later ones. Like Dial and
+	// Stats, and the next notice reports only later ones. The same holds
+	// when it returns nil (no notice for those counts), and for a notice
+	// larger than a message socket carries (let go, not counted as a
+	// drop): Stats, not the notices, is the complete count. Like Dial and
 	// Format, it must not wait for the Writer: Close and Shutdown called
 	// from it return at once (ErrStuck) and the shutdown goes on when it
 	// returns; Flush, Sync and WriteContext would wait for their own
