@@ -158,7 +158,7 @@ func TestSyslogNGOverloadKeepsEveryWarning(t *testing.T) {
 			name = "WritePRI"
 		}
 		t.Run(name, func(t *testing.T) {
-			sng, dir := slowSyslogNG(t, 4096, 6*time.Millisecond, pri)
+			sng, dir := slowSyslogNG(t, 4096, 3*time.Millisecond, pri)
 			cfg := Config{Path: filepath.Join(dir, "log.sock"), Framing: Newline, ErrorOnDrop: true,
 				RingBytes: 256 << 10, WriteTimeout: time.Second, CloseTimeout: 10 * time.Second, DropNotice: noticeText}
 			if !pri {
@@ -239,7 +239,10 @@ func TestSyslogNGOverloadKeepsEveryWarning(t *testing.T) {
 			for s := range 8 {
 				total += offered[s]
 			}
-			if total < 5*delivered {
+			// About 10x on an idle machine; with the producers short of
+			// CPU (a loaded race run) it read 4.3x once. Below 3x the
+			// reserve may never have been reached: not this test.
+			if total < 3*delivered {
 				t.Fatalf("offered %d records, the daemon read %d: not the overload this test is for", total, delivered)
 			}
 			t.Logf("in %v: offered %d (Warning %d, Err %d, Info %d), delivered %d (%.1fx overload), Info refused %d, notices %d",
