@@ -232,24 +232,7 @@ func TestCloseBoundsAShutdownInProgress(t *testing.T) {
 	for i := range 3 {
 		w.Write(rN(i))
 	}
-	res := make(chan error, 1)
-	go func() { res <- w.Shutdown(context.Background()) }()
-	select {
-	case err := <-res:
-		t.Fatalf("Shutdown(Background) returned %v with the daemon away", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	t0 := time.Now()
-	err := w.Close()
-	if took := time.Since(t0); took > 5*time.Second {
-		t.Fatalf("Close took %v with CloseTimeout 50ms", took)
-	}
-	if err != nil {
-		t.Fatalf("Close = %v; want nil: the records are kept in Config.Offline", err)
-	}
-	if serr := <-res; serr != err {
-		t.Fatalf("Shutdown = %v, Close = %v; want the same result", serr, err)
-	}
+	closeDuringShutdown(t, w, "Config.Offline")
 	wantRecords(t, keep.Drain(nil), 0, 3)
 }
 
@@ -392,4 +375,31 @@ func TestCloseDoesNotCopyALargeRingPastItsDeadline(t *testing.T) {
 		t.Fatalf("Close took %v", took)
 	}
 	checkConservation(t, w.Stats())
+}
+
+// closeDuringShutdown starts Shutdown(context.Background()) on w, whose
+// daemon is away, checks that it is still waiting 50 ms later, then calls
+// Close: Close must return within its bound (5 s at most), nil because
+// every record is kept (in kept: where), and Shutdown must return the
+// same result.
+func closeDuringShutdown(t *testing.T, w *Writer, kept string) {
+	t.Helper()
+	res := make(chan error, 1)
+	go func() { res <- w.Shutdown(context.Background()) }()
+	select {
+	case err := <-res:
+		t.Fatalf("Shutdown(Background) returned %v with the daemon away", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	t0 := time.Now()
+	err := w.Close()
+	if took := time.Since(t0); took > 5*time.Second {
+		t.Fatalf("Close took %v with CloseTimeout %v", took, w.cfg.CloseTimeout)
+	}
+	if err != nil {
+		t.Fatalf("Close = %v; want nil: the records are kept in %s", err, kept)
+	}
+	if serr := <-res; serr != err {
+		t.Fatalf("Shutdown = %v, Close = %v; want the same result", serr, err)
+	}
 }

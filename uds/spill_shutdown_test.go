@@ -2,11 +2,7 @@
 
 package uds
 
-import (
-	"context"
-	"testing"
-	"time"
-)
+import "testing"
 
 // With a spill directory and the daemon away for good,
 // Shutdown(context.Background()) waits; a later Close bounds it by
@@ -16,24 +12,7 @@ func TestCloseBoundsASpillShutdownWithTheDaemonAway(t *testing.T) {
 	path, dir := sockPath(t), privateDir(t)
 	w := mustOpen(t, spillConfig(path, dir))
 	writeNumbered(t, w, 0, 20)
-	res := make(chan error, 1)
-	go func() { res <- w.Shutdown(context.Background()) }()
-	select {
-	case err := <-res:
-		t.Fatalf("Shutdown(Background) returned %v with the daemon away", err)
-	case <-time.After(50 * time.Millisecond):
-	}
-	t0 := time.Now()
-	err := w.Close()
-	if took := time.Since(t0); took > 5*time.Second {
-		t.Fatalf("Close took %v with CloseTimeout 100ms", took)
-	}
-	if err != nil {
-		t.Fatalf("Close = %v; want nil: the records are kept in the spill file", err)
-	}
-	if serr := <-res; serr != err {
-		t.Fatalf("Shutdown = %v, Close = %v; want one result", serr, err)
-	}
+	closeDuringShutdown(t, w, "the spill file")
 	st := w.Stats()
 	checkConservation(t, st)
 	if st.Pending != 20 {
