@@ -22,15 +22,7 @@ func TestCloseOnAStalledDaemonCountsEveryRecordOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		accepted := make(chan *net.UnixConn, 1)
-		go func() {
-			c, err := ln.AcceptUnix()
-			if err != nil {
-				close(accepted)
-				return
-			}
-			accepted <- c // held, never read
-		}()
+		accepted := acceptOne(ln) // held, never read
 		w := mustOpen(t, Config{Path: path, SendBuffer: 4096, RingBytes: 1 << 16, WriteTimeout: 5 * time.Millisecond,
 			CloseTimeout: 100 * time.Millisecond, Framing: LengthPrefix, AtLeastOnce: alo})
 		rec := make([]byte, 300)

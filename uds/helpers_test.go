@@ -228,3 +228,19 @@ func asLost(t *testing.T, err error) *LostError {
 	}
 	return lost
 }
+
+// acceptOne accepts one connection on ln and hands it over, or closes the
+// channel if the accept fails; the caller holds the connection, and reads
+// it or not.
+func acceptOne(ln *net.UnixListener) <-chan *net.UnixConn {
+	accepted := make(chan *net.UnixConn, 1)
+	go func() {
+		c, err := ln.AcceptUnix()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	return accepted
+}

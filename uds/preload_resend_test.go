@@ -26,15 +26,7 @@ func TestShutdownWithResendDoesNotWriteIntoPreloadedBuffers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	accepted := make(chan *net.UnixConn, 1)
-	go func() {
-		c, err := ln.AcceptUnix()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c // never read
-	}()
+	accepted := acceptOne(ln) // held, never read
 	const n, k = 2 << 10, 8
 	file := bytes.Repeat([]byte("A"), k*n) // the caller's memory
 	want := bytes.Clone(file)
