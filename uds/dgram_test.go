@@ -5,7 +5,6 @@ package uds
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"net"
 	"os"
 	"sync"
@@ -112,23 +111,6 @@ func (d *msgDaemon) finish(t *testing.T, w *Writer, n int, skipEmpty bool) Stats
 	st := w.Stats()
 	checkConservation(t, st)
 	return st
-}
-
-// writeNumbered writes the numbered records from..to-1, waiting for room.
-func writeNumbered(t *testing.T, w *Writer, from, to int) {
-	t.Helper()
-	for i := from; i < to; i++ {
-		if err := writeAll(w, numbered(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func numbered(i int) []byte {
-	if i%7 == 3 {
-		return []byte{} // empty messages too
-	}
-	return fmt.Appendf(nil, "<14>rec %d %s", i, bytes.Repeat([]byte{'x'}, i%300))
 }
 
 // checkMessages compares got with numbered(0..n-1), without the empty

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -243,4 +244,21 @@ func acceptOne(ln *net.UnixListener) <-chan *net.UnixConn {
 		accepted <- c
 	}()
 	return accepted
+}
+
+// writeNumbered writes the numbered records from..to-1, waiting for room.
+func writeNumbered(t *testing.T, w *Writer, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		if err := writeAll(w, numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func numbered(i int) []byte {
+	if i%7 == 3 {
+		return []byte{} // empty messages too
+	}
+	return fmt.Appendf(nil, "<14>rec %d %s", i, bytes.Repeat([]byte{'x'}, i%300))
 }
