@@ -217,12 +217,13 @@ func (w *Waiter) arm(pos, flags uint64) { w.at.Store(armed | flags | pos&w.mask)
 // that idle() sees (see the package doc for why), or with the consumer in
 // UseHeavyFence or UseBoundedWait mode.
 func (w *Waiter) Notify(to uint64) {
-	// The wrapping compare of the positions' low posBits bits: to is at or
-	// past the armed position when their difference, modulo 2^posBits, is
-	// below half the range (its top bit, sign, is clear). The word's flag
-	// bits sit above posBits and only change the difference's bits above
-	// it.
-	if a := w.at.Load(); a&armed != 0 && (to-a)&w.sign == 0 {
+	// armed is the word's top bit: an unarmed word (a running consumer)
+	// costs the push this load and a branch, inlined. An armed one goes to
+	// notifySlow, which compares the positions (a lingering consumer's
+	// word is armed further on, and most pushes return from there): with
+	// the compare here, Notify was too costly to inline, and every push
+	// paid a call.
+	if int64(w.at.Load()) < 0 {
 		w.notifySlow(to)
 	}
 }
@@ -230,8 +231,7 @@ func (w *Waiter) Notify(to uint64) {
 // notifySlow wakes the consumer whose armed position to reaches, unless
 // another waker (or the consumer) clears or changes the word first; it
 // reports whether it sent the token (for the litmus tests). Kept out of
-// Notify, which a push calls every time: Notify stays a load, a compare and
-// a return.
+// Notify, which a push calls every time: Notify stays a load and a branch.
 //
 //go:noinline
 func (w *Waiter) notifySlow(to uint64) bool {
