@@ -1,13 +1,9 @@
 package mpsc
 
 import (
-	"context"
-	"fmt"
 	"testing"
-	"time"
 
 	"github.com/ringsink/ringsink/internal/paced"
-	"github.com/ringsink/ringsink/wait"
 )
 
 // BenchmarkPaced is the paced-delivery benchmark (internal/paced): one
@@ -18,33 +14,5 @@ import (
 // p50/p99 with their ratios to the channel's. Run it with -benchtime 100x
 // or more (docs/benchmarks.md has the command).
 func BenchmarkPaced(b *testing.B) {
-	for _, gap := range paced.Gaps {
-		b.Run(fmt.Sprintf("gap=%v", gap), func(b *testing.B) {
-			paced.Run(b, gap, []paced.Impl{
-				pacedRing("park", wait.Policy{}),
-				pacedRing("linger", wait.Linger(time.Millisecond)),
-				pacedRing("spin", wait.Spin()),
-				paced.Chan(1024),
-			})
-		})
-	}
-}
-
-// pacedRing is a Ring of 1024 waiting with p, consumed as the package doc
-// says: TryPop, and Wait when empty.
-func pacedRing(name string, p wait.Policy) paced.Impl {
-	r := New[int](1024)
-	r.SetWait(p)
-	return paced.Impl{
-		Name: name,
-		Push: r.TryPush,
-		Recv: func() int {
-			for {
-				if v, ok := r.TryPop(); ok {
-					return v
-				}
-				_ = r.Wait(context.Background())
-			}
-		},
-	}
+	paced.Rings(b, func(capacity int) paced.Ring { return New[int](capacity) })
 }

@@ -8,6 +8,8 @@
 package paced
 
 import (
+	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/loov/hrtime"
 
 	"github.com/ringsink/ringsink/internal/hist"
+	"github.com/ringsink/ringsink/wait"
 )
 
 // Gaps are the paces the benchmark runs at: a value every 2 µs (a busy
@@ -152,5 +155,48 @@ func Chan(capacity int) Impl {
 			}
 		},
 		Recv: func() int { return <-ch },
+	}
+}
+
+// Ring is what the rings' paced benchmarks need of mpsc.Ring[int] and
+// spsc.Ring[int].
+type Ring interface {
+	TryPush(v int) bool
+	TryPop() (int, bool)
+	Wait(ctx context.Context) error
+	SetWait(p wait.Policy)
+}
+
+// Rings runs Run at every gap of Gaps, each a sub-benchmark "gap=G", for
+// rings from newRing (capacity 1024) waiting with each policy (park: the
+// default, as New makes it; linger: 1 ms; spin) against a buffered
+// channel of the same capacity. Each ring's consumer takes values as the
+// package docs say: TryPop, and Wait when empty.
+func Rings(b *testing.B, newRing func(capacity int) Ring) {
+	for _, gap := range Gaps {
+		b.Run(fmt.Sprintf("gap=%v", gap), func(b *testing.B) {
+			Run(b, gap, []Impl{
+				ringImpl("park", newRing(1024), wait.Policy{}),
+				ringImpl("linger", newRing(1024), wait.Linger(time.Millisecond)),
+				ringImpl("spin", newRing(1024), wait.Spin()),
+				Chan(1024),
+			})
+		})
+	}
+}
+
+func ringImpl(name string, r Ring, p wait.Policy) Impl {
+	r.SetWait(p)
+	return Impl{
+		Name: name,
+		Push: r.TryPush,
+		Recv: func() int {
+			for {
+				if v, ok := r.TryPop(); ok {
+					return v
+				}
+				_ = r.Wait(context.Background())
+			}
+		},
 	}
 }
