@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ringsink/ringsink/internal/watchdog"
-	"github.com/ringsink/ringsink/wait"
 )
 
 // orderDrain feeds every written value to a watchdog.Order.
@@ -31,51 +30,39 @@ func (d *orderDrain) WriteBatch(_ context.Context, b []uint64) error {
 // wait policy runs: the default (a linger) with 1, 2, 3 and 8 producers,
 // park and spin with 1 and 3.
 func TestWatchdog(t *testing.T) {
-	policies := append([]struct {
-		Name   string
-		Policy wait.Policy
-	}{{"default", wait.Policy{}}}, watchdog.Policies...)
-	for _, pol := range policies {
-		if pol.Name == "linger" {
-			continue // the default
-		}
-		producerCounts := []int{1, 3}
-		if pol.Name == "default" {
-			producerCounts = []int{1, 2, 3, 8}
-		}
-		for _, producers := range producerCounts {
-			for _, mode := range watchdog.Modes {
-				t.Run(fmt.Sprintf("%s/producers=%d/%v", pol.Name, producers, mode), func(t *testing.T) {
-					d := &orderDrain{order: watchdog.NewOrder(producers)}
-					// BatchSize 1 in credit mode: every value is written at once,
-					// so the consumer parks with an empty batch (no timer).
-					batch := 8
-					if mode == watchdog.Credit {
-						batch = 1
-					}
-					s := New[uint64](d, Config{QueueCapacity: 32, BatchSize: batch, FlushInterval: 50 * time.Microsecond, Wait: pol.Policy})
-					watchdog.Stress{
-						Producers: producers, Mode: mode, Order: d.order,
-						Push: func(ctx context.Context, p int, seq uint64) bool {
-							v := uint64(p)<<48 | seq
-							if mode == watchdog.Blocking {
-								return s.Push(ctx, v) == nil
-							}
-							return s.TryPush(v) == nil
-						},
-						Consumed: d.written.Load,
-						Pending:  func() bool { return s.Stats().Pending > 0 },
-						Wake:     s.ring.Wake,
-						Diag: func() string {
-							st := s.Stats()
-							return fmt.Sprintf("pending %d, ring %d", st.Pending, s.ring.Len())
-						},
-					}.Run(t)
-					if err := s.Close(); err != nil {
-						t.Fatal(err)
-					}
-				})
-			}
+	for _, c := range watchdog.LingerDefaultCases() {
+		for _, mode := range watchdog.Modes {
+			t.Run(fmt.Sprintf("%s/producers=%d/%v", c.Name, c.Producers, mode), func(t *testing.T) {
+				producers := c.Producers
+				d := &orderDrain{order: watchdog.NewOrder(producers)}
+				// BatchSize 1 in credit mode: every value is written at once,
+				// so the consumer parks with an empty batch (no timer).
+				batch := 8
+				if mode == watchdog.Credit {
+					batch = 1
+				}
+				s := New[uint64](d, Config{QueueCapacity: 32, BatchSize: batch, FlushInterval: 50 * time.Microsecond, Wait: c.Policy})
+				watchdog.Stress{
+					Producers: producers, Mode: mode, Order: d.order,
+					Push: func(ctx context.Context, p int, seq uint64) bool {
+						v := uint64(p)<<48 | seq
+						if mode == watchdog.Blocking {
+							return s.Push(ctx, v) == nil
+						}
+						return s.TryPush(v) == nil
+					},
+					Consumed: d.written.Load,
+					Pending:  func() bool { return s.Stats().Pending > 0 },
+					Wake:     s.ring.Wake,
+					Diag: func() string {
+						st := s.Stats()
+						return fmt.Sprintf("pending %d, ring %d", st.Pending, s.ring.Len())
+					},
+				}.Run(t)
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+			})
 		}
 	}
 }

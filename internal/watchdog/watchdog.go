@@ -100,3 +100,30 @@ var Policies = []struct {
 	{"linger", wait.Linger(50 * time.Microsecond)},
 	{"spin", wait.Spin()},
 }
+
+// Case is one wait policy and producer count a stress test runs with.
+type Case struct {
+	Name      string // "default", or the name in Policies
+	Policy    wait.Policy
+	Producers int
+}
+
+// LingerDefaultCases are the cases for a consumer whose default is a
+// linger (sink.Sink, uds.Writer): the default with 1, 2, 3 and 8
+// producers, park and spin with 1 and 3 (the short linger of Policies
+// would repeat the default).
+func LingerDefaultCases() []Case {
+	var cs []Case
+	for _, n := range []int{1, 2, 3, 8} {
+		cs = append(cs, Case{"default", wait.Policy{}, n})
+	}
+	for _, pol := range Policies {
+		if pol.Name == "linger" {
+			continue
+		}
+		for _, n := range []int{1, 3} {
+			cs = append(cs, Case{pol.Name, pol.Policy, n})
+		}
+	}
+	return cs
+}
