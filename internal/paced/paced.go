@@ -39,12 +39,22 @@ type Impl struct {
 	Recv func() int
 }
 
-// round is how many values each implementation takes in a row before the
-// next one's turn.
-const round = 50
+// A round is how many values each implementation takes in a row before
+// the next one's turn: at least minRound values, and at least
+// minRoundTime's worth. A round's first push meets a consumer the harness
+// has just resumed (from its start channel), whose lines it pulls over to
+// the producer's core; with rounds of 50 values that push was 2% of every
+// implementation's pushes and set a lingering consumer's push p99 at
+// 130-230 ns, against 30 ns for the rest. Two lingers' worth makes every
+// round at 2-16 µs apart include the steady cycle of a 1 ms linger
+// (sleep, drain, sleep) and the start less than 1% of the pushes.
+const (
+	minRound     = 50
+	minRoundTime = 2 * time.Millisecond
+)
 
 // Run pushes b.N values through each of impls at one value per gap, in
-// rounds of 50 values per implementation, and reports for each (NAME is
+// rounds (50 values, or 2 ms's worth if more) per implementation, and reports for each (NAME is
 // its Name): NAME-push-p99-ns, the push call's p99 (it pays the consumer's
 // wake-up when the consumer had parked); NAME-deliver-p50-ns and
 // NAME-deliver-p99-ns, the time from each push to the pop that returned
@@ -82,6 +92,7 @@ func Run(b *testing.B, gap time.Duration, impls []Impl) {
 			}
 		}()
 	}
+	round := max(minRound, int(minRoundTime/gap))
 	b.ResetTimer()
 	for sent, r := 0, 0; sent < b.N; sent, r = sent+round, r+1 {
 		n := min(round, b.N-sent)
