@@ -10,14 +10,20 @@
 // one load in every state); if it holds a position at or before to, the
 // producer clears it with a CAS and sends the token, so each arming is
 // answered by one token at most. The consumer arms the word before it
-// blocks and clears it when it runs again. What it arms is the policy:
+// blocks and clears it when it runs again, except a linger's word, which
+// it leaves for the next linger (below). What it arms is the policy:
 //
 //   - park: head+1, where head is the position it reads next: any later
 //     publish wakes it, like a channel receive;
 //   - linger: a position the caller passes (half a ring past head), with
 //     lingerBit set, and it sleeps on a timer for the linger: producers
 //     below that position pay the one load and no wake-up, a refusal for
-//     want of room (Refused) wakes it, and when the timer fires it parks;
+//     want of room (Refused) wakes it, and when the timer fires it parks
+//     (or reads, if something came). The word stays armed while it reads,
+//     and the next linger keeps it while it is at least half as far ahead
+//     of head as its own would be: every store of the word costs the next
+//     push a cache miss on it (design.md, "Decisions"), and a push that
+//     reaches a kept word early costs one spurious return;
 //   - spin: nothing; it polls.
 //
 // Wake (flush, Close) clears the word and sends the token; a refusal for
@@ -397,8 +403,13 @@ func (w *Waiter) block(done <-chan struct{}, timer, step <-chan time.Time) Reaso
 	}
 	// Running again: producers need not wake the consumer (a waker's CAS
 	// that cleared it first sent a token the next Wait will find, stale).
-	if w.at.Swap(0) == refusedMark {
-		w.refused = true
+	// A linger that ran out keeps its word (linger: the next linger may
+	// reuse it); a word already cleared is not written again: every store
+	// costs the next push a cache miss on the word.
+	if a := w.at.Load(); a != 0 && (r != stepFired || a&(armed|lingerBit) != armed|lingerBit) {
+		if w.at.Swap(0) == refusedMark {
+			w.refused = true
+		}
 	}
 	w.spins = spinsFor(runtime.GOMAXPROCS(0))
 	return r

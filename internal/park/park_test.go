@@ -694,3 +694,54 @@ func TestSpinNeverArms(t *testing.T) {
 		t.Fatalf("Wait, Wake while spinning = %v; want Woken", r)
 	}
 }
+
+// TestLingerKeepsItsWord: a linger that ends leaves its wake word armed
+// for the next linger, which stores none while that word is at least half
+// as far ahead of head as its own would be (every store of the word costs
+// the next push a cache miss on it), and arms its own once head has come
+// closer; a refusal while the consumer runs with the word leaves one
+// token, and the next Wait returns on it without lingering.
+func TestLingerKeepsItsWord(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	w := newPolicyWaiter(Policy{Kind: KindLinger, Linger: time.Millisecond})
+	// ready reports a value from half a linger on: the linger that its
+	// first checks send to sleep finds it when the timer fires.
+	wait := func(head uint64) {
+		t.Helper()
+		w.budget = 0
+		from := time.Now().Add(500 * time.Microsecond)
+		ready := func() bool { return time.Now().After(from) }
+		if r := w.Wait(head, head+512, ready, idle, nil, nil); r != Ready {
+			t.Fatalf("Wait from %d = %v; want Ready", head, r)
+		}
+		if !w.IsLingering() {
+			t.Fatalf("after the linger from %d the word is not a linger's", head)
+		}
+	}
+	for _, c := range []struct{ head, at uint64 }{
+		{100, 612}, // armed
+		{300, 612}, // 312 ahead, at least half of 512: kept
+		{356, 612}, // 256 ahead: kept
+		{357, 869}, // 255 ahead: armed again
+	} {
+		wait(c.head)
+		if at, _ := w.WakeAt(); at != c.at {
+			t.Fatalf("after a linger from %d the word is armed at %d; want %d", c.head, at, c.at)
+		}
+	}
+	if w.Lingers() == 0 {
+		t.Fatal("no linger ran out: the test checks nothing about a linger's end")
+	}
+	w.Refused()
+	w.Notify(868) // short of the mark's position, and the mark is not armed
+	if len(w.wake) != 1 || w.IsLingering() {
+		t.Fatalf("Refused on a running consumer with its linger word: %d tokens, lingering %v; want 1 and the mark", len(w.wake), w.IsLingering())
+	}
+	before := w.Lingers()
+	if r := w.Wait(400, 912, func() bool { return false }, idle, nil, nil); r != Woken || w.Lingers() != before {
+		t.Fatalf("Wait after the refusal = %v, %d lingers ran out; want Woken, none", r, w.Lingers()-before)
+	}
+	if _, armed := w.WakeAt(); armed {
+		t.Fatal("after a Wait woken by the refusal the word is still armed")
+	}
+}

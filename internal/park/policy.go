@@ -160,10 +160,10 @@ func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-cha
 	// little, and the linger's timer would fire only when the producer
 	// yields: it parks. After a refusal woke it, it parks too: parked, a
 	// refusal costs a producer one load and no wake-up (Refused).
-	refused := w.refused
+	refused := w.refused || w.at.Load() == refusedMark
 	w.refused = false
 	if w.policy.Kind == KindLinger && w.spins > 0 && !refused {
-		if r := w.linger(lingerAt, ready, done, timer); r != stepFired {
+		if r := w.linger(head, lingerAt, ready, done, timer); r != stepFired {
 			return r
 		}
 		// The linger ran out: it was the park's bounded step (a fence at
@@ -179,11 +179,17 @@ func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-cha
 // timer ran out. It needs no memory order against the producers: a
 // publish that its re-check misses and whose Notify loads a stale word is
 // found by the park that follows the timer.
-func (w *Waiter) linger(lingerAt uint64, ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
-	w.arm(lingerAt, lingerBit) // tells producers where to wake it; no order needed
+func (w *Waiter) linger(head, lingerAt uint64, ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
+	// Tell producers where to wake it (no order needed), unless the word
+	// of an earlier linger still does, at least half as far ahead: a store
+	// costs the next push a cache miss on the word. A word that changed
+	// meanwhile (a producer's clear, a refusal's mark) came with a token:
+	// the sleep below returns at once.
+	if a := w.at.Load(); !w.keeps(a, head, lingerAt) {
+		w.at.CompareAndSwap(a, armed|lingerBit|lingerAt&w.mask)
+	}
 	if ready() {
-		w.at.Store(0) // running: producers need not wake it
-		return Ready
+		return Ready // the word stays: a push reaching it sends a stale token at worst
 	}
 	r := w.sleep(w.policy.Linger, done, timer)
 	if r == stepFired {
@@ -193,6 +199,17 @@ func (w *Waiter) linger(lingerAt uint64, ready func() bool, done <-chan struct{}
 		}
 	}
 	return r
+}
+
+// keeps reports whether the wake word a, armed by an earlier linger, may
+// stay for a linger from head that would arm lingerAt: it is a linger word
+// at most as far ahead of head as lingerAt, and at least half as far.
+func (w *Waiter) keeps(a, head, lingerAt uint64) bool {
+	if a&(armed|lingerBit) != armed|lingerBit {
+		return false
+	}
+	d, want := (a-head)&w.mask, (lingerAt-head)&w.mask
+	return d <= want && d >= want/2
 }
 
 // spin polls ready(), the token, done and timer until one of them answers,
