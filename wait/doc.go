@@ -14,8 +14,12 @@
 //     wake it until a push fills half the ring (or a record is refused for
 //     want of room), so a paced producer pays one atomic load per push and
 //     never a wake-up before that fill. A value may wait up to d, rounded
-//     up to the platform's timer resolution. Then it parks. The default of sink and uds (1 ms): a log pipeline's
-//     producers are hot paths, and its records can wait a millisecond.
+//     up to the platform's timer resolution (on Linux the runtime's timers
+//     wake in whole milliseconds when the process is otherwise idle, and
+//     another timer of the process ending during the linger can add up to
+//     a millisecond). Then it parks. The default of sink and uds (1 ms):
+//     a log pipeline's producers are hot paths, and its records can wait
+//     a millisecond.
 //   - [Spin]: it never blocks. It polls the ring until a value comes, Wake
 //     is called or its context or done channel ends, yielding the processor
 //     now and then; it keeps a core busy for as long as it waits, and a
