@@ -27,8 +27,9 @@
 //   - spin: nothing; it polls.
 //
 // Wake (flush, Close) clears the word and sends the token; a refusal for
-// want of room does too while the consumer lingers, leaving a mark (not
-// armed) that makes the consumer's next Wait park instead of lingering.
+// want of room does too while the word is a linger's (the consumer
+// lingers, or reads with the word kept), leaving a mark (not armed) that
+// makes the consumer's next Wait that blocks park instead of lingering.
 //
 // # Why a parked consumer never sleeps through a publish
 //
@@ -100,10 +101,11 @@ const (
 	fenceAfter = time.Millisecond
 )
 
-// The wake word: 0 (none), or armed | position, with lingerBit while the
-// consumer lingers; refusedMark (not armed) once a refusal woke a
-// lingering consumer, until the consumer runs. Positions keep their low
-// posBits (62 at most) bits.
+// The wake word: 0 (none), or armed | position, with lingerBit for a
+// linger's word (the consumer lingers, or reads with the word kept);
+// refusedMark (not armed) once a refusal found a linger's word, until the
+// consumer's next Wait takes it. Positions keep their low posBits (62 at
+// most) bits.
 const (
 	armed       = 1 << 63
 	lingerBit   = 1 << 62
@@ -223,10 +225,11 @@ func (w *Waiter) arm(pos, flags uint64) { w.at.Store(armed | flags | pos&w.mask)
 // that idle() sees (see the package doc for why), or with the consumer in
 // UseHeavyFence or UseBoundedWait mode.
 func (w *Waiter) Notify(to uint64) {
-	// armed is the word's top bit: an unarmed word (a running consumer)
-	// costs the push this load and a branch, inlined. An armed one goes to
-	// notifySlow, which compares the positions (a lingering consumer's
-	// word is armed further on, and most pushes return from there): with
+	// armed is the word's top bit: an unarmed word (a consumer running
+	// without a kept linger word, or spinning) costs the push this load
+	// and a branch, inlined. An armed one goes to notifySlow, which
+	// compares the positions (a linger's word is armed further on, and
+	// most pushes return from there): with
 	// the compare here, Notify was too costly to inline, and every push
 	// paid a call.
 	if int64(w.at.Load()) < 0 {
@@ -260,11 +263,13 @@ func (w *Waiter) notify(to uint64) bool { return w.notifySlow(to) }
 // Refused is for a producer whose push the ring refused for want of room:
 // it wakes a lingering consumer, which a push short of its fill does not,
 // though a ring may have no room for a large record before it is half full
-// (a ByteRing's padding). One load when the consumer does not linger (a
-// parked one was woken by the pushes that filled the ring, or holds what
-// fills it on purpose: a durable ring's sealed records). The consumer's
-// next Wait parks instead of lingering: where the ring holds what the
-// consumer keeps, every refusal would wake it from every linger.
+// (a ByteRing's padding). It acts on a linger's word only (the consumer
+// lingers, or reads with the word kept), and is one load otherwise (a
+// parked consumer was woken by the pushes that filled the ring, or holds
+// what fills it on purpose: a durable ring's sealed records). The
+// consumer's next Wait that blocks parks instead of lingering: where the
+// ring holds what the consumer keeps, every refusal would wake it from
+// every linger.
 func (w *Waiter) Refused() {
 	// The CAS, as Notify's, makes one waker send the token for the linger;
 	// the mark it leaves is not armed (Notify ignores it) and tells the
@@ -426,7 +431,8 @@ func (w *Waiter) IsParked() bool {
 	return a&armed != 0 && a&lingerBit == 0
 }
 
-// IsLingering reports whether the consumer lingers. For tests.
+// IsLingering reports whether the word is a linger's: the consumer
+// lingers, or reads with the word kept for its next linger. For tests.
 func (w *Waiter) IsLingering() bool { return w.at.Load()&(armed|lingerBit) == armed|lingerBit }
 
 // WakeAt returns the position the wake word holds (its low posBits bits),

@@ -595,7 +595,8 @@ func until(t *testing.T, w *Waiter, cond func() bool, what string) {
 
 // TestRefusedWakesOnlyALingeringConsumer: a producer refused for want of
 // room wakes a lingering consumer (a ByteRing may refuse a large record
-// before it is half full), and sends no token to a running or parked one;
+// before it is half full), and sends no token to a parked one or to one
+// running without a linger's word;
 // the Wait after the one a refusal ended parks instead of lingering (a
 // ring full of what the consumer keeps would have every refusal wake it
 // from every linger), and the one after that lingers again.
@@ -695,53 +696,105 @@ func TestSpinNeverArms(t *testing.T) {
 	}
 }
 
+// keepWord runs one Wait whose linger runs out on its timer and then
+// finds a value, from head with lingerAt: the linger's word stays armed
+// while the consumer reads.
+func keepWord(t *testing.T, w *Waiter, head, lingerAt uint64) {
+	t.Helper()
+	w.budget = 0
+	before := w.Lingers()
+	ready := func() bool { return w.Lingers() > before } // a value once the timer fired
+	if r := w.Wait(head, lingerAt, ready, idle, nil, nil); r != Ready {
+		t.Fatalf("Wait from %d = %v; want Ready", head, r)
+	}
+	if !w.IsLingering() {
+		t.Fatalf("after the linger from %d the word is not a linger's", head)
+	}
+}
+
 // TestLingerKeepsItsWord: a linger that ends leaves its wake word armed
 // for the next linger, which stores none while that word is at least half
 // as far ahead of head as its own would be (every store of the word costs
 // the next push a cache miss on it), and arms its own once head has come
-// closer; a refusal while the consumer runs with the word leaves one
-// token, and the next Wait returns on it without lingering.
+// closer; so a lingering consumer is woken a quarter to half a ring past
+// its head.
 func TestLingerKeepsItsWord(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	w := newPolicyWaiter(Policy{Kind: KindLinger, Linger: time.Millisecond})
-	// ready reports a value from half a linger on: the linger that its
-	// first checks send to sleep finds it when the timer fires.
-	wait := func(head uint64) {
-		t.Helper()
-		w.budget = 0
-		from := time.Now().Add(500 * time.Microsecond)
-		ready := func() bool { return time.Now().After(from) }
-		if r := w.Wait(head, head+512, ready, idle, nil, nil); r != Ready {
-			t.Fatalf("Wait from %d = %v; want Ready", head, r)
-		}
-		if !w.IsLingering() {
-			t.Fatalf("after the linger from %d the word is not a linger's", head)
-		}
-	}
 	for _, c := range []struct{ head, at uint64 }{
 		{100, 612}, // armed
 		{300, 612}, // 312 ahead, at least half of 512: kept
 		{356, 612}, // 256 ahead: kept
 		{357, 869}, // 255 ahead: armed again
 	} {
-		wait(c.head)
+		keepWord(t, w, c.head, c.head+512)
 		if at, _ := w.WakeAt(); at != c.at {
 			t.Fatalf("after a linger from %d the word is armed at %d; want %d", c.head, at, c.at)
 		}
 	}
-	if w.Lingers() == 0 {
-		t.Fatal("no linger ran out: the test checks nothing about a linger's end")
+	// Lingering from 613 on the kept 869: a push ending at 868 does not
+	// wake it, the one ending at 869 (256 past head, a quarter) does.
+	w.SetPolicy(Policy{Kind: KindLinger, Linger: time.Hour}, Policy{})
+	returned := make(chan Reason, 1)
+	go func() { returned <- w.Wait(613, 613+512, func() bool { return false }, idle, nil, nil) }()
+	time.Sleep(20 * time.Millisecond) // lingering (or about to) on the kept word
+	if at, _ := w.WakeAt(); at != 869 {
+		w.Wake()
+		t.Fatalf("lingering from 613, the word is armed at %d; want the kept 869", at)
 	}
+	if w.notify(868) {
+		t.Fatal("a push short of the kept word's position woke the lingering consumer")
+	}
+	if !w.notify(869) {
+		t.Fatal("a push reaching the kept word's position did not wake the lingering consumer")
+	}
+	if r := <-returned; r != Woken {
+		t.Fatalf("Wait = %v; want Woken", r)
+	}
+}
+
+// TestRefusalWhileReadingParksTheNextWait: a refusal that finds the
+// linger's word kept while the consumer reads leaves its mark and one
+// token; the next Wait returns on that token, and the Wait after it that
+// blocks parks instead of lingering (Refused's promise, when no linger was
+// running to wake).
+func TestRefusalWhileReadingParksTheNextWait(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	w := newPolicyWaiter(Policy{Kind: KindLinger, Linger: time.Millisecond})
+	keepWord(t, w, 100, 612)
 	w.Refused()
-	w.Notify(868) // short of the mark's position, and the mark is not armed
+	w.Notify(611) // the mark is not armed: no second token
 	if len(w.wake) != 1 || w.IsLingering() {
-		t.Fatalf("Refused on a running consumer with its linger word: %d tokens, lingering %v; want 1 and the mark", len(w.wake), w.IsLingering())
+		t.Fatalf("Refused on a consumer reading with its linger word: %d tokens, lingering %v; want 1 and the mark", len(w.wake), w.IsLingering())
 	}
+	never := func() bool { return false }
 	before := w.Lingers()
-	if r := w.Wait(400, 912, func() bool { return false }, idle, nil, nil); r != Woken || w.Lingers() != before {
-		t.Fatalf("Wait after the refusal = %v, %d lingers ran out; want Woken, none", r, w.Lingers()-before)
+	if r := w.Wait(100, 612, never, idle, nil, nil); r != Woken || w.Lingers() != before {
+		t.Fatalf("Wait after the refusal = %v, %d lingers ran out; want Woken at once", r, w.Lingers()-before)
 	}
-	if _, armed := w.WakeAt(); armed {
-		t.Fatal("after a Wait woken by the refusal the word is still armed")
+	w.SetPolicy(Policy{Kind: KindLinger, Linger: time.Hour}, Policy{})
+	returned := make(chan Reason, 1)
+	go func() { returned <- w.Wait(100, 612, never, idle, nil, nil) }()
+	until(t, w, func() bool { return w.IsLingering() || w.IsParked() }, "the consumer never waited")
+	parked := w.IsParked()
+	w.Wake()
+	<-returned
+	if !parked {
+		t.Fatal("the Wait after the refusal's own lingered; want it parked")
+	}
+}
+
+// TestSetPolicyClearsAKeptLingerWord: a consumer that leaves linger for
+// spin or park arms no linger word any more, so a push that reaches the
+// kept position sends no token to a spinning consumer.
+func TestSetPolicyClearsAKeptLingerWord(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, p := range []Policy{{Kind: KindSpin}, {Kind: KindPark}} {
+		w := newPolicyWaiter(Policy{Kind: KindLinger, Linger: time.Millisecond})
+		keepWord(t, w, 100, 612)
+		w.SetPolicy(p, Policy{})
+		if _, armed := w.WakeAt(); armed || w.notify(612) || len(w.wake) != 0 {
+			t.Fatalf("policy %v after a linger: the kept word stays armed, or a push reaching it sent a token", p.Kind)
+		}
 	}
 }

@@ -105,6 +105,14 @@ func (w *Waiter) SetPolicy(p, def Policy) {
 		p = Policy{Kind: KindPark}
 	}
 	w.policy = p
+	if p.Kind != KindLinger {
+		// A linger's word kept from the old policy would have a push
+		// that reaches it send a token (a spinning consumer arms none).
+		// A producer's CAS that wins first sent one: one spurious return.
+		if a := w.at.Load(); a&(armed|lingerBit) == armed|lingerBit {
+			w.at.CompareAndSwap(a, 0)
+		}
+	}
 }
 
 // Policy returns the policy the Waits follow. Consumer only.
@@ -160,8 +168,13 @@ func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-cha
 	// little, and the linger's timer would fire only when the producer
 	// yields: it parks. After a refusal woke it, it parks too: parked, a
 	// refusal costs a producer one load and no wake-up (Refused).
-	refused := w.refused || w.at.Load() == refusedMark
+	refused := w.refused
 	w.refused = false
+	if w.at.Load() == refusedMark {
+		// A refusal found the linger's word kept while the consumer read:
+		// its token ends this Wait at once, so the next one parks too.
+		refused, w.refused = true, true
+	}
 	if w.policy.Kind == KindLinger && w.spins > 0 && !refused {
 		if r := w.linger(head, lingerAt, ready, done, timer); r != stepFired {
 			return r
@@ -175,8 +188,9 @@ func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-cha
 }
 
 // linger sleeps on the Waiter's timer for the policy's linger with the
-// word armed at lingerAt (with lingerBit): it returns stepFired when the
-// timer ran out. It needs no memory order against the producers: a
+// word armed at lingerAt (with lingerBit), or at the nearer position of an
+// earlier linger's word it keeps: it returns stepFired when the timer ran
+// out. It needs no memory order against the producers: a
 // publish that its re-check misses and whose Notify loads a stale word is
 // found by the park that follows the timer.
 func (w *Waiter) linger(head, lingerAt uint64, ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
@@ -184,8 +198,9 @@ func (w *Waiter) linger(head, lingerAt uint64, ready func() bool, done <-chan st
 	// of an earlier linger still does, at least half as far ahead: a store
 	// costs the next push a cache miss on the word. A word that changed
 	// meanwhile (a producer's clear, a refusal's mark) came with a token:
-	// the sleep below returns at once.
-	if a := w.at.Load(); !w.keeps(a, head, lingerAt) {
+	// the sleep below returns at once. A refusal's mark stays for block
+	// to find (the next Wait parks).
+	if a := w.at.Load(); a != refusedMark && !w.keeps(a, head, lingerAt) {
 		w.at.CompareAndSwap(a, armed|lingerBit|lingerAt&w.mask)
 	}
 	if ready() {
