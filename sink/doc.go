@@ -48,10 +48,11 @@
 //     the interval timer runs only while a partial batch waits. How the
 //     consumer waits for messages is Config.Wait (package wait): by default
 //     it lingers up to a millisecond before it parks, and a push wakes it
-//     only once the queue is half full, so a push rarely pays for waking
-//     it, and a message may wait up to the linger, rounded up to the
-//     platform's timer resolution, before the consumer takes it into a
-//     batch. Flush, Close and Shutdown wake it at once.
+//     only once the queue is a quarter to half full (package wait), so a
+//     push rarely pays for waking it, and a message may wait up to the
+//     linger, rounded up to the platform's timer resolution, before the
+//     consumer takes it into a batch. Flush, Close and Shutdown wake it at
+//     once.
 //   - Nothing is lost silently: Stats.Pushed == Stats.Delivered +
 //     Stats.Failed + Stats.Pending at any quiescent moment, and refusals are
 //     counted in Dropped. The library never logs.

@@ -150,7 +150,7 @@ type Config struct {
 	// Wait is how the consumer waits while the queue is empty (package
 	// wait); defaults to wait.Linger(time.Millisecond) when zero: a
 	// producer pays one atomic load per push and no wake-up until the
-	// queue is half full, and a message may wait up to the linger, rounded
+	// queue is a quarter to half full (package wait), and a message may wait up to the linger, rounded
 	// up to the platform's timer resolution, before the consumer takes it
 	// into a batch. Flush, Close and Shutdown wake the consumer at once.
 	// wait.Park() wakes it at every push that finds it parked, as a channel

@@ -17,8 +17,9 @@
 //     build, in the way SetWait chose (package wait): by default it parks
 //     like a channel receive, and the push that finds it parked pays its
 //     wake-up; lingering, it sleeps up to a stated time and the producer
-//     wakes it only once half the ring is full; spinning, it never blocks.
-//     The producer pays one atomic load per push in every case. On amd64 a
+//     wakes it only once a quarter to half of the ring is full (package
+//     wait); spinning, it never blocks. The producer pays one atomic load
+//     per push in every case. On amd64 a
 //     park that lasts more than a millisecond pays one membarrier(2) system
 //     call and then blocks without a timer; where the kernel or a sandbox
 //     refuses membarrier, or off Linux, it keeps re-checking every

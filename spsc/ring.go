@@ -14,29 +14,29 @@ package spsc
 //     ring keeps nothing alive. A T without pointers (ints, plain structs)
 //     is not zeroed: the write would only pull the producer's slot line
 //     over to the consumer's core and back for nothing.
-//   - A consumer waiting in Wait is woken by the publish its wake word
-//     names (internal/park): any later publish when it parks, the one that
-//     fills half a ring past its head when it lingers (the linger ends on
-//     its timer, and needs no order), none when it spins (it polls). The
-//     producer stores tail, then loads the word (Notify); a parking
-//     consumer stores the word, then loads tail. Where Store is a plain MOV
-//     (amd64, the release-store build) that gives no store→load order, so
-//     one side needs a full barrier between its store and its load. The
-//     producer does not pay it. A parking consumer first blocks with a
-//     timer of 1 ms (Notify wakes it meanwhile; the timer only catches a
-//     wake-up the race lost, one step late at most), or has lingered; then
-//     it runs a heavy fence (membarrier(2), park.Waiter.UseHeavyFence)
-//     between its store of the word and its re-check, which drains the
-//     producer's publish or orders the producer's later load of the word
-//     after the store, and blocks without a timer: one fence per park that
-//     blocks without a timer, none for a park that a push ends within the
-//     millisecond. The process registers for the fence the first time a
-//     park needs it, in the background. Where the fence is not available
-//     (amd64 off Linux, or a kernel or sandbox that refuses it) the
-//     consumer keeps re-checking, every millisecond at most. In the other
-//     builds Store is sequentially consistent (sync/atomic), so both sides
-//     are a sequentially consistent store then a load, and no fence is
-//     needed. docs/design.md, "No lost wake-ups", section 3.
+//   - A consumer waiting in Wait is woken by the publish its wake word names
+//     (internal/park): any later publish when it parks, the one that fills a
+//     quarter to half a ring past its head when it lingers (the linger ends
+//     on its timer, and needs no order), none when it spins (it polls). The
+//     producer stores tail, then loads the word (Notify); a parking consumer
+//     stores the word, then loads tail. Where Store is a plain MOV (amd64,
+//     the release-store build) that gives no store→load order, so one side
+//     needs a full barrier between its store and its load. The producer does
+//     not pay it. A parking consumer first blocks with a timer of 1 ms
+//     (Notify wakes it meanwhile; the timer only catches a wake-up the race
+//     lost, one step late at most), or has lingered; then it runs a heavy
+//     fence (membarrier(2), park.Waiter.UseHeavyFence) between its store of
+//     the word and its re-check, which drains the producer's publish or
+//     orders the producer's later load of the word after the store, and
+//     blocks without a timer: one fence per park that blocks without a
+//     timer, none for a park that a push ends within the millisecond. The
+//     process registers for the fence the first time a park needs it, in the
+//     background. Where the fence is not available (amd64 off Linux, or a
+//     kernel or sandbox that refuses it) the consumer keeps re-checking,
+//     every millisecond at most. In the other builds Store is sequentially
+//     consistent (sync/atomic), so both sides are a sequentially consistent
+//     store then a load, and no fence is needed. docs/design.md, "No lost
+//     wake-ups", section 3.
 
 import (
 	"context"

@@ -325,10 +325,11 @@ type Config struct {
 	SpillSync time.Duration
 	// Wait is how the consumer goroutine waits while it has nothing to send
 	// (package wait); defaults to wait.Linger(time.Millisecond) when zero:
-	// a Write pays no wake-up until the ring is half full (or refuses a
-	// record for want of room), and a record may wait up to the linger,
-	// plus the runtime timer's slack, before the consumer sends it. Flush,
-	// Close and Shutdown wake the consumer at once.
+	// a Write pays no wake-up until the ring is a quarter to half full
+	// (package wait) or refuses a record for want of room, and a record
+	// may wait up to the linger, plus the runtime timer's slack, before
+	// the consumer sends it. Flush, Close and Shutdown wake the consumer
+	// at once.
 	// wait.Park() wakes it at every Write that finds it parked, as a
 	// channel does; wait.Spin() keeps a core busy.
 	Wait wait.Policy

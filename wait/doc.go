@@ -11,9 +11,11 @@
 //     system call to wake a thread), and a value is read as soon as the
 //     consumer runs. The rings' default.
 //   - [Linger] up to d: it sleeps on a timer for d, and producers do not
-//     wake it until a push fills half the ring (or a record is refused for
-//     want of room), so a paced producer pays one atomic load per push and
-//     never a wake-up before that fill. A value may wait up to d, rounded
+//     wake it until a push fills half the ring (as little as a quarter
+//     when it reuses the wake position of its previous linger, which
+//     spares producers a cache miss), or a record is refused for want of
+//     room, so a paced producer pays one atomic load per push and never a
+//     wake-up before that fill. A value may wait up to d, rounded
 //     up to the platform's timer resolution (on Linux the runtime's timers
 //     wake in whole milliseconds when the process is otherwise idle, and
 //     another timer of the process ending during the linger can add up to
@@ -28,7 +30,7 @@
 //
 // With every Policy a push that returned true before or during a Wait
 // ends that Wait (at once for Park and Spin; within the linger, or at the
-// half-ring fill, for Linger), and a consumer with nothing to read and no
+// fill, for Linger), and a consumer with nothing to read and no
 // traffic blocks without a timer, except with Spin (and spsc.Ring where its
 // fence is missing: see its Wait).
 //

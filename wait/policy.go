@@ -20,10 +20,11 @@ type Policy struct {
 func Park() Policy { return Policy{park.Policy{Kind: park.KindPark}} }
 
 // Linger returns the Policy of a consumer that sleeps for up to d before it
-// parks, woken earlier only by a push that fills half the ring, a record
-// refused for want of room (after which its next wait parks, so that a
-// ring full of records the consumer keeps does not wake it at every
-// refusal), Wake or its context. Linger(d) with d <= 0 is Park().
+// parks, woken earlier only by a push that fills a quarter to half of the
+// ring (package doc), a record refused for want of room (after which its
+// next wait parks, so that a ring full of records the consumer keeps does
+// not wake it at every refusal), Wake or its context. Linger(d) with d <= 0
+// is Park().
 func Linger(d time.Duration) Policy {
 	if d <= 0 {
 		return Park()

@@ -426,8 +426,8 @@ func (r *ByteRing) SetWait(p wait.Policy) {
 
 // Wait blocks the consumer until a record is ready, Wake or Close is called
 // or ctx is done; it returns ctx.Err() in the last case. Consumer only. See
-// Ring.Wait: a lingering consumer is woken by the write that fills half the
-// ring past its head (padding counts), or by a write refused for want of
+// Ring.Wait: a lingering consumer is woken by the write that fills a quarter
+// to half the ring past its head (padding counts), or by a write refused for want of
 // room.
 func (r *ByteRing) Wait(ctx context.Context) error {
 	if r.wait(ctx.Done(), nil) == park.Done {

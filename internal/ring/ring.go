@@ -228,8 +228,8 @@ func (r *Ring[T]) SetWait(p wait.Policy) {
 //     does). While a push is claimed but not yet published it re-checks on
 //     a short timer instead, since that push's wake-up may miss it.
 //   - linger(d): it sleeps on a timer for d, with producers paying one
-//     atomic load per push and no wake-up until a push fills half the ring
-//     past the consumer's head; then it parks as above. A value may wait up
+//     atomic load per push and no wake-up until a push fills a quarter to
+//     half the ring past the consumer's head (internal/park); then it parks as above. A value may wait up
 //     to d plus the timer's lateness (package wait).
 //   - spin: it polls until a value, Wake, Close or ctx; producers never pay
 //     a wake-up, and the consumer keeps a core busy.
