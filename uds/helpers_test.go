@@ -54,6 +54,7 @@ type daemon struct {
 	mu   sync.Mutex
 	conn []*bytes.Buffer // bytes received, per connection
 	open map[*net.UnixConn]bool
+	dead bool // stop has run: a connection accepted as it ran is closed at once
 }
 
 func startDaemon(t *testing.T, path string) *daemon {
@@ -71,6 +72,14 @@ func startDaemon(t *testing.T, path string) *daemon {
 			}
 			buf := &bytes.Buffer{}
 			d.mu.Lock()
+			if d.dead {
+				// Accepted while stop closed the others: it was never
+				// in open, and nothing else would close it (its reader
+				// would read forever, and stop wait for it).
+				d.mu.Unlock()
+				c.Close()
+				continue
+			}
 			d.conn = append(d.conn, buf)
 			d.open[c] = true
 			d.mu.Unlock()
@@ -101,6 +110,7 @@ func startDaemon(t *testing.T, path string) *daemon {
 func (d *daemon) stop() {
 	d.ln.Close()
 	d.mu.Lock()
+	d.dead = true
 	for c := range d.open {
 		c.Close()
 	}
