@@ -226,12 +226,11 @@ func (w *Waiter) arm(pos, flags uint64) { w.at.Store(armed | flags | pos&w.mask)
 // UseHeavyFence or UseBoundedWait mode.
 func (w *Waiter) Notify(to uint64) {
 	// armed is the word's top bit: an unarmed word (a consumer running
-	// without a kept linger word, or spinning) costs the push this load
-	// and a branch, inlined. An armed one goes to notifySlow, which
-	// compares the positions (a linger's word is armed further on, and
-	// most pushes return from there): with
-	// the compare here, Notify was too costly to inline, and every push
-	// paid a call.
+	// without a kept linger word, or spinning) costs the push this load and
+	// a branch, inlined. An armed one goes to notifySlow, which compares the
+	// positions (a linger's word is armed further on, and most pushes return
+	// from there): with the compare here, Notify was too costly to inline,
+	// and every push paid a call.
 	if int64(w.at.Load()) < 0 {
 		w.notifySlow(to)
 	}

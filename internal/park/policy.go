@@ -187,12 +187,12 @@ func (w *Waiter) Wait(head, lingerAt uint64, ready, idle func() bool, done <-cha
 	return w.park(head, ready, idle, done, timer, fence)
 }
 
-// linger sleeps on the Waiter's timer for the policy's linger with the
-// word armed at lingerAt (with lingerBit), or at the nearer position of an
+// linger sleeps on the Waiter's timer for the policy's linger with the word
+// armed at lingerAt (with lingerBit), or at the nearer position of an
 // earlier linger's word it keeps: it returns stepFired when the timer ran
-// out. It needs no memory order against the producers: a
-// publish that its re-check misses and whose Notify loads a stale word is
-// found by the park that follows the timer.
+// out. It needs no memory order against the producers: a publish that its
+// re-check misses and whose Notify loads a stale word is found by the park
+// that follows the timer.
 func (w *Waiter) linger(head, lingerAt uint64, ready func() bool, done <-chan struct{}, timer <-chan time.Time) Reason {
 	// Tell producers where to wake it (no order needed), unless the word
 	// of an earlier linger still does, at least half as far ahead: a store
