@@ -136,16 +136,22 @@ func leadingPRI(p []byte) (format.Priority, bool) {
 	return 0, false
 }
 
-// put admits pre+p as one record of severity sev.
+// put admits pre+p as one record of severity sev. Write does the same
+// inline, for its common record.
 func (w *Writer) put(sev format.Priority, pre, p []byte) (int, error) {
-	reserve := 0
-	if sev >= w.cfg.ShedFrom {
-		reserve = w.cfg.Reserve
-	}
-	if w.ring.TryWriteReserve(pre, p, reserve) {
+	if w.ring.TryWriteReserve(pre, p, w.reserveFor(sev)) {
 		return len(p), nil
 	}
 	return w.refused(sev, pre, p)
+}
+
+// reserveFor returns the ring space a record of severity sev must leave
+// free: Config.Reserve for ShedFrom or less severe, none for the rest.
+func (w *Writer) reserveFor(sev format.Priority) int {
+	if sev >= w.cfg.ShedFrom {
+		return w.cfg.Reserve
+	}
+	return 0
 }
 
 // refused is put's slow path: the ring had no room for the record (or
@@ -228,10 +234,7 @@ func (w *Writer) keepWait(pre, p []byte) (bool, error) {
 // severity's reserve, then, without room, the wait.
 func (w *Writer) admitCtx(ctx context.Context, p []byte) (int, error) {
 	sev, pre := w.severity(p)
-	reserve := 0
-	if sev >= w.cfg.ShedFrom {
-		reserve = w.cfg.Reserve
-	}
+	reserve := w.reserveFor(sev)
 	// A call that waited a millisecond or more goes first (park.Room,
 	// "Fairness"): until it is through, this one queues behind it.
 	if w.room.Open() && w.ring.TryWriteReserve(pre, p, reserve) {

@@ -813,11 +813,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if len(p) > 0 && p[0] == '<' || w.cfg.Level != nil {
 		sev, pre = w.severity(p)
 	}
-	reserve := 0
-	if sev >= w.cfg.ShedFrom {
-		reserve = w.cfg.Reserve
-	}
-	if w.ring.TryWriteReserve(pre, p, reserve) {
+	if w.ring.TryWriteReserve(pre, p, w.reserveFor(sev)) { // put, inline
 		return len(p), nil
 	}
 	return w.refused(sev, pre, p)
