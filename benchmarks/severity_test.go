@@ -3,7 +3,6 @@ package benchmarks
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,33 +23,18 @@ import (
 // counts the lines by their level field; per severity, what was offered,
 // delivered (read) and dropped (offered - delivered).
 
-const (
-	sevProducers = 4
-	sevOverload  = 10
-	sevLineSize  = 128
-)
+const sevLineSize = 128
 
-// sevLevels: index 0 is err, 1 warning, 2 info.
+// sevLevels are indexed by baseline.SevOf's result: err, warning, info.
 var sevLevels = []struct {
 	sev   format.Priority
 	name  string
 	level string
 }{{format.Err, "err", "error"}, {format.Warning, "warning", "warn"}, {format.Info, "info", "info"}}
 
-func sevOf(i uint64) int {
-	switch i % 200 {
-	case 0:
-		return 0
-	case 100:
-		return 1
-	}
-	return 2
-}
-
 // sevLine is a JSON line at level, sevLineSize bytes with its '\n'.
 func sevLine(level string) []byte {
-	head := fmt.Sprintf(`{"level":%q,"msg":"request","pad":"`, level)
-	return []byte(head + strings.Repeat("x", sevLineSize-len(head)-3) + "\"}\n")
+	return append(baseline.SevLine(level, sevLineSize-1), '\n')
 }
 
 // sevReadRate is what the slow reader takes, in lines per second.
@@ -138,8 +122,8 @@ type sevResult struct {
 	offerRate                   float64 // lines offered per second
 }
 
-// runOverload offers n lines from sevProducers goroutines, paced at
-// sevOverload times the reader's rate (a producer behind schedule offers
+// runOverload offers n lines from baseline.SevProducers goroutines, paced at
+// baseline.SevOverload times the reader's rate (a producer behind schedule offers
 // at once: a writer that blocks slows the offer down), closes the writer
 // and waits until the reader has had every line it will get.
 func runOverload(tb testing.TB, sw sevWriter, n int) sevResult {
@@ -156,16 +140,16 @@ func runOverload(tb testing.TB, sw sevWriter, n int) sevResult {
 	}
 	var res sevResult
 	var offered, refused [3]atomic.Uint64
-	period := time.Duration(float64(time.Second) * sevProducers / (sevOverload * sevReadRate()))
+	period := time.Duration(float64(time.Second) * baseline.SevProducers / (baseline.SevOverload * sevReadRate()))
 	var wg sync.WaitGroup
 	start := time.Now()
-	for p := range sevProducers {
+	for p := range baseline.SevProducers {
 		wg.Go(func() {
-			for i := range uint64(n / sevProducers) {
+			for i := range uint64(n / baseline.SevProducers) {
 				if wait := time.Until(start.Add(time.Duration(i) * period)); wait > 100*time.Microsecond {
 					time.Sleep(wait - 100*time.Microsecond)
 				}
-				k := sevOf(i + uint64(p)*50) // the producers' err and warning lines interleave
+				k := baseline.SevOf(i + uint64(p)*50) // the producers' err and warning lines interleave
 				offered[k].Add(1)
 				if !write(sevLevels[k].sev, lines[k]) {
 					refused[k].Add(1)
@@ -174,7 +158,7 @@ func runOverload(tb testing.TB, sw sevWriter, n int) sevResult {
 		})
 	}
 	wg.Wait()
-	res.offerRate = float64(n/sevProducers*sevProducers) / time.Since(start).Seconds()
+	res.offerRate = float64(n/baseline.SevProducers*baseline.SevProducers) / time.Since(start).Seconds()
 	closeFn()
 	// The reader has every line it will get once its count stops moving.
 	last, still := counter.total.Load(), time.Now()
@@ -203,9 +187,9 @@ func runOverload(tb testing.TB, sw sevWriter, n int) sevResult {
 // WriteSeverity, ringsink-uds with Write.
 func BenchmarkSeverityOverload(b *testing.B) {
 	for _, sw := range sevWriters() {
-		b.Run("writer="+sw.name+fmt.Sprintf("/producers=%d", sevProducers), func(b *testing.B) {
+		b.Run("writer="+sw.name+fmt.Sprintf("/producers=%d", baseline.SevProducers), func(b *testing.B) {
 			b.ReportAllocs()
-			n := max(b.N, 200*sevProducers)
+			n := max(b.N, 200*baseline.SevProducers)
 			res := runOverload(b, sw, n)
 			for k, l := range sevLevels {
 				off := float64(max(res.offered[k], 1))

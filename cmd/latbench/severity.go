@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"text/tabwriter"
@@ -26,31 +25,13 @@ import (
 // baseline is the same Writer's plain Write, which refuses the newest line
 // whatever its level.
 
-// sevProducers is the severity scenario's producer count; sevOverload is
-// how many times the slow daemon's read rate they offer.
-const (
-	sevProducers = 4
-	sevOverload  = 10
-)
-
-// sevLevels are the severities offered, most severe first: index 0 is
-// err, 1 warning, 2 info.
+// sevLevels are the severities offered, indexed by baseline.SevOf's
+// result: err, warning, info.
 var sevLevels = []struct {
 	sev   format.Priority
 	name  string
 	level string // the line's level field, as slog writes it
 }{{format.Err, "err", "ERROR"}, {format.Warning, "warning", "WARN"}, {format.Info, "info", "INFO"}}
-
-// sevOf returns the index in sevLevels of a producer's i-th line.
-func sevOf(i uint64) int {
-	switch i % 200 {
-	case 0:
-		return 0
-	case 100:
-		return 1
-	}
-	return 2
-}
 
 // sevCount is one severity's lines in one row.
 type sevCount struct {
@@ -61,23 +42,16 @@ type sevCount struct {
 	Refused   uint64 `json:"refused"`   // the write returned an error (part of dropped)
 }
 
-// sevRecord is a JSON line of the given level, padded to size bytes.
-func sevRecord(level string, size int) []byte {
-	rec := fmt.Sprintf(`{"level":%q,"msg":"request","pad":"`, level)
-	pad := max(size-len(rec)-2, 0)
-	return []byte(rec + strings.Repeat("x", pad) + `"}`)
-}
-
 // sevReadRate is what the slow daemon reads, in length-prefixed records
 // of size bytes per second.
 func sevReadRate(size int) float64 {
 	perSec := float64(baseline.SlowChunk) / baseline.SlowPace.Seconds()
-	return perSec / float64(len(sevRecord("INFO", size))+4)
+	return perSec / float64(len(baseline.SevLine("INFO", size))+4)
 }
 
-// sevRate is the open-loop rate of the scenario: sevOverload times what
+// sevRate is the open-loop rate of the scenario: baseline.SevOverload times what
 // the daemon reads.
-func sevRate(size int) float64 { return sevOverload * sevReadRate(size) }
+func sevRate(size int) float64 { return baseline.SevOverload * sevReadRate(size) }
 
 // severityImpl writes the scenario's lines to a slow daemon with
 // WriteSeverity (aware) or Write.
@@ -105,7 +79,7 @@ func severityImpl(size int, aware bool) impl {
 		first.Store(0)
 		recs := make([][]byte, len(sevLevels))
 		for i, l := range sevLevels {
-			recs[i] = sevRecord(l.level, size)
+			recs[i] = baseline.SevLine(l.level, size)
 		}
 		r := startDaemonProcArgs(baseline.Slow, "-sev")
 		w := must(uds.Open(uds.Config{Path: r.Path, Framing: uds.LengthPrefix, ErrorOnDrop: true,
@@ -117,7 +91,7 @@ func severityImpl(size int, aware bool) impl {
 				if i == 0 {
 					first.CompareAndSwap(0, time.Now().UnixNano())
 				}
-				k := sevOf(i)
+				k := baseline.SevOf(i)
 				i++
 				offered[k].Add(1)
 				var err error
@@ -163,7 +137,7 @@ func severityImpl(size int, aware bool) impl {
 	return im
 }
 
-// runSeverity measures the severity scenario: open loop at sevOverload
+// runSeverity measures the severity scenario: open loop at baseline.SevOverload
 // times the daemon's rate, interleaved rounds.
 func runSeverity(c clock, s scenario, o options, progress io.Writer) []result {
 	ld := load{dur: o.dur, size: o.size, rate: sevRate(o.size)}
@@ -171,7 +145,7 @@ func runSeverity(c clock, s scenario, o options, progress io.Writer) []result {
 	for round := range o.rounds {
 		for _, im := range s.impls(o) {
 			fmt.Fprintf(progress, "\r\033[K%s: %s, round %d/%d", s.name, im.name, round+1, o.rounds)
-			r := measure(c, s.name, im, sevProducers, ld)
+			r := measure(c, s.name, im, baseline.SevProducers, ld)
 			r.Round, r.RecordSize = round+1, o.size
 			rs = append(rs, r)
 		}
@@ -198,7 +172,7 @@ func printSeverity(w io.Writer, rs []result) {
 	}
 	fmt.Fprintf(w, "\nseverity: %d producers, 1%% of lines at warning or above, scheduled at %dx what a slow\n"+
 		"  daemon reads (%s/s); offered %s/s (median), %.1fx what it reads\n",
-		rows[0].Producers, sevOverload, si(read), si(median(offeredPerSec)), median(offeredPerSec)/read)
+		rows[0].Producers, baseline.SevOverload, si(read), si(median(offeredPerSec)), median(offeredPerSec)/read)
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "impl\tseverity\toffered\tdelivered\tdropped\t(refused)\tdropped %\t")
 	for _, g := range summarize(rows) {
