@@ -7,10 +7,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ringsink/ringsink/uds/format"
-	"github.com/ringsink/ringsink/wait"
 )
 
 // TestInfoRecordAcrossTheRingsEndLeavesTheReserveFree: Config.Reserve says
@@ -27,7 +25,7 @@ import (
 // test places the large record's start where it must pad.
 func TestInfoRecordAcrossTheRingsEndLeavesTheReserveFree(t *testing.T) {
 	const ringBytes, reserve = 64 << 10, 256
-	w, d := stuckBefore(t, Config{RingBytes: ringBytes, Reserve: reserve, KeepWait: -1})
+	w, d, _ := stuckBefore(t, Config{RingBytes: ringBytes, Reserve: reserve, KeepWait: -1}, infoRec)
 	head := (64 * uint64(w.ring.Released())) % ringBytes
 	tail := (64 * uint64(w.ring.Written())) % ringBytes
 	if used := uint64(w.ring.Len()); (tail-head+ringBytes)%ringBytes != used%ringBytes {
@@ -65,34 +63,4 @@ func TestInfoRecordAcrossTheRingsEndLeavesTheReserveFree(t *testing.T) {
 	close(d.release)
 	flushAndClose(t, w)
 	<-d.got
-}
-
-// stuckBefore opens a Writer, Newline framing, on a daemon that reads
-// nothing, and writes infoRec records (64 bytes in the ring) one at a time
-// until the consumer is blocked in a write the daemon does not read, so
-// that the ring's head stands still. Nothing is refused.
-func stuckBefore(t *testing.T, cfg Config) (*Writer, *heldDaemon) {
-	t.Helper()
-	cfg.Path = sockPath(t)
-	d := startHeldDaemon(t, cfg.Path)
-	cfg.Framing = Newline
-	cfg.ErrorOnDrop = true
-	cfg.SendBuffer = 4096
-	cfg.WriteTimeout = time.Minute
-	cfg.Wait = wait.Park()
-	cfg.CloseTimeout = 10 * time.Second
-	w := mustOpen(t, cfg)
-	for i, blocked := 0, 0; blocked < 3; i++ {
-		if _, err := w.Write(infoRec(i)); err != nil {
-			t.Fatalf("before the socket was full: %v", err)
-		}
-		time.Sleep(2 * time.Millisecond)
-		if w.Stats().Pending > 0 {
-			blocked++
-		} else {
-			blocked = 0
-		}
-	}
-	time.Sleep(20 * time.Millisecond)
-	return w, d
 }

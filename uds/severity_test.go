@@ -51,14 +51,14 @@ func startHeldDaemon(t *testing.T, path string) *heldDaemon {
 	return d
 }
 
-// stuckWriter opens a Writer on a daemon that reads nothing, with a small
-// socket send buffer and a WriteTimeout long enough that no stall moves
-// records out of the ring during the test. It writes records one at a
-// time until the consumer is blocked in a write the daemon does not read
-// (so the records written after that are in the ring, not in the
-// consumer's batch), then fills the ring with rec's records until they are
-// refused. It returns how many records were accepted.
-func stuckWriter(t *testing.T, cfg Config, rec func(i int) []byte) (*Writer, *heldDaemon, int) {
+// stuckBefore opens a Writer, Newline framing, on a daemon that reads
+// nothing, with a small socket send buffer and a WriteTimeout long enough
+// that no stall moves records out of the ring during the test, and writes
+// rec's records one at a time until the consumer is blocked in a write
+// the daemon does not read, so that the ring's head stands still (the
+// records written after that stay in the ring, not in the consumer's
+// batch). Nothing is refused. It returns how many records it wrote.
+func stuckBefore(t *testing.T, cfg Config, rec func(i int) []byte) (*Writer, *heldDaemon, int) {
 	t.Helper()
 	cfg.Path = sockPath(t)
 	d := startHeldDaemon(t, cfg.Path)
@@ -71,16 +71,9 @@ func stuckWriter(t *testing.T, cfg Config, rec func(i int) []byte) (*Writer, *he
 		cfg.CloseTimeout = 10 * time.Second
 	}
 	w := mustOpen(t, cfg)
-	accepted := 0
-	write := func() error {
-		_, err := w.Write(rec(accepted))
-		if err == nil {
-			accepted++
-		}
-		return err
-	}
-	for blocked := 0; blocked < 3; {
-		if err := write(); err != nil {
+	written := 0
+	for blocked := 0; blocked < 3; written++ {
+		if _, err := w.Write(rec(written)); err != nil {
 			t.Fatalf("before the socket was full: %v", err)
 		}
 		time.Sleep(2 * time.Millisecond)
@@ -90,15 +83,25 @@ func stuckWriter(t *testing.T, cfg Config, rec func(i int) []byte) (*Writer, *he
 			blocked = 0
 		}
 	}
+	time.Sleep(20 * time.Millisecond)
+	return w, d, written
+}
+
+// stuckWriter is stuckBefore, then fills the ring with rec's records until
+// they are refused. It returns how many records were accepted.
+func stuckWriter(t *testing.T, cfg Config, rec func(i int) []byte) (*Writer, *heldDaemon, int) {
+	t.Helper()
+	w, d, accepted := stuckBefore(t, cfg, rec)
 	for round := 0; round < 3; round++ {
 		for {
-			err := write()
+			_, err := w.Write(rec(accepted))
 			if errors.Is(err, ErrFull) {
 				break
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
+			accepted++
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
