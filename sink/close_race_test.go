@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ringsink/ringsink/internal/watchdog"
 )
 
 // Close and Shutdown race TryPush, Push and Flush from many goroutines,
@@ -65,26 +67,10 @@ func TestCloseRacesShutdownPushAndFlush(t *testing.T) {
 			})
 		}
 		time.Sleep(2 * time.Millisecond)
-		results := make([]error, 6)
-		var cw sync.WaitGroup
-		for i := range results {
-			cw.Go(func() {
-				switch i % 3 {
-				case 0:
-					results[i] = s.Close()
-				case 1:
-					ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-					defer cancel()
-					results[i] = s.Shutdown(ctx)
-				default:
-					ctx, cancel := context.WithCancel(context.Background())
-					cancel()
-					results[i] = s.Shutdown(ctx)
-				}
-			})
-		}
+		closed := watchdog.Closers(6, s.Close, s.Shutdown, time.Millisecond)
+		var results []error
 		finished := make(chan struct{})
-		go func() { cw.Wait(); wg.Wait(); <-s.Done(); close(finished) }()
+		go func() { results = closed(); wg.Wait(); <-s.Done(); close(finished) }()
 		select {
 		case <-finished:
 		case <-time.After(10 * time.Second):

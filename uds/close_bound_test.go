@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ringsink/ringsink/internal/watchdog"
 )
 
 // Close is "Shutdown bounded by Config.CloseTimeout". A Config.Dial that
@@ -167,26 +169,10 @@ func TestCloseRacesShutdownFlushAndWrites(t *testing.T) {
 		if round%2 == 1 {
 			d.stop() // the daemon goes away mid-stream
 		}
-		results := make([]error, 6)
-		var cw sync.WaitGroup
-		for i := range results {
-			cw.Go(func() {
-				switch i % 3 {
-				case 0:
-					results[i] = w.Close()
-				case 1:
-					ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-					defer cancel()
-					results[i] = w.Shutdown(ctx)
-				default:
-					ctx, cancel := context.WithCancel(context.Background())
-					cancel()
-					results[i] = w.Shutdown(ctx)
-				}
-			})
-		}
+		closed := watchdog.Closers(6, w.Close, w.Shutdown, 20*time.Millisecond)
+		var results []error
 		finished := make(chan struct{})
-		go func() { cw.Wait(); close(stop); wg.Wait(); close(finished) }()
+		go func() { results = closed(); close(stop); wg.Wait(); close(finished) }()
 		select {
 		case <-finished:
 		case <-time.After(10 * time.Second):
