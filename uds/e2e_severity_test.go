@@ -236,8 +236,8 @@ func TestSyslogNGOverloadKeepsEveryWarning(t *testing.T) {
 			for p := range producers {
 				for s := range 8 {
 					if fmt.Sprint(got[p][s]) != fmt.Sprint(res[p].accepted[s]) {
-						t.Fatalf("producer %d, severity %d: the daemon has %d records, %d were accepted (first difference at %d)",
-							p, s, len(got[p][s]), len(res[p].accepted[s]), firstDiff(got[p][s], res[p].accepted[s]))
+						t.Fatalf("producer %d, severity %d: the daemon has %d records, %d were accepted (first difference at %d); %d lines read, Stats %+v",
+							p, s, len(got[p][s]), len(res[p].accepted[s]), firstDiff(got[p][s], res[p].accepted[s]), len(lines), st)
 					}
 				}
 			}
